@@ -1,0 +1,81 @@
+// Command pgmotion captures PostgreSQL changes into Kafka as Debezium
+// events. Each subcommand lives in its own file and registers itself in
+// init(), so this file stays the wiring only.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// subcommands is filled by the init() of each subcommand's file.
+var subcommands []func(*globals) *cobra.Command
+
+// globals holds what every subcommand shares.
+type globals struct {
+	logLevel  string
+	logFormat string
+	log       *slog.Logger
+}
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	g := &globals{}
+	root := &cobra.Command{
+		Use:           "pgmotion",
+		Short:         "PostgreSQL change data capture into Kafka, Debezium-compatible, in one binary",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(*cobra.Command, []string) error {
+			l, err := newLogger(g.logLevel, g.logFormat)
+			if err != nil {
+				return err
+			}
+			g.log = l
+			return nil
+		},
+	}
+	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
+	for _, sc := range subcommands {
+		root.AddCommand(sc(g))
+	}
+	root.SetArgs(args)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := root.ExecuteContext(ctx); err != nil {
+		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+			return 0
+		}
+		fmt.Fprintln(os.Stderr, "pgmotion:", err)
+		return 1
+	}
+	return 0
+}
+
+func newLogger(level, format string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
+	default:
+		return nil, fmt.Errorf("--log-format %q: want text or json", format)
+	}
+}

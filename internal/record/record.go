@@ -1,0 +1,22 @@
+// Package record is the Kafka Connect-style record that flows from the
+// encoder through transforms to a sink: a topic, serialized key and value,
+// and headers. It imports nothing of ours.
+package record
+
+// Header is one Kafka record header.
+type Header struct {
+	Key   string
+	Value []byte
+}
+
+// Record is one record bound for Kafka. Key and Value hold the converter's
+// output; a nil Value is a tombstone, a nil Key a null key. Partition is -1
+// to let the producer's murmur2 partitioner choose, as Kafka Connect does.
+// A Record owns its byte slices: nobody writes to them once it is built.
+type Record struct {
+	Topic     string
+	Partition int32
+	Key       []byte
+	Value     []byte
+	Headers   []Header
+}
