@@ -1,0 +1,180 @@
+// Package kafkasink delivers records to Kafka with franz-go's idempotent
+// producer and reports each delivery back, so that positions are
+// confirmed only for what Kafka has acknowledged.
+package kafkasink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/pgmotion/pgmotion/internal/record"
+)
+
+// Config says where to deliver.
+type Config struct {
+	Brokers  []string
+	ClientID string
+	// Compression is none, gzip, snappy, lz4 or zstd.
+	Compression string
+	// MaxBufferedBytes bounds the records held in memory while in flight;
+	// Produce blocks past it, which slows the reader instead of growing
+	// without bound.
+	MaxBufferedBytes int
+	// Extra options, for tests and for worker producer.* overrides.
+	Opts []kgo.Opt
+	Log  *slog.Logger
+}
+
+// Sink produces records. Produce and EnsureTopics are safe for concurrent
+// use; Close ends it.
+type Sink struct {
+	cl  *kgo.Client
+	adm *kadm.Client
+	log *slog.Logger
+
+	mu     sync.Mutex
+	topics map[string]bool
+}
+
+// Acker is told the outcome of each record produced with it. It travels in
+// the kgo.Record's Context field, so that delivery needs no closure per
+// record: Ack(nil) means Kafka acknowledged the record.
+type Acker interface {
+	context.Context
+	Ack(err error)
+}
+
+// codecs maps compression names to franz-go codecs.
+var codecs = map[string]kgo.CompressionCodec{
+	"none": kgo.NoCompression(), "gzip": kgo.GzipCompression(), "snappy": kgo.SnappyCompression(),
+	"lz4": kgo.Lz4Compression(), "zstd": kgo.ZstdCompression(),
+}
+
+// New creates the client. It does not connect until the first request.
+func New(cfg Config) (*Sink, error) {
+	if len(cfg.Brokers) == 0 {
+		return nil, errors.New("no Kafka bootstrap servers: set --bootstrap-servers or --embedded-broker")
+	}
+	if cfg.Compression == "" {
+		cfg.Compression = "lz4"
+	}
+	codec, ok := codecs[cfg.Compression]
+	if !ok {
+		return nil, fmt.Errorf("compression %q: want none, gzip, snappy, lz4 or zstd", cfg.Compression)
+	}
+	if cfg.MaxBufferedBytes <= 0 {
+		cfg.MaxBufferedBytes = 32 << 20
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	opts := []kgo.Opt{
+		kgo.SeedBrokers(cfg.Brokers...),
+		kgo.ClientID(cfg.ClientID),
+		// Kafka's own murmur2 partitioner over the serialized key bytes, so
+		// a row lands on the partition Kafka Connect would have chosen.
+		kgo.RecordPartitioner(kgo.StickyKeyPartitioner(nil)),
+		kgo.ProducerBatchCompression(codec),
+		kgo.MaxBufferedBytes(cfg.MaxBufferedBytes),
+		kgo.ProducerLinger(5 * time.Millisecond),
+		kgo.RecordDeliveryTimeout(0),
+		kgo.AllowAutoTopicCreation(),
+	}
+	opts = append(opts, cfg.Opts...)
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("create Kafka client: %w", err)
+	}
+	return &Sink{cl: cl, adm: kadm.NewClient(cl), log: cfg.Log, topics: map[string]bool{}}, nil
+}
+
+// Client returns the underlying franz-go client, for offset and config
+// storage that shares its connections.
+func (s *Sink) Client() *kgo.Client { return s.cl }
+
+var recPool = sync.Pool{New: func() any { return new(kgo.Record) }}
+
+func promise(r *kgo.Record, err error) {
+	a := r.Context.(Acker)
+	*r = kgo.Record{}
+	recPool.Put(r)
+	a.Ack(err)
+}
+
+// Produce hands rec to the producer; ack.Ack runs once Kafka has
+// acknowledged it or delivery has failed for good. It blocks while the
+// producer's buffer is full.
+func (s *Sink) Produce(rec *record.Record, ack Acker) {
+	r := recPool.Get().(*kgo.Record)
+	r.Topic, r.Key, r.Value, r.Partition, r.Context = rec.Topic, rec.Key, rec.Value, rec.Partition, ack
+	if len(rec.Headers) > 0 {
+		r.Headers = make([]kgo.RecordHeader, len(rec.Headers))
+		for i, h := range rec.Headers {
+			r.Headers[i] = kgo.RecordHeader{Key: h.Key, Value: h.Value}
+		}
+	}
+	s.cl.Produce(context.Background(), r, promise)
+}
+
+// ProduceSync produces records and waits for all of them.
+func (s *Sink) ProduceSync(ctx context.Context, recs ...*kgo.Record) error {
+	return s.cl.ProduceSync(ctx, recs...).FirstErr()
+}
+
+// Flush waits until every buffered record is acknowledged or failed.
+func (s *Sink) Flush(ctx context.Context) error { return s.cl.Flush(ctx) }
+
+// TopicSpec is how to create a topic that does not exist.
+type TopicSpec struct {
+	Partitions  int32 // -1: the broker's default
+	Replication int16 // -1: the broker's default
+	Configs     map[string]*string
+}
+
+// EnsureTopic creates topic if this Sink has not seen it yet and it does
+// not exist. A topic that already exists is left as it is.
+func (s *Sink) EnsureTopic(ctx context.Context, topic string, spec TopicSpec) error {
+	s.mu.Lock()
+	known := s.topics[topic]
+	s.mu.Unlock()
+	if known {
+		return nil
+	}
+	resp, err := s.adm.CreateTopic(ctx, spec.Partitions, spec.Replication, spec.Configs, topic)
+	if err == nil {
+		err = resp.Err
+	}
+	if err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
+		return fmt.Errorf("create topic %q: %w", topic, err)
+	}
+	if err == nil {
+		s.log.Info("created topic", "topic", topic, "partitions", resp.NumPartitions)
+	}
+	s.mu.Lock()
+	s.topics[topic] = true
+	s.mu.Unlock()
+	return nil
+}
+
+// Close flushes nothing: callers Flush first. It is safe to call twice.
+func (s *Sink) Close() { s.cl.Close() }
+
+// ParseBrokers splits a bootstrap.servers list.
+func ParseBrokers(s string) []string {
+	var out []string
+	for _, b := range strings.Split(s, ",") {
+		if b = strings.TrimSpace(b); b != "" {
+			out = append(out, b)
+		}
+	}
+	return out
+}

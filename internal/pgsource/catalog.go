@@ -1,0 +1,147 @@
+package pgsource
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/pgmotion/pgmotion/internal/change"
+)
+
+// catalogColumn is what the catalog says of one column.
+type catalogColumn struct {
+	change.Column
+	generated bool
+}
+
+// loadColumns reads a table's live columns in attnum order, with the facts
+// the Relation message leaves out: nullability, defaults, type names.
+func (s *Source) loadColumns(ctx context.Context, relid uint32) (schema, table string, replIdent byte, cols []catalogColumn, key []string, err error) {
+	id := strconv.FormatUint(uint64(relid), 10)
+	res := s.meta.ExecParams(ctx, `SELECT n.nspname, c.relname, c.relreplident::text, a.attname, a.atttypid::int8::text, a.atttypmod::text,
+			t.typname, a.attnotnull::text, coalesce(pg_get_expr(d.adbin, d.adrelid), ''), coalesce(col_description(c.oid, a.attnum), ''),
+			(a.attgenerated <> '')::text
+		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+		JOIN pg_type t ON t.oid = a.atttypid
+		LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+		WHERE c.oid = $1::oid ORDER BY a.attnum`, [][]byte{[]byte(id)}, nil, nil, nil).Read()
+	if res.Err != nil {
+		return "", "", 0, nil, nil, fmt.Errorf("read columns of relation %d: %w", relid, res.Err)
+	}
+	if len(res.Rows) == 0 {
+		return "", "", 0, nil, nil, fmt.Errorf("relation %d is gone from the catalog", relid)
+	}
+	for _, r := range res.Rows {
+		schema, table = string(r[0]), string(r[1])
+		if len(r[2]) > 0 {
+			replIdent = r[2][0]
+		}
+		oid, _ := strconv.ParseUint(string(r[4]), 10, 32)
+		mod, _ := strconv.ParseInt(string(r[5]), 10, 32)
+		cols = append(cols, catalogColumn{
+			Column: change.Column{
+				Name: string(r[3]), TypeOID: uint32(oid), TypeMod: int32(mod), TypeName: string(r[6]),
+				NotNull: string(r[7]) == "t", Default: string(r[8]), Comment: string(r[9]),
+			},
+			generated: string(r[10]) == "t",
+		})
+	}
+	res = s.meta.ExecParams(ctx, `SELECT a.attname FROM pg_index i
+		CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
+		JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+		WHERE i.indrelid = $1::oid AND i.indisprimary ORDER BY k.ord`, [][]byte{[]byte(id)}, nil, nil, nil).Read()
+	if res.Err != nil {
+		return "", "", 0, nil, nil, fmt.Errorf("read primary key of %s.%s: %w", schema, table, res.Err)
+	}
+	for _, r := range res.Rows {
+		key = append(key, string(r[0]))
+	}
+	return schema, table, replIdent, cols, key, nil
+}
+
+// buildRelation makes the Relation for a table. names lists the columns
+// in the order the data comes (pgoutput's, or the snapshot SELECT's);
+// typeOIDs and typeMods may override the catalog with the message's view.
+func (s *Source) buildRelation(relid uint32, schema, table string, replIdent byte, cols []catalogColumn, pk []string, names []string) (*change.Relation, error) {
+	byName := make(map[string]*catalogColumn, len(cols))
+	for i := range cols {
+		byName[cols[i].Name] = &cols[i]
+	}
+	rel := &change.Relation{ID: relid, Namespace: schema, Name: table, ReplicaIdentity: replIdent}
+	for _, n := range names {
+		c, ok := byName[n]
+		if !ok {
+			return nil, fmt.Errorf("column %s.%s.%s is in the stream but not in the catalog (was it dropped meanwhile?)", schema, table, n)
+		}
+		rel.Columns = append(rel.Columns, c.Column)
+	}
+	key := pk
+	if s.cfg.KeyColumns != nil {
+		if k := s.cfg.KeyColumns(schema, table); len(k) > 0 {
+			key = k
+		}
+	}
+	for _, k := range key {
+		idx := -1
+		for i, c := range rel.Columns {
+			if c.Name == k {
+				idx = i
+				break
+			}
+		}
+		if idx < 0 {
+			return nil, fmt.Errorf("key column %q of %s.%s is not a captured column (check message.key.columns)", k, schema, table)
+		}
+		rel.Key = append(rel.Key, idx)
+	}
+	return rel, nil
+}
+
+// relationFromMessage turns a RELATION message into a Relation, reading
+// the catalog for what the message leaves out.
+func (s *Source) relationFromMessage(ctx context.Context, m *RelationMsg) (*change.Relation, error) {
+	_, _, _, cols, pk, err := s.loadColumns(ctx, m.ID)
+	if err != nil {
+		return nil, err
+	}
+	// The message is the truth for the stream: it lists the columns the
+	// tuples carry, with their types at this point of the WAL.
+	names := make([]string, len(m.Columns))
+	for i, c := range m.Columns {
+		names[i] = c.Name
+	}
+	rel, err := s.buildRelation(m.ID, m.Namespace, m.Name, m.ReplicaIdentity, cols, pk, names)
+	if err != nil {
+		return nil, err
+	}
+	for i, c := range m.Columns {
+		rel.Columns[i].TypeOID = c.TypeOID
+		rel.Columns[i].TypeMod = c.TypeMod
+	}
+	return rel, nil
+}
+
+// relationForSnapshot builds the Relation of a table from the catalog,
+// with the columns pgoutput would send (generated columns left out).
+func (s *Source) relationForSnapshot(ctx context.Context, t TableName) (*change.Relation, error) {
+	row, err := s.queryOne(ctx, `SELECT c.oid::int8::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`, t.Schema, t.Name)
+	if err != nil {
+		return nil, fmt.Errorf("look up table %s: %w", t, err)
+	}
+	if row == nil {
+		return nil, fmt.Errorf("table %s does not exist", t)
+	}
+	oid, _ := strconv.ParseUint(string(row[0]), 10, 32)
+	schema, table, replIdent, cols, pk, err := s.loadColumns(ctx, uint32(oid))
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, c := range cols {
+		if !c.generated {
+			names = append(names, c.Name)
+		}
+	}
+	return s.buildRelation(uint32(oid), schema, table, replIdent, cols, pk, names)
+}

@@ -1,0 +1,379 @@
+// Package pgsource reads a PostgreSQL database through logical replication
+// with pgoutput: it checks the server, manages the publication and the
+// replication slot, reads the initial snapshot under the slot's exported
+// snapshot, and streams row changes in commit order. It confirms a position
+// to the slot only when its caller says Kafka holds everything before it.
+package pgsource
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pglogrepl"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/pgmotion/pgmotion/internal/change"
+)
+
+// Config says what to read and how. Build it with the connector's parsed
+// options; New checks it.
+type Config struct {
+	// Conn is a parsed connection config for the database; the replication
+	// connection is derived from it.
+	Conn *pgconn.Config
+
+	Slot        string
+	Publication string
+	// PublicationMode is publication.autocreate.mode: all_tables,
+	// filtered, disabled or no_tables.
+	PublicationMode string
+
+	// Table filters, as Debezium applies them: anchored regular
+	// expressions over the schema name and over "schema.table".
+	SchemaInclude, SchemaExclude []*regexp.Regexp
+	TableInclude, TableExclude   []*regexp.Regexp
+	// KeyColumns overrides the key of matching tables
+	// (message.key.columns); nil keeps the primary key.
+	KeyColumns func(schema, table string) []string
+
+	// StatusInterval is how often a standby status update goes out when
+	// nothing changed (status.update.interval.ms). Confirmed positions go
+	// out within a second whatever it says.
+	StatusInterval time.Duration
+	DropSlotOnStop bool
+	Log            *slog.Logger
+}
+
+// sessionParams make the server print values the way the encoder reads
+// them, whatever the database's defaults are.
+var sessionParams = map[string]string{
+	"DateStyle":          "ISO",
+	"TimeZone":           "UTC",
+	"IntervalStyle":      "postgres",
+	"extra_float_digits": "1",
+	"bytea_output":       "hex",
+	"application_name":   "pgmotion",
+}
+
+// Source is one connector's view of its database. Open it, optionally
+// Snapshot, then Stream; Close ends it. Confirm may be called from any
+// goroutine; the other methods belong to one goroutine.
+type Source struct {
+	cfg  Config
+	log  *slog.Logger
+	meta *pgconn.PgConn // catalog queries and snapshots
+	repl *pgconn.PgConn // replication protocol
+
+	rels     map[uint32]*change.Relation
+	excluded map[uint32]string
+
+	confirmed syncLSN
+	closeOnce sync.Once
+	dbName    string
+}
+
+// New checks cfg and returns a Source that is not connected yet.
+func New(cfg Config) (*Source, error) {
+	if cfg.Conn == nil {
+		return nil, errors.New("pgsource: Config.Conn is required")
+	}
+	if cfg.Slot == "" || cfg.Publication == "" {
+		return nil, errors.New("pgsource: slot and publication names are required")
+	}
+	switch cfg.PublicationMode {
+	case "all_tables", "filtered", "disabled", "no_tables":
+	default:
+		return nil, fmt.Errorf("pgsource: publication.autocreate.mode %q: want all_tables, filtered, disabled or no_tables", cfg.PublicationMode)
+	}
+	if cfg.StatusInterval <= 0 {
+		cfg.StatusInterval = 10 * time.Second
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Source{
+		cfg:      cfg,
+		log:      cfg.Log,
+		rels:     map[uint32]*change.Relation{},
+		excluded: map[uint32]string{},
+		dbName:   cfg.Conn.Database,
+	}, nil
+}
+
+// SlotInfo describes the replication slot after Open.
+type SlotInfo struct {
+	// Created is true when Open created the slot. Then SnapshotName names
+	// the snapshot it exported, usable until Stream starts, and
+	// ConsistentPoint is where its stream begins.
+	Created         bool
+	SnapshotName    string
+	ConsistentPoint change.LSN
+	// ConfirmedFlush and RestartLSN are the slot's positions when it
+	// already existed.
+	ConfirmedFlush change.LSN
+	RestartLSN     change.LSN
+}
+
+func (s *Source) connConfig(replication bool) *pgconn.Config {
+	c := s.cfg.Conn.Copy()
+	if c.RuntimeParams == nil {
+		c.RuntimeParams = map[string]string{}
+	}
+	for k, v := range sessionParams {
+		c.RuntimeParams[k] = v
+	}
+	if replication {
+		c.RuntimeParams["replication"] = "database"
+	}
+	return c
+}
+
+// Open connects, checks that the server can do logical replication for
+// this user, and makes sure the publication and the slot exist.
+func (s *Source) Open(ctx context.Context) (*SlotInfo, error) {
+	user, db := s.cfg.Conn.User, s.cfg.Conn.Database
+	var err error
+	s.meta, err = pgconn.ConnectConfig(ctx, s.connConfig(false))
+	if err != nil {
+		return nil, explain(err, user, db)
+	}
+	if err := s.checkServer(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.ensurePublication(ctx); err != nil {
+		return nil, err
+	}
+	s.repl, err = pgconn.ConnectConfig(ctx, s.connConfig(true))
+	if err != nil {
+		return nil, explain(err, user, db)
+	}
+	return s.ensureSlot(ctx)
+}
+
+func (s *Source) queryOne(ctx context.Context, sql string, args ...string) ([][]byte, error) {
+	params := make([][]byte, len(args))
+	for i, a := range args {
+		params[i] = []byte(a)
+	}
+	res := s.meta.ExecParams(ctx, sql, params, nil, nil, nil).Read()
+	if res.Err != nil {
+		return nil, res.Err
+	}
+	if len(res.Rows) == 0 {
+		return nil, nil
+	}
+	return res.Rows[0], nil
+}
+
+func (s *Source) checkServer(ctx context.Context) error {
+	row, err := s.queryOne(ctx, `SELECT current_setting('wal_level'), current_setting('server_version_num')::int,
+		(SELECT rolreplication OR rolsuper FROM pg_roles WHERE rolname = current_user)`)
+	if err != nil {
+		return fmt.Errorf("check server settings: %w", err)
+	}
+	if wal := string(row[0]); wal != "logical" {
+		return fmt.Errorf("the server's wal_level is %q, and logical replication needs wal_level=logical: set it in postgresql.conf (or ALTER SYSTEM SET wal_level = logical) and restart PostgreSQL", wal)
+	}
+	if string(row[2]) != "t" {
+		u := s.cfg.Conn.User
+		return fmt.Errorf("user %q has no REPLICATION privilege: run ALTER ROLE %s WITH REPLICATION, or connect as a role that has it", u, u)
+	}
+	return nil
+}
+
+// Tables lists the captured tables, sorted by schema and name, and warns
+// about each table.include.list entry that matches none.
+func (s *Source) Tables(ctx context.Context) ([]TableName, error) {
+	res := s.meta.ExecParams(ctx, `SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+		  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_toast%' AND n.nspname NOT LIKE 'pg\_temp%'
+		ORDER BY 1, 2`, nil, nil, nil, nil).Read()
+	if res.Err != nil {
+		return nil, fmt.Errorf("list tables: %w", res.Err)
+	}
+	var out []TableName
+	used := make([]bool, len(s.cfg.TableInclude))
+	for _, r := range res.Rows {
+		t := TableName{Schema: string(r[0]), Name: string(r[1])}
+		if s.included(t.Schema, t.Name, used) {
+			out = append(out, t)
+		}
+	}
+	for i, re := range s.cfg.TableInclude {
+		if !used[i] {
+			s.log.Warn("table.include.list entry matches no table; check the spelling and that the table exists", "entry", re.String())
+		}
+	}
+	return out, nil
+}
+
+// TableName is a schema-qualified table name.
+type TableName struct{ Schema, Name string }
+
+func (t TableName) String() string { return t.Schema + "." + t.Name }
+
+func fullMatch(res []*regexp.Regexp, s string, used []bool) bool {
+	for i, re := range res {
+		if loc := re.FindStringIndex(s); loc != nil && loc[0] == 0 && loc[1] == len(s) {
+			if used != nil {
+				used[i] = true
+			}
+			return true
+		}
+	}
+	return false
+}
+
+// included applies Debezium's filters: schema lists, then table lists.
+func (s *Source) included(schema, table string, used []bool) bool {
+	c := &s.cfg
+	if len(c.SchemaInclude) > 0 && !fullMatch(c.SchemaInclude, schema, nil) {
+		return false
+	}
+	if len(c.SchemaExclude) > 0 && fullMatch(c.SchemaExclude, schema, nil) {
+		return false
+	}
+	q := schema + "." + table
+	if len(c.TableInclude) > 0 && !fullMatch(c.TableInclude, q, used) {
+		return false
+	}
+	if len(c.TableExclude) > 0 && fullMatch(c.TableExclude, q, nil) {
+		return false
+	}
+	return true
+}
+
+func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+
+func (s *Source) ensurePublication(ctx context.Context) error {
+	name := s.cfg.Publication
+	row, err := s.queryOne(ctx, `SELECT puballtables FROM pg_publication WHERE pubname = $1`, name)
+	if err != nil {
+		return fmt.Errorf("look up publication %q: %w", name, err)
+	}
+	exists := row != nil
+	switch s.cfg.PublicationMode {
+	case "disabled":
+		if !exists {
+			return fmt.Errorf("publication %q does not exist and publication.autocreate.mode is disabled: create it (CREATE PUBLICATION %s FOR ALL TABLES) or set publication.autocreate.mode to all_tables or filtered", name, quoteIdent(name))
+		}
+		return nil
+	case "all_tables":
+		if exists {
+			return nil
+		}
+		return s.execMeta(ctx, "CREATE PUBLICATION "+quoteIdent(name)+" FOR ALL TABLES", "create publication "+name)
+	case "no_tables":
+		if exists {
+			return nil
+		}
+		return s.execMeta(ctx, "CREATE PUBLICATION "+quoteIdent(name), "create publication "+name)
+	}
+	// filtered: the publication lists exactly the captured tables.
+	tables, err := s.Tables(ctx)
+	if err != nil {
+		return err
+	}
+	if len(tables) == 0 {
+		return fmt.Errorf("publication.autocreate.mode is filtered but the include and exclude lists capture no table: check schema.include.list and table.include.list")
+	}
+	list := make([]string, len(tables))
+	for i, t := range tables {
+		list[i] = quoteIdent(t.Schema) + "." + quoteIdent(t.Name)
+	}
+	if !exists {
+		return s.execMeta(ctx, "CREATE PUBLICATION "+quoteIdent(name)+" FOR TABLE "+strings.Join(list, ", "), "create publication "+name)
+	}
+	if string(row[0]) == "t" {
+		return fmt.Errorf("publication %q is FOR ALL TABLES, but publication.autocreate.mode=filtered needs a table list: drop it or use publication.autocreate.mode=all_tables", name)
+	}
+	return s.execMeta(ctx, "ALTER PUBLICATION "+quoteIdent(name)+" SET TABLE "+strings.Join(list, ", "), "update publication "+name)
+}
+
+func (s *Source) execMeta(ctx context.Context, sql, what string) error {
+	if _, err := s.meta.Exec(ctx, sql).ReadAll(); err != nil {
+		return fmt.Errorf("%s: %w", what, explain(err, s.cfg.Conn.User, s.dbName))
+	}
+	s.log.Info(what, "sql", sql)
+	return nil
+}
+
+func (s *Source) ensureSlot(ctx context.Context) (*SlotInfo, error) {
+	slot := s.cfg.Slot
+	row, err := s.queryOne(ctx, `SELECT plugin, database, active, coalesce(active_pid, 0)::text,
+		coalesce(confirmed_flush_lsn::text, ''), coalesce(restart_lsn::text, ''), coalesce(wal_status, '')
+		FROM pg_replication_slots WHERE slot_name = $1`, slot)
+	if err != nil {
+		return nil, fmt.Errorf("look up replication slot %q: %w", slot, err)
+	}
+	if row == nil {
+		res, err := pglogrepl.CreateReplicationSlot(ctx, s.repl, slot, "pgoutput",
+			pglogrepl.CreateReplicationSlotOptions{Mode: pglogrepl.LogicalReplication, SnapshotAction: "EXPORT_SNAPSHOT"})
+		if err != nil {
+			return nil, fmt.Errorf("create replication slot %q: %w", slot, explain(err, s.cfg.Conn.User, s.dbName))
+		}
+		cp, err := change.ParseLSN(res.ConsistentPoint)
+		if err != nil {
+			return nil, fmt.Errorf("create replication slot %q: %w", slot, err)
+		}
+		s.log.Info("created replication slot", "slot", slot, "lsn", cp.String())
+		return &SlotInfo{Created: true, SnapshotName: res.SnapshotName, ConsistentPoint: cp}, nil
+	}
+	plugin, db, active, pid := string(row[0]), string(row[1]), string(row[2]), string(row[3])
+	if plugin != "pgoutput" {
+		return nil, fmt.Errorf("replication slot %q uses output plugin %q, and pgmotion reads pgoutput: drop the slot or set another slot.name", slot, plugin)
+	}
+	if db != s.dbName {
+		return nil, fmt.Errorf("replication slot %q belongs to database %q, not %q: set another slot.name", slot, db, s.dbName)
+	}
+	if string(row[6]) == "lost" {
+		return nil, fmt.Errorf("replication slot %q is lost: the server removed WAL it still needed (max_slot_wal_keep_size); drop it and start again with a snapshot", slot)
+	}
+	if active == "t" {
+		var p int32
+		fmt.Sscanf(pid, "%d", &p)
+		return nil, &SlotInUseError{Slot: slot, PID: p}
+	}
+	info := &SlotInfo{}
+	if v := string(row[4]); v != "" {
+		info.ConfirmedFlush, _ = change.ParseLSN(v)
+	}
+	if v := string(row[5]); v != "" {
+		info.RestartLSN, _ = change.ParseLSN(v)
+	}
+	return info, nil
+}
+
+// Confirm records that Kafka holds every event up to lsn. The position
+// reaches the slot with the next standby status update. Positions never
+// move backwards.
+func (s *Source) Confirm(lsn change.LSN) { s.confirmed.advance(lsn) }
+
+// Confirmed returns the last position passed to Confirm.
+func (s *Source) Confirmed() change.LSN { return s.confirmed.load() }
+
+// Close disconnects; with DropSlotOnStop it drops the slot first. It is
+// safe to call more than once.
+func (s *Source) Close(ctx context.Context) error {
+	var err error
+	s.closeOnce.Do(func() {
+		if s.repl != nil {
+			s.repl.Close(ctx)
+		}
+		if s.meta != nil {
+			if s.cfg.DropSlotOnStop {
+				if _, e := s.meta.Exec(ctx, "SELECT pg_drop_replication_slot('"+s.cfg.Slot+"')").ReadAll(); e != nil {
+					err = fmt.Errorf("drop replication slot %q: %w", s.cfg.Slot, e)
+				}
+			}
+			s.meta.Close(ctx)
+		}
+	})
+	return err
+}
