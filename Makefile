@@ -1,0 +1,42 @@
+# pgmotion build, test and release chores. `make test` needs PostgreSQL's
+# server binaries installed (apt-get install postgresql); the tests start
+# their own throwaway server (internal/pgtest). CI runs .ci/run.
+
+GO ?= go
+# Duration of each fuzz target's short pass in `make test`.
+FUZZTIME ?= 5s
+STATICCHECK_VERSION ?= v0.8.2
+
+.PHONY: all build test fuzz lint docs demo bench clean
+
+all: build
+
+build:
+	$(GO) build -o bin/pgmotion ./cmd/pgmotion
+
+test:
+	$(GO) vet ./...
+	$(GO) test -count=1 -race=false -timeout 20m ./...
+	bash scripts/fuzz.sh $(FUZZTIME)
+
+fuzz:
+	bash scripts/fuzz.sh 10m
+
+lint:
+	@echo "gofmt -l ."
+	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "these files are not gofmt-ed (run gofmt -w on them):"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	@command -v staticcheck >/dev/null || { echo "staticcheck not found: go install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) and put \$$(go env GOPATH)/bin on PATH"; exit 1; }
+	staticcheck ./...
+
+docs:
+	$(GO) run ./cmd/pgmotion docs --out docs/reference --readme README.md
+
+demo: build
+	./bin/pgmotion demo
+
+bench: build
+	$(GO) run ./bench
+
+clean:
+	rm -rf bin
