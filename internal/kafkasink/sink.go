@@ -65,7 +65,7 @@ func New(cfg Config) (*Sink, error) {
 		return nil, errors.New("no Kafka bootstrap servers: set --bootstrap-servers or --embedded-broker")
 	}
 	if cfg.Compression == "" {
-		cfg.Compression = "lz4"
+		cfg.Compression = "snappy"
 	}
 	codec, ok := codecs[cfg.Compression]
 	if !ok {

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pgmotion/pgmotion/internal/broker"
+)
+
+func init() { subcommands = append(subcommands, newBrokerCmd) }
+
+// newBrokerCmd is `pgmotion broker`: the embedded Kafka-protocol broker on
+// its own, until SIGINT or SIGTERM.
+func newBrokerCmd(g *globals) *cobra.Command {
+	var o broker.Options
+	cmd := &cobra.Command{
+		Use:   "broker",
+		Short: "Run the embedded Kafka-protocol broker",
+		Long: `Run the embedded single-node Kafka-protocol broker (franz-go's kfake) until
+SIGINT or SIGTERM. Any Kafka client can use it: kcat, kgo, the Java client.
+
+Topics, records, consumer group offsets and producer state are kept in
+--data-dir and survive a restart or a crash of the process; --sync-writes also
+makes each acknowledged batch survive a crash of the machine. With
+--data-dir "" everything stays in memory. Topics are created on first use
+with --partitions partitions, or explicitly with CreateTopics.
+
+Binding 0.0.0.0 serves other hosts; the broker then advertises 127.0.0.1
+unless --advertise names the host clients should dial.`,
+		Example: `  pgmotion broker
+  pgmotion broker --listen 0.0.0.0:9092 --advertise kafka.internal:9092 --data-dir /var/lib/pgmotion/broker`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.Log = g.log.With("component", "broker")
+			b, err := broker.New(o)
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			errc := make(chan error, 1)
+			go func() { errc <- b.Run(ctx) }()
+			select {
+			case <-b.Ready():
+			case err := <-errc:
+				return err
+			}
+			where := "data dir " + o.DataDir
+			if o.DataDir == "" {
+				where = "in memory: records are lost when it stops"
+			}
+			adv := ""
+			if b.Addr() != b.ListenAddr() {
+				adv = ", advertised as " + b.Addr()
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "broker listening on %s%s (%s)\n", b.ListenAddr(), adv, where)
+			return <-errc
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Listen, "listen", broker.DefaultListen, "host:port to bind; 0.0.0.0 serves every interface, port 0 picks a free port")
+	f.StringVar(&o.Advertise, "advertise", "", "host[:port] clients should dial (default: the --listen address, 127.0.0.1 for 0.0.0.0)")
+	f.StringVar(&o.DataDir, "data-dir", "./pgmotion-data/broker", `directory for topics, records and offsets; "" keeps them in memory`)
+	f.BoolVar(&o.SyncWrites, "sync-writes", false, "fsync every produced batch before acknowledging it")
+	f.IntVar(&o.DefaultPartitions, "partitions", 1, "partitions of topics created on first use or with the broker default")
+	f.StringVar(&o.ClusterID, "cluster-id", "", "cluster ID to report (default: the one stored in --data-dir, or a new one)")
+	return cmd
+}

@@ -1,0 +1,353 @@
+// Package broker runs an embedded, single-node Kafka-protocol broker: franz-go's
+// kfake, with a listener we bind ourselves, a data directory that one process
+// owns at a time, a cluster ID that stays put across restarts, and kfake's
+// logs routed into slog.
+//
+// kfake serves produce, fetch, metadata, list offsets, classic and KIP-848
+// consumer groups, the idempotent and transactional producer, create and
+// delete topics, configs and more (62 API keys). Where it differs from a real
+// Kafka broker, in ways a CDC pipeline notices:
+//
+//   - There is one broker, so CreateTopics with a replication factor above 1
+//     fails with INVALID_REPLICATION_FACTOR, as on any one-node cluster. Ask
+//     for -1 (the broker default) or 1; Kafka Connect's internal topics default
+//     to 3 and must be configured down.
+//   - Produce requests are answered once the batch is written to the segment
+//     file (the page cache, or disk with SyncWrites); the timeout is ignored
+//     and there is no replication to wait for.
+//   - Topics are auto-created only for clients that ask in their Metadata
+//     request (librdkafka and the Java producer do by default; kgo needs
+//     kgo.AllowAutoTopicCreation). We create them ourselves rather than
+//     through kfake's option, which forgot them after a crash (autocreate.go).
+//     Topic names are checked only on auto-creation; CreateTopics takes any.
+//   - Log compaction (cleanup.policy=compact) runs on a timer,
+//     log.cleaner.backoff.ms, which kfake defaults to one hour rather than
+//     Kafka's 15 seconds. Each run rewrites every compacted partition whole,
+//     with no dirty ratio, on the loop that serves all requests; the last
+//     batch of a partition is neither cleaned nor counted. Retention likewise
+//     runs only for topics with retention settings.
+//   - The idempotent producer's sequence windows are saved on a clean
+//     shutdown only. After a crash the records come back and a producer
+//     carries on (kfake takes its next sequence as a new start), but a retry
+//     of a batch written just before the crash is not recognised as a
+//     duplicate.
+//   - Partition snapshots are written on a clean shutdown only: after a crash
+//     the broker rereads every segment file at start-up.
+//   - Every record lives in memory when no data directory is given.
+package broker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// DefaultListen is the address the broker binds when Options.Listen is empty.
+const DefaultListen = "127.0.0.1:9092"
+
+// Options configures a Broker. The zero value runs an in-memory broker on
+// DefaultListen with one partition per new topic.
+type Options struct {
+	// Listen is the host:port to bind. The host may be 0.0.0.0, :: or
+	// empty to bind every interface, and port 0 picks a free port.
+	Listen string
+
+	// Advertise is the host[:port] the broker tells clients to connect to,
+	// in metadata and coordinator responses. Empty means the bound address,
+	// or 127.0.0.1 with the bound port when Listen binds every interface.
+	// Without a port, the bound port is used.
+	Advertise string
+
+	// DataDir keeps topics, records, group offsets and producer state on
+	// disk, so they survive a restart or a crash of the process. Empty keeps
+	// everything in memory, and it is lost when the broker stops. A data
+	// directory is used by one broker at a time.
+	DataDir string
+
+	// SyncWrites fsyncs every produced batch before acknowledging it, so it
+	// also survives a crash of the machine. It needs DataDir.
+	SyncWrites bool
+
+	// DefaultPartitions is the partition count of auto-created topics and of
+	// CreateTopics requests that ask for the broker default (-1). Zero means 1.
+	DefaultPartitions int
+
+	// ClusterID is the ID the broker reports in metadata. Empty means the ID
+	// stored in DataDir, or a new random one the first time (kept in DataDir
+	// from then on). A non-empty ClusterID must match the one in DataDir.
+	ClusterID string
+
+	// Log receives the broker's own log lines and kfake's, which carry
+	// logger=kfake; nil discards them. Scope it for the broker yourself,
+	// with With("component", "broker").
+	Log *slog.Logger
+}
+
+// Broker is an embedded Kafka-protocol broker. Its methods are safe for
+// concurrent use; Run may be called once.
+type Broker struct {
+	opts Options
+	log  *slog.Logger
+
+	ready    chan struct{} // closed once the broker accepts connections
+	stop     chan struct{} // closed by Close
+	done     chan struct{} // closed when Run returns
+	stopOnce sync.Once
+
+	mu         sync.Mutex
+	started    bool
+	addr       string // advertised bootstrap address
+	listenAddr string // bound address
+	clusterID  string
+}
+
+// New validates opts and returns a Broker that Run starts. It binds nothing
+// and touches no files.
+func New(opts Options) (*Broker, error) {
+	if opts.Listen == "" {
+		opts.Listen = DefaultListen
+	}
+	if _, err := splitListen(opts.Listen); err != nil {
+		return nil, err
+	}
+	if opts.Advertise != "" {
+		if _, _, err := splitAdvertise(opts.Advertise); err != nil {
+			return nil, err
+		}
+	}
+	if opts.SyncWrites && opts.DataDir == "" {
+		return nil, errors.New("broker: sync writes need a data dir: set one, or drop sync writes")
+	}
+	switch {
+	case opts.DefaultPartitions == 0:
+		opts.DefaultPartitions = 1
+	case opts.DefaultPartitions < 0:
+		return nil, fmt.Errorf("broker: default partitions %d: want 1 or more", opts.DefaultPartitions)
+	}
+	if strings.ContainsAny(opts.ClusterID, " \t\r\n") {
+		return nil, fmt.Errorf("broker: cluster ID %q: must not contain white space", opts.ClusterID)
+	}
+	log := opts.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Broker{
+		opts:  opts,
+		log:   log,
+		ready: make(chan struct{}),
+		stop:  make(chan struct{}),
+		done:  make(chan struct{}),
+	}, nil
+}
+
+// Run starts the broker and serves clients until ctx is done or Close is
+// called, then shuts it down cleanly: with a data directory, it saves its
+// state and releases the directory. A clean stop returns nil. Run returns an
+// error at once if the broker cannot start, for example when the port or the
+// data directory is in use.
+func (b *Broker) Run(ctx context.Context) error {
+	b.mu.Lock()
+	if b.started {
+		b.mu.Unlock()
+		return errors.New("broker: Run called twice")
+	}
+	b.started = true
+	b.mu.Unlock()
+	defer close(b.done)
+
+	select {
+	case <-b.stop:
+		return errors.New("broker: closed before Run")
+	default:
+	}
+
+	cluster, unlock, err := b.start()
+	if err != nil {
+		return err
+	}
+	defer unlock() // after the cluster has saved its state below
+	close(b.ready)
+
+	select {
+	case <-ctx.Done():
+	case <-b.stop:
+	}
+	b.log.Info("broker stopping")
+	cluster.Close()
+	b.log.Info("broker stopped")
+	return nil
+}
+
+// start takes the data directory, binds the listener and starts kfake. On
+// success the returned cluster owns the listener, and the caller releases the
+// data directory with unlock once the cluster is closed.
+func (b *Broker) start() (_ *kfake.Cluster, unlock func(), err error) {
+	var (
+		o         = b.opts
+		clusterID = o.ClusterID
+		kopts     []kfake.Opt
+		release   = func() {}
+	)
+	if o.DataDir != "" {
+		if release, err = lockDataDir(o.DataDir); err != nil {
+			return nil, nil, err
+		}
+		defer func() {
+			if err != nil {
+				release()
+			}
+		}()
+		if clusterID, err = loadClusterID(o.DataDir, o.ClusterID); err != nil {
+			return nil, nil, err
+		}
+		if err = recoverTopics(o.DataDir, b.log); err != nil {
+			return nil, nil, err
+		}
+		kopts = append(kopts, kfake.DataDir(o.DataDir))
+		if o.SyncWrites {
+			kopts = append(kopts, kfake.SyncWrites())
+		}
+	} else {
+		if clusterID == "" {
+			clusterID = newClusterID()
+		}
+		b.log.Warn("broker data is kept in memory only and is lost when the broker stops; set a data dir to keep it")
+	}
+
+	ln, err := listen(o.Listen)
+	if err != nil {
+		return nil, nil, err
+	}
+	adv, err := advertised(ln.Addr(), o.Listen, o.Advertise)
+	if err != nil {
+		ln.Close()
+		return nil, nil, err
+	}
+	kopts = append(kopts,
+		kfake.NumBrokers(1),
+		kfake.ListenFn(oneListener(ln, adv)),
+		kfake.ClusterID(clusterID),
+		kfake.DefaultNumPartitions(o.DefaultPartitions),
+		kfake.WithLogger(kfakeLogger{b.log}),
+	)
+	cluster, err := kfake.NewCluster(kopts...)
+	if err != nil {
+		ln.Close()
+		if o.DataDir != "" {
+			return nil, nil, fmt.Errorf("start broker on data dir %s: %w", o.DataDir, err)
+		}
+		return nil, nil, fmt.Errorf("start broker: %w", err)
+	}
+
+	// kfake accepts connections before we add this; a Metadata request in
+	// that instant, before Ready, finds no topic to auto-create and the
+	// client retries.
+	cluster.ControlKey(int16(kmsg.Metadata), autoCreateTopics(cluster, b.log))
+
+	bound := ln.Addr().String()
+	b.mu.Lock()
+	b.addr = adv
+	b.listenAddr = bound
+	b.clusterID = clusterID
+	b.mu.Unlock()
+
+	if o.Advertise == "" && bound != adv {
+		b.log.Warn("broker binds every interface but advertises 127.0.0.1, so clients on other hosts cannot use it; set the advertised address",
+			"listen", bound, "advertise", adv)
+	}
+	dataDir := o.DataDir
+	if dataDir == "" {
+		dataDir = "(memory)"
+	}
+	b.log.Info("broker started", "listen", bound, "advertise", adv,
+		"data_dir", dataDir, "sync_writes", o.SyncWrites, "cluster_id", clusterID)
+	return cluster, release, nil
+}
+
+// Close stops the broker if Run is serving and waits until Run has shut it
+// down, or until ctx is done. It may be called any number of times, before,
+// during or after Run; once it is called, a later Run returns at once.
+func (b *Broker) Close(ctx context.Context) error {
+	b.stopOnce.Do(func() { close(b.stop) })
+	b.mu.Lock()
+	started := b.started
+	b.mu.Unlock()
+	if !started {
+		return nil
+	}
+	select {
+	case <-b.done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("close broker: %w", ctx.Err())
+	}
+}
+
+// Ready is closed once the broker accepts connections; Addr is set by then.
+// It is never closed if Run fails to start the broker.
+func (b *Broker) Ready() <-chan struct{} { return b.ready }
+
+// Addr returns the bootstrap address clients should use, the advertised one,
+// once the broker is ready; before that it returns "".
+func (b *Broker) Addr() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.addr
+}
+
+// ListenAddr returns the address the broker is bound to once it is ready,
+// with the port filled in when Listen asked for port 0; before that it
+// returns "".
+func (b *Broker) ListenAddr() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.listenAddr
+}
+
+// ClusterID returns the cluster ID the broker reports once it is ready;
+// before that it returns "".
+func (b *Broker) ClusterID() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.clusterID
+}
+
+// splitListen checks a Listen address and returns its port.
+func splitListen(addr string) (int, error) {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return 0, fmt.Errorf("broker: listen address %q: want host:port, such as %s: %w", addr, DefaultListen, err)
+	}
+	p, err := strconv.ParseUint(port, 10, 16)
+	if err != nil {
+		return 0, fmt.Errorf("broker: listen address %q: port %q is not a number from 0 to 65535", addr, port)
+	}
+	return int(p), nil
+}
+
+// splitAdvertise checks an Advertise address, host or host:port, and returns
+// its parts; port is "" when none is given.
+func splitAdvertise(addr string) (host, port string, err error) {
+	host, port, err = net.SplitHostPort(addr)
+	if err != nil {
+		// No port: a bare host name, IPv4 address or (bracketed) IPv6 address.
+		host, port = strings.TrimSuffix(strings.TrimPrefix(addr, "["), "]"), ""
+	}
+	if host == "" || strings.ContainsAny(host, " /[]") {
+		return "", "", fmt.Errorf("broker: advertised address %q: want host or host:port, such as kafka.internal:9092", addr)
+	}
+	if port != "" {
+		if p, err := strconv.ParseUint(port, 10, 16); err != nil || p == 0 {
+			return "", "", fmt.Errorf("broker: advertised address %q: port %q is not a number from 1 to 65535", addr, port)
+		}
+	}
+	return host, port, nil
+}
