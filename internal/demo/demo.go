@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -99,8 +100,8 @@ func newCustomer(ctx context.Context, conn execer) error {
 	return nil
 }
 
-// Stats counts what the workload did.
-type Stats struct{ Transactions, Inserts, Updates, Deletes int64 }
+// Stats counts what the workload did; it is safe to read while Run runs.
+type Stats struct{ Transactions, Inserts, Updates, Deletes atomic.Int64 }
 
 // Run writes to the demo tables about perSecond transactions a second
 // until ctx ends. Each transaction places an order and takes it from
@@ -129,32 +130,32 @@ func Run(ctx context.Context, conn *pgx.Conn, perSecond float64, log *slog.Logge
 
 func step(ctx context.Context, conn *pgx.Conn, st *Stats) error {
 	return pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-		st.Transactions++
+		st.Transactions.Add(1)
 		switch r := rand.IntN(20); {
 		case r == 0:
-			st.Inserts++
+			st.Inserts.Add(1)
 			return newCustomer(ctx, tx)
 		case r == 1:
 			tag, err := tx.Exec(ctx, "DELETE FROM orders WHERE id = (SELECT min(id) FROM orders WHERE status = 'delivered')")
-			st.Deletes += tag.RowsAffected()
+			st.Deletes.Add(tag.RowsAffected())
 			return err
 		case r < 9:
 			tag, err := tx.Exec(ctx, `UPDATE orders SET status = CASE status WHEN 'new' THEN 'paid' WHEN 'paid' THEN 'shipped' ELSE 'delivered' END,
 				updated_at = now() WHERE id = (SELECT id FROM orders WHERE status <> 'delivered' ORDER BY random() LIMIT 1)`)
-			st.Updates += tag.RowsAffected()
+			st.Updates.Add(tag.RowsAffected())
 			return err
 		default:
 			qty := 1 + rand.IntN(3)
 			pid := 1 + rand.IntN(len(products))
 			_, err := tx.Exec(ctx, `INSERT INTO orders (customer_id, product_id, quantity, total, status)
-				SELECT (SELECT id FROM customers ORDER BY random() LIMIT 1), p.id, $2, p.price * $2, $3 FROM products p WHERE p.id = $1`,
+				SELECT (SELECT id FROM customers ORDER BY random() LIMIT 1), p.id, $2::smallint, p.price * $2::int, $3 FROM products p WHERE p.id = $1`,
 				pid, qty, statuses[0])
 			if err != nil {
 				return err
 			}
 			_, err = tx.Exec(ctx, "UPDATE products SET stock = CASE WHEN stock > $2 THEN stock - $2 ELSE 100 END WHERE id = $1", pid, qty)
-			st.Inserts++
-			st.Updates++
+			st.Inserts.Add(1)
+			st.Updates.Add(1)
 			return err
 		}
 	})

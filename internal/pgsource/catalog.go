@@ -42,9 +42,9 @@ func (s *Source) loadColumns(ctx context.Context, relid uint32) (schema, table s
 		cols = append(cols, catalogColumn{
 			Column: change.Column{
 				Name: string(r[3]), TypeOID: uint32(oid), TypeMod: int32(mod), TypeName: string(r[6]),
-				NotNull: string(r[7]) == "t", Default: string(r[8]), Comment: string(r[9]),
+				NotNull: string(r[7]) == "true", Default: string(r[8]), Comment: string(r[9]),
 			},
-			generated: string(r[10]) == "t",
+			generated: string(r[10]) == "true",
 		})
 	}
 	res = s.meta.ExecParams(ctx, `SELECT a.attname FROM pg_index i
@@ -78,7 +78,7 @@ func (s *Source) buildRelation(relid uint32, schema, table string, replIdent byt
 	}
 	key := pk
 	if s.cfg.KeyColumns != nil {
-		if k := s.cfg.KeyColumns(schema, table); len(k) > 0 {
+		if k := s.cfg.KeyColumns(schema, table, names); len(k) > 0 {
 			key = k
 		}
 	}

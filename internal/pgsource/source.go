@@ -34,13 +34,16 @@ type Config struct {
 	// filtered, disabled or no_tables.
 	PublicationMode string
 
-	// Table filters, as Debezium applies them: anchored regular
-	// expressions over the schema name and over "schema.table".
-	SchemaInclude, SchemaExclude []*regexp.Regexp
-	TableInclude, TableExclude   []*regexp.Regexp
-	// KeyColumns overrides the key of matching tables
-	// (message.key.columns); nil keeps the primary key.
-	KeyColumns func(schema, table string) []string
+	// Include reports whether a table is captured (the connector's schema
+	// and table include and exclude lists); nil captures every table.
+	Include func(schema, table string) bool
+	// TableInclude is table.include.list, used only to warn about entries
+	// that match no table.
+	TableInclude []*regexp.Regexp
+	// KeyColumns picks the key columns of a table from its columns
+	// (message.key.columns); nil, or an empty result, keeps the primary
+	// key.
+	KeyColumns func(schema, table string, columns []string) []string
 
 	// StatusInterval is how often a standby status update goes out when
 	// nothing changed (status.update.interval.ms). Confirmed positions go
@@ -201,7 +204,13 @@ func (s *Source) Tables(ctx context.Context) ([]TableName, error) {
 	used := make([]bool, len(s.cfg.TableInclude))
 	for _, r := range res.Rows {
 		t := TableName{Schema: string(r[0]), Name: string(r[1])}
-		if s.included(t.Schema, t.Name, used) {
+		q := t.String()
+		for i, re := range s.cfg.TableInclude {
+			if re.MatchString(q) {
+				used[i] = true
+			}
+		}
+		if s.included(t.Schema, t.Name) {
 			out = append(out, t)
 		}
 	}
@@ -218,35 +227,8 @@ type TableName struct{ Schema, Name string }
 
 func (t TableName) String() string { return t.Schema + "." + t.Name }
 
-func fullMatch(res []*regexp.Regexp, s string, used []bool) bool {
-	for i, re := range res {
-		if loc := re.FindStringIndex(s); loc != nil && loc[0] == 0 && loc[1] == len(s) {
-			if used != nil {
-				used[i] = true
-			}
-			return true
-		}
-	}
-	return false
-}
-
-// included applies Debezium's filters: schema lists, then table lists.
-func (s *Source) included(schema, table string, used []bool) bool {
-	c := &s.cfg
-	if len(c.SchemaInclude) > 0 && !fullMatch(c.SchemaInclude, schema, nil) {
-		return false
-	}
-	if len(c.SchemaExclude) > 0 && fullMatch(c.SchemaExclude, schema, nil) {
-		return false
-	}
-	q := schema + "." + table
-	if len(c.TableInclude) > 0 && !fullMatch(c.TableInclude, q, used) {
-		return false
-	}
-	if len(c.TableExclude) > 0 && fullMatch(c.TableExclude, q, nil) {
-		return false
-	}
-	return true
+func (s *Source) included(schema, table string) bool {
+	return s.cfg.Include == nil || s.cfg.Include(schema, table)
 }
 
 func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }

@@ -104,7 +104,7 @@ func TestIntegrationSnapshotThenStream(t *testing.T) {
 	)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	src := newTestSource(t, dsn, Config{TableExclude: []*regexp.Regexp{regexp.MustCompile(`public\.skipped`)}})
+	src := newTestSource(t, dsn, Config{Include: func(_, table string) bool { return table != "skipped" }})
 	info, err := src.Open(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -185,7 +185,7 @@ func TestIntegrationIdleConfirm(t *testing.T) {
 	pgtest.Exec(t, dsn, `CREATE TABLE captured (id int PRIMARY KEY)`, `CREATE TABLE noisy (id int PRIMARY KEY)`)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	src := newTestSource(t, dsn, Config{Slot: "idle_slot", TableInclude: []*regexp.Regexp{regexp.MustCompile(`public\.captured`)}, StatusInterval: time.Second})
+	src := newTestSource(t, dsn, Config{Slot: "idle_slot", Include: func(_, table string) bool { return table == "captured" }, StatusInterval: time.Second})
 	info, err := src.Open(ctx)
 	if err != nil {
 		t.Fatal(err)

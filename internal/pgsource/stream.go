@@ -152,7 +152,7 @@ func (r *streamReader) logical(ctx context.Context, lsn change.LSN, b []byte) er
 		r.lastCommit = m.EndLSN
 		return nil
 	case MsgRelation:
-		if !s.included(m.Relation.Namespace, m.Relation.Name, nil) {
+		if !s.included(m.Relation.Namespace, m.Relation.Name) {
 			s.excluded[m.Relation.ID] = m.Relation.Namespace + "." + m.Relation.Name
 			delete(s.rels, m.Relation.ID)
 			return nil

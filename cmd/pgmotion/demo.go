@@ -1,0 +1,189 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/spf13/cobra"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/pgmotion/pgmotion/internal/connect"
+	"github.com/pgmotion/pgmotion/internal/demo"
+	"github.com/pgmotion/pgmotion/internal/pglocal"
+)
+
+func init() { subcommands = append(subcommands, newDemoCmd) }
+
+type demoFlags struct {
+	pgURL  string
+	listen string
+	rate   float64
+}
+
+// newDemoCmd is `pgmotion demo`: the whole system on one machine, with
+// nothing installed but the PostgreSQL server binaries.
+func newDemoCmd(g *globals) *cobra.Command {
+	var f demoFlags
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Run the whole pipeline with a throwaway PostgreSQL, the embedded broker and a demo workload",
+		Long: `Start a throwaway PostgreSQL with wal_level=logical (or use --pg-url), the
+embedded Kafka-protocol broker, a small shop schema (customers, products,
+orders) with a workload that keeps writing, and a connector that streams it
+all into Kafka as Debezium events. Ctrl-C stops everything and removes the
+throwaway data.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runDemo(cmd.Context(), g, f, cmd.OutOrStdout())
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.pgURL, "pg-url", "", "use this database (postgres://user:pass@host:port/db, wal_level=logical) instead of a throwaway server")
+	fl.StringVar(&f.listen, "listen", "127.0.0.1:9092", "address of the embedded Kafka broker")
+	fl.Float64Var(&f.rate, "rate", 5, "demo transactions per second")
+	return cmd
+}
+
+func runDemo(ctx context.Context, g *globals, f demoFlags, out io.Writer) error {
+	tmp, err := pglocal.MkdirTemp("pgmotion-demo-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+
+	dsn := f.pgURL
+	if dsn == "" {
+		fmt.Fprintln(out, "starting a throwaway PostgreSQL (wal_level=logical) ...")
+		srv, err := pglocal.Start(ctx, pglocal.Options{Dir: filepath.Join(tmp, "postgres"), Logical: true, Log: g.log.With("component", "postgres")})
+		if err != nil {
+			return err
+		}
+		defer srv.Stop(context.WithoutCancel(ctx))
+		if err := srv.CreateDatabase(ctx, "demo"); err != nil {
+			return err
+		}
+		dsn = srv.DSN("demo")
+	}
+	pc, err := pgconn.ParseConfig(dsn)
+	if err != nil {
+		return fmt.Errorf("--pg-url: %w", err)
+	}
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return fmt.Errorf("connect to the demo database: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if err := demo.Setup(ctx, conn); err != nil {
+		return err
+	}
+
+	bctx, stopBroker := context.WithCancel(context.WithoutCancel(ctx))
+	addr, waitBroker, err := startEmbeddedBroker(bctx, g, connectFlags{embedded: f.listen, dataDir: tmp})
+	if err != nil {
+		stopBroker()
+		return err
+	}
+	defer func() { stopBroker(); waitBroker() }()
+
+	cfg := map[string]string{
+		"connector.class":    "io.debezium.connector.postgresql.PostgresConnector",
+		"plugin.name":        "pgoutput",
+		"database.hostname":  pc.Host,
+		"database.port":      strconv.Itoa(int(pc.Port)),
+		"database.user":      pc.User,
+		"database.password":  pc.Password,
+		"database.dbname":    pc.Database,
+		"topic.prefix":       "demo",
+		"slot.name":          "pgmotion_demo",
+		"table.include.list": "public.customers,public.products,public.orders",
+	}
+	w, err := connect.NewWorker(connect.WorkerConfig{Brokers: []string{addr}, Log: g.log})
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	if err := w.Start(ctx); err != nil {
+		return err
+	}
+
+	fmt.Fprintf(out, `
+pgmotion demo is running.
+  PostgreSQL: %s  (tables customers, products, orders; %.0f transactions/s)
+  Kafka:      %s  (embedded broker; topics demo.public.customers, demo.public.products, demo.public.orders)
+
+Look at it with any Kafka client, for example:
+  kcat -b %s -L
+  kcat -b %s -C -t demo.public.orders -o beginning -f '%%k\n%%s\n\n'
+  kcat -b %s -C -t demo.public.orders -o end -J -u | jq .payload
+Press Ctrl-C to stop.
+
+`, redactDSN(pc), f.rate, addr, addr, addr, addr)
+
+	eg, ctx := errgroup.WithContext(ctx)
+	eg.Go(func() error { return w.RunConnector(ctx, "demo-connector", cfg) })
+	var stats demo.Stats
+	eg.Go(func() error { return demo.Run(ctx, conn, f.rate, g.log, &stats) })
+	eg.Go(func() error { return reportDemo(ctx, addr, out, &stats) })
+	err = eg.Wait()
+	fmt.Fprintln(out, "\nstopped.")
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+func redactDSN(pc *pgconn.Config) string {
+	return fmt.Sprintf("postgres://%s@%s:%d/%s", pc.User, pc.Host, pc.Port, pc.Database)
+}
+
+// reportDemo prints, every five seconds, how many events each demo topic
+// holds.
+func reportDemo(ctx context.Context, addr string, out io.Writer, st *demo.Stats) error {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	tick := time.NewTicker(5 * time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+		ends, err := adm.ListEndOffsets(ctx, "demo.public.customers", "demo.public.products", "demo.public.orders")
+		if err != nil {
+			continue
+		}
+		counts := map[string]int64{}
+		ends.Each(func(o kadm.ListedOffset) {
+			if o.Err == nil {
+				counts[strings.TrimPrefix(o.Topic, "demo.public.")] += o.Offset
+			}
+		})
+		names := make([]string, 0, len(counts))
+		for n := range counts {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		parts := make([]string, len(names))
+		for i, n := range names {
+			parts[i] = fmt.Sprintf("%s %d", n, counts[n])
+		}
+		fmt.Fprintf(out, "%s  workload: %d transactions | events in Kafka: %s\n", time.Now().Format("15:04:05"), st.Transactions.Load(), strings.Join(parts, ", "))
+	}
+}

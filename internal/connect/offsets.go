@@ -1,0 +1,246 @@
+package connect
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/pgmotion/pgmotion/internal/change"
+)
+
+// Offset is a PostgreSQL connector's source offset, with Debezium's keys
+// (reference §8). Zero values are left out when it is written.
+type Offset struct {
+	LSN         change.LSN `json:"lsn,omitempty"`
+	LSNProc     change.LSN `json:"lsn_proc,omitempty"`
+	LSNCommit   change.LSN `json:"lsn_commit,omitempty"`
+	TxID        int64      `json:"txId,omitempty"`
+	TsUsec      int64      `json:"ts_usec,omitempty"`
+	MessageType string     `json:"messageType,omitempty"`
+	// Snapshot is "INITIAL" while the initial snapshot runs. Debezium 3.0
+	// and earlier wrote true; both are read.
+	Snapshot           snapshotFlag `json:"snapshot,omitempty"`
+	LastSnapshotRecord bool         `json:"last_snapshot_record,omitempty"`
+	SnapshotCompleted  bool         `json:"snapshot_completed,omitempty"`
+}
+
+// snapshotFlag reads Debezium's "snapshot" offset key in both its forms.
+type snapshotFlag string
+
+func (f *snapshotFlag) UnmarshalJSON(b []byte) error {
+	switch string(b) {
+	case "true":
+		*f = "INITIAL"
+	case "false", "null":
+		*f = ""
+	default:
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return fmt.Errorf("offset key snapshot: want a string or a boolean, got %s", b)
+		}
+		*f = snapshotFlag(s)
+	}
+	return nil
+}
+
+// SnapshotDone reports whether this offset is past the initial snapshot.
+func (o *Offset) SnapshotDone() bool {
+	return o.Snapshot == "" || o.SnapshotCompleted || o.LastSnapshotRecord
+}
+
+// ResumeLSN is where streaming starts again: the last commit whose
+// events Kafka holds, which is also what is confirmed to the slot.
+func (o *Offset) ResumeLSN() change.LSN {
+	if o.LSNCommit != 0 {
+		return o.LSNCommit
+	}
+	return o.LSNProc
+}
+
+// ConfirmLSN is the position this offset allows confirming to the slot.
+// Offsets taken during the snapshot confirm nothing.
+func (o *Offset) ConfirmLSN() change.LSN {
+	if o.Snapshot != "" && !o.SnapshotCompleted {
+		return 0
+	}
+	return o.ResumeLSN()
+}
+
+// MarshalJSON writes the offset with LSNs as JSON numbers, as Debezium
+// does, leaving out unset keys.
+func (o Offset) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	first := true
+	field := func(k, v string) {
+		if !first {
+			b.WriteByte(',')
+		}
+		first = false
+		b.WriteString(strconv.Quote(k))
+		b.WriteByte(':')
+		b.WriteString(v)
+	}
+	if o.LSNProc != 0 {
+		field("lsn_proc", strconv.FormatUint(uint64(o.LSNProc), 10))
+	}
+	if o.MessageType != "" {
+		field("messageType", strconv.Quote(o.MessageType))
+	}
+	if o.LSNCommit != 0 {
+		field("lsn_commit", strconv.FormatUint(uint64(o.LSNCommit), 10))
+	}
+	if o.LSN != 0 {
+		field("lsn", strconv.FormatUint(uint64(o.LSN), 10))
+	}
+	if o.TxID != 0 {
+		field("txId", strconv.FormatInt(o.TxID, 10))
+	}
+	if o.TsUsec != 0 {
+		field("ts_usec", strconv.FormatInt(o.TsUsec, 10))
+	}
+	if o.Snapshot != "" {
+		field("snapshot", strconv.Quote(string(o.Snapshot)))
+		field("last_snapshot_record", strconv.FormatBool(o.LastSnapshotRecord))
+	}
+	if o.SnapshotCompleted {
+		field("snapshot_completed", "true")
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// OffsetKey is the record key Kafka Connect uses for a connector's source
+// partition: ["<name>",{"server":"<topic.prefix>"}].
+func OffsetKey(connector, server string) []byte {
+	k, _ := json.Marshal([]any{connector, map[string]string{"server": server}})
+	return k
+}
+
+// OffsetStore keeps source offsets in a compacted Kafka topic, laid out
+// the way Kafka Connect's distributed worker lays out connect-offsets, so
+// that offsets move between Kafka Connect and pgmotion in both directions.
+// It is safe for concurrent use.
+type OffsetStore struct {
+	cl    *kgo.Client
+	topic string
+
+	mu     sync.Mutex
+	latest map[string][]byte // key → value; nil value = deleted
+}
+
+// NewOffsetStore returns a store over topic, using cl to produce.
+func NewOffsetStore(cl *kgo.Client, topic string) *OffsetStore {
+	return &OffsetStore{cl: cl, topic: topic, latest: map[string][]byte{}}
+}
+
+// Init creates the topic if it is missing (compacted, as Connect makes
+// it) and reads it to its end.
+func (s *OffsetStore) Init(ctx context.Context, partitions int32, replication int16) error {
+	adm := kadm.NewClient(s.cl)
+	compact := "compact"
+	resp, err := adm.CreateTopic(ctx, partitions, replication, map[string]*string{"cleanup.policy": &compact}, s.topic)
+	if err == nil {
+		err = resp.Err
+	}
+	if err != nil && !isExists(err) {
+		return fmt.Errorf("create offsets topic %q: %w", s.topic, err)
+	}
+	return s.load(ctx)
+}
+
+func isExists(err error) bool { return errors.Is(err, kerr.TopicAlreadyExists) }
+
+// load reads the topic from the start to its current end.
+func (s *OffsetStore) load(ctx context.Context) error {
+	adm := kadm.NewClient(s.cl)
+	ends, err := adm.ListEndOffsets(ctx, s.topic)
+	if err != nil {
+		return fmt.Errorf("read end offsets of %q: %w", s.topic, err)
+	}
+	want := map[int32]int64{}
+	ends.Each(func(o kadm.ListedOffset) {
+		if o.Err == nil && o.Offset > 0 {
+			want[o.Partition] = o.Offset
+		}
+	})
+	if len(want) == 0 {
+		return nil
+	}
+	parts := map[int32]kgo.Offset{}
+	for p := range want {
+		parts[p] = kgo.NewOffset().AtStart()
+	}
+	cons, err := kgo.NewClient(append(seedsOf(s.cl),
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{s.topic: parts}))...)
+	if err != nil {
+		return err
+	}
+	defer cons.Close()
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	for len(want) > 0 {
+		fs := cons.PollFetches(ctx)
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("read offsets topic %q: %w", s.topic, err)
+		}
+		var ferr error
+		fs.EachError(func(_ string, _ int32, err error) { ferr = err })
+		if ferr != nil {
+			return fmt.Errorf("read offsets topic %q: %w", s.topic, ferr)
+		}
+		s.mu.Lock()
+		fs.EachRecord(func(r *kgo.Record) {
+			s.latest[string(r.Key)] = r.Value
+			if r.Offset+1 >= want[r.Partition] {
+				delete(want, r.Partition)
+			}
+		})
+		s.mu.Unlock()
+	}
+	return nil
+}
+
+func seedsOf(cl *kgo.Client) []kgo.Opt {
+	return []kgo.Opt{kgo.SeedBrokers(cl.OptValue(kgo.SeedBrokers).([]string)...)}
+}
+
+// Get returns the stored offset of a connector, or nil.
+func (s *OffsetStore) Get(connector, server string) (*Offset, error) {
+	s.mu.Lock()
+	v := s.latest[string(OffsetKey(connector, server))]
+	s.mu.Unlock()
+	if v == nil {
+		return nil, nil
+	}
+	var o Offset
+	if err := json.Unmarshal(v, &o); err != nil {
+		return nil, fmt.Errorf("stored offset of connector %q is not valid: %w (value %s)", connector, err, v)
+	}
+	return &o, nil
+}
+
+// Put writes an offset and waits until Kafka holds it.
+func (s *OffsetStore) Put(ctx context.Context, connector, server string, o *Offset) error {
+	key := OffsetKey(connector, server)
+	var val []byte
+	if o != nil {
+		val, _ = o.MarshalJSON()
+	}
+	if err := s.cl.ProduceSync(ctx, &kgo.Record{Topic: s.topic, Key: key, Value: val}).FirstErr(); err != nil {
+		return fmt.Errorf("write offset of connector %q to %q: %w", connector, s.topic, err)
+	}
+	s.mu.Lock()
+	s.latest[string(key)] = val
+	s.mu.Unlock()
+	return nil
+}

@@ -1,0 +1,367 @@
+package connect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/pgmotion/pgmotion/internal/change"
+	"github.com/pgmotion/pgmotion/internal/debezium"
+	"github.com/pgmotion/pgmotion/internal/kafkasink"
+	"github.com/pgmotion/pgmotion/internal/pgsource"
+	"github.com/pgmotion/pgmotion/internal/record"
+)
+
+// Snapshot modes pgmotion runs.
+const (
+	SnapshotInitial     = "initial"
+	SnapshotInitialOnly = "initial_only"
+	SnapshotNoData      = "no_data"
+	SnapshotAlways      = "always"
+)
+
+// TaskConfig is what a PostgreSQL task needs, taken from the connector's
+// parsed options.
+type TaskConfig struct {
+	Name         string
+	TopicPrefix  string
+	SnapshotMode string
+	Source       pgsource.Config
+	Encoder      debezium.Options
+	Topics       kafkasink.TopicSpec
+	// SlotRetries and SlotRetryDelay govern waiting for a slot that
+	// another process still holds (slot.max.retries, slot.retry.delay.ms).
+	SlotRetries    int
+	SlotRetryDelay time.Duration
+	// FlushInterval is how often the acknowledged position is written to
+	// the offsets topic and then confirmed to the slot.
+	FlushInterval time.Duration
+}
+
+// partialEvery seals a batch inside a large transaction or snapshot after
+// this many records, so that its progress reaches the offsets topic.
+const partialEvery = 8192
+
+// task streams one PostgreSQL connector into Kafka. Its Handler methods
+// run on the streaming goroutine; run's committer goroutine only reads
+// the tracker and writes offsets.
+type task struct {
+	cfg   TaskConfig
+	log   *slog.Logger
+	src   *pgsource.Source
+	enc   *debezium.Encoder
+	sink  *kafkasink.Sink
+	store *OffsetStore
+	tr    *tracker
+
+	recs   []record.Record
+	topics map[string]bool
+
+	// The transaction being read.
+	xid        uint32
+	ts         int64
+	lastChange change.LSN
+	lastOp     change.Op
+	lastCommit change.LSN
+	inBatch    int
+	lastIdle   change.LSN
+	// skip drops the events of a half-delivered transaction that Kafka
+	// already holds when streaming resumes.
+	skip *Offset
+}
+
+func newTask(cfg TaskConfig, sink *kafkasink.Sink, store *OffsetStore, log *slog.Logger) (*task, error) {
+	cfg.Source.Log = log
+	src, err := pgsource.New(cfg.Source)
+	if err != nil {
+		return nil, err
+	}
+	enc, err := debezium.NewEncoder(cfg.Encoder, log)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.FlushInterval <= 0 {
+		cfg.FlushInterval = time.Second
+	}
+	return &task{cfg: cfg, log: log, src: src, enc: enc, sink: sink, store: store, tr: newTracker(), topics: map[string]bool{}}, nil
+}
+
+// run opens the source, snapshots if the mode and the stored offset say
+// so, and streams until ctx ends or something fails.
+func (t *task) run(ctx context.Context) (err error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	defer func() {
+		cctx, ccancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer ccancel()
+		if cerr := t.src.Close(cctx); cerr != nil && err == nil {
+			err = cerr
+		}
+	}()
+
+	off, err := t.store.Get(t.cfg.Name, t.cfg.TopicPrefix)
+	if err != nil {
+		return err
+	}
+	info, err := t.open(ctx)
+	if err != nil {
+		return err
+	}
+
+	// The committer confirms positions while the snapshot and the stream
+	// run, and once more after them.
+	committed := make(chan error, 1)
+	cctx, stopCommitter := context.WithCancel(context.WithoutCancel(ctx))
+	go func() { committed <- t.commitLoop(cctx, cancel) }()
+	defer func() {
+		stopCommitter()
+		if cerr := <-committed; cerr != nil && err == nil {
+			err = cerr
+		}
+	}()
+
+	snapshot := false
+	switch t.cfg.SnapshotMode {
+	case SnapshotAlways:
+		snapshot = true
+	case SnapshotInitial, SnapshotInitialOnly:
+		snapshot = off == nil || !off.SnapshotDone()
+	}
+	if off != nil && !info.Created && off.ResumeLSN() != 0 && off.ResumeLSN() < info.ConfirmedFlush {
+		t.log.Warn("the slot is ahead of the stored offset; streaming starts at the slot's position", "offset_lsn", off.ResumeLSN().String(), "slot_lsn", info.ConfirmedFlush.String())
+	}
+	if off != nil && info.Created && off.SnapshotDone() && t.cfg.SnapshotMode != SnapshotAlways {
+		t.log.Warn("the replication slot was missing and has been created again: changes made since the stored offset and before now were not captured; run a snapshot to catch up", "slot", t.cfg.Source.Slot, "offset_lsn", off.ResumeLSN().String(), "slot_lsn", info.ConfirmedFlush.String())
+	}
+
+	start := pgsource.StreamOptions{}
+	if off != nil && off.SnapshotDone() && !info.Created {
+		start.Start, start.LastCommit = off.ResumeLSN(), off.ResumeLSN()
+		if off.MessageType != "" && off.MessageType != "COMMIT" && off.TxID != 0 {
+			t.skip = off
+		}
+	}
+	if snapshot {
+		lsn := info.ConsistentPoint
+		if !info.Created {
+			lsn = info.ConfirmedFlush
+			t.log.Info("snapshot without an exported snapshot: the slot already existed, so the stream may repeat changes made during the snapshot")
+		}
+		if err := t.snapshot(ctx, info.SnapshotName, lsn); err != nil {
+			return err
+		}
+		if info.Created {
+			start.Start, start.LastCommit = info.ConsistentPoint, 0
+		} else if off == nil || !off.SnapshotDone() {
+			start.Start = 0
+		}
+		t.skip = nil
+	} else if info.Created {
+		start.Start = info.ConsistentPoint
+	}
+	if t.cfg.SnapshotMode == SnapshotInitialOnly {
+		t.log.Info("snapshot.mode is initial_only: not streaming")
+		<-ctx.Done()
+		return context.Cause(ctx)
+	}
+	t.lastCommit = start.LastCommit
+	err = t.src.Stream(ctx, start, t)
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+		return cause
+	}
+	return err
+}
+
+// open opens the source, waiting while another process holds the slot.
+func (t *task) open(ctx context.Context) (*pgsource.SlotInfo, error) {
+	for attempt := 0; ; attempt++ {
+		info, err := t.src.Open(ctx)
+		var inUse *pgsource.SlotInUseError
+		if err == nil || !errors.As(err, &inUse) || attempt >= t.cfg.SlotRetries {
+			return info, err
+		}
+		t.log.Warn("replication slot is busy; retrying", "slot", inUse.Slot, "pid", inUse.PID, "attempt", attempt+1, "of", t.cfg.SlotRetries, "delay", t.cfg.SlotRetryDelay)
+		t.src.Close(ctx)
+		src, nerr := pgsource.New(t.cfg.Source)
+		if nerr != nil {
+			return nil, nerr
+		}
+		t.src = src
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(t.cfg.SlotRetryDelay):
+		}
+	}
+}
+
+func (t *task) snapshot(ctx context.Context, name string, lsn change.LSN) error {
+	tables, err := t.src.Tables(ctx)
+	if err != nil {
+		return err
+	}
+	names := make([]string, len(tables))
+	for i, tb := range tables {
+		names[i] = tb.String()
+	}
+	t.log.Info("snapshot starting", "tables", len(tables), "list", strings.Join(names, ","), "lsn", lsn.String())
+	start := time.Now()
+	var rows int64
+	var xid uint32
+	err = t.src.Snapshot(ctx, tables, name, lsn, func(c *change.Change) error {
+		rows++
+		xid = c.Xid
+		if err := t.emit(c); err != nil {
+			return err
+		}
+		if t.inBatch >= partialEvery {
+			t.tr.seal(Offset{LSN: lsn, TxID: int64(c.Xid), TsUsec: c.TsMicros, Snapshot: "INITIAL"})
+			t.inBatch = 0
+		}
+		return nil
+	}, nil)
+	if err != nil {
+		return err
+	}
+	t.tr.seal(Offset{LSN: lsn, LSNProc: lsn, TxID: int64(xid), TsUsec: time.Now().UnixMicro(), Snapshot: "INITIAL", LastSnapshotRecord: true, SnapshotCompleted: true})
+	t.inBatch = 0
+	t.log.Info("snapshot done", "rows", rows, "elapsed", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// emit encodes a change and hands its records to the producer.
+func (t *task) emit(c *change.Change) error {
+	var err error
+	t.recs, err = t.enc.Encode(t.recs[:0], c)
+	if err != nil {
+		return err
+	}
+	if len(t.recs) == 0 {
+		return nil
+	}
+	b := t.tr.current()
+	for i := range t.recs {
+		r := &t.recs[i]
+		if !t.topics[r.Topic] {
+			if err := t.sink.EnsureTopic(context.Background(), r.Topic, t.cfg.Topics); err != nil {
+				return err
+			}
+			t.topics[r.Topic] = true
+		}
+		b.pending.Add(1)
+		t.sink.Produce(r, b)
+	}
+	t.inBatch += len(t.recs)
+	if err := t.tr.Err(); err != nil {
+		return fmt.Errorf("deliver to Kafka: %w", err)
+	}
+	return nil
+}
+
+// Begin implements pgsource.Handler.
+func (t *task) Begin(xid uint32, _ change.LSN, ts int64) error {
+	t.xid, t.ts = xid, ts
+	return nil
+}
+
+// Change implements pgsource.Handler.
+func (t *task) Change(c *change.Change) error {
+	if t.skip != nil {
+		if c.Xid == uint32(t.skip.TxID) && c.LSN <= t.skip.LSN {
+			return nil
+		}
+		t.skip = nil
+	}
+	if err := t.emit(c); err != nil {
+		return err
+	}
+	t.lastChange, t.lastOp = c.LSN, c.Op
+	if t.inBatch >= partialEvery {
+		t.tr.seal(Offset{LSN: c.LSN, LSNProc: c.LSN, LSNCommit: t.lastCommit, TxID: int64(t.xid), TsUsec: t.ts, MessageType: messageType(c.Op)})
+		t.inBatch = 0
+	}
+	return nil
+}
+
+func messageType(op change.Op) string {
+	switch op {
+	case change.OpCreate:
+		return "INSERT"
+	case change.OpUpdate:
+		return "UPDATE"
+	case change.OpDelete:
+		return "DELETE"
+	case change.OpTruncate:
+		return "TRUNCATE"
+	}
+	return "COMMIT"
+}
+
+// Commit implements pgsource.Handler.
+func (t *task) Commit(_, end change.LSN, ts int64) error {
+	t.skip = nil
+	t.tr.seal(Offset{LSN: end, LSNProc: end, LSNCommit: end, TxID: int64(t.xid), TsUsec: ts, MessageType: "COMMIT"})
+	t.inBatch = 0
+	t.lastCommit = end
+	return t.tr.Err()
+}
+
+// Idle implements pgsource.Handler: the position goes through the tracker
+// like any batch, so it is confirmed only after every earlier event.
+func (t *task) Idle(walEnd change.LSN) error {
+	if walEnd <= t.lastIdle || walEnd <= t.lastCommit {
+		return nil
+	}
+	t.lastIdle = walEnd
+	t.tr.seal(Offset{LSN: walEnd, LSNProc: walEnd, LSNCommit: walEnd, TxID: int64(t.xid), TsUsec: time.Now().UnixMicro(), MessageType: "COMMIT"})
+	return t.tr.Err()
+}
+
+// commitLoop writes the newest fully acknowledged offset to the offsets
+// topic and, once Kafka holds it, confirms its LSN to the slot. On a
+// delivery failure it cancels the task.
+func (t *task) commitLoop(ctx context.Context, fail context.CancelCauseFunc) error {
+	tick := time.NewTicker(t.cfg.FlushInterval)
+	defer tick.Stop()
+	var written *Offset
+	commit := func(ctx context.Context) error {
+		off, ok := t.tr.advance()
+		if !ok || (written != nil && *written == off) {
+			return nil
+		}
+		if err := t.store.Put(ctx, t.cfg.Name, t.cfg.TopicPrefix, &off); err != nil {
+			return err
+		}
+		written = &off
+		if l := off.ConfirmLSN(); l != 0 {
+			t.src.Confirm(l)
+		}
+		return nil
+	}
+	for {
+		select {
+		case <-t.tr.failed:
+			fail(fmt.Errorf("deliver to Kafka: %w", t.tr.Err()))
+			return nil
+		case <-tick.C:
+			if err := commit(ctx); err != nil {
+				fail(err)
+				return err
+			}
+		case <-ctx.Done():
+			// Final commit: wait for what is in flight, then record it.
+			fctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			if err := t.sink.Flush(fctx); err != nil {
+				return fmt.Errorf("flush Kafka producer: %w", err)
+			}
+			if err := commit(fctx); err != nil {
+				return err
+			}
+			return t.src.FlushStatus()
+		}
+	}
+}

@@ -1,0 +1,124 @@
+package connect
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// batch is a run of records that share one position: a transaction, a
+// slice of a large transaction or of the snapshot, or an idle point with no
+// records at all. It travels with each of its records through the
+// producer (as the record's Context) and counts their acknowledgements.
+type batch struct {
+	pending atomic.Int64
+	sealed  atomic.Bool
+	off     Offset // written before sealed is set, read after
+	t       *tracker
+}
+
+// The context.Context methods: a batch never cancels its records.
+func (b *batch) Deadline() (time.Time, bool) { return time.Time{}, false }
+func (b *batch) Done() <-chan struct{}       { return nil }
+func (b *batch) Err() error                  { return nil }
+func (b *batch) Value(any) any               { return nil }
+
+// Ack counts one record's delivery.
+func (b *batch) Ack(err error) {
+	if err != nil {
+		b.t.fail(err)
+	}
+	b.pending.Add(-1)
+}
+
+func (b *batch) done() bool { return b.sealed.Load() && b.pending.Load() == 0 }
+
+// tracker keeps batches in stream order and finds the newest position
+// before which everything is acknowledged: a position is never confirmed
+// ahead of an event Kafka does not hold, however acknowledgements
+// interleave across partitions. open and seal belong to the streaming
+// goroutine; advance to the committer; fail and err to anyone.
+type tracker struct {
+	mu    sync.Mutex
+	queue []*batch
+	head  int
+
+	cur *batch
+
+	errOnce sync.Once
+	err     atomic.Pointer[error]
+	failed  chan struct{}
+}
+
+func newTracker() *tracker { return &tracker{failed: make(chan struct{})} }
+
+// current returns the open batch, opening one if needed.
+func (t *tracker) current() *batch {
+	if t.cur == nil {
+		t.cur = &batch{t: t}
+		t.mu.Lock()
+		t.queue = append(t.queue, t.cur)
+		t.mu.Unlock()
+	}
+	return t.cur
+}
+
+// seal closes the open batch (opening an empty one if none is open) with
+// the position its records lead to.
+func (t *tracker) seal(off Offset) {
+	b := t.current()
+	b.off = off
+	b.sealed.Store(true)
+	t.cur = nil
+}
+
+// advance pops the batches that are complete, in order, and returns the
+// offset of the last one, or false when none completed.
+func (t *tracker) advance() (Offset, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var last Offset
+	ok := false
+	for t.head < len(t.queue) && t.queue[t.head].done() {
+		last, ok = t.queue[t.head].off, true
+		t.queue[t.head] = nil
+		t.head++
+	}
+	if t.head > 1024 && t.head*2 > len(t.queue) {
+		n := copy(t.queue, t.queue[t.head:])
+		clear(t.queue[n:])
+		t.queue = t.queue[:n]
+		t.head = 0
+	}
+	return last, ok
+}
+
+// idle reports whether every batch is complete and none is open.
+func (t *tracker) idle() bool {
+	if t.cur != nil {
+		return false
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, b := range t.queue[t.head:] {
+		if !b.done() {
+			return false
+		}
+	}
+	return true
+}
+
+func (t *tracker) fail(err error) {
+	t.errOnce.Do(func() {
+		t.err.Store(&err)
+		close(t.failed)
+	})
+}
+
+// Err returns the first delivery failure, or nil.
+func (t *tracker) Err() error {
+	if p := t.err.Load(); p != nil {
+		return *p
+	}
+	return nil
+}

@@ -1,0 +1,598 @@
+package debezium
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"strconv"
+	"time"
+
+	"github.com/pgmotion/pgmotion/internal/change"
+	"github.com/pgmotion/pgmotion/internal/record"
+)
+
+// Header names Debezium writes.
+const (
+	HeaderOldKey               = "__debezium.oldkey"
+	HeaderNewKey               = "__debezium.newkey"
+	HeaderConnectorLogicalName = "__debezium.context.connectorLogicalName"
+	HeaderTaskID               = "__debezium.context.taskId"
+	HeaderConnectorName        = "__debezium.context.connectorName"
+	HeaderRunID                = "__debezium.context.runId"
+)
+
+// connectorPlugin is the value of source.connector and of the
+// connectorName header (PostgresConnectorConfig.getConnectorName is
+// Module.name(), "postgresql").
+const connectorPlugin = "postgresql"
+
+const (
+	slabSize = 256 << 10 // bytes carved into record keys and values
+	hdrSlab  = 4096      // headers carved into records
+)
+
+// Encoder turns change.Change values into Kafka records in Debezium's
+// PostgreSQL connector format, serialized by Kafka Connect's JsonConverter.
+//
+// An Encoder is not safe for concurrent use: it reuses buffers and caches
+// one plan per relation. The records it returns own their byte slices and
+// may be handed to other goroutines.
+type Encoder struct {
+	opts Options
+	s    settings
+	log  *slog.Logger
+	now  func() time.Time // the envelope clock; replaced in tests
+
+	srcHead []byte // {"version":...,"ts_ms":
+	srcDB   []byte // ,"db":"...","sequence":
+	// the source block of the last change, around its LSN
+	srcKey     srcKey
+	srcA, srcB []byte
+	ctxHdrs    []record.Header
+
+	plans map[uint32]*plan
+	last  *plan
+
+	slab []byte
+	hdrs []record.Header
+
+	// scratch
+	tmp, tmp2 []byte
+	digits    []byte
+	keyOld    []byte
+	keyNew    []byte
+	big       big.Int
+	after     change.Tuple
+}
+
+// NewEncoder validates opts and returns an Encoder.
+func NewEncoder(opts Options, log *slog.Logger) (*Encoder, error) {
+	s, err := opts.validate()
+	if err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	e := &Encoder{
+		opts:  opts,
+		s:     s,
+		log:   log.With("component", "debezium"),
+		now:   time.Now,
+		plans: make(map[uint32]*plan),
+	}
+	h := []byte(`{"version":`)
+	h = appendJSONStr(h, s.version)
+	h = append(h, `,"connector":"`+connectorPlugin+`","name":`...)
+	h = appendJSONStr(h, opts.TopicPrefix)
+	h = append(h, `,"ts_ms":`...)
+	e.srcHead = h
+	d := []byte(`,"db":`)
+	d = appendJSONStr(d, opts.Database)
+	d = append(d, `,"sequence":`...)
+	e.srcDB = d
+	if s.extHeaders {
+		e.ctxHdrs = []record.Header{
+			{Key: HeaderConnectorLogicalName, Value: []byte(opts.TopicPrefix)},
+			{Key: HeaderTaskID, Value: []byte(s.taskID)},
+			{Key: HeaderConnectorName, Value: []byte(connectorPlugin)},
+			{Key: HeaderRunID, Value: []byte(s.runID)},
+		}
+	}
+	return e, nil
+}
+
+// Topic returns the data topic of rel: <prefix>.<schema>.<table>, sanitized
+// as Debezium's SchemaTopicNamingStrategy does.
+func (e *Encoder) Topic(rel *change.Relation) string {
+	if e.last != nil && e.last.rel == rel {
+		return e.last.topic
+	}
+	return e.topicName(rel)
+}
+
+// planFor returns the cached plan of rel, compiling it when rel is new. A
+// new Relation value for a known table replaces the old plan.
+func (e *Encoder) planFor(rel *change.Relation) (*plan, error) {
+	if p := e.last; p != nil && p.rel == rel {
+		return p, nil
+	}
+	if p := e.plans[rel.ID]; p != nil && p.rel == rel {
+		e.last = p
+		return p, nil
+	}
+	p, err := e.compile(rel)
+	if err != nil {
+		return nil, err
+	}
+	e.plans[rel.ID] = p
+	e.last = p
+	return p, nil
+}
+
+// Encode appends the records of one change to dst:
+//   - c, r: one record; u: one record, or, when the key changed, a delete,
+//     its tombstone and a create carrying __debezium.newkey/oldkey headers;
+//   - d: the delete and, with TombstonesOnDelete, a tombstone; nothing when
+//     the server sent no old row (REPLICA IDENTITY NOTHING);
+//   - t: one record with a null key.
+//
+// Records of skipped operations are left out. On error dst is returned
+// unchanged.
+func (e *Encoder) Encode(dst []record.Record, c *change.Change) ([]record.Record, error) {
+	if c == nil || c.Rel == nil {
+		return dst, errors.New("encode change: no relation")
+	}
+	p, err := e.planFor(c.Rel)
+	if err != nil {
+		return dst, err
+	}
+	n := len(c.Rel.Columns)
+	if c.Before != nil && len(c.Before) != n {
+		return dst, fmt.Errorf("encode change on %s: old tuple has %d values, relation has %d columns", c.Rel.QualifiedName(), len(c.Before), n)
+	}
+	if c.After != nil && len(c.After) != n {
+		return dst, fmt.Errorf("encode change on %s: new tuple has %d values, relation has %d columns", c.Rel.QualifiedName(), len(c.After), n)
+	}
+	e.reserve(p.estimate)
+	mark := len(e.slab)
+	hmark := len(e.hdrs)
+	out, err := e.encode(dst, p, c, e.now().UnixNano())
+	if err != nil {
+		if len(e.slab) >= mark {
+			e.slab = e.slab[:mark]
+		}
+		if len(e.hdrs) >= hmark {
+			e.hdrs = e.hdrs[:hmark]
+		}
+		return dst, fmt.Errorf("encode %c change on %s at LSN %s: %w", c.Op, c.Rel.QualifiedName(), c.LSN, err)
+	}
+	if used := len(e.slab) - mark; used > p.estimate {
+		p.estimate = used
+	}
+	return out, nil
+}
+
+func (e *Encoder) skipped(op change.Op) bool { return e.s.skipped[op] }
+
+func (e *Encoder) encode(dst []record.Record, p *plan, c *change.Change, now int64) ([]record.Record, error) {
+	switch c.Op {
+	case change.OpCreate, change.OpRead:
+		if c.After == nil {
+			return dst, errors.New("no new row")
+		}
+		if c.Op == change.OpCreate && e.skipped(change.OpCreate) {
+			return dst, nil
+		}
+		key, err := e.keyRecord(p, c.After)
+		if err != nil {
+			return dst, err
+		}
+		val, err := e.valueRecord(p, c, c.Op, nil, c.After, now)
+		if err != nil {
+			return dst, err
+		}
+		return append(dst, e.record(p, key, val, nil)), nil
+
+	case change.OpUpdate:
+		if c.After == nil {
+			return dst, errors.New("no new row")
+		}
+		after := e.resolveToast(c.After, c.Before)
+		if c.Before != nil && len(p.key) > 0 {
+			var err error
+			if e.keyOld, err = e.appendKeyPayload(e.keyOld[:0], p, c.Before); err != nil {
+				return dst, err
+			}
+			if e.keyNew, err = e.appendKeyPayload(e.keyNew[:0], p, after); err != nil {
+				return dst, err
+			}
+			if !bytes.Equal(e.keyOld, e.keyNew) {
+				return e.keyChange(dst, p, c, after, now)
+			}
+		}
+		if e.skipped(change.OpUpdate) {
+			return dst, nil
+		}
+		key, err := e.keyRecord(p, after)
+		if err != nil {
+			return dst, err
+		}
+		val, err := e.valueRecord(p, c, change.OpUpdate, c.Before, after, now)
+		if err != nil {
+			return dst, err
+		}
+		return append(dst, e.record(p, key, val, nil)), nil
+
+	case change.OpDelete:
+		if c.Before == nil || e.skipped(change.OpDelete) {
+			return dst, nil
+		}
+		key, err := e.keyRecord(p, c.Before)
+		if err != nil {
+			return dst, err
+		}
+		val, err := e.valueRecord(p, c, change.OpDelete, c.Before, nil, now)
+		if err != nil {
+			return dst, err
+		}
+		r := e.record(p, key, val, nil)
+		dst = append(dst, r)
+		if e.s.tombstones {
+			r.Value = nil
+			dst = append(dst, r)
+		}
+		return dst, nil
+
+	case change.OpTruncate:
+		if e.skipped(change.OpTruncate) {
+			return dst, nil
+		}
+		val, err := e.valueRecord(p, c, change.OpTruncate, nil, nil, now)
+		if err != nil {
+			return dst, err
+		}
+		return append(dst, e.record(p, nil, val, nil)), nil
+	}
+	return dst, fmt.Errorf("operation %q is not a row change", c.Op.String())
+}
+
+// keyChange emits an update that changed the key as Debezium does: a
+// delete with the old key (header __debezium.newkey), its tombstone, and a
+// create with the new key (header __debezium.oldkey). Skipping applies to
+// the delete and create separately.
+func (e *Encoder) keyChange(dst []record.Record, p *plan, c *change.Change, after change.Tuple, now int64) ([]record.Record, error) {
+	if !e.skipped(change.OpDelete) {
+		newKeyHdr, err := e.keyHeader(p, after)
+		if err != nil {
+			return dst, err
+		}
+		key, err := e.keyRecord(p, c.Before)
+		if err != nil {
+			return dst, err
+		}
+		val, err := e.valueRecord(p, c, change.OpDelete, c.Before, nil, now)
+		if err != nil {
+			return dst, err
+		}
+		r := e.record(p, key, val, &record.Header{Key: HeaderNewKey, Value: newKeyHdr})
+		dst = append(dst, r)
+		if e.s.tombstones {
+			r.Value = nil
+			dst = append(dst, r)
+		}
+	}
+	if !e.skipped(change.OpCreate) {
+		oldKeyHdr, err := e.keyHeader(p, c.Before)
+		if err != nil {
+			return dst, err
+		}
+		key, err := e.keyRecord(p, after)
+		if err != nil {
+			return dst, err
+		}
+		val, err := e.valueRecord(p, c, change.OpCreate, nil, after, now)
+		if err != nil {
+			return dst, err
+		}
+		dst = append(dst, e.record(p, key, val, &record.Header{Key: HeaderOldKey, Value: oldKeyHdr}))
+	}
+	return dst, nil
+}
+
+// record assembles a record, carving its headers from the header slab.
+func (e *Encoder) record(p *plan, key, value []byte, first *record.Header) record.Record {
+	n := len(e.ctxHdrs)
+	if first != nil {
+		n++
+	}
+	r := record.Record{Topic: p.topic, Partition: -1, Key: key, Value: value}
+	if n == 0 {
+		return r
+	}
+	if cap(e.hdrs)-len(e.hdrs) < n {
+		e.hdrs = make([]record.Header, 0, hdrSlab)
+	}
+	start := len(e.hdrs)
+	if first != nil {
+		e.hdrs = append(e.hdrs, *first)
+	}
+	e.hdrs = append(e.hdrs, e.ctxHdrs...)
+	r.Headers = e.hdrs[start:len(e.hdrs):len(e.hdrs)]
+	return r
+}
+
+// reserve makes sure the slab has room for about n more bytes.
+func (e *Encoder) reserve(n int) {
+	if cap(e.slab)-len(e.slab) >= n {
+		return
+	}
+	e.slab = make([]byte, 0, max(slabSize, 2*n))
+}
+
+// carve returns the slab bytes written since start, capped so that an
+// append by the holder cannot reach the next record.
+func (e *Encoder) carve(start int) []byte {
+	return e.slab[start:len(e.slab):len(e.slab)]
+}
+
+// resolveToast returns the new row with unchanged TOASTed values replaced
+// by the old row's, when the old row has them (REPLICA IDENTITY FULL).
+func (e *Encoder) resolveToast(after, before change.Tuple) change.Tuple {
+	if before == nil {
+		return after
+	}
+	for i := range after {
+		if after[i].Kind == change.KindUnchangedToast && before[i].Kind == change.KindText {
+			e.after = append(e.after[:0], after...)
+			for j := i; j < len(after); j++ {
+				if after[j].Kind == change.KindUnchangedToast && before[j].Kind == change.KindText {
+					e.after[j] = before[j]
+				}
+			}
+			return e.after
+		}
+	}
+	return after
+}
+
+// keyRecord writes the serialized key into the slab; nil for a null key.
+func (e *Encoder) keyRecord(p *plan, t change.Tuple) ([]byte, error) {
+	if len(p.key) == 0 {
+		return nil, nil
+	}
+	start := len(e.slab)
+	if e.s.keySchemas {
+		e.slab = append(e.slab, `{"schema":`...)
+		e.slab = append(e.slab, p.keySchema...)
+		e.slab = append(e.slab, `,"payload":`...)
+	}
+	var err error
+	if e.slab, err = e.appendKeyPayload(e.slab, p, t); err != nil {
+		return nil, err
+	}
+	if e.s.keySchemas {
+		e.slab = append(e.slab, '}')
+	}
+	return e.carve(start), nil
+}
+
+func (e *Encoder) appendKeyPayload(dst []byte, p *plan, t change.Tuple) ([]byte, error) {
+	dst = append(dst, '{')
+	for i, k := range p.key {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		cp := &p.cols[k]
+		dst = append(dst, cp.jsonKey...)
+		v, err := e.convert(cp, t[cp.idx])
+		if err != nil {
+			return dst, err
+		}
+		dst = v.appendJSON(dst)
+	}
+	return append(dst, '}'), nil
+}
+
+// keyHeader writes the key struct as SimpleHeaderConverter does
+// ({"id":1}) into the slab.
+func (e *Encoder) keyHeader(p *plan, t change.Tuple) ([]byte, error) {
+	start := len(e.slab)
+	e.slab = append(e.slab, '{')
+	for i, k := range p.key {
+		if i > 0 {
+			e.slab = append(e.slab, ',')
+		}
+		cp := &p.cols[k]
+		e.slab = append(e.slab, cp.hdrKey...)
+		v, err := e.convert(cp, t[cp.idx])
+		if err != nil {
+			return nil, err
+		}
+		e.slab = v.appendHeader(e.slab)
+	}
+	e.slab = append(e.slab, '}')
+	return e.carve(start), nil
+}
+
+// convert turns one tuple value into its Connect value.
+func (e *Encoder) convert(cp *colPlan, v change.Value) (val, error) {
+	switch v.Kind {
+	case change.KindText:
+		x, err := cp.decode(e, cp, v.Data)
+		if err != nil {
+			return x, fmt.Errorf("column %q: value %q: %w", cp.name, truncateForError(v.Data), err)
+		}
+		return x, nil
+	case change.KindNull:
+		return cp.nullVal, nil
+	case change.KindUnchangedToast:
+		switch cp.toast {
+		case toastPlaceholder:
+			return val{k: kString, b: e.s.placeholder}, nil
+		case toastPlaceholderBytes:
+			return val{k: kBytes, b: e.s.placeholder}, nil
+		case toastNull:
+			if cp.notNull && !cp.hasDflt {
+				return val{}, fmt.Errorf("column %q: unchanged TOAST value cannot be converted to %s for a NOT NULL column "+
+					"(Debezium fails the same way); set REPLICA IDENTITY FULL", cp.name, e.opts.BinaryHandling)
+			}
+			return cp.nullVal, nil
+		}
+		return val{}, fmt.Errorf("column %q: an unchanged TOAST value of type %s cannot be represented (Debezium fails too); "+
+			"set REPLICA IDENTITY FULL on the table", cp.name, cp.pgType)
+	}
+	return val{}, fmt.Errorf("column %q: unknown value kind %q", cp.name, byte(v.Kind))
+}
+
+func truncateForError(b []byte) []byte {
+	if len(b) > 64 {
+		return b[:64]
+	}
+	return b
+}
+
+// appendRow appends a row struct payload.
+func (e *Encoder) appendRow(dst []byte, p *plan, t change.Tuple) ([]byte, error) {
+	dst = append(dst, '{')
+	for i := range p.cols {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		cp := &p.cols[i]
+		dst = append(dst, cp.jsonKey...)
+		v, err := e.convert(cp, t[cp.idx])
+		if err != nil {
+			return dst, err
+		}
+		dst = v.appendJSON(dst)
+	}
+	return append(dst, '}'), nil
+}
+
+var opField = [256][]byte{
+	change.OpCreate:   []byte(`,"transaction":null,"op":"c","ts_ms":`),
+	change.OpUpdate:   []byte(`,"transaction":null,"op":"u","ts_ms":`),
+	change.OpDelete:   []byte(`,"transaction":null,"op":"d","ts_ms":`),
+	change.OpRead:     []byte(`,"transaction":null,"op":"r","ts_ms":`),
+	change.OpTruncate: []byte(`,"transaction":null,"op":"t","ts_ms":`),
+}
+
+// valueRecord writes the serialized envelope into the slab.
+func (e *Encoder) valueRecord(p *plan, c *change.Change, op change.Op, before, after change.Tuple, now int64) ([]byte, error) {
+	start := len(e.slab)
+	b := e.slab
+	if e.s.valueSchemas {
+		b = append(b, `{"schema":`...)
+		b = append(b, p.envSchema...)
+		b = append(b, `,"payload":`...)
+	}
+	var err error
+	b = append(b, `{"before":`...)
+	if before == nil {
+		b = append(b, "null"...)
+	} else if b, err = e.appendRow(b, p, before); err != nil {
+		e.slab = b
+		return nil, err
+	}
+	b = append(b, `,"after":`...)
+	if after == nil {
+		b = append(b, "null"...)
+	} else if b, err = e.appendRow(b, p, after); err != nil {
+		e.slab = b
+		return nil, err
+	}
+	b = append(b, `,"source":`...)
+	b = e.appendSource(b, p, c)
+	b = append(b, opField[op]...)
+	ns := now
+	b = strconv.AppendInt(b, floorDiv(ns, 1e6), 10)
+	b = append(b, `,"ts_us":`...)
+	b = strconv.AppendInt(b, floorDiv(ns, 1e3), 10)
+	b = append(b, `,"ts_ns":`...)
+	b = strconv.AppendInt(b, ns, 10)
+	b = append(b, '}')
+	if e.s.valueSchemas {
+		b = append(b, '}')
+	}
+	e.slab = b
+	return e.carve(start), nil
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if (a%b != 0) && ((a < 0) != (b < 0)) {
+		q--
+	}
+	return q
+}
+
+// srcKey identifies the cached parts of the source block: everything but
+// the change's own LSN is shared by the rows of one transaction or
+// snapshot.
+type srcKey struct {
+	p             *plan
+	tsMicros      int64
+	lastCommitLSN change.LSN
+	xid           uint32
+	hasXid        bool
+	snapshot      change.SnapshotMarker
+}
+
+// appendSource appends the source block.
+func (e *Encoder) appendSource(b []byte, p *plan, c *change.Change) []byte {
+	k := srcKey{p, c.TsMicros, c.LastCommitLSN, c.Xid, c.HasXid, c.Snapshot}
+	if k != e.srcKey || e.srcA == nil {
+		e.buildSource(k)
+	}
+	b = append(b, e.srcA...)
+	b = strconv.AppendInt(b, int64(c.LSN), 10)
+	b = append(b, e.srcB...)
+	if c.Snapshot == change.SnapshotIncremental {
+		return b
+	}
+	b = strconv.AppendInt(b, int64(c.LSN), 10)
+	return append(b, `,"xmin":null}`...)
+}
+
+// buildSource formats the source block around the LSN: srcA up to the
+// LSN inside "sequence", srcB from there to the "lsn" value.
+func (e *Encoder) buildSource(k srcKey) {
+	e.srcKey = k
+	a := append(e.srcA[:0], e.srcHead...)
+	a = strconv.AppendInt(a, floorDiv(k.tsMicros, 1000), 10)
+	a = append(a, `,"snapshot":"`...)
+	a = append(a, k.snapshot.String()...)
+	a = append(a, '"')
+	a = append(a, e.srcDB...)
+	// sequence: the JSON array ["<lastCommitLsn>","<lsn>"] as a string.
+	a = append(a, `"[`...)
+	if k.lastCommitLSN == 0 {
+		a = append(a, "null"...)
+	} else {
+		a = append(a, `\"`...)
+		a = strconv.AppendInt(a, int64(k.lastCommitLSN), 10)
+		a = append(a, `\"`...)
+	}
+	a = append(a, `,\"`...)
+	e.srcA = a
+
+	b := append(e.srcB[:0], `\"]","ts_us":`...)
+	b = strconv.AppendInt(b, k.tsMicros, 10)
+	b = append(b, `,"ts_ns":`...)
+	b = strconv.AppendInt(b, k.tsMicros*1000, 10)
+	b = append(b, k.p.srcTable...)
+	if k.snapshot == change.SnapshotIncremental {
+		// Incremental snapshot rows carry no txId, lsn or xmin.
+		e.srcB = append(b, `null,"lsn":null,"xmin":null}`...)
+		return
+	}
+	if k.hasXid {
+		b = strconv.AppendUint(b, uint64(k.xid), 10)
+	} else {
+		b = append(b, "null"...)
+	}
+	e.srcB = append(b, `,"lsn":`...)
+}

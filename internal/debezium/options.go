@@ -1,0 +1,270 @@
+package debezium
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/pgmotion/pgmotion/internal/change"
+)
+
+// DebeziumVersion is the Debezium release whose wire format the encoder
+// reproduces, and the default source.version.
+const DebeziumVersion = "3.4.0.Final"
+
+// Debezium and Kafka Connect property names behind the options.
+const (
+	propName                  = "name"
+	propTopicPrefix           = "topic.prefix"
+	propDatabase              = "database.dbname"
+	propDecimalHandling       = "decimal.handling.mode"
+	propBinaryHandling        = "binary.handling.mode"
+	propTimePrecision         = "time.precision.mode"
+	propSkipped               = "skipped.operations"
+	propTopicDelimiter        = "topic.delimiter"
+	propUnavailablePlaceholer = "unavailable.value.placeholder"
+)
+
+// The values of decimal.handling.mode.
+const (
+	DecimalPrecise = "precise"
+	DecimalDouble  = "double"
+	DecimalString  = "string"
+)
+
+// The values of binary.handling.mode.
+const (
+	BinaryBytes         = "bytes"
+	BinaryBase64        = "base64"
+	BinaryBase64URLSafe = "base64-url-safe"
+	BinaryHex           = "hex"
+)
+
+// The values of time.precision.mode; only adaptive is implemented.
+const (
+	TimeAdaptive                 = "adaptive"
+	TimeAdaptiveTimeMicroseconds = "adaptive_time_microseconds"
+	TimeConnect                  = "connect"
+	TimeIsoString                = "isostring"
+	TimeMicroseconds             = "microseconds"
+	TimeNanoseconds              = "nanoseconds"
+)
+
+// DefaultUnavailablePlaceholder is unavailable.value.placeholder's default:
+// the value written for an unchanged TOASTed column.
+const DefaultUnavailablePlaceholder = "__debezium_unavailable_value"
+
+// Options configure an Encoder. Start from DefaultOptions: the zero value
+// turns off schemas, tombstones and extended headers. An empty string
+// field takes its documented default.
+type Options struct {
+	// ConnectorName is the Kafka Connect connector name ("name"). Debezium
+	// 3.4 does not write it into records: the connectorName header carries
+	// the plugin name, "postgresql".
+	ConnectorName string
+	// TopicPrefix is topic.prefix: the first part of every topic, schema
+	// name and source.name. Required.
+	TopicPrefix string
+	// Database is database.dbname, written as source.db.
+	Database string
+	// DecimalHandling is decimal.handling.mode: precise (default), double
+	// or string.
+	DecimalHandling string
+	// BinaryHandling is binary.handling.mode: bytes (default), base64,
+	// base64-url-safe or hex.
+	BinaryHandling string
+	// TimePrecision is time.precision.mode; only adaptive (default) is
+	// implemented so far.
+	TimePrecision string
+	// KeySchemas and ValueSchemas are key.converter.schemas.enable and
+	// value.converter.schemas.enable.
+	KeySchemas, ValueSchemas bool
+	// TombstonesOnDelete is tombstones.on.delete.
+	TombstonesOnDelete bool
+	// Skipped is skipped.operations: records of these operations are left
+	// out. Only c, u, d and t may be listed.
+	Skipped map[change.Op]bool
+	// ExtendedHeaders is extended.headers.enabled (Debezium 3.3+).
+	ExtendedHeaders bool
+	// TaskID is the task number written in __debezium.context.taskId
+	// ("0" by default; PostgreSQL connectors have one task).
+	TaskID string
+	// RunID is written in __debezium.context.runId (added in Debezium
+	// 3.4): an identifier of this run of the task. Empty means a new
+	// UUIDv7, as Debezium makes one per task start.
+	RunID string
+	// TopicDelimiter is topic.delimiter ("." by default).
+	TopicDelimiter string
+	// Version is written as source.version (DebeziumVersion by default).
+	Version string
+	// IncludeSchemaComments is include.schema.comments: column comments
+	// become the field schema's doc.
+	IncludeSchemaComments bool
+	// UnavailablePlaceholder is unavailable.value.placeholder
+	// (DefaultUnavailablePlaceholder when empty); a "hex:" prefix gives the
+	// bytes in hexadecimal.
+	UnavailablePlaceholder string
+}
+
+// DefaultOptions returns Debezium's defaults; TopicPrefix still has to be
+// set.
+func DefaultOptions() Options {
+	return Options{
+		DecimalHandling:        DecimalPrecise,
+		BinaryHandling:         BinaryBytes,
+		TimePrecision:          TimeAdaptive,
+		KeySchemas:             true,
+		ValueSchemas:           true,
+		TombstonesOnDelete:     true,
+		Skipped:                map[change.Op]bool{change.OpTruncate: true},
+		ExtendedHeaders:        true,
+		TaskID:                 "0",
+		TopicDelimiter:         ".",
+		Version:                DebeziumVersion,
+		UnavailablePlaceholder: DefaultUnavailablePlaceholder,
+	}
+}
+
+type decimalMode uint8
+
+const (
+	decPrecise decimalMode = iota
+	decDouble
+	decStringMode
+)
+
+type binaryMode uint8
+
+const (
+	binBytes binaryMode = iota
+	binBase64
+	binBase64URL
+	binHex
+)
+
+// settings is the validated, parsed form of Options.
+type settings struct {
+	dec          decimalMode
+	bin          binaryMode
+	placeholder  []byte // unavailable.value.placeholder as bytes
+	runID        string
+	version      string
+	delimiter    string
+	taskID       string
+	skipped      [256]bool
+	includeDocs  bool
+	keySchemas   bool
+	valueSchemas bool
+	tombstones   bool
+	extHeaders   bool
+}
+
+func oneOf(prop, got string, allowed ...string) error {
+	return fmt.Errorf("%s: %q is not one of %s", prop, got, strings.Join(allowed, ", "))
+}
+
+// validate checks the options and fills in defaults.
+func (o *Options) validate() (settings, error) {
+	var s settings
+	if o.TopicPrefix == "" {
+		return s, fmt.Errorf("%s is required: set it to the logical name of the database server, such as dbserver1", propTopicPrefix)
+	}
+	switch o.DecimalHandling {
+	case "", DecimalPrecise:
+		s.dec = decPrecise
+	case DecimalDouble:
+		s.dec = decDouble
+	case DecimalString:
+		s.dec = decStringMode
+	default:
+		return s, oneOf(propDecimalHandling, o.DecimalHandling, DecimalPrecise, DecimalDouble, DecimalString)
+	}
+	switch o.BinaryHandling {
+	case "", BinaryBytes:
+		s.bin = binBytes
+	case BinaryBase64:
+		s.bin = binBase64
+	case BinaryBase64URLSafe:
+		s.bin = binBase64URL
+	case BinaryHex:
+		s.bin = binHex
+	default:
+		return s, oneOf(propBinaryHandling, o.BinaryHandling, BinaryBytes, BinaryBase64, BinaryBase64URLSafe, BinaryHex)
+	}
+	switch o.TimePrecision {
+	case "", TimeAdaptive:
+	case TimeAdaptiveTimeMicroseconds, TimeConnect, TimeIsoString, TimeMicroseconds, TimeNanoseconds:
+		return s, fmt.Errorf("%s: %q is not supported yet; use %s", propTimePrecision, o.TimePrecision, TimeAdaptive)
+	default:
+		return s, oneOf(propTimePrecision, o.TimePrecision, TimeAdaptive, TimeAdaptiveTimeMicroseconds, TimeConnect,
+			TimeIsoString, TimeMicroseconds, TimeNanoseconds)
+	}
+	for op, on := range o.Skipped {
+		switch op {
+		case change.OpCreate, change.OpUpdate, change.OpDelete, change.OpTruncate:
+			s.skipped[op] = on
+		default:
+			return s, fmt.Errorf("%s: %q is not one of c, u, d, t", propSkipped, op.String())
+		}
+	}
+	ph := o.UnavailablePlaceholder
+	if ph == "" {
+		ph = DefaultUnavailablePlaceholder
+	}
+	if h, ok := strings.CutPrefix(ph, "hex:"); ok {
+		b, err := hex.DecodeString(h)
+		if err != nil {
+			return s, fmt.Errorf("%s: %q after hex: is not hexadecimal: %w", propUnavailablePlaceholer, h, err)
+		}
+		s.placeholder = b
+	} else {
+		s.placeholder = []byte(ph)
+	}
+	s.version = o.Version
+	if s.version == "" {
+		s.version = DebeziumVersion
+	}
+	s.delimiter = o.TopicDelimiter
+	if s.delimiter == "" {
+		s.delimiter = "."
+	}
+	s.taskID = o.TaskID
+	if s.taskID == "" {
+		s.taskID = "0"
+	}
+	s.runID = o.RunID
+	if s.runID == "" {
+		s.runID = newUUIDv7(time.Now())
+	}
+	s.includeDocs = o.IncludeSchemaComments
+	s.keySchemas = o.KeySchemas
+	s.valueSchemas = o.ValueSchemas
+	s.tombstones = o.TombstonesOnDelete
+	s.extHeaders = o.ExtendedHeaders
+	return s, nil
+}
+
+// newUUIDv7 makes a UUIDv7 as Debezium's UUIDUtils.generateNewUUID does.
+func newUUIDv7(t time.Time) string {
+	var b [16]byte
+	_, _ = rand.Read(b[6:])
+	ms := uint64(t.UnixMilli())
+	for i := 0; i < 6; i++ {
+		b[i] = byte(ms >> (40 - 8*i))
+	}
+	b[6] = 0x70 | b[6]&0x0F
+	b[8] = 0x80 | b[8]&0x3F
+	var s [36]byte
+	hex.Encode(s[0:8], b[0:4])
+	s[8] = '-'
+	hex.Encode(s[9:13], b[4:6])
+	s[13] = '-'
+	hex.Encode(s[14:18], b[6:8])
+	s[18] = '-'
+	hex.Encode(s[19:23], b[8:10])
+	s[23] = '-'
+	hex.Encode(s[24:36], b[10:16])
+	return string(s[:])
+}

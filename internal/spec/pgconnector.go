@@ -1,0 +1,659 @@
+package spec
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// PostgresClass is the class name of Debezium's PostgreSQL connector.
+const PostgresClass = "io.debezium.connector.postgresql.PostgresConnector"
+
+// DebeziumVersion is the Debezium release whose PostgreSQL connector options
+// (names, defaults, messages) this spec follows.
+const DebeziumVersion = "3.6.1.Final"
+
+// PostgreSQL connector property names used in code.
+const (
+	propTopicPrefix           = "topic.prefix"
+	propHostname              = "database.hostname"
+	propPort                  = "database.port"
+	propUser                  = "database.user"
+	propPassword              = "database.password"
+	propDBName                = "database.dbname"
+	propSSLMode               = "database.sslmode"
+	propSSLCert               = "database.sslcert"
+	propSSLKey                = "database.sslkey"
+	propSSLPassword           = "database.sslpassword"
+	propSSLRootCert           = "database.sslrootcert"
+	propPluginName            = "plugin.name"
+	propSlotName              = "slot.name"
+	propSlotDropOnStop        = "slot.drop.on.stop"
+	propPublicationName       = "publication.name"
+	propPublicationAutocreate = "publication.autocreate.mode"
+	propSchemaInclude         = "schema.include.list"
+	propSchemaExclude         = "schema.exclude.list"
+	propTableInclude          = "table.include.list"
+	propTableExclude          = "table.exclude.list"
+	propColumnInclude         = "column.include.list"
+	propColumnExclude         = "column.exclude.list"
+	propTableIgnoreBuiltin    = "table.ignore.builtin"
+	propMessageKeyColumns     = "message.key.columns"
+	propSnapshotMode          = "snapshot.mode"
+	propDecimalHandling       = "decimal.handling.mode"
+	propBinaryHandling        = "binary.handling.mode"
+	propTimePrecision         = "time.precision.mode"
+	propTombstonesOnDelete    = "tombstones.on.delete"
+	propSkippedOperations     = "skipped.operations"
+	propStatusUpdateInterval  = "status.update.interval.ms"
+	propExtendedHeaders       = "extended.headers.enabled"
+	propTopicDelimiter        = "topic.delimiter"
+	propSnapshotFetchSize     = "snapshot.fetch.size"
+	propMaxBatchSize          = "max.batch.size"
+	propMsgPrefixInclude      = "message.prefix.include.list"
+	propSnapshotLockingMode   = "snapshot.locking.mode"
+	propSnapshotQueryMode     = "snapshot.query.mode"
+	propNotificationChannels  = "notification.enabled.channels"
+)
+
+// Debezium's groups for the PostgreSQL connector (ConfigDefinition).
+const (
+	groupPostgres  = "Postgres"
+	groupConnector = "Connector"
+	groupEvents    = "Events"
+)
+
+// Postgres is the spec of the PostgreSQL connector. It is registered in
+// init() under its class and the aliases PostgresConnector and Postgres.
+var Postgres = &Spec{
+	Class:   PostgresClass,
+	Aliases: []string{"PostgresConnector", "Postgres"},
+	Type:    "source",
+	Version: DebeziumVersion,
+	Title:   "PostgreSQL connector configuration",
+	DocName: "postgres-connector",
+	Summary: "pgmotion accepts the configuration of Debezium's PostgreSQL connector (" + DebeziumVersion +
+		") on Kafka Connect, as posted to `POST /connectors`. Options marked *accepted* are known Debezium options " +
+		"that pgmotion does not implement yet: setting one to anything but its default gives one warning naming it, " +
+		"and the setting has no effect. Options pgmotion does not declare are kept and passed through, as Kafka Connect does.\n\n" +
+		"Differences from Debezium:\n\n" +
+		"- `plugin.name`: only `pgoutput` is supported. Debezium's default is `decoderbufs`; pgmotion treats a missing " +
+		"`plugin.name` as `pgoutput` with a warning, and refuses `decoderbufs`.\n" +
+		"- `tasks.max` above 1 is refused (Debezium silently runs one task).\n" +
+		"- Filter lists (`*.include.list`, `*.exclude.list`, `message.key.columns`) are regular expressions in Go's RE2 syntax, " +
+		"not Java's: look-around, back-references and possessive quantifiers are not available. As in Debezium they must match " +
+		"the whole name and ignore case.\n" +
+		"- Legacy names (`database.server.name`, `table.whitelist`, ...) and the legacy `snapshot.mode` values `never` and " +
+		"`exported` are accepted with a warning.\n" +
+		"- `database.port` must lie in 1–65535.",
+	Prefixes: append(connectPrefixes(),
+		&Prefix{Prefix: "driver.", Doc: "JDBC driver options passed through by Debezium; pgmotion uses pgx, which ignores them.", Status: Accepted, Since: "2.0"},
+		&Prefix{Prefix: "column.mask.with.", Display: "column.mask.with.<n>.chars", Match: regexp.MustCompile(`^column\.mask\.with\.\d+\.chars$`).MatchString,
+			Doc: "Replace the values of the listed columns (regexes on schema.table.column) with n asterisks.", Status: Accepted},
+		&Prefix{Prefix: "column.truncate.to.", Display: "column.truncate.to.<n>.chars", Match: regexp.MustCompile(`^column\.truncate\.to\.\d+\.chars$`).MatchString,
+			Doc: "Truncate the values of the listed columns to n characters.", Status: Accepted},
+		&Prefix{Prefix: "column.mask.hash.", Display: "column.mask.hash[.v2].<algorithm>.with.salt.<salt>",
+			Doc: "Replace the values of the listed columns with a salted hash.", Status: Accepted},
+		&Prefix{Prefix: "snapshot.select.statement.overrides.", Display: "snapshot.select.statement.overrides.<schema>.<table>",
+			Doc: "The SELECT statement used to snapshot one table listed in snapshot.select.statement.overrides.", Status: Accepted},
+		&Prefix{Prefix: "signal.consumer.", Doc: "Kafka consumer options of the Kafka signal channel.", Status: Accepted},
+		&Prefix{Prefix: "notification.sink.", Display: "notification.*", Doc: "Options of notification channels.", Status: Accepted},
+		&Prefix{Prefix: "openlineage.integration.", Doc: "OpenLineage integration options.", Status: Accepted},
+		&Prefix{Prefix: "pgmotion.", Doc: "pgmotion's own options (none yet)."},
+	),
+	Enrich: enrichConnect,
+}
+
+func init() {
+	Postgres.Fields = append(connectFields(Postgres.Class, Postgres.Aliases, 1), postgresFields()...)
+	Postgres.Fields = append(Postgres.Fields, converterFields(PropKeyConverter+".", "key")...)
+	Postgres.Fields = append(Postgres.Fields, converterFields(PropValueConverter+".", "value")...)
+	Register(Postgres)
+}
+
+// postgresFields declares the Debezium options, in the order of Debezium's
+// ConfigDefinition (groups Postgres, Connector, Events); options Debezium
+// does not put in its ConfigDef come last in the group they belong to.
+func postgresFields() []*Field {
+	return []*Field{
+		// --- Postgres ---
+		{Name: propTopicPrefix, Type: TypeString, Required: true, Importance: High, Group: groupPostgres, Width: WidthMedium,
+			DisplayName: "Topic prefix", Check: checkTopicName, Aliases: []string{"database.server.name"}, Since: "2.0",
+			Doc: "Namespace of the database server: the prefix of every topic the connector writes (<topic.prefix>.<schema>.<table>) and the source offset partition. Only letters, digits, '.', '_' and '-'."},
+		{Name: propHostname, Type: TypeString, Required: true, Importance: High, Group: groupPostgres, Width: WidthMedium,
+			DisplayName: "Hostname", Check: checkHostname,
+			Doc: "Host name or IP address of the PostgreSQL server."},
+		{Name: propPort, Type: TypeInt, Default: "5432", Importance: High, Group: groupPostgres, Width: WidthShort,
+			DisplayName: "Port", Check: checkBetween(1, 65535),
+			Doc: "Port of the PostgreSQL server (1-65535)."},
+		{Name: propUser, Type: TypeString, Required: true, Importance: High, Group: groupPostgres, Width: WidthShort,
+			DisplayName: "User",
+			Doc:         "PostgreSQL user; it needs the REPLICATION and LOGIN attributes."},
+		{Name: propPassword, Type: TypePassword, Importance: High, Group: groupPostgres, Width: WidthShort,
+			DisplayName: "Password",
+			Doc:         "Password of the PostgreSQL user."},
+		{Name: propDBName, Type: TypeString, Required: true, Importance: High, Group: groupPostgres, Width: WidthMedium,
+			DisplayName: "Database",
+			Doc:         "Name of the database to capture changes from."},
+		{Name: "database.query.timeout.ms", Type: TypeInt, Default: "600000", Importance: Low, Group: groupPostgres,
+			DisplayName: "Query timeout", Status: Accepted,
+			Doc: "Time to wait for a query to execute, in milliseconds; 0 means no limit."},
+		{Name: propPluginName, Type: TypeString, Default: "pgoutput", DebeziumDefault: "decoderbufs", Importance: Medium, Group: groupPostgres, Width: WidthMedium,
+			DisplayName: "Plugin",
+			Enum: []Enum{
+				{Value: "decoderbufs", Status: Rejected, Note: "pgmotion supports only the pgoutput logical decoding plugin, built into PostgreSQL 10+; set plugin.name=pgoutput"},
+				{Value: "pgoutput"},
+			},
+			Note: "pgmotion supports only pgoutput (built into PostgreSQL 10+); set plugin.name=pgoutput to make this explicit",
+			Doc:  "Logical decoding plugin. Debezium's default is decoderbufs; pgmotion uses pgoutput when the option is missing, with a warning, and refuses decoderbufs."},
+		{Name: propSlotName, Type: TypeString, Default: "debezium", Importance: Medium, Group: groupPostgres, Width: WidthMedium,
+			DisplayName: "Slot", Check: checkSlotName,
+			Doc: "Name of the logical replication slot: lower-case letters, digits and underscores, at most 63 characters."},
+		{Name: propPublicationName, Type: TypeString, Default: "dbz_publication", Importance: Medium, Group: groupPostgres, Width: WidthMedium,
+			DisplayName: "Publication",
+			Doc:         "Name of the PostgreSQL publication that pgoutput streams."},
+		{Name: propPublicationAutocreate, Type: TypeString, Default: "all_tables", Importance: Medium, Group: groupPostgres, Width: WidthMedium,
+			DisplayName: "Publication Auto Create Mode", Enum: enums("disabled", "all_tables", "filtered", "no_tables"),
+			Doc: "How the publication is created when missing: all_tables (CREATE PUBLICATION ... FOR ALL TABLES), filtered (FOR TABLE with the tables the filters capture, kept in sync on restart), no_tables (an empty publication), or disabled (it must exist)."},
+		{Name: "replica.identity.autoset.values", Type: TypeString, Importance: Medium, Group: groupPostgres, Width: WidthLong,
+			DisplayName: "Replica Identity Auto Set Values", Status: Accepted, Check: checkReplicaAutoset,
+			Doc: "Comma-separated <table regex>:<replica identity> entries (DEFAULT, FULL, NOTHING or INDEX <name>); the connector runs ALTER TABLE ... REPLICA IDENTITY on the captured tables that match."},
+		{Name: propSlotDropOnStop, Type: TypeBoolean, Default: "false", Importance: Medium, Group: groupPostgres,
+			DisplayName: "Drop slot on stop",
+			Doc:         "Drop the replication slot when the connector stops cleanly. Off by default, so that a restart resumes where it stopped."},
+		{Name: "slot.failover", Type: TypeBoolean, Default: "false", Importance: Medium, Group: groupPostgres,
+			DisplayName: "Create failover slot", Status: Accepted,
+			Doc: "Create the slot as a failover slot (PostgreSQL 17+), synchronized to standbys."},
+		{Name: "slot.stream.params", Type: TypeString, Importance: Low, Group: groupPostgres, Width: WidthLong,
+			DisplayName: "Optional parameters to pass to the logical decoder when the stream is started.", Status: Accepted,
+			Doc: "Semicolon-separated key=value parameters for the logical decoding plugin."},
+		{Name: "database.initial.statements", Type: TypeString, Importance: Low, Group: groupPostgres, Width: WidthLong,
+			DisplayName: "Initial statements", Status: Accepted,
+			Doc: "Semicolon-separated SQL statements run on each new JDBC connection (';;' is a literal semicolon)."},
+		{Name: propSSLMode, Type: TypeString, Default: "prefer", Importance: Medium, Group: groupPostgres, Width: WidthMedium,
+			DisplayName: "SSL mode", Enum: enums("disable", "allow", "prefer", "require", "verify-ca", "verify-full"),
+			Doc: "TLS use: disable, allow, prefer (default), require, verify-ca (verify the server certificate against database.sslrootcert) or verify-full (also verify the host name)."},
+		{Name: propSSLCert, Type: TypeString, Importance: Medium, Group: groupPostgres, Width: WidthLong,
+			DisplayName: "SSL Client Certificate",
+			Doc:         "File of the client's TLS certificate."},
+		{Name: propSSLPassword, Type: TypePassword, Importance: Medium, Group: groupPostgres, Width: WidthMedium,
+			DisplayName: "SSL Client Key Password",
+			Doc:         "Password of the client's TLS key file."},
+		{Name: propSSLRootCert, Type: TypeString, Importance: Medium, Group: groupPostgres, Width: WidthLong,
+			DisplayName: "SSL Root Certificate",
+			Doc:         "File of the root certificates the server certificate is verified against."},
+		{Name: propSSLKey, Type: TypeString, Importance: Medium, Group: groupPostgres, Width: WidthLong,
+			DisplayName: "SSL Client Key",
+			Doc:         "File of the client's TLS key."},
+		{Name: "slot.max.retries", Type: TypeInt, Default: "6", Importance: Low, Group: groupPostgres,
+			DisplayName: "Retry count",
+			Doc:         "How many times to retry connecting to a replication slot that is in use."},
+		{Name: "slot.retry.delay.ms", Type: TypeLong, Default: "10000", Importance: Low, Group: groupPostgres,
+			DisplayName: "Retry delay", Check: checkIsInteger,
+			Doc: "Milliseconds between retries to connect to a replication slot."},
+		{Name: "database.sslfactory", Type: TypeString, Importance: Medium, Group: groupPostgres, Width: WidthLong,
+			DisplayName: "SSL Root Certificate", Status: Accepted, Note: "a Java SSLSocketFactory class; pgmotion uses database.sslmode and the certificate files",
+			Doc: "Java class creating the TLS sockets of the JDBC driver."},
+		{Name: propStatusUpdateInterval, Type: TypeInt, Default: "10000", Importance: Medium, Group: groupPostgres, Width: WidthShort,
+			DisplayName: "Status update interval (ms)", Check: checkPositiveInt,
+			Doc: "How often, in milliseconds, replication status (the flushed LSN) is sent to the server."},
+		{Name: "lsn.flush.timeout.ms", Type: TypeLong, Default: "30000", Importance: Medium, Group: groupPostgres, Width: WidthShort,
+			DisplayName: "LSN flush timeout (ms)", Status: Accepted, Check: checkPositiveInt,
+			Doc: "Maximum time, in milliseconds, to wait for an LSN flush to the slot."},
+		{Name: "lsn.flush.timeout.action", Type: TypeString, Default: "fail", Importance: Medium, Group: groupPostgres, Width: WidthMedium,
+			DisplayName: "LSN flush timeout action", Status: Accepted, Enum: enums("fail", "warn", "ignore"),
+			Doc: "What to do when an LSN flush times out: fail, warn or ignore."},
+		{Name: "database.tcpKeepAlive", Type: TypeBoolean, Default: "true", Importance: Medium, Group: groupPostgres, Width: WidthShort,
+			DisplayName: "TCP keep-alive probe", Status: Accepted, Note: "pgmotion always enables TCP keep-alive",
+			Doc: "Enable TCP keep-alive probes on the database connections."},
+		{Name: "xmin.fetch.interval.ms", Type: TypeLong, Default: "0", Importance: Medium, Group: groupPostgres, Width: WidthShort,
+			DisplayName: "Xmin fetch interval (ms)", Status: Accepted, Check: checkNonNegativeLong,
+			Doc: "How often, in milliseconds, the slot's xmin is read into source.xmin; 0 disables it."},
+		{Name: propSkippedOperations, Type: TypeList, Default: "t", Importance: Low, Group: groupPostgres, Width: WidthShort,
+			DisplayName: "Skipped Operations", Check: checkSkippedOperations,
+			Doc: "Comma-separated operations not emitted while streaming: c (inserts), u (updates), d (deletes), t (truncates), or none. By default truncates are skipped."},
+		{Name: "lsn.flush.mode", Type: TypeString, Default: "connector", Importance: Low, Group: groupPostgres, Width: WidthShort,
+			DisplayName: "LSN flush mode", Status: Accepted, Since: "3.4", Enum: enums("connector", "manual", "connector_and_driver"),
+			Doc: "Who confirms LSNs to the slot: connector (default), manual (an external process), or connector_and_driver."},
+		{Name: "flush.lsn.source", Type: TypeBoolean, Default: "true", Importance: Low, Group: groupPostgres, Width: WidthShort,
+			DisplayName: "Boolean to determine if Debezium should flush LSN in the source database", Status: Accepted, Note: "deprecated since Debezium 3.4; use lsn.flush.mode",
+			Doc: "Deprecated: false means lsn.flush.mode=manual."},
+
+		// --- Connector ---
+		{Name: "event.processing.failure.handling.mode", Type: TypeString, Default: "fail", Importance: Medium, Group: groupConnector, Width: WidthShort,
+			DisplayName: "Event deserialization failure handling", Status: Accepted, Enum: enums("skip", "warn", "fail", "ignore"),
+			Doc: "What to do with an event that cannot be processed: fail, warn (log and skip) or skip."},
+		{Name: propMaxBatchSize, Type: TypeInt, Default: "2048", Importance: Medium, Group: groupConnector, Width: WidthShort,
+			DisplayName: "Change event batch size", Status: Accepted, Check: checkPositiveInt,
+			Doc: "Maximum number of events in each batch handed to Kafka Connect."},
+		{Name: "max.queue.size", Type: TypeInt, Default: "8192", Importance: Medium, Group: groupConnector, Width: WidthShort,
+			DisplayName: "Change event buffer size", Status: Accepted, Check: checkMaxQueueSize,
+			Doc: "Maximum number of events buffered between the reader and Kafka Connect; larger than max.batch.size."},
+		{Name: "poll.interval.ms", Type: TypeLong, Default: "500", Importance: Medium, Group: groupConnector, Width: WidthShort,
+			DisplayName: "Poll interval (ms)", Status: Accepted, Check: checkPositiveInt,
+			Doc: "Milliseconds to wait for new events when the buffer is empty."},
+		{Name: "max.queue.size.in.bytes", Type: TypeLong, Default: "0", Importance: Medium, Group: groupConnector, Width: WidthLong,
+			DisplayName: "Change event buffer size in bytes", Status: Accepted, Check: checkNonNegativeLong,
+			Doc: "Maximum size of the buffer in bytes; 0 means no limit."},
+		{Name: "provide.transaction.metadata", Type: TypeBoolean, Default: "false", Importance: Low, Group: groupConnector, Width: WidthShort,
+			DisplayName: "Store transaction metadata information in a dedicated topic.", Status: Accepted,
+			Doc: "Write BEGIN/END events to <topic.prefix>.transaction and a transaction block into each event."},
+		{Name: "snapshot.delay.ms", Type: TypeLong, Default: "0", Importance: Low, Group: groupConnector, Width: WidthMedium,
+			DisplayName: "Snapshot Delay (milliseconds)", Status: Accepted, Check: checkNonNegativeLong,
+			Doc: "Milliseconds to wait before starting a snapshot."},
+		{Name: "streaming.delay.ms", Type: TypeLong, Default: "0", Importance: Low, Group: groupConnector, Width: WidthMedium,
+			DisplayName: "Streaming Delay (milliseconds)", Status: Accepted, Check: checkNonNegativeLong,
+			Doc: "Milliseconds to wait before streaming starts after a snapshot."},
+		{Name: "snapshot.include.collection.list", Type: TypeList, Importance: Medium, Group: groupConnector, Width: WidthLong,
+			DisplayName: "Snapshot mode include data collection", Status: Accepted, Check: checkRegexList,
+			Doc: "Regexes of the tables (schema.table) to snapshot, among those captured; by default all of them."},
+		{Name: propSnapshotFetchSize, Type: TypeInt, Default: "10240", Importance: Medium, Group: groupConnector, Width: WidthMedium,
+			DisplayName: "Snapshot fetch size", Check: checkNonNegativeInt,
+			Doc: "Maximum number of rows read into memory at a time while snapshotting a table."},
+		{Name: "snapshot.max.threads", Type: TypeInt, Default: "1", Importance: Medium, Group: groupConnector, Width: WidthShort,
+			DisplayName: "Snapshot maximum threads", Status: Accepted, Check: checkPositiveInt,
+			Doc: "Number of threads snapshotting tables in parallel."},
+		{Name: "snapshot.max.threads.multiplier", Type: TypeInt, Default: "1", Importance: Medium, Group: groupConnector, Width: WidthShort,
+			DisplayName: "Snapshot maximum thread multiplier", Status: Accepted, Check: checkPositiveInt,
+			Doc: "Multiplier of snapshot.max.threads for splitting large tables."},
+		{Name: "snapshot.mode.custom.name", Type: TypeString, Importance: Medium, Group: groupConnector, Width: WidthMedium,
+			DisplayName: "Snapshot Mode Custom Name", Status: Accepted, CheckNull: true, Check: checkCustomName(propSnapshotMode), Since: "2.6",
+			Doc: "Name of the custom snapshotter when snapshot.mode is custom."},
+		boolOpt("snapshot.mode.configuration.based.snapshot.data", "Snapshot mode property based snapshot data", "With snapshot.mode=configuration_based: snapshot the data."),
+		boolOpt("snapshot.mode.configuration.based.snapshot.schema", "Snapshot mode property based snapshot schema", "With snapshot.mode=configuration_based: snapshot the schema."),
+		boolOpt("snapshot.mode.configuration.based.start.stream", "Snapshot mode property based start stream", "With snapshot.mode=configuration_based: stream after the snapshot."),
+		boolOpt("snapshot.mode.configuration.based.snapshot.on.schema.error", "Snapshot mode property based snapshot on schema error", "With snapshot.mode=configuration_based: snapshot the schema again when it is not valid."),
+		boolOpt("snapshot.mode.configuration.based.snapshot.on.data.error", "Snapshot mode property based snapshot on data error", "With snapshot.mode=configuration_based: snapshot the data again when the stream position is not available."),
+		{Name: "retriable.restart.connector.wait.ms", Type: TypeLong, Default: "10000", Importance: Low, Group: groupConnector, Width: WidthMedium,
+			DisplayName: "Retriable restart wait (ms)", Status: Accepted, Check: checkPositiveLong,
+			Doc: "Milliseconds to wait before restarting after a retriable error."},
+		{Name: "query.fetch.size", Type: TypeInt, Default: "0", Importance: Medium, Group: groupConnector, Width: WidthMedium,
+			DisplayName: "Query fetch size", Status: Accepted, Check: checkNonNegativeInt,
+			Doc: "Number of rows fetched per round trip by queries other than the snapshot; 0 uses the driver's default."},
+		{Name: "errors.max.retries", Type: TypeInt, Default: "-1", Importance: Low, Group: groupConnector, Width: WidthMedium,
+			DisplayName: "The maximum number of retries", Status: Accepted, Check: checkIsInteger,
+			Doc: "Maximum number of retries on retriable errors before failing; -1 means no limit, 0 no retries."},
+		{Name: "incremental.snapshot.watermarking.strategy", Type: TypeString, Default: "INSERT_INSERT", Importance: Low, Group: groupConnector, Width: WidthMedium,
+			DisplayName: "Incremental snapshot watermarking strategy", Status: Accepted, Enum: enums("INSERT_INSERT", "INSERT_DELETE"),
+			Doc: "How incremental snapshot windows are marked in the signal table: insert_insert (an open and a close row) or insert_delete (the open row is deleted)."},
+		{Name: "connection.validation.timeout.ms", Type: TypeLong, Default: "60000", Importance: Low, Group: groupConnector, Width: WidthShort,
+			DisplayName: "Connection validation timeout (ms)", Status: Accepted, Check: checkPositiveLong,
+			Doc: "Time allowed to the database connection test of configuration validation."},
+		{Name: propExtendedHeaders, Type: TypeBoolean, Default: "true", Importance: Low, Group: groupConnector, Width: WidthShort,
+			DisplayName: "Enable/Disable extended headers", Since: "3.3",
+			Doc: "Add the headers __debezium.context.connectorLogicalName, __debezium.context.taskId and __debezium.context.connectorName to every record."},
+		{Name: "guardrail.collections.max", Type: TypeInt, Default: "0", Importance: Medium, Group: groupConnector, Width: WidthShort,
+			DisplayName: "Maximum number of collections or tables", Status: Accepted, Check: checkNonNegativeInt,
+			Doc: "Maximum number of captured tables; 0 means no limit."},
+		{Name: "guardrail.collections.limit.action", Type: TypeString, Default: "warn", Importance: Medium, Group: groupConnector, Width: WidthShort,
+			DisplayName: "Guardrail collections limit action", Status: Accepted, Enum: enums("warn", "fail"),
+			Doc: "What to do when guardrail.collections.max is exceeded."},
+		{Name: propDecimalHandling, Type: TypeString, Default: "precise", Importance: Medium, Group: groupConnector, Width: WidthShort,
+			DisplayName: "Decimal Handling", Enum: enums("precise", "string", "double"),
+			Doc: "How numeric/decimal/money values are written: precise (Connect Decimal, base64 of the unscaled value in JSON), string, or double."},
+		{Name: propTimePrecision, Type: TypeString, Default: "adaptive", Importance: Medium, Group: groupConnector, Width: WidthShort,
+			DisplayName: "Time Precision",
+			Enum: []Enum{
+				{Value: "adaptive"},
+				{Value: "adaptive_time_microseconds", Status: Accepted, Fallback: "adaptive", Note: "events use the adaptive representation"},
+				{Value: "isostring", Status: Accepted, Fallback: "adaptive", Note: "events use the adaptive representation"},
+				{Value: "connect", Status: Accepted, Fallback: "adaptive", Note: "events use the adaptive representation"},
+				{Value: "microseconds", Status: Accepted, Fallback: "adaptive", Note: "events use the adaptive representation"},
+				{Value: "nanoseconds", Status: Accepted, Fallback: "adaptive", Note: "events use the adaptive representation"},
+			},
+			Doc: "How date, time and timestamp values are written. Only adaptive (the default: precision follows the column) is implemented; the other modes are accepted with a warning and behave as adaptive."},
+		{Name: "snapshot.lock.timeout.ms", Type: TypeLong, Default: "10000", Importance: Medium, Group: groupConnector, Width: WidthLong,
+			DisplayName: "Snapshot lock timeout (ms)", Status: Accepted,
+			Doc: "Milliseconds to wait for table locks when snapshot.locking.mode takes them."},
+		{Name: propSnapshotMode, Type: TypeString, Default: "initial", Importance: Medium, Group: groupConnector, Width: WidthShort,
+			DisplayName: "Snapshot mode",
+			Enum: []Enum{
+				{Value: "always"},
+				{Value: "initial"},
+				{Value: "never", Status: Removed, Alias: "no_data", Note: "removed in Debezium 3.3"},
+				{Value: "no_data"},
+				{Value: "initial_only"},
+				{Value: "when_needed", Status: Accepted, Fallback: "initial"},
+				{Value: "configuration_based", Status: Accepted, Fallback: "initial"},
+				{Value: "custom", Status: Accepted, Fallback: "initial"},
+				{Value: "exported", Status: Removed, Alias: "initial", Note: "a Debezium 1.x value"},
+			},
+			Doc: "When to snapshot: initial (when there is no offset yet), always (at every start), initial_only (snapshot, then stop), no_data (never; stream only). when_needed, configuration_based and custom are accepted and behave as initial. The legacy never means no_data."},
+		{Name: "snapshot.isolation.mode", Type: TypeString, Default: "serializable", Importance: Low, Group: groupConnector, Width: WidthShort,
+			DisplayName: "Snapshot isolation mode", Status: Accepted, Enum: enums("serializable", "repeatable_read", "read_committed", "read_uncommitted"),
+			Doc: "Transaction isolation level of the snapshot."},
+		{Name: propSnapshotQueryMode, Type: TypeString, Default: "select_all", Importance: Low, Group: groupConnector, Width: WidthShort,
+			DisplayName: "Snapshot query mode", Status: Accepted, Enum: enums("select_all", "custom"),
+			Doc: "How snapshot queries are built: select_all or custom (snapshot.query.mode.custom.name)."},
+		{Name: "snapshot.query.mode.custom.name", Type: TypeString, Importance: Medium, Group: groupConnector, Width: WidthMedium,
+			DisplayName: "Snapshot Query Mode Custom Name", Status: Accepted, CheckNull: true, Check: checkCustomName(propSnapshotQueryMode),
+			Doc: "Name of the custom snapshot query implementation."},
+		{Name: "snapshot.locking.mode.custom.name", Type: TypeString, Importance: Medium, Group: groupConnector, Width: WidthMedium,
+			DisplayName: "Snapshot Locking Mode Custom Name", Status: Accepted, CheckNull: true, Check: checkCustomName(propSnapshotLockingMode),
+			Doc: "Name of the custom snapshot locking implementation."},
+		{Name: propSnapshotLockingMode, Type: TypeString, Default: "none", Importance: Low, Group: groupConnector, Width: WidthShort,
+			DisplayName: "Snapshot locking mode", Status: Accepted, Enum: enums("shared", "none", "custom"),
+			Doc: "Table locks taken while snapshotting: none or shared."},
+		{Name: "hstore.handling.mode", Type: TypeString, Default: "json", Importance: Low, Group: groupConnector, Width: WidthMedium,
+			DisplayName: "HStore Handling", Status: Accepted, Enum: enums("json", "map"),
+			Doc: "How hstore values are written: json (a JSON string) or map."},
+		{Name: propBinaryHandling, Type: TypeString, Default: "bytes", Importance: Low, Group: groupConnector, Width: WidthMedium,
+			DisplayName: "Binary Handling", Enum: enums("bytes", "base64", "base64-url-safe", "hex"),
+			Doc: "How bytea values are written: bytes (base64 in JSON), or a base64, base64-url-safe or hex string."},
+		{Name: "schema.name.adjustment.mode", Type: TypeString, Default: "none", Importance: Low, Group: groupConnector, Width: WidthMedium,
+			DisplayName: "Schema Name Adjustment", Status: Accepted, Enum: enums("none", "avro", "avro_unicode"),
+			Doc: "How schema names are made Avro-compatible: none, avro (invalid characters become _) or avro_unicode (_uxxxx)."},
+		{Name: "interval.handling.mode", Type: TypeString, Default: "numeric", Importance: Low, Group: groupConnector, Width: WidthMedium,
+			DisplayName: "Interval Handling", Status: Accepted, Enum: enums("numeric", "string"),
+			Doc: "How interval values are written: numeric (microseconds) or string (ISO 8601)."},
+		{Name: "schema.refresh.mode", Type: TypeString, Default: "columns_diff", Importance: Medium, Group: groupConnector, Width: WidthShort,
+			DisplayName: "Schema refresh mode", Status: Accepted, Enum: enums("columns_diff", "columns_diff_exclude_unchanged_toast"),
+			Doc: "When a table's schema is refreshed from the catalog."},
+		{Name: "incremental.snapshot.chunk.size", Type: TypeInt, Default: "1024", Importance: Medium, Group: groupConnector, Width: WidthMedium,
+			DisplayName: "Incremental snapshot chunk size", Status: Accepted, Check: checkNonNegativeInt,
+			Doc: "Number of rows read per incremental snapshot chunk."},
+		{Name: "unavailable.value.placeholder", Type: TypeString, Default: "__debezium_unavailable_value", Importance: Medium, Group: groupConnector, Width: WidthMedium,
+			DisplayName: "Unavailable value placeholder", Status: Accepted,
+			Doc: "Value written for unchanged TOASTed columns the server did not send; a hex: prefix gives bytes."},
+		{Name: propMsgPrefixInclude, Type: TypeList, Importance: Medium, Group: groupConnector, Width: WidthLong,
+			DisplayName: "Include Logical Decoding Message Prefixes", Status: Accepted, Check: checkRegexList,
+			Doc: "Regexes of the prefixes of logical decoding messages to emit."},
+		{Name: "message.prefix.exclude.list", Type: TypeList, Importance: Medium, Group: groupConnector, Width: WidthLong,
+			DisplayName: "Exclude Logical Decoding Message Prefixes", Status: Accepted, Check: both(checkRegexList, checkMessagePrefixExclude),
+			Doc: "Regexes of the prefixes of logical decoding messages not to emit; not with message.prefix.include.list."},
+		{Name: "publish.via.partition.root", Type: TypeBoolean, Default: "false", Importance: Medium, Group: groupConnector, Width: WidthShort,
+			DisplayName: "Publish via partition root", Status: Accepted,
+			Doc: "Create the publication with publish_via_partition_root, so that partitions are captured as their root table."},
+		{Name: "money.fraction.digits", Type: TypeShort, Default: "2", Importance: Low, Group: groupConnector, Width: WidthMedium,
+			DisplayName: "Money fraction digits", Status: Accepted,
+			Doc: "Scale of money values in precise decimal mode."},
+		{Name: "field.name.adjustment.mode", Type: TypeString, Default: "none", Importance: Low, Group: groupConnector, Width: WidthMedium,
+			DisplayName: "Field Name Adjustment", Status: Accepted, Enum: enums("none", "avro", "avro_unicode"),
+			Doc: "How field names are made Avro-compatible."},
+		{Name: "skip.messages.without.change", Type: TypeBoolean, Default: "false", Importance: Medium, Group: groupConnector, Width: WidthShort,
+			DisplayName: "Enable skipping messages without change", Status: Accepted,
+			Doc: "Skip updates that change no captured column (needs REPLICA IDENTITY FULL)."},
+		{Name: "incremental.snapshot.allow.schema.changes", Type: TypeBoolean, Default: "false", Importance: Low, Group: groupConnector, Width: WidthShort,
+			DisplayName: "Allow schema changes during incremental snapshot if supported.", Status: Accepted,
+			Doc: "Detect schema changes during an incremental snapshot."},
+		{Name: "offset.mismatch.strategy", Type: TypeString, Default: "no_validation", Importance: Low, Group: groupConnector, Width: WidthShort,
+			DisplayName: "Offset Slot Mismatch Strategy", Status: Accepted, Since: "3.4", Enum: enums("no_validation", "trust_offset", "trust_slot", "trust_greater_lsn"),
+			Doc: "What to do when the stored offset and the slot's position disagree."},
+		{Name: "event.converting.failure.handling.mode", Type: TypeString, Default: "warn", Importance: Medium, Group: groupConnector, Width: WidthMedium,
+			DisplayName: "Event converting failure handling mode", Status: Accepted, Enum: enums("skip", "warn", "fail"),
+			Doc: "What to do with a column value that cannot be converted: warn (write null), skip or fail."},
+		{Name: "read.only", Type: TypeBoolean, Default: "false", Importance: Low, Group: groupConnector, Width: WidthShort,
+			DisplayName: "Read only connection", Status: Accepted,
+			Doc: "Incremental snapshots without writing to the signal table (PostgreSQL 13+)."},
+
+		// --- Events ---
+		{Name: "converters", Type: TypeString, Importance: Low, Group: groupEvents, Width: WidthMedium,
+			DisplayName: "List of prefixes defining custom values converters.", Status: Accepted,
+			Doc: "Comma-separated names of custom value converters, each configured by <name>.type and <name>.*."},
+		{Name: "post.processors", Type: TypeString, Importance: Low, Group: groupEvents, Width: WidthMedium,
+			DisplayName: "List of change event post processors.", Status: Accepted,
+			Doc: "Comma-separated names of post processors, each configured by <name>.type and <name>.*."},
+		{Name: propTombstonesOnDelete, Type: TypeBoolean, Default: "true", Importance: Medium, Group: groupEvents, Width: WidthShort,
+			DisplayName: "Change the behaviour of Debezium with regards to delete operations",
+			Doc:         "Follow each delete event with a tombstone (same key, null value), so that log compaction can remove the key."},
+		{Name: "heartbeat.interval.ms", Type: TypeInt, Default: "0", Importance: Medium, Group: groupEvents, Width: WidthMedium,
+			DisplayName: "Connector heartbeat interval (milli-seconds)", Status: Accepted, Check: checkNonNegativeInt,
+			Doc: "Milliseconds between heartbeat messages to __debezium-heartbeat.<topic.prefix>; 0 disables them."},
+		{Name: "signal.data.collection", Type: TypeList, Importance: Medium, Group: groupEvents, Width: WidthMedium,
+			DisplayName: "Signaling data collection", Status: Accepted, Check: checkSignalCollection,
+			Doc: "The signal table, as schema.table."},
+		{Name: "signal.poll.interval.ms", Type: TypeLong, Default: "5000", Importance: Medium, Group: groupEvents, Width: WidthShort,
+			DisplayName: "Signal processor poll interval", Status: Accepted, Check: checkPositiveInt,
+			Doc: "Milliseconds between polls of the signal channels."},
+		{Name: "signal.enabled.channels", Type: TypeList, Default: "source", Importance: Medium, Group: groupEvents, Width: WidthLong,
+			DisplayName: "Enabled channels names", Status: Accepted,
+			Doc: "Signal channels: source, kafka, file, jmx."},
+		{Name: "topic.naming.strategy", Type: TypeClass, Default: "io.debezium.schema.SchemaTopicNamingStrategy", Importance: Medium, Group: groupEvents, Width: WidthMedium,
+			DisplayName: "Topic naming strategy class", Status: Accepted,
+			Doc: "Class naming the topics; the default gives <topic.prefix>.<schema>.<table>."},
+		{Name: propNotificationChannels, Type: TypeList, Importance: Medium, Group: groupEvents, Width: WidthLong,
+			DisplayName: "Enabled notification channels names", Status: Accepted,
+			Doc: "Notification channels: sink, log, jmx."},
+		{Name: "notification.sink.topic.name", Type: TypeString, Importance: High, Group: groupEvents, Width: WidthLong,
+			DisplayName: "Notification topic name", Status: Accepted, CheckNull: true, Check: checkNotificationTopic,
+			Doc: "Topic of the sink notification channel."},
+		{Name: "custom.metric.tags", Type: TypeList, Importance: Low, Group: groupEvents, Width: WidthMedium,
+			DisplayName: "Customize metric tags", Status: Accepted, Check: checkMapList,
+			Doc: "k1=v1,k2=v2 tags added to the connector's metric names."},
+		{Name: propColumnInclude, Type: TypeList, Importance: Medium, Group: groupEvents, Width: WidthLong,
+			DisplayName: "Include Columns", Status: Accepted, Check: checkRegexList, Aliases: []string{"column.whitelist"},
+			Doc: "Regexes of the columns (schema.table.column) to include in events."},
+		{Name: propColumnExclude, Type: TypeList, Importance: Medium, Group: groupEvents, Width: WidthLong,
+			DisplayName: "Exclude Columns", Status: Accepted, Check: both(checkRegexList, checkExcludes(propColumnInclude)), Aliases: []string{"column.blacklist"},
+			Doc: "Regexes of the columns (schema.table.column) to leave out of events; not with column.include.list."},
+		{Name: propTableInclude, Type: TypeList, Importance: High, Group: groupEvents, Width: WidthLong,
+			DisplayName: "Include Tables", Check: checkRegexList, Aliases: []string{"table.whitelist"},
+			Doc: "Comma-separated regexes of the tables to capture, matched against schema.table (whole name, ignoring case; Go RE2 syntax). A backslash escapes a comma."},
+		{Name: propTableExclude, Type: TypeList, Importance: Medium, Group: groupEvents, Width: WidthLong,
+			DisplayName: "Exclude Tables", Check: both(checkRegexList, checkExcludes(propTableInclude)), Aliases: []string{"table.blacklist"},
+			Doc: "Comma-separated regexes of the tables not to capture, matched against schema.table; not with table.include.list."},
+		{Name: propTableIgnoreBuiltin, Type: TypeBoolean, Default: "true", Importance: Low, Group: groupEvents, Width: WidthShort,
+			DisplayName: "Ignore system databases",
+			Doc:         "Leave out system tables: the pg_catalog and information_schema schemas, pg_temp* schemas and spatial_ref_sys."},
+		{Name: propSchemaInclude, Type: TypeList, Importance: High, Group: groupEvents, Width: WidthLong,
+			DisplayName: "Include Schemas", Check: checkRegexList, Aliases: []string{"schema.whitelist"},
+			Doc: "Comma-separated regexes of the schemas to capture (whole name, ignoring case; Go RE2 syntax)."},
+		{Name: propSchemaExclude, Type: TypeList, Importance: Medium, Group: groupEvents, Width: WidthLong,
+			DisplayName: "Exclude Schemas", Check: both(checkRegexList, checkExcludes(propSchemaInclude)), Aliases: []string{"schema.blacklist"},
+			Doc: "Comma-separated regexes of the schemas not to capture; not with schema.include.list."},
+		{Name: propMessageKeyColumns, Type: TypeString, Importance: Medium, Group: groupEvents, Width: WidthLong,
+			DisplayName: "Columns PK mapping", Check: checkMessageKeyColumns,
+			Doc: "Key columns for tables without a suitable primary key: semicolon-separated <schema.table regex>:<column>,<column> entries, e.g. public.orders:id;public\\.line.*:order_id,line_no. Tables not listed are keyed by their primary key."},
+		{Name: "snapshot.select.statement.overrides", Type: TypeString, Importance: Medium, Group: groupEvents, Width: WidthLong,
+			DisplayName: "List of tables where the default select statement used during snapshotting should be overridden.", Status: Accepted,
+			Doc: "Comma-separated schema.table names whose snapshot SELECT is given by snapshot.select.statement.overrides.<schema>.<table>."},
+		{Name: "include.schema.comments", Type: TypeBoolean, Default: "false", Importance: Medium, Group: groupEvents, Width: WidthShort,
+			DisplayName: "Include Table and Column Comments", Status: Accepted,
+			Doc: "Put table and column comments into the schemas' doc."},
+		{Name: "column.propagate.source.type", Type: TypeList, Importance: Low, Group: groupEvents,
+			DisplayName: "Propagate Source Types by Columns", Status: Accepted, Check: checkRegexList,
+			Doc: "Regexes of columns whose schemas get __debezium.source.column.* parameters."},
+		{Name: "datatype.propagate.source.type", Type: TypeList, Importance: Low, Group: groupEvents,
+			DisplayName: "Propagate Source Types by Data Type", Status: Accepted, Check: checkRegexList,
+			Doc: "Regexes of type names whose columns' schemas get __debezium.source.column.* parameters."},
+		{Name: "snapshot.tables.order.by.row.count", Type: TypeString, Default: "disabled", Importance: Low, Group: groupEvents,
+			DisplayName: "Initial snapshot tables order by row count", Status: Accepted, Enum: enums("ascending", "descending", "disabled"),
+			Doc: "Snapshot tables in ascending or descending row count order."},
+		{Name: "heartbeat.action.query", Type: TypeString, Importance: Low, Group: groupEvents, Width: WidthMedium,
+			DisplayName: "An optional query to execute with every heartbeat", Status: Accepted,
+			Doc: "SQL run against the database at each heartbeat."},
+		{Name: "include.unknown.datatypes", Type: TypeBoolean, Default: "false", Importance: Medium, Group: groupEvents, Width: WidthShort,
+			DisplayName: "Include unknown datatypes", Status: Accepted,
+			Doc: "Write columns of unknown types as opaque bytes instead of leaving them out."},
+		{Name: propTopicDelimiter, Type: TypeString, Default: ".", Importance: Low, Group: groupEvents, Width: WidthMedium,
+			DisplayName: "Topic delimiter", Check: checkTopicName,
+			Doc: "Delimiter between the parts of topic names."},
+		{Name: "topic.cache.size", Type: TypeInt, Default: "10000", Importance: Low, Group: groupEvents, Width: WidthMedium,
+			DisplayName: "Topic cache size", Status: Accepted,
+			Doc: "Size of the bounded cache of topic names."},
+		{Name: "topic.heartbeat.prefix", Type: TypeString, Default: "__debezium-heartbeat", Importance: Low, Group: groupEvents, Width: WidthMedium,
+			DisplayName: "Prefix name of heartbeat topic", Status: Accepted, Check: checkTopicName, Aliases: []string{"heartbeat.topics.prefix"},
+			Doc: "Prefix of the heartbeat topic <prefix>.<topic.prefix>."},
+		{Name: "topic.heartbeat.name", Type: TypeString, Importance: Low, Group: groupEvents, Width: WidthMedium,
+			DisplayName: "Full name of heartbeat topic", Status: Accepted, Since: "3.6", Check: checkTopicName,
+			Doc: "Full name of the heartbeat topic; overrides topic.heartbeat.prefix."},
+		{Name: "topic.transaction", Type: TypeString, Default: "transaction", Importance: Low, Group: groupEvents, Width: WidthMedium,
+			DisplayName: "Transaction topic name", Status: Accepted, Check: checkTopicName,
+			Doc: "Suffix of the transaction metadata topic <topic.prefix>.<topic.transaction>."},
+		{Name: "signal.kafka.topic", Type: TypeString, Importance: High, Group: groupEvents, Width: WidthLong,
+			DisplayName: "Signal topic name", Status: Accepted,
+			Doc: "Topic of the Kafka signal channel; by default <topic.prefix>-signal."},
+		{Name: "signal.kafka.bootstrap.servers", Type: TypeString, Importance: High, Group: groupEvents, Width: WidthLong,
+			DisplayName: "Kafka broker addresses", Status: Accepted,
+			Doc: "Bootstrap servers of the Kafka signal channel."},
+		{Name: "signal.kafka.groupId", Type: TypeString, Default: "kafka-signal", Importance: Low, Group: groupEvents, Width: WidthMedium,
+			DisplayName: "Consumer group id for the signal topic", Status: Accepted,
+			Doc: "Consumer group of the Kafka signal channel."},
+		{Name: "signal.kafka.poll.timeout.ms", Type: TypeInt, Default: "0", Importance: Low, Group: groupEvents, Width: WidthShort,
+			DisplayName: "Poll timeout for kafka signals (ms)", Status: Accepted, Check: checkNonNegativeInt,
+			Doc: "Milliseconds to wait while polling the signal topic."},
+		{Name: "snapshot.custom.class", Type: TypeString, Importance: Low, Group: groupConnector, Status: Removed,
+			Note: "removed in Debezium 2.6; use snapshot.mode=custom with snapshot.mode.custom.name",
+			Doc:  "Removed in Debezium 2.6."},
+	}
+}
+
+func boolOpt(name, display, doc string) *Field {
+	return &Field{Name: name, Type: TypeBoolean, Default: "false", Importance: Medium, Group: groupConnector, Width: WidthMedium,
+		DisplayName: display, Status: Accepted, Since: "2.6", Doc: doc}
+}
+
+var hostnameRE = regexp.MustCompile(`^[a-zA-Z0-9-_.]+$`)
+
+// checkHostname is Debezium's RelationalDatabaseConnectorConfig::validateHostname.
+func checkHostname(c *Check) {
+	v := c.Value()
+	if strings.TrimSpace(v) != "" && !hostnameRE.MatchString(v) {
+		c.Errorf("%s has invalid format (only the underscore, hyphen, dot and alphanumeric characters are allowed)", v)
+	}
+}
+
+var slotNameRE = regexp.MustCompile(`^[a-z0-9_]{1,63}$`)
+
+// checkSlotName is Debezium's PostgresConnectorConfig::validateReplicationSlotName
+// (PostgreSQL's own rule for slot names).
+func checkSlotName(c *Check) {
+	if !slotNameRE.MatchString(c.Value()) {
+		c.Errorf("Valid replication slot name must contain only digits, lowercase characters and underscores with length <= 63")
+	}
+}
+
+// javaSplit is java.lang.String.split with a literal separator: trailing
+// empty strings are dropped.
+func javaSplit(s, sep string) []string {
+	parts := strings.Split(s, sep)
+	for len(parts) > 0 && parts[len(parts)-1] == "" {
+		parts = parts[:len(parts)-1]
+	}
+	if len(parts) == 0 && s != "" {
+		return nil
+	}
+	if s == "" {
+		return []string{""}
+	}
+	return parts
+}
+
+// checkSkippedOperations is Debezium's CommonConnectorConfig::validateSkippedOperation.
+func checkSkippedOperations(c *Check) {
+	v := c.Value()
+	if v == "none" {
+		return
+	}
+	var none, ops bool
+	for _, op := range javaSplit(v, ",") {
+		switch strings.TrimSpace(op) {
+		case "none":
+			none = true
+		case "r", "c", "u", "d", "t":
+			ops = true
+		default:
+			c.Errorf("Invalid operation")
+			return
+		}
+	}
+	if none && ops {
+		c.Errorf("'none' cannot be specified with other skipped operation types")
+	}
+}
+
+const msgKeyColumnsPattern = `^\s*([^:]+):([^:,]+(,[^:,]+)*)\s*$`
+
+var msgKeyColumnsRE = regexp.MustCompile(msgKeyColumnsPattern)
+
+// checkMessageKeyColumns is Debezium's validateMessageKeyColumnsField, plus a
+// check that the table expressions compile.
+func checkMessageKeyColumns(c *Check) {
+	v := c.Value()
+	if v == "" {
+		c.Errorf("Must not be empty")
+	}
+	bad := false
+	for _, entry := range javaSplit(v, ";") {
+		if !msgKeyColumnsRE.MatchString(entry) {
+			c.Errorf("%s has an invalid format (expecting '%s')", entry, msgKeyColumnsPattern)
+			bad = true
+		}
+	}
+	if bad || v == "" {
+		return
+	}
+	if _, err := parseKeyColumns(v); err != nil {
+		c.Errorf("%v", err)
+	}
+}
+
+const replicaAutosetPattern = `(?i)^\s*(?<tablepredicate>[^\s:]+):(?<replicaidentity>DEFAULT|(INDEX) (?<indexname>.\w*)|FULL|NOTHING)\s*$`
+
+var replicaAutosetRE = regexp.MustCompile(replicaAutosetPattern)
+
+// checkReplicaAutoset is Debezium's PostgresConnectorConfig::validateReplicaAutoSetField.
+func checkReplicaAutoset(c *Check) {
+	v := c.Value()
+	if v == "" {
+		c.Errorf("Must not be empty")
+	}
+	for _, entry := range javaSplit(v, ",") {
+		if !replicaAutosetRE.MatchString(entry) {
+			c.Errorf("%s has an invalid format (expecting '%s')", entry, replicaAutosetPattern)
+		}
+	}
+}
+
+// checkMessagePrefixExclude keeps Debezium's message, which names the
+// include list by its old name.
+func checkMessagePrefixExclude(c *Check) {
+	if _, ok := c.Get(propMsgPrefixInclude); ok && c.IsSet() {
+		c.Errorf(`"logical_decoding_message.prefix.include.list" is already specified`)
+	}
+}
+
+func checkIsInteger(c *Check) {
+	if typeProblem(&Field{Type: TypeInt}, c.Value()) != "" {
+		c.Errorf("An integer is expected")
+	}
+}
+
+// checkMaxQueueSize is Debezium's CommonConnectorConfig::validateMaxQueueSize.
+func checkMaxQueueSize(c *Check) {
+	q, err := parseInt32(c.Value())
+	if err != nil {
+		return
+	}
+	b := int64(2048)
+	if v, ok := c.Effective(propMaxBatchSize); ok {
+		if n, err := parseInt32(v); err == nil {
+			b = n
+		}
+	}
+	if q <= 0 {
+		c.Errorf("A positive queue size is required")
+	}
+	if q <= b {
+		c.Errorf("Must be larger than the maximum batch size")
+	}
+}
+
+func checkSignalCollection(c *Check) {
+	if len(splitList(c.Value())) > 1 {
+		c.Errorf("For single task connector only one signal data collection is permitted.")
+	}
+}
+
+func checkNotificationTopic(c *Check) {
+	ch, _ := c.Get(propNotificationChannels)
+	for _, name := range splitList(ch) {
+		if name == "sink" && c.IsNull() {
+			c.Errorf("Notification topic name must be provided when kafka notification channel is enabled")
+		}
+	}
+}
+
+func parseInt32(v string) (int64, error) {
+	return strconv.ParseInt(strings.TrimSpace(v), 10, 32)
+}
