@@ -29,6 +29,7 @@ func TaskConfigFrom(name string, raw map[string]string) (TaskConfig, []string, e
 		cfg[k] = v
 	}
 	if n, ok := cfg["name"]; ok && n != name {
+		//lint:ignore ST1005 Kafka Connect's exact text
 		return TaskConfig{}, nil, fmt.Errorf("Connector name configuration (%s) doesn't match connector name in the URL (%s)", n, name)
 	}
 	cfg["name"] = name

@@ -93,21 +93,6 @@ func (t *tracker) advance() (Offset, bool) {
 	return last, ok
 }
 
-// idle reports whether every batch is complete and none is open.
-func (t *tracker) idle() bool {
-	if t.cur != nil {
-		return false
-	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	for _, b := range t.queue[t.head:] {
-		if !b.done() {
-			return false
-		}
-	}
-	return true
-}
-
 func (t *tracker) fail(err error) {
 	t.errOnce.Do(func() {
 		t.err.Store(&err)

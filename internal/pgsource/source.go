@@ -280,6 +280,11 @@ func (s *Source) ensurePublication(ctx context.Context) error {
 
 func (s *Source) execMeta(ctx context.Context, sql, what string) error {
 	if _, err := s.meta.Exec(ctx, sql).ReadAll(); err != nil {
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.Code == "42710" {
+			// Another connector created it meanwhile.
+			return nil
+		}
 		return fmt.Errorf("%s: %w", what, explain(err, s.cfg.Conn.User, s.dbName))
 	}
 	s.log.Info(what, "sql", sql)

@@ -70,6 +70,7 @@ func ParseConnectorJSON(data []byte) (name string, config map[string]string, err
 	}
 	if included, ok := config[PropName]; ok {
 		if included != name {
+			//lint:ignore ST1005 Kafka Connect's exact text
 			return name, nil, fmt.Errorf("Connector name configuration (%s) doesn't match connector name in the URL (%s)", included, name)
 		}
 	} else {
