@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/pgmotion/pgmotion/internal/broker"
 	"github.com/pgmotion/pgmotion/internal/connect"
@@ -101,9 +100,16 @@ func runConnect(ctx context.Context, g *globals, f connectFlags, files []string)
 		}()
 		brokers = []string{addr}
 	}
-	eg, ctx := errgroup.WithContext(ctx)
-
-	w, err := connect.NewWorker(connect.WorkerConfig{Brokers: brokers, FlushInterval: f.flushInterval, Compression: f.compression, Log: g.log})
+	fatal := make(chan error, 1)
+	w, err := connect.NewWorker(connect.WorkerConfig{
+		Brokers: brokers, FlushInterval: f.flushInterval, Compression: f.compression, Log: g.log,
+		StartupFailed: func(name string, err error) {
+			select {
+			case fatal <- err:
+			default:
+			}
+		},
+	})
 	if err != nil {
 		return err
 	}
@@ -112,17 +118,19 @@ func runConnect(ctx context.Context, g *globals, f connectFlags, files []string)
 		return err
 	}
 	for _, c := range conns {
-		eg.Go(func() error { return w.RunConnector(ctx, c.name, c.config) })
+		if _, _, err := w.PutConnectorConfig(ctx, c.name, c.config, true, connect.TargetStarted); err != nil {
+			return fmt.Errorf("connector %q: %w", c.name, err)
+		}
 	}
 	if len(conns) == 0 {
 		g.log.Info("worker running with no connectors")
 	}
-	eg.Go(func() error { <-ctx.Done(); return ctx.Err() })
-	err = eg.Wait()
-	if errors.Is(err, context.Canceled) {
+	select {
+	case <-ctx.Done():
 		return nil
+	case err := <-fatal:
+		return err
 	}
-	return err
 }
 
 // startEmbeddedBroker runs the broker until ctx ends and returns its

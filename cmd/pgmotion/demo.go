@@ -131,8 +131,10 @@ Press Ctrl-C to stop.
 
 `, redactDSN(pc), f.rate, addr, addr, addr, addr)
 
+	if _, _, err := w.PutConnectorConfig(ctx, "demo-connector", cfg, true, connect.TargetStarted); err != nil {
+		return err
+	}
 	eg, ctx := errgroup.WithContext(ctx)
-	eg.Go(func() error { return w.RunConnector(ctx, "demo-connector", cfg) })
 	var stats demo.Stats
 	eg.Go(func() error { return demo.Run(ctx, conn, f.rate, g.log, &stats) })
 	eg.Go(func() error { return reportDemo(ctx, addr, out, &stats) })

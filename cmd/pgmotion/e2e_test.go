@@ -134,12 +134,16 @@ func TestE2EKillDuringLoad(t *testing.T) {
 				loadDone <- err
 				return
 			}
+			// Spread the load over a few seconds, so that the kill lands
+			// in its middle.
+			time.Sleep(3 * time.Millisecond)
 		}
 		loadDone <- nil
 	}()
 
 	topic := "kill.public.load"
-	cl, err := kgo.NewClient(kgo.SeedBrokers(broker))
+	// Short metadata ages: the topic appears only once the worker writes.
+	cl, err := kgo.NewClient(kgo.SeedBrokers(broker), kgo.MetadataMinAge(50*time.Millisecond), kgo.MetadataMaxAge(200*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +156,7 @@ func TestE2EKillDuringLoad(t *testing.T) {
 		}
 		var n int64
 		ends.Each(func(o kadm.ListedOffset) { n += o.Offset })
-		return n >= rows/3, nil
+		return n >= rows/4, nil
 	})
 	p.kill()
 	confirmed := pgtest.QueryValue[string](t, dsn, `SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = 'kill_slot'`)

@@ -4,14 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
-	"sync"
-	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/pgmotion/pgmotion/internal/change"
@@ -131,94 +127,23 @@ func OffsetKey(connector, server string) []byte {
 // that offsets move between Kafka Connect and pgmotion in both directions.
 // It is safe for concurrent use.
 type OffsetStore struct {
-	cl    *kgo.Client
-	topic string
-
-	mu     sync.Mutex
-	latest map[string][]byte // key → value; nil value = deleted
+	kv *kvlog
 }
 
 // NewOffsetStore returns a store over topic, using cl to produce.
-func NewOffsetStore(cl *kgo.Client, topic string) *OffsetStore {
-	return &OffsetStore{cl: cl, topic: topic, latest: map[string][]byte{}}
+func NewOffsetStore(cl *kgo.Client, topic string, log *slog.Logger) *OffsetStore {
+	return &OffsetStore{kv: newKVLog(cl, topic, log)}
 }
 
 // Init creates the topic if it is missing (compacted, as Connect makes
-// it) and reads it to its end.
+// it), reads it to its end and keeps following it until ctx ends.
 func (s *OffsetStore) Init(ctx context.Context, partitions int32, replication int16) error {
-	adm := kadm.NewClient(s.cl)
-	compact := "compact"
-	resp, err := adm.CreateTopic(ctx, partitions, replication, map[string]*string{"cleanup.policy": &compact}, s.topic)
-	if err == nil {
-		err = resp.Err
-	}
-	if err != nil && !isExists(err) {
-		return fmt.Errorf("create offsets topic %q: %w", s.topic, err)
-	}
-	return s.load(ctx)
-}
-
-func isExists(err error) bool { return errors.Is(err, kerr.TopicAlreadyExists) }
-
-// load reads the topic from the start to its current end.
-func (s *OffsetStore) load(ctx context.Context) error {
-	adm := kadm.NewClient(s.cl)
-	ends, err := adm.ListEndOffsets(ctx, s.topic)
-	if err != nil {
-		return fmt.Errorf("read end offsets of %q: %w", s.topic, err)
-	}
-	want := map[int32]int64{}
-	ends.Each(func(o kadm.ListedOffset) {
-		if o.Err == nil && o.Offset > 0 {
-			want[o.Partition] = o.Offset
-		}
-	})
-	if len(want) == 0 {
-		return nil
-	}
-	parts := map[int32]kgo.Offset{}
-	for p := range want {
-		parts[p] = kgo.NewOffset().AtStart()
-	}
-	cons, err := kgo.NewClient(append(seedsOf(s.cl),
-		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{s.topic: parts}))...)
-	if err != nil {
-		return err
-	}
-	defer cons.Close()
-	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-	for len(want) > 0 {
-		fs := cons.PollFetches(ctx)
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("read offsets topic %q: %w", s.topic, err)
-		}
-		var ferr error
-		fs.EachError(func(_ string, _ int32, err error) { ferr = err })
-		if ferr != nil {
-			return fmt.Errorf("read offsets topic %q: %w", s.topic, ferr)
-		}
-		s.mu.Lock()
-		fs.EachRecord(func(r *kgo.Record) {
-			s.latest[string(r.Key)] = r.Value
-			if r.Offset+1 >= want[r.Partition] {
-				delete(want, r.Partition)
-			}
-		})
-		s.mu.Unlock()
-	}
-	return nil
-}
-
-func seedsOf(cl *kgo.Client) []kgo.Opt {
-	return []kgo.Opt{kgo.SeedBrokers(cl.OptValue(kgo.SeedBrokers).([]string)...)}
+	return s.kv.start(ctx, partitions, replication)
 }
 
 // Get returns the stored offset of a connector, or nil.
 func (s *OffsetStore) Get(connector, server string) (*Offset, error) {
-	s.mu.Lock()
-	v := s.latest[string(OffsetKey(connector, server))]
-	s.mu.Unlock()
+	v := s.kv.get(string(OffsetKey(connector, server)))
 	if v == nil {
 		return nil, nil
 	}
@@ -229,18 +154,23 @@ func (s *OffsetStore) Get(connector, server string) (*Offset, error) {
 	return &o, nil
 }
 
-// Put writes an offset and waits until Kafka holds it.
+// Put writes an offset (nil deletes it) and waits until Kafka holds it.
 func (s *OffsetStore) Put(ctx context.Context, connector, server string, o *Offset) error {
-	key := OffsetKey(connector, server)
 	var val []byte
 	if o != nil {
 		val, _ = o.MarshalJSON()
 	}
-	if err := s.cl.ProduceSync(ctx, &kgo.Record{Topic: s.topic, Key: key, Value: val}).FirstErr(); err != nil {
-		return fmt.Errorf("write offset of connector %q to %q: %w", connector, s.topic, err)
+	if err := s.kv.put(ctx, string(OffsetKey(connector, server)), val); err != nil {
+		return fmt.Errorf("write offset of connector %q: %w", connector, err)
 	}
-	s.mu.Lock()
-	s.latest[string(key)] = val
-	s.mu.Unlock()
 	return nil
+}
+
+// Raw returns the stored offset of a connector as a JSON object, or nil.
+func (s *OffsetStore) Raw(connector, server string) []byte {
+	return s.kv.get(string(OffsetKey(connector, server)))
+}
+
+func seedsOf(cl *kgo.Client) []kgo.Opt {
+	return []kgo.Opt{kgo.SeedBrokers(cl.OptValue(kgo.SeedBrokers).([]string)...)}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/pgmotion/pgmotion/internal/change"
@@ -68,6 +69,9 @@ type task struct {
 	lastCommit change.LSN
 	inBatch    int
 	lastIdle   change.LSN
+	// opened is set once the source is open: failures after that are
+	// the running connector's, not its configuration's.
+	opened atomic.Bool
 	// skip drops the events of a half-delivered transaction that Kafka
 	// already holds when streaming resumes.
 	skip *Offset
@@ -110,6 +114,7 @@ func (t *task) run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	t.opened.Store(true)
 
 	// The committer confirms positions while the snapshot and the stream
 	// run, and once more after them.

@@ -1,40 +1,82 @@
-// Package connect is pgmotion's Kafka Connect-style runtime: it turns
-// connector configs into running tasks, wires each task's PostgreSQL
-// source to the encoder and the Kafka sink, and keeps source offsets in
-// Kafka the way Kafka Connect does.
+// Package connect is pgmotion's Kafka Connect-style runtime: it keeps
+// connector configs, target states, statuses and offsets in Kafka topics
+// laid out the Kafka Connect way, runs each connector's task, wires the
+// task's PostgreSQL source to the encoder and the Kafka sink, and answers
+// the Kafka Connect REST API through the Herder interface.
 package connect
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
 
 	"github.com/pgmotion/pgmotion/internal/kafkasink"
 )
 
-// WorkerConfig configures a worker.
+// WorkerConfig configures a worker. Zero values take Kafka Connect's
+// defaults, except where a comment says otherwise.
 type WorkerConfig struct {
 	Brokers []string
-	// OffsetTopic is offset.storage.topic; OffsetPartitions and
-	// OffsetReplication are used when the worker creates it.
-	OffsetTopic       string
-	OffsetPartitions  int32
-	OffsetReplication int16
-	// FlushInterval is offset.flush.interval.ms.
+	// The internal topics: config.storage.topic, status.storage.topic and
+	// offset.storage.topic, with the partitions and replication used when
+	// the worker creates them (-1 = the broker's default).
+	ConfigTopic, StatusTopic, OffsetTopic                   string
+	StatusPartitions, OffsetPartitions                      int32
+	ConfigReplication, StatusReplication, OffsetReplication int16
+	// FlushInterval is offset.flush.interval.ms (pgmotion's default: 1s).
 	FlushInterval time.Duration
 	Compression   string
+	// WorkerID names this worker in statuses: its advertised REST
+	// host:port, as in Kafka Connect.
+	WorkerID string
+	// Resolve replaces config provider placeholders (${env:X}) in a
+	// connector config before it runs; nil leaves the config as it is.
+	Resolve func(map[string]string) (map[string]string, error)
+	// StartupFailed, if set, is called when a connector fails before its
+	// source is open (bad credentials, wal_level, privileges): the
+	// connectors given on the command line stop the worker then.
+	StartupFailed func(name string, err error)
 	Log           *slog.Logger
 }
 
-// Worker runs connectors. Start it, then RunConnector for each connector;
-// Close when done. RunConnector may be called from several goroutines.
+// Worker runs connectors and keeps their state in Kafka. It implements
+// Herder. Start it, use it, then Close it; its methods are safe for
+// concurrent use.
 type Worker struct {
-	cfg   WorkerConfig
-	log   *slog.Logger
-	sink  *kafkasink.Sink
-	store *OffsetStore
+	cfg     WorkerConfig
+	log     *slog.Logger
+	sink    *kafkasink.Sink
+	store   *OffsetStore
+	configs *kvlog
+	status  *kvlog
+
+	ctx     context.Context // the worker's lifetime, ended by Close
+	cancel  context.CancelFunc
+	kick    chan struct{}
+	wg      sync.WaitGroup
+	ready   atomic.Bool
+	cluster string
+
+	mu      sync.Mutex // guards runners
+	runners map[string]*runner
+	gen     atomic.Int64
+}
+
+// runner is one connector's running task.
+type runner struct {
+	config string // the JSON of the config it runs, to notice changes
+	cancel context.CancelFunc
+	done   chan struct{}
 }
 
 // NewWorker checks cfg; it connects to nothing.
@@ -42,14 +84,25 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 	if len(cfg.Brokers) == 0 {
 		return nil, errors.New("no Kafka bootstrap servers: set --bootstrap-servers or --embedded-broker")
 	}
-	if cfg.OffsetTopic == "" {
-		cfg.OffsetTopic = "connect-offsets"
+	def := func(s *string, v string) {
+		if *s == "" {
+			*s = v
+		}
 	}
+	def(&cfg.ConfigTopic, "connect-configs")
+	def(&cfg.StatusTopic, "connect-status")
+	def(&cfg.OffsetTopic, "connect-offsets")
+	def(&cfg.WorkerID, "127.0.0.1:8083")
 	if cfg.OffsetPartitions == 0 {
 		cfg.OffsetPartitions = 25
 	}
-	if cfg.OffsetReplication == 0 {
-		cfg.OffsetReplication = -1
+	if cfg.StatusPartitions == 0 {
+		cfg.StatusPartitions = 5
+	}
+	for _, r := range []*int16{&cfg.ConfigReplication, &cfg.StatusReplication, &cfg.OffsetReplication} {
+		if *r == 0 {
+			*r = -1
+		}
 	}
 	if cfg.FlushInterval <= 0 {
 		cfg.FlushInterval = time.Second
@@ -57,33 +110,206 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Worker{cfg: cfg, log: cfg.Log}, nil
+	return &Worker{cfg: cfg, log: cfg.Log, runners: map[string]*runner{}, kick: make(chan struct{}, 1)}, nil
 }
 
-// Start connects to Kafka and reads the stored offsets.
+// Start connects to Kafka, reads the internal topics to their end and
+// starts every connector they hold, as it was.
 func (w *Worker) Start(ctx context.Context) error {
+	w.ctx, w.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	sink, err := kafkasink.New(kafkasink.Config{Brokers: w.cfg.Brokers, ClientID: "pgmotion", Compression: w.cfg.Compression, Log: w.log})
 	if err != nil {
 		return err
 	}
 	w.sink = sink
-	w.store = NewOffsetStore(sink.Client(), w.cfg.OffsetTopic)
-	if err := w.store.Init(ctx, w.cfg.OffsetPartitions, w.cfg.OffsetReplication); err != nil {
-		return fmt.Errorf("cannot use Kafka at %v: %w", w.cfg.Brokers, err)
+	cl := sink.Client()
+	meta, err := kadm.NewClient(cl).BrokerMetadata(ctx)
+	if err != nil {
+		return fmt.Errorf("cannot reach Kafka at %s: %w", strings.Join(w.cfg.Brokers, ","), err)
 	}
+	w.cluster = meta.Cluster
+	w.store = NewOffsetStore(cl, w.cfg.OffsetTopic, w.log)
+	w.configs = newKVLog(cl, w.cfg.ConfigTopic, w.log)
+	w.configs.onChange = func(string, []byte) { w.poke() }
+	w.status = newKVLog(cl, w.cfg.StatusTopic, w.log)
+	for _, s := range []struct {
+		kv    *kvlog
+		parts int32
+		repl  int16
+	}{
+		{w.store.kv, w.cfg.OffsetPartitions, w.cfg.OffsetReplication},
+		{w.configs, 1, w.cfg.ConfigReplication}, // Connect requires one partition
+		{w.status, w.cfg.StatusPartitions, w.cfg.StatusReplication},
+	} {
+		if err := s.kv.start(w.ctx, s.parts, s.repl); err != nil {
+			return fmt.Errorf("cannot use Kafka at %s: %w", strings.Join(w.cfg.Brokers, ","), err)
+		}
+	}
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		w.reconcileLoop()
+	}()
+	w.poke()
+	w.ready.Store(true)
 	return nil
 }
 
-// Validate parses a connector config without running it, returning its
-// warnings.
-func (w *Worker) Validate(name string, raw map[string]string) ([]string, error) {
-	_, warnings, err := TaskConfigFrom(name, raw)
-	return warnings, err
+func (w *Worker) poke() {
+	select {
+	case w.kick <- struct{}{}:
+	default:
+	}
 }
 
-// RunConnector runs one connector until ctx ends or it fails.
-func (w *Worker) RunConnector(ctx context.Context, name string, raw map[string]string) error {
-	tc, warnings, err := TaskConfigFrom(name, raw)
+// Close stops every connector, waiting for each to write its final
+// offsets, then disconnects. It is safe to call twice.
+func (w *Worker) Close() {
+	if w.cancel == nil {
+		if w.sink != nil {
+			w.sink.Close()
+		}
+		return
+	}
+	w.mu.Lock()
+	rs := w.runners
+	w.runners = map[string]*runner{}
+	w.mu.Unlock()
+	for _, r := range rs {
+		r.cancel()
+	}
+	for _, r := range rs {
+		<-r.done
+	}
+	w.cancel()
+	w.wg.Wait()
+	w.sink.Close()
+}
+
+// connectorState is a connector as the config topic describes it.
+type connectorState struct {
+	config map[string]string
+	target TargetState
+}
+
+// connectorsFromTopic reads the config topic's view of every connector.
+func (w *Worker) connectorsFromTopic() map[string]connectorState {
+	out := map[string]connectorState{}
+	snap := w.configs.snapshot()
+	for k, v := range snap {
+		name, ok := strings.CutPrefix(k, "connector-")
+		if !ok {
+			continue
+		}
+		var body struct {
+			Properties map[string]string `json:"properties"`
+		}
+		if json.Unmarshal(v, &body) != nil || body.Properties == nil {
+			w.log.Warn("ignoring an unreadable connector config in the config topic", "key", k)
+			continue
+		}
+		out[name] = connectorState{config: body.Properties, target: parseTarget(snap["target-state-"+name])}
+	}
+	return out
+}
+
+func parseTarget(v []byte) TargetState {
+	var t struct {
+		State   string `json:"state"`
+		StateV2 string `json:"state.v2"`
+	}
+	if v == nil || json.Unmarshal(v, &t) != nil {
+		return TargetStarted
+	}
+	if t.StateV2 != "" {
+		return TargetState(t.StateV2)
+	}
+	if t.State == "" {
+		return TargetStarted
+	}
+	return TargetState(t.State)
+}
+
+// reconcileLoop makes the running tasks match the config topic whenever
+// it changes.
+func (w *Worker) reconcileLoop() {
+	for {
+		select {
+		case <-w.ctx.Done():
+			return
+		case <-w.kick:
+		}
+		w.reconcile()
+	}
+}
+
+func (w *Worker) reconcile() {
+	want := w.connectorsFromTopic()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for name, r := range w.runners {
+		c, ok := want[name]
+		cfgJSON, _ := json.Marshal(c.config)
+		if ok && c.target == TargetStarted && string(cfgJSON) == r.config {
+			continue
+		}
+		r.cancel()
+		<-r.done
+		delete(w.runners, name)
+		switch {
+		case !ok:
+			w.putStatus(name, "", StateDestroyed, "")
+		case c.target == TargetPaused:
+			w.putStatus(name, "", StatePaused, "")
+		case c.target == TargetStopped:
+			w.putStatus(name, "", StateStopped, "")
+		}
+	}
+	for name, c := range want {
+		if _, running := w.runners[name]; running {
+			continue
+		}
+		switch c.target {
+		case TargetStarted:
+			w.startLocked(name, c.config)
+		case TargetPaused:
+			if w.connectorStatus(name) != StatePaused {
+				w.putStatus(name, "", StatePaused, "")
+			}
+		case TargetStopped:
+			if w.connectorStatus(name) != StateStopped {
+				w.putStatus(name, "", StateStopped, "")
+			}
+		}
+	}
+}
+
+// startLocked starts a connector's task on its own goroutine.
+func (w *Worker) startLocked(name string, config map[string]string) {
+	cfgJSON, _ := json.Marshal(config)
+	ctx, cancel := context.WithCancel(w.ctx)
+	r := &runner{config: string(cfgJSON), cancel: cancel, done: make(chan struct{})}
+	w.runners[name] = r
+	w.putStatus(name, "", StateRunning, "")
+	go func() {
+		defer close(r.done)
+		err := w.runTask(ctx, name, config)
+		if err != nil && ctx.Err() == nil {
+			w.log.Error("connector task failed", "connector", name, "err", err)
+			w.putStatus(name, "task", StateFailed, err.Error())
+		}
+	}()
+}
+
+// runTask runs one connector's task until ctx ends or it fails.
+func (w *Worker) runTask(ctx context.Context, name string, raw map[string]string) (err error) {
+	resolved := raw
+	if w.cfg.Resolve != nil {
+		if resolved, err = w.cfg.Resolve(raw); err != nil {
+			return err
+		}
+	}
+	tc, warnings, err := TaskConfigFrom(name, resolved)
 	if err != nil {
 		return err
 	}
@@ -96,7 +322,13 @@ func (w *Worker) RunConnector(ctx context.Context, name string, raw map[string]s
 	if err != nil {
 		return err
 	}
+	defer func() {
+		if err != nil && !t.opened.Load() && ctx.Err() == nil && w.cfg.StartupFailed != nil {
+			w.cfg.StartupFailed(name, err)
+		}
+	}()
 	log.Info("connector starting", "topic_prefix", tc.TopicPrefix, "slot", tc.Source.Slot, "snapshot_mode", tc.SnapshotMode)
+	w.putStatus(name, "task", StateRunning, "")
 	err = t.run(ctx)
 	if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
 		err = nil
@@ -108,9 +340,95 @@ func (w *Worker) RunConnector(ctx context.Context, name string, raw map[string]s
 	return nil
 }
 
-// Close disconnects from Kafka. It is safe to call twice.
-func (w *Worker) Close() {
-	if w.sink != nil {
-		w.sink.Close()
+// statusRecord is a value of the status topic, as Kafka Connect writes it.
+type statusRecord struct {
+	State      State   `json:"state"`
+	Trace      *string `json:"trace"`
+	WorkerID   string  `json:"worker_id"`
+	Generation int64   `json:"generation"`
+}
+
+// putStatus records a state: which is "" for the connector and its
+// task together, "task" for the task alone. DESTROYED deletes both.
+func (w *Worker) putStatus(name, which string, st State, trace string) {
+	ctx, cancel := context.WithTimeout(w.ctx, 30*time.Second)
+	defer cancel()
+	rec := statusRecord{State: st, WorkerID: w.cfg.WorkerID, Generation: w.gen.Add(1)}
+	if trace != "" {
+		rec.Trace = &trace
 	}
+	val, _ := json.Marshal(rec)
+	if st == StateDestroyed {
+		val = nil
+	}
+	keys := []string{"status-task-" + name + "-0"}
+	if which == "" {
+		keys = append(keys, "status-connector-"+name)
+		if st == StateStopped {
+			// A stopped connector has no tasks.
+			w.status.put(ctx, keys[0], nil)
+			keys = keys[1:]
+		}
+	}
+	for _, k := range keys {
+		if err := w.status.put(ctx, k, val); err != nil {
+			w.log.Warn("write status", "key", k, "err", err)
+		}
+	}
+}
+
+func (w *Worker) readStatus(key string) *statusRecord {
+	v := w.status.get(key)
+	if v == nil {
+		return nil
+	}
+	var r statusRecord
+	if json.Unmarshal(v, &r) != nil {
+		return nil
+	}
+	return &r
+}
+
+func (w *Worker) connectorStatus(name string) State {
+	if r := w.readStatus("status-connector-" + name); r != nil {
+		return r.State
+	}
+	return ""
+}
+
+// Ready reports whether Start has finished.
+func (w *Worker) Ready() error {
+	if !w.ready.Load() {
+		//lint:ignore ST1005 Kafka Connect's exact text
+		return errors.New("Worker is still starting up.")
+	}
+	return nil
+}
+
+// ClusterInfo implements Herder.
+func (w *Worker) ClusterInfo(context.Context) (ServerInfo, error) {
+	commit := "unknown"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" {
+				commit = s.Value
+			}
+		}
+	}
+	return ServerInfo{Version: KafkaConnectVersion, Commit: commit, KafkaClusterID: w.cluster}, nil
+}
+
+// KafkaConnectVersion is the Kafka Connect version GET / reports: the
+// REST API pgmotion implements.
+const KafkaConnectVersion = "3.9.0"
+
+// Connectors implements Herder.
+func (w *Worker) Connectors(context.Context) ([]string, error) {
+	cs := w.connectorsFromTopic()
+	names := make([]string, 0, len(cs))
+	for n := range cs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names, nil
 }

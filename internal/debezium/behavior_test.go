@@ -197,3 +197,21 @@ func TestTopicDelimiter(t *testing.T) {
 		t.Errorf("schema names: %s", recs[0].Value)
 	}
 }
+
+func TestHugeRowDoesNotInflateSlabs(t *testing.T) {
+	e := newTestEncoder(t, nil)
+	big := strings.Repeat("x", 8*slabSize)
+	recs, err := e.Encode(nil, streamed(change.OpCreate, customers(), nil, change.Tuple{txt("1"), txt(big)}))
+	if err != nil || !bytes.Contains(recs[0].Value, []byte(big)) {
+		t.Fatalf("huge row: %v", err)
+	}
+	if e.slab != nil {
+		t.Errorf("slab of cap %d kept after a huge row", cap(e.slab))
+	}
+	if _, err := e.Encode(nil, streamed(change.OpCreate, customers(), nil, change.Tuple{txt("2"), txt("a")})); err != nil {
+		t.Fatal(err)
+	}
+	if cap(e.slab) != slabSize || e.last.estimate > slabSize/4 {
+		t.Errorf("after a huge row: slab cap %d, estimate %d", cap(e.slab), e.last.estimate)
+	}
+}

@@ -170,7 +170,12 @@ func (e *Encoder) Encode(dst []record.Record, c *change.Change) ([]record.Record
 		return dst, fmt.Errorf("encode %c change on %s at LSN %s: %w", c.Op, c.Rel.QualifiedName(), c.LSN, err)
 	}
 	if used := len(e.slab) - mark; used > p.estimate {
-		p.estimate = used
+		// Rows past a quarter slab grow the slab by append instead.
+		p.estimate = min(used, slabSize/4)
+	}
+	if cap(e.slab) > 4*slabSize {
+		// A huge row grew the slab; do not let later records pin it.
+		e.slab = nil
 	}
 	return out, nil
 }

@@ -123,7 +123,6 @@ type goldenCase struct {
 	name    string
 	opts    func(*Options)
 	changes []*change.Change
-	wantErr string // for changes that must fail
 }
 
 // renderRecords writes one JSON line per record; key and value bytes are

@@ -16,15 +16,12 @@ const DebeziumVersion = "3.4.0.Final"
 
 // Debezium and Kafka Connect property names behind the options.
 const (
-	propName                  = "name"
-	propTopicPrefix           = "topic.prefix"
-	propDatabase              = "database.dbname"
-	propDecimalHandling       = "decimal.handling.mode"
-	propBinaryHandling        = "binary.handling.mode"
-	propTimePrecision         = "time.precision.mode"
-	propSkipped               = "skipped.operations"
-	propTopicDelimiter        = "topic.delimiter"
-	propUnavailablePlaceholer = "unavailable.value.placeholder"
+	propTopicPrefix            = "topic.prefix"
+	propDecimalHandling        = "decimal.handling.mode"
+	propBinaryHandling         = "binary.handling.mode"
+	propTimePrecision          = "time.precision.mode"
+	propSkipped                = "skipped.operations"
+	propUnavailablePlaceholder = "unavailable.value.placeholder"
 )
 
 // The values of decimal.handling.mode.
@@ -216,7 +213,7 @@ func (o *Options) validate() (settings, error) {
 	if h, ok := strings.CutPrefix(ph, "hex:"); ok {
 		b, err := hex.DecodeString(h)
 		if err != nil {
-			return s, fmt.Errorf("%s: %q after hex: is not hexadecimal: %w", propUnavailablePlaceholer, h, err)
+			return s, fmt.Errorf("%s: %q after hex: is not hexadecimal: %w", propUnavailablePlaceholder, h, err)
 		}
 		s.placeholder = b
 	} else {

@@ -313,8 +313,8 @@ func parseDatePart(b []byte) (y, m, d int64, rest []byte, err error) {
 	return y, m, d, b[6:], nil
 }
 
-// applyEra turns a year-of-era into a proleptic year when b is " BC" and
-// checks the day of month.
+// finishDate turns a year-of-era into a proleptic year when bc is set,
+// checks the day of month and returns the days since the epoch.
 func finishDate(y, m, d int64, bc bool) (int64, error) {
 	if bc {
 		y = 1 - y

@@ -1,0 +1,444 @@
+package connect
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"strconv"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/pgmotion/pgmotion/internal/change"
+	"github.com/pgmotion/pgmotion/internal/spec"
+)
+
+// The Herder methods of Worker. Configs are stored and returned as given,
+// with provider placeholders unresolved; the REST layer masks secrets.
+
+var _ Herder = (*Worker)(nil)
+
+func (w *Worker) lookup(name string) (connectorState, error) {
+	c, ok := w.connectorsFromTopic()[name]
+	if !ok {
+		return connectorState{}, NotFoundf("Connector %s not found", name)
+	}
+	return c, nil
+}
+
+func (w *Worker) info(name string, c connectorState) *ConnectorInfo {
+	ci := &ConnectorInfo{Name: name, Config: c.config, Tasks: []TaskID{}, Type: "source"}
+	if c.target != TargetStopped {
+		ci.Tasks = append(ci.Tasks, TaskID{Connector: name, Task: 0})
+	}
+	return ci
+}
+
+// ConnectorInfo implements Herder.
+func (w *Worker) ConnectorInfo(_ context.Context, name string) (*ConnectorInfo, error) {
+	c, err := w.lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	return w.info(name, c), nil
+}
+
+// ConnectorConfig implements Herder.
+func (w *Worker) ConnectorConfig(_ context.Context, name string) (map[string]string, error) {
+	c, err := w.lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	return c.config, nil
+}
+
+// validate checks a config as the task would parse it, resolving
+// providers first; the error is a 400 with Kafka Connect's text.
+func (w *Worker) validate(name string, config map[string]string) error {
+	resolved := config
+	if w.cfg.Resolve != nil {
+		var err error
+		if resolved, err = w.cfg.Resolve(config); err != nil {
+			return &Error{Code: 400, Msg: err.Error(), Err: err}
+		}
+	}
+	if _, _, err := TaskConfigFrom(name, resolved); err != nil {
+		return &Error{Code: 400, Msg: err.Error(), Err: err}
+	}
+	return nil
+}
+
+// PutConnectorConfig implements Herder.
+func (w *Worker) PutConnectorConfig(ctx context.Context, name string, config map[string]string, allowReplace bool, initial TargetState) (bool, *ConnectorInfo, error) {
+	config = maps.Clone(config)
+	if n, ok := config["name"]; ok && n != name {
+		return false, nil, BadRequestf("Connector name configuration (%s) doesn't match connector name in the URL (%s)", n, name)
+	}
+	config["name"] = name
+	if err := w.validate(name, config); err != nil {
+		return false, nil, err
+	}
+	existing, exists := w.connectorsFromTopic()[name]
+	if exists && !allowReplace {
+		return false, nil, Conflictf("Connector %s already exists", name)
+	}
+	if !exists {
+		if initial == "" {
+			initial = TargetStarted
+		}
+		if err := w.putTarget(ctx, name, initial); err != nil {
+			return false, nil, err
+		}
+	}
+	if err := w.putConfig(ctx, name, config); err != nil {
+		return false, nil, err
+	}
+	target := initial
+	if exists {
+		target = existing.target
+	}
+	return !exists, w.info(name, connectorState{config: config, target: target}), nil
+}
+
+// putConfig writes a connector's config the way Kafka Connect does: the
+// connector record, its one task's config, and the commit record.
+func (w *Worker) putConfig(ctx context.Context, name string, config map[string]string) error {
+	body, _ := json.Marshal(map[string]any{"properties": config})
+	task := maps.Clone(config)
+	task["task.class"] = "io.debezium.connector.postgresql.PostgresConnectorTask"
+	taskBody, _ := json.Marshal(map[string]any{"properties": task})
+	for _, kv := range []struct {
+		k string
+		v []byte
+	}{
+		{"task-" + name + "-0", taskBody},
+		{"commit-" + name, []byte(`{"tasks":1}`)},
+		{"connector-" + name, body},
+	} {
+		if err := w.configs.put(ctx, kv.k, kv.v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// putTarget writes a target state in both of Kafka Connect's fields: old
+// workers read "state", which has no STOPPED, so a stop reads as a pause.
+func (w *Worker) putTarget(ctx context.Context, name string, t TargetState) error {
+	v1 := t
+	if t == TargetStopped {
+		v1 = TargetPaused
+	}
+	body, _ := json.Marshal(map[string]string{"state": string(v1), "state.v2": string(t)})
+	return w.configs.put(ctx, "target-state-"+name, body)
+}
+
+// PatchConnectorConfig implements Herder.
+func (w *Worker) PatchConnectorConfig(ctx context.Context, name string, patch map[string]*string) (*ConnectorInfo, error) {
+	c, err := w.lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	cfg := maps.Clone(c.config)
+	for k, v := range patch {
+		if v == nil {
+			delete(cfg, k)
+		} else {
+			cfg[k] = *v
+		}
+	}
+	_, info, err := w.PutConnectorConfig(ctx, name, cfg, true, "")
+	return info, err
+}
+
+// DeleteConnector implements Herder.
+func (w *Worker) DeleteConnector(ctx context.Context, name string) error {
+	if _, err := w.lookup(name); err != nil {
+		return err
+	}
+	for _, k := range []string{"connector-" + name, "target-state-" + name, "task-" + name + "-0", "commit-" + name} {
+		if err := w.configs.put(ctx, k, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ConnectorStatus implements Herder.
+func (w *Worker) ConnectorStatus(_ context.Context, name string) (*ConnectorStateInfo, error) {
+	if _, err := w.lookup(name); err != nil {
+		return nil, err
+	}
+	cs := w.readStatus("status-connector-" + name)
+	if cs == nil {
+		return nil, NotFoundf("No status found for connector %s", name)
+	}
+	out := &ConnectorStateInfo{Name: name, Type: "source", Tasks: []TaskState{},
+		Connector: ConnectorState{State: cs.State, WorkerID: cs.WorkerID, Trace: deref(cs.Trace)}}
+	if ts := w.readStatus("status-task-" + name + "-0"); ts != nil {
+		out.Tasks = append(out.Tasks, TaskState{ID: 0, State: ts.State, WorkerID: ts.WorkerID, Trace: deref(ts.Trace)})
+	}
+	return out, nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// TaskStatus implements Herder.
+func (w *Worker) TaskStatus(_ context.Context, name string, task int) (*TaskState, error) {
+	if _, err := w.lookup(name); err != nil {
+		return nil, err
+	}
+	ts := w.readStatus("status-task-" + name + "-" + strconv.Itoa(task))
+	if task != 0 || ts == nil {
+		return nil, NotFoundf("No status found for task %s-%d", name, task)
+	}
+	return &TaskState{ID: 0, State: ts.State, WorkerID: ts.WorkerID, Trace: deref(ts.Trace)}, nil
+}
+
+// Tasks implements Herder.
+func (w *Worker) Tasks(_ context.Context, name string) ([]TaskInfo, error) {
+	c, err := w.lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	if c.target == TargetStopped {
+		return []TaskInfo{}, nil
+	}
+	task := maps.Clone(c.config)
+	task["task.class"] = "io.debezium.connector.postgresql.PostgresConnectorTask"
+	return []TaskInfo{{ID: TaskID{Connector: name, Task: 0}, Config: task}}, nil
+}
+
+func (w *Worker) setTarget(ctx context.Context, name string, t TargetState) error {
+	if _, err := w.lookup(name); err != nil {
+		return err
+	}
+	return w.putTarget(ctx, name, t)
+}
+
+// Pause implements Herder.
+func (w *Worker) Pause(ctx context.Context, name string) error {
+	return w.setTarget(ctx, name, TargetPaused)
+}
+
+// Resume implements Herder; it also starts a stopped connector.
+func (w *Worker) Resume(ctx context.Context, name string) error {
+	return w.setTarget(ctx, name, TargetStarted)
+}
+
+// Stop implements Herder.
+func (w *Worker) Stop(ctx context.Context, name string) error {
+	return w.setTarget(ctx, name, TargetStopped)
+}
+
+// restart stops the connector's task if it runs and starts it again.
+func (w *Worker) restart(name string) {
+	w.mu.Lock()
+	if r, ok := w.runners[name]; ok {
+		r.cancel()
+		<-r.done
+		delete(w.runners, name)
+	}
+	w.mu.Unlock()
+	w.poke()
+}
+
+// RestartConnector implements Herder.
+func (w *Worker) RestartConnector(ctx context.Context, name string, includeTasks, onlyFailed bool) (*ConnectorStateInfo, error) {
+	c, err := w.lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	st, err := w.ConnectorStatus(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	failed := st.Connector.State == StateFailed || (len(st.Tasks) > 0 && st.Tasks[0].State == StateFailed)
+	if c.target == TargetStarted && (!onlyFailed || failed) {
+		if includeTasks {
+			st.Connector.State = StateRestarting
+			for i := range st.Tasks {
+				if !onlyFailed || st.Tasks[i].State == StateFailed {
+					st.Tasks[i].State = StateRestarting
+				}
+			}
+		}
+		go w.restart(name)
+	}
+	return st, nil
+}
+
+// RestartTask implements Herder.
+func (w *Worker) RestartTask(ctx context.Context, name string, task int) error {
+	c, err := w.lookup(name)
+	if err != nil {
+		return err
+	}
+	if task != 0 {
+		return NotFoundf("Task %s-%d not found", name, task)
+	}
+	if c.target == TargetStarted {
+		go w.restart(name)
+	}
+	return nil
+}
+
+func (w *Worker) prefixOf(c connectorState) string {
+	if p := c.config["topic.prefix"]; p != "" {
+		return p
+	}
+	return c.config["database.server.name"]
+}
+
+// Offsets implements Herder.
+func (w *Worker) Offsets(_ context.Context, name string) ([]ConnectorOffset, error) {
+	c, err := w.lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	server := w.prefixOf(c)
+	raw := w.store.Raw(name, server)
+	if raw == nil {
+		return []ConnectorOffset{}, nil
+	}
+	var off map[string]any
+	if err := json.Unmarshal(raw, &off); err != nil {
+		return nil, fmt.Errorf("stored offset of %s is not valid JSON: %w", name, err)
+	}
+	return []ConnectorOffset{{Partition: map[string]any{"server": server}, Offset: off}}, nil
+}
+
+func (w *Worker) requireStopped(name string) (connectorState, error) {
+	c, err := w.lookup(name)
+	if err != nil {
+		return c, err
+	}
+	w.mu.Lock()
+	_, running := w.runners[name]
+	w.mu.Unlock()
+	if c.target != TargetStopped || running {
+		return c, BadRequestf("Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/%s/stop' endpoint", name)
+	}
+	return c, nil
+}
+
+// AlterOffsets implements Herder. It refuses a position older than what
+// the slot has confirmed: the server cannot replay from there.
+func (w *Worker) AlterOffsets(ctx context.Context, name string, offsets []ConnectorOffset) (string, error) {
+	c, err := w.requireStopped(name)
+	if err != nil {
+		return "", err
+	}
+	if len(offsets) == 0 {
+		return "", BadRequestf("The offsets to be modified must not be null or empty")
+	}
+	server := w.prefixOf(c)
+	for _, o := range offsets {
+		if len(o.Partition) != 1 || o.Partition["server"] != server {
+			return "", BadRequestf("The partition %v is not a partition of connector %s: its only source partition is {\"server\":%q}", o.Partition, name, server)
+		}
+	}
+	for _, o := range offsets {
+		if o.Offset == nil {
+			if err := w.store.Put(ctx, name, server, nil); err != nil {
+				return "", err
+			}
+			continue
+		}
+		b, _ := json.Marshal(o.Offset)
+		var off Offset
+		if err := json.Unmarshal(b, &off); err != nil || off.ResumeLSN() == 0 && off.LSN == 0 {
+			return "", BadRequestf("The offset %s of connector %s is not a PostgreSQL connector offset: it needs a numeric lsn, lsn_proc or lsn_commit", b, name)
+		}
+		if err := w.checkSlotCanServe(ctx, c, max(off.ResumeLSN(), off.LSN)); err != nil {
+			return "", err
+		}
+		if err := w.store.kv.put(ctx, string(OffsetKey(name, server)), b); err != nil {
+			return "", err
+		}
+	}
+	return "The Connect framework-managed offsets for this connector have been altered successfully. However, if this connector manages offsets externally, they will need to be manually altered in the system that the connector uses.", nil
+}
+
+// checkSlotCanServe refuses a position behind the slot's confirmed one.
+func (w *Worker) checkSlotCanServe(ctx context.Context, c connectorState, lsn change.LSN) error {
+	resolved := c.config
+	if w.cfg.Resolve != nil {
+		var err error
+		if resolved, err = w.cfg.Resolve(c.config); err != nil {
+			return &Error{Code: 400, Msg: err.Error()}
+		}
+	}
+	pc, err := spec.ParsePostgres(resolved)
+	if err != nil {
+		return &Error{Code: 400, Msg: err.Error()}
+	}
+	conn, err := pgconn.Connect(ctx, pc.ConnString(false).Reveal())
+	if err != nil {
+		return &Error{Code: 500, Msg: fmt.Sprintf("cannot check replication slot %q: %v", pc.SlotName, errors.Unwrap(err))}
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	res := conn.ExecParams(ctx, `SELECT coalesce(confirmed_flush_lsn::text, '') FROM pg_replication_slots WHERE slot_name = $1`, [][]byte{[]byte(pc.SlotName)}, nil, nil, nil).Read()
+	if res.Err != nil {
+		return &Error{Code: 500, Msg: fmt.Sprintf("cannot check replication slot %q: %v", pc.SlotName, res.Err)}
+	}
+	if len(res.Rows) == 0 || len(res.Rows[0][0]) == 0 {
+		return nil // no slot yet: it will start from wherever it is created
+	}
+	confirmed, err := change.ParseLSN(string(res.Rows[0][0]))
+	if err != nil {
+		return err
+	}
+	if lsn < confirmed {
+		return BadRequestf("Cannot set the offset of connector %s to LSN %s: replication slot %q has already confirmed %s and PostgreSQL cannot replay changes from before that position. Choose an LSN at or after %s, or drop the slot and snapshot again.", c.config["name"], lsn, pc.SlotName, confirmed, confirmed)
+	}
+	return nil
+}
+
+// ResetOffsets implements Herder.
+func (w *Worker) ResetOffsets(ctx context.Context, name string) (string, error) {
+	c, err := w.requireStopped(name)
+	if err != nil {
+		return "", err
+	}
+	if err := w.store.Put(ctx, name, w.prefixOf(c), nil); err != nil {
+		return "", err
+	}
+	return "The Connect framework-managed offsets for this connector have been reset successfully. However, if this connector manages offsets externally, they will need to be manually reset in the system that the connector uses.", nil
+}
+
+// Plugins implements Herder.
+func (w *Worker) Plugins(bool) []PluginInfo {
+	var out []PluginInfo
+	for _, s := range spec.All() {
+		if s.Type == "source" || s.Type == "sink" {
+			out = append(out, PluginInfo{Class: s.Class, Type: s.Type, Version: s.Version})
+		}
+	}
+	return out
+}
+
+// Validate implements Herder.
+func (w *Worker) Validate(_ context.Context, class string, config map[string]string) (*spec.ConfigInfos, error) {
+	s, ok := spec.Lookup(class)
+	if !ok {
+		return nil, NotFoundf("Failed to find any class that implements Connector and which name matches %s", class)
+	}
+	ci := s.Validate(config)
+	return &ci, nil
+}
+
+// PluginConfig implements Herder.
+func (w *Worker) PluginConfig(class string) ([]spec.ConfigKeyInfo, error) {
+	s, ok := spec.Lookup(class)
+	if !ok {
+		return nil, NotFoundf("Unknown plugin %s.", class)
+	}
+	return s.ConfigKeyInfos(), nil
+}
