@@ -1,0 +1,159 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// broker is a `pgmotion broker` process with its own data directory.
+type broker struct {
+	*proc
+	addr string // host:port it listens on
+	argv []string
+}
+
+// startBroker starts `pgmotion broker` on a free port with a fresh data
+// directory under dir, and waits until it says it is listening.
+func (e *env) startBroker(ctx context.Context, dir string) (*broker, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create broker dir: %w", err)
+	}
+	argv := []string{e.bin, "broker", "--listen", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data")}
+	p, err := e.procs.start("pgmotion broker", exec.Command(argv[0], argv[1:]...), filepath.Join(dir, "broker.log"))
+	if err != nil {
+		return nil, err
+	}
+	b := &broker{proc: p, argv: argv}
+	// It prints "broker listening on 127.0.0.1:PORT (data dir ...)" once
+	// it accepts connections; port 0 had it pick a free port.
+	const ready = "broker listening on "
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if out, _ := os.ReadFile(p.logPath); bytes.Contains(out, []byte(ready)) {
+			line := string(out[bytes.Index(out, []byte(ready))+len(ready):])
+			b.addr = strings.TrimRight(strings.FieldsFunc(line, func(r rune) bool { return r == ' ' || r == ',' || r == '\n' })[0], ",")
+			return b, nil
+		}
+		if p.exited() {
+			return nil, fmt.Errorf("pgmotion broker %s before it was ready; its output:\n%s", p.describeExit(), p.logTail(15))
+		}
+		if time.Now().After(deadline) {
+			p.stop(5 * time.Second)
+			return nil, fmt.Errorf("pgmotion broker did not print %q within 30 s; its output:\n%s", strings.TrimSpace(ready), p.logTail(15))
+		}
+		select {
+		case <-ctx.Done():
+			p.stop(5 * time.Second)
+			return nil, ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// connectorConfig is the Kafka Connect request body the worker runs: the
+// Debezium PostgreSQL connector capturing table t from slot, without a
+// snapshot, so that it streams what the slot holds.
+func (e *env) connectorConfig(slot string) map[string]any {
+	return map[string]any{
+		"name": "bench",
+		"config": map[string]string{
+			"connector.class":    "io.debezium.connector.postgresql.PostgresConnector",
+			"database.hostname":  "127.0.0.1",
+			"database.port":      strconv.Itoa(e.pg.Port()),
+			"database.user":      "postgres",
+			"database.password":  "x",
+			"database.dbname":    benchDB,
+			"plugin.name":        "pgoutput",
+			"topic.prefix":       topicPrefix,
+			"slot.name":          slot,
+			"publication.name":   publication,
+			"snapshot.mode":      "no_data",
+			"table.include.list": "public." + tableName,
+		},
+	}
+}
+
+// worker is a `pgmotion connect` process.
+type worker struct {
+	*proc
+	argv          []string
+	connectorPath string
+}
+
+// startWorker writes the connector file to dir and starts `pgmotion
+// connect` against b; its start time is taken just before fork/exec.
+func (e *env) startWorker(dir string, b *broker, slot string) (*worker, error) {
+	body, err := json.MarshalIndent(e.connectorConfig(slot), "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	cpath := filepath.Join(dir, "connector.json")
+	if err := os.WriteFile(cpath, body, 0o644); err != nil {
+		return nil, fmt.Errorf("write connector file: %w", err)
+	}
+	argv := []string{e.bin, "connect", "--bootstrap-servers", b.addr, "--data-dir", filepath.Join(dir, "worker"), cpath}
+	p, err := e.procs.start("pgmotion connect", exec.Command(argv[0], argv[1:]...), filepath.Join(dir, "worker.log"))
+	if err != nil {
+		return nil, err
+	}
+	return &worker{proc: p, argv: argv, connectorPath: cpath}, nil
+}
+
+// failure describes a worker that exited or failed, with its last log
+// lines.
+func (w *worker) failure(what string) error {
+	return fmt.Errorf("%s: pgmotion connect %s; last lines of %s:\n%s", what, w.describeExit(), w.logPath, w.logTail(20))
+}
+
+// offsetWatcher reads the end offsets of the events topic.
+type offsetWatcher struct {
+	cl  *kgo.Client
+	adm *kadm.Client
+}
+
+func newOffsetWatcher(addr string) (*offsetWatcher, error) {
+	// kgo answers metadata requests from a cache younger than
+	// MetadataMinAge (5 s by default), which would hide the topic for
+	// seconds after the worker creates it.
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ClientID("pgmotion-bench-offsets"), kgo.MetadataMinAge(10*time.Millisecond))
+	if err != nil {
+		return nil, fmt.Errorf("kafka client for %s: %w", addr, err)
+	}
+	return &offsetWatcher{cl: cl, adm: kadm.NewClient(cl)}, nil
+}
+
+func (o *offsetWatcher) close() { o.cl.Close() }
+
+// events returns the sum of the end offsets of the topic's partitions:
+// the number of events in it, since the broker is fresh and the worker
+// does not use transactions. A topic that does not exist yet holds 0.
+func (o *offsetWatcher) events(ctx context.Context) (int64, error) {
+	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	offs, err := o.adm.ListEndOffsets(rctx, topic)
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			return 0, fmt.Errorf("list end offsets of %s: no answer within 5 s", topic)
+		}
+		return 0, fmt.Errorf("list end offsets of %s: %w", topic, err)
+	}
+	var sum int64
+	offs.Each(func(l kadm.ListedOffset) {
+		if l.Err == nil && l.Topic == topic {
+			sum += l.Offset
+		}
+	})
+	return sum, nil
+}

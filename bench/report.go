@@ -1,0 +1,388 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"debug/buildinfo"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// report collects the results and prints them.
+type report struct {
+	env  *env
+	when time.Time
+
+	machine     string
+	postgres    string
+	settings    string
+	pgmotion    string
+	recvlogical string
+
+	// Other work on the machine: the CPUs' busy fraction over a second
+	// before the benchmark started anything, and the load averages at its
+	// start and end.
+	busyBefore         float64
+	loadStart, loadEnd float64
+	throughput         []*throughputResult
+	latency            *latencyResult
+	interrupted        bool
+}
+
+// describeSetup records the machine, the server and the binaries.
+func (r *report) describeSetup(ctx context.Context) error {
+	e := r.env
+	r.when = time.Now()
+	r.machine = machine()
+	var err error
+	if r.postgres, err = e.db.scalar(ctx, `SELECT version()`); err != nil {
+		return err
+	}
+	var set []string
+	for _, name := range []string{"wal_level", "fsync", "synchronous_commit", "full_page_writes", "logical_decoding_work_mem", "shared_buffers"} {
+		v, err := e.db.scalar(ctx, `SELECT current_setting($1)`, name)
+		if err != nil {
+			return err
+		}
+		set = append(set, name+"="+v)
+	}
+	r.settings = strings.Join(set, ", ")
+	r.pgmotion = e.bin + buildDescription(e.bin)
+	if out, err := exec.Command(e.recvlogical, "--version").Output(); err == nil {
+		r.recvlogical = strings.TrimSpace(string(out))
+	} else {
+		r.recvlogical = e.recvlogical + " (--version failed)"
+	}
+	return nil
+}
+
+// machine describes the CPU count and model, memory and kernel.
+func machine() string {
+	model := ""
+	if f, err := os.Open("/proc/cpuinfo"); err == nil {
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+				model = strings.TrimSpace(v)
+				break
+			}
+		}
+		f.Close()
+	}
+	mem := ""
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if f := strings.Fields(l); len(f) >= 2 && f[0] == "MemTotal:" {
+				kib, _ := strconv.ParseInt(f[1], 10, 64)
+				mem = fmt.Sprintf(", %.1f GiB RAM", float64(kib)/(1<<20))
+			}
+		}
+	}
+	kernel := ""
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		kernel = ", Linux " + strings.TrimSpace(string(b))
+	}
+	s := fmt.Sprintf("%d CPUs (nproc)", runtime.NumCPU())
+	if model != "" {
+		s += ", " + model
+	}
+	return s + mem + kernel
+}
+
+// buildDescription names the revision the binary was built from.
+func buildDescription(bin string) string {
+	info, err := buildinfo.ReadFile(bin)
+	if err != nil {
+		return ""
+	}
+	var rev, modified, at string
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			modified = s.Value
+		case "vcs.time":
+			at = s.Value
+		}
+	}
+	parts := []string{info.GoVersion}
+	if rev != "" {
+		if len(rev) > 12 {
+			rev = rev[:12]
+		}
+		if modified == "true" {
+			rev += " with uncommitted changes"
+		}
+		parts = append(parts, "commit "+rev)
+		if at != "" {
+			parts = append(parts, "committed "+at)
+		}
+	}
+	if fi, err := os.Stat(bin); err == nil {
+		parts = append(parts, "built "+fi.ModTime().Format("2006-01-02 15:04"))
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
+}
+
+// otherWork describes what else ran on the machine, which makes the
+// figures noisy: the benchmark's processes compete with it for CPU.
+func (r *report) otherWork() string {
+	s := fmt.Sprintf("CPUs %.0f%% busy in the second before the benchmark started; load average %.2f at its start, %.2f at its end",
+		100*r.busyBefore, r.loadStart, r.loadEnd)
+	if r.busyBefore > 0.15 || r.loadStart > float64(runtime.NumCPU()) {
+		s += "\n                     WARNING: other work was running, so these figures are noisy and likely low; run again on an idle machine"
+	}
+	return s
+}
+
+// failed reports whether any measurement failed.
+func (r *report) failed() bool {
+	for _, t := range r.throughput {
+		if t.err != nil || t.failed(toolBaseline) != nil || t.failed(toolPgmotion) != nil {
+			return true
+		}
+	}
+	return r.latency != nil && r.latency.err != nil
+}
+
+func (r *report) print(out io.Writer) {
+	e := r.env
+	w := &printer{w: out}
+	mode := fmt.Sprintf("%s rows per backlog, %s latency run", commas(e.opts.rows), e.opts.latency)
+	if e.opts.quick {
+		mode = "-quick: " + mode + "; development figures, not for comparison"
+	}
+	w.line("")
+	w.line("pgmotion benchmark, %s (%s)", r.when.Format("2006-01-02 15:04 MST"), mode)
+	if r.interrupted {
+		w.line("INTERRUPTED: the figures below are the runs that finished")
+	}
+	w.line("")
+	w.line("Setup")
+	w.kv("machine", r.machine)
+	w.kv("other work", r.otherWork())
+	w.kv("PostgreSQL", r.postgres)
+	w.kv("server settings", r.settings+"; the benchmark's own sessions commit with synchronous_commit=on")
+	w.kv("pgmotion", r.pgmotion)
+	w.kv("baseline", r.recvlogical+": pgoutput proto_version=1, output to /dev/null")
+	w.kv("Kafka", "a separate `pgmotion broker` process per pgmotion run, with a fresh data directory; its CPU and memory are shown apart from pgmotion's")
+
+	if len(r.throughput) > 0 {
+		r.printThroughput(w)
+	}
+	if r.latency != nil {
+		r.printLatency(w)
+	}
+	if len(r.throughput) > 0 || r.latency != nil {
+		r.printCost(w)
+	}
+	r.printCommands(w)
+}
+
+func (r *report) printThroughput(w *printer) {
+	reps := r.env.opts.reps
+	w.line("")
+	if reps > 1 {
+		w.line("1. Throughput: catching up on a backlog (best of %d runs each; in each round pg_recvlogical ran first, then pgmotion)", reps)
+	} else {
+		w.line("1. Throughput: catching up on a backlog (1 run each; pg_recvlogical first, then pgmotion)")
+	}
+	w.line("   Time runs from process start until pg_recvlogical exits at the end position, or until the")
+	w.line("   topic's end offsets add up to every row (Kafka has acknowledged them all).")
+	for _, t := range r.throughput {
+		w.line("")
+		w.line("   (%s) %s", t.w.key, t.w.title)
+		if t.err != nil {
+			w.line("       FAILED before the runs: %v", t.err)
+			continue
+		}
+		w.line("       rows of %d bytes on average, %s MB of WAL, inserted in %s", t.rowBytes, commas(t.walBytes>>20), secs(t.insert))
+		tw := w.table()
+		fmt.Fprintf(tw, "       \ttime\tevents/s\tpeak RSS\tCPU per 1M events\truns\t\n")
+		for _, tool := range []string{toolBaseline, toolPgmotion} {
+			b := t.best(tool)
+			runs := t.runTimes(tool)
+			if b == nil {
+				if f := t.failed(tool); f != nil {
+					fmt.Fprintf(tw, "       %s\tFAILED\t\t\t\t%s\t\n", tool, runs)
+				}
+				continue
+			}
+			fmt.Fprintf(tw, "       %s\t%s\t%s\t%s\t%s\t%s\t\n", tool, secs(b.wall), commas(int64(b.eventsPerSec())),
+				mib(b.peakKiB), secs(perMillion(b.cpu, b.events)), runs)
+		}
+		tw.Flush()
+		b, p := t.best(toolBaseline), t.best(toolPgmotion)
+		if b != nil && p != nil {
+			w.line("       pgmotion / pg_recvlogical: %s the events/s (above 1.00× pgmotion is faster)", ratio(p.eventsPerSec(), b.eventsPerSec()))
+		}
+		for _, run := range t.runs {
+			if d := run.slot.describe(); d != "" && (run == b || run == p) {
+				w.line("       server for %s: %s", run.tool, d)
+			}
+		}
+		for _, run := range t.runs {
+			for _, n := range run.notes {
+				w.line("       note (%s run %d): %s", run.tool, run.rep, n)
+			}
+			if run.err != nil {
+				w.line("       %s run %d FAILED: %s", run.tool, run.rep, indent(run.err.Error(), "         "))
+			}
+		}
+	}
+}
+
+// runTimes lists every run's time, or its failure.
+func (t *throughputResult) runTimes(tool string) string {
+	var s []string
+	for _, r := range t.runs {
+		if r.tool != tool {
+			continue
+		}
+		if r.err != nil {
+			s = append(s, "failed")
+		} else {
+			s = append(s, fmt.Sprintf("%.2f", r.wall.Seconds()))
+		}
+	}
+	if len(s) == 0 {
+		return ""
+	}
+	return strings.Join(s, ", ") + " s"
+}
+
+// describe summarises how the server decoded transactions for a slot.
+func (s slotStats) describe() string {
+	var parts []string
+	if s.spillTxns > 0 {
+		parts = append(parts, fmt.Sprintf("spilled %s MB of changes to disk (%s txns)", commas(s.spillBytes>>20), commas(s.spillTxns)))
+	}
+	if s.streamTxns > 0 {
+		parts = append(parts, fmt.Sprintf("streamed %s MB of in-progress transactions (%s txns, protocol v2+)", commas(s.streamBytes>>20), commas(s.streamTxns)))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return strings.Join(parts, "; ")
+}
+
+func (r *report) printLatency(w *printer) {
+	l := r.latency
+	w.line("")
+	w.line("2. Latency: pgmotion streaming live at a steady %s events/s", commas(int64(rate(latencyBatch, latencyPeriod))))
+	w.line("   A writer commits %d rows every %s for %s; a consumer in the benchmark reads the topic.", latencyBatch, latencyPeriod, l.duration)
+	w.line("   Latency = time the consumer received the event - commit time in the event (source.ts_us).")
+	if l.writer.txns > 0 {
+		w.kv("writer", fmt.Sprintf("%s rows in %s transactions over %s = %s rows/s",
+			commas(l.writer.rows), commas(l.writer.txns), secs(l.writer.elapsed), commas(int64(rate(l.writer.rows, l.writer.elapsed)))))
+	}
+	if l.startup > 0 {
+		w.kv("start-up", fmt.Sprintf("the first event was in the topic %s after the worker process started", secs(l.startup)))
+	}
+	if l.stats.n > 0 {
+		s := l.stats
+		w.kv("received", fmt.Sprintf("%s of %s events (values of %s bytes on average), %s events/s from the first commit to the last arrival",
+			commas(l.received), commas(l.writer.rows), commas(l.avgValue), commas(int64(l.rate))))
+		w.kv("latency", fmt.Sprintf("p50 %s   p90 %s   p99 %s   max %s   (min %s, mean %s)", ms(s.p50), ms(s.p90), ms(s.p99), ms(s.max), ms(s.min), ms(s.mean)))
+		w.kv("  split", "at the Kafka record timestamp, set by pgmotion's producer (ms precision):")
+		w.kv("  commit→produce", fmt.Sprintf("p50 %s   p90 %s   p99 %s   max %s   (pgmotion)", ms(l.toProduce.p50), ms(l.toProduce.p90), ms(l.toProduce.p99), ms(l.toProduce.max)))
+		w.kv("  produce→receive", fmt.Sprintf("p50 %s   p90 %s   p99 %s   max %s   (producer batching, broker, consumer)", ms(l.fromProduce.p50), ms(l.fromProduce.p90), ms(l.fromProduce.p99), ms(l.fromProduce.max)))
+		w.kv("drain", fmt.Sprintf("the last event arrived %s after the writer's last commit returned", ms(l.drain)))
+	}
+	if l.worker.sampleOK {
+		w.kv("pgmotion", fmt.Sprintf("peak RSS %s, CPU %s over the run (%s per 1M events)", mib(l.worker.peakKiB), secs(l.worker.cpu), secs(perMillion(l.worker.cpu, l.received))))
+	}
+	if l.broker.sampleOK {
+		w.kv("broker", fmt.Sprintf("peak RSS %s, CPU %s", mib(l.broker.peakKiB), secs(l.broker.cpu)))
+	}
+	for _, n := range l.notes {
+		w.kv("note", n)
+	}
+	if l.err != nil {
+		w.kv("FAILED", indent(l.err.Error(), "                     "))
+	}
+}
+
+func (r *report) printCost(w *printer) {
+	w.line("")
+	w.line("3. Cost: memory and CPU of the capturing process (pgmotion connect, or pg_recvlogical)")
+	w.line("   From the fastest run of each. pgmotion's figures are read at the finish line, before it stops;")
+	w.line("   pg_recvlogical's come from its rusage at exit. Ratios are pgmotion / pg_recvlogical (below 1.00× is cheaper).")
+	tw := w.table()
+	fmt.Fprintf(tw, "   \tpeak RSS\t\t\tCPU per 1M events\t\t\tbroker (not counted)\t\n")
+	fmt.Fprintf(tw, "   \tpg_recvlogical\tpgmotion\tratio\tpg_recvlogical\tpgmotion\tratio\tpeak RSS, CPU/1M\t\n")
+	for _, t := range r.throughput {
+		b, p := t.best(toolBaseline), t.best(toolPgmotion)
+		if b == nil && p == nil {
+			continue
+		}
+		var bRSS, pRSS, bCPU, pCPU, rRSS, rCPU, broker = "-", "-", "-", "-", "n/a", "n/a", "-"
+		if b != nil {
+			bRSS, bCPU = mib(b.peakKiB), secs(perMillion(b.cpu, b.events))
+		}
+		if p != nil {
+			pRSS, pCPU = mib(p.peakKiB), secs(perMillion(p.cpu, p.events))
+			broker = mib(p.brokerPeakKiB) + ", " + secs(perMillion(p.brokerCPU, p.events))
+		}
+		if b != nil && p != nil {
+			rRSS = ratio(float64(p.peakKiB), float64(b.peakKiB))
+			rCPU = ratio(float64(p.cpu)/float64(p.events), float64(b.cpu)/float64(b.events))
+		}
+		fmt.Fprintf(tw, "   (%s) catch-up\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", t.w.key, bRSS, pRSS, rRSS, bCPU, pCPU, rCPU, broker)
+	}
+	if l := r.latency; l != nil && l.worker.sampleOK {
+		fmt.Fprintf(tw, "   live, 10k/s\t-\t%s\t\t-\t%s\t\t%s\t\n", mib(l.worker.peakKiB), secs(perMillion(l.worker.cpu, l.received)),
+			mib(l.broker.peakKiB)+", "+secs(perMillion(l.broker.cpu, l.received)))
+	}
+	tw.Flush()
+}
+
+func (r *report) printCommands(w *printer) {
+	e := r.env
+	w.line("")
+	w.line("Commands (one run of each shown; slot names and ports vary per run)")
+	w.line("   workload, per backlog: %s", createTableSQL[:strings.IndexByte(createTableSQL, '(')]+"(id bigint PRIMARY KEY, name text, qty int, price numeric(10,2), active boolean, created timestamptz)")
+	w.line("      %s", createPublicationSQL)
+	w.line("      %s", strings.ReplaceAll(insertSQL, "\n", "\n      "))
+	w.line("      -- with $1..$2 spanning all the rows for (a), 1,000 rows at a time for (b)")
+	w.line("      SELECT pg_current_wal_insert_lsn()   -- the end position, after the last commit")
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, c := range e.commands {
+		w.line("   %s:", c.kind)
+		w.line("      %s", c.text)
+	}
+	if e.connector != "" {
+		w.line("   connector file:")
+		w.line("      %s", strings.ReplaceAll(strings.TrimSpace(e.connector), "\n", "\n      "))
+	}
+	if r.latency != nil {
+		w.line("   latency writer: every %s, in its own transaction: the INSERT above for the next %d ids", latencyPeriod, latencyBatch)
+	}
+	if e.opts.keep && e.dir != "" {
+		w.line("")
+		w.line("Logs and data kept in %s", e.dir)
+	}
+}
+
+// printer writes the report.
+type printer struct{ w io.Writer }
+
+func (p *printer) line(format string, args ...any) { fmt.Fprintf(p.w, format+"\n", args...) }
+
+func (p *printer) kv(k, v string) { fmt.Fprintf(p.w, "   %-17s %s\n", k, v) }
+
+func (p *printer) table() *tabwriter.Writer {
+	return tabwriter.NewWriter(p.w, 0, 0, 3, ' ', tabwriter.AlignRight)
+}
+
+// indent indents every line of s after the first.
+func indent(s, prefix string) string { return strings.ReplaceAll(s, "\n", "\n"+prefix) }
