@@ -61,6 +61,7 @@ type fileConnector struct {
 }
 
 func runConnect(ctx context.Context, g *globals, f connectFlags, files []string) error {
+	tuneGC()
 	if (f.bootstrap == "") == (f.embedded == "") {
 		return errors.New("give exactly one of --bootstrap-servers (an existing Kafka cluster) and --embedded-broker (start one in this process)")
 	}

@@ -57,6 +57,7 @@ throwaway data.`,
 }
 
 func runDemo(ctx context.Context, g *globals, f demoFlags, out io.Writer) error {
+	tuneGC()
 	tmp, err := pglocal.MkdirTemp("pgmotion-demo-")
 	if err != nil {
 		return err

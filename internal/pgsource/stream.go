@@ -67,6 +67,11 @@ func (s *Source) Stream(ctx context.Context, opt StreamOptions, h Handler) error
 	// expires the socket's read deadline.
 	stopRead := context.AfterFunc(ctx, func() { s.repl.Conn().SetReadDeadline(time.Now()) })
 	defer stopRead()
+	batching := setRcvLowat(s.repl.Conn(), readBatch)
+	if batching {
+		s.repl.Conn().SetReadDeadline(time.Now().Add(readFlush))
+		defer setRcvLowat(s.repl.Conn(), 1)
+	}
 
 	sr := streamReader{src: s, h: h, lastCommit: opt.LastCommit, status: st}
 	for {
@@ -75,8 +80,10 @@ func (s *Source) Stream(ctx context.Context, opt StreamOptions, h Handler) error
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
+			if isTimeout(err) {
+				if batching {
+					s.repl.Conn().SetReadDeadline(time.Now().Add(readFlush))
+				}
 				continue
 			}
 			return fmt.Errorf("replication stream from slot %q: %w", s.cfg.Slot, err)
@@ -263,4 +270,21 @@ func (s *Source) FlushStatus() error {
 		return nil
 	}
 	return pglogrepl.SendStandbyStatusUpdate(context.Background(), s.repl, pglogrepl.StandbyStatusUpdate{WALWritePosition: pglogrepl.LSN(s.confirmed.load())})
+}
+
+// readBatch is the socket receive low-water mark while streaming: a read
+// that finds the socket empty sleeps until this much has arrived, instead
+// of waking for every small message. A read deadline, renewed whenever it
+// expires, picks up whatever is pending below the mark, so a quiet stream
+// is delayed by at most readFlush. A read that times out is retried by the
+// stream loop and returns what is pending at once: a non-blocking read
+// ignores the low-water mark.
+const (
+	readBatch = 16 << 10
+	readFlush = 5 * time.Millisecond
+)
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
