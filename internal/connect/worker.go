@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/pgmotion/pgmotion/internal/kafkasink"
 )
@@ -42,6 +43,12 @@ type WorkerConfig struct {
 	// Resolve replaces config provider placeholders (${env:X}) in a
 	// connector config before it runs; nil leaves the config as it is.
 	Resolve func(map[string]string) (map[string]string, error)
+	// GroupID is group.id: workers sharing it share the connectors. Empty
+	// runs every connector on this worker.
+	GroupID string
+	// SessionTimeout is session.timeout.ms for the worker group: how long
+	// a dead worker keeps its connectors (Kafka Connect's default: 10s).
+	SessionTimeout time.Duration
 	// StartupFailed, if set, is called when a connector fails before its
 	// source is open (bad credentials, wal_level, privileges): the
 	// connectors given on the command line stop the worker then.
@@ -66,6 +73,9 @@ type Worker struct {
 	wg      sync.WaitGroup
 	ready   atomic.Bool
 	cluster string
+
+	group       *membership // nil when not in a group
+	groupClient *kgo.Client
 
 	mu      sync.Mutex // guards runners
 	runners map[string]*runner
@@ -107,6 +117,9 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 	if cfg.FlushInterval <= 0 {
 		cfg.FlushInterval = time.Second
 	}
+	if cfg.SessionTimeout <= 0 {
+		cfg.SessionTimeout = 10 * time.Second
+	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
@@ -130,7 +143,19 @@ func (w *Worker) Start(ctx context.Context) error {
 	w.cluster = meta.Cluster
 	w.store = NewOffsetStore(cl, w.cfg.OffsetTopic, w.log)
 	w.configs = newKVLog(cl, w.cfg.ConfigTopic, w.log)
-	w.configs.onChange = func(string, []byte) { w.poke() }
+	w.configs.onChange = func(key string, val []byte) {
+		// A restart request goes through the config topic, as in Kafka
+		// Connect, so that the worker running the connector acts on it
+		// whichever worker received the request. Old requests read at
+		// start are history.
+		if name, ok := strings.CutPrefix(key, "restart-connector-"); ok {
+			if val != nil && w.ready.Load() {
+				go w.restart(name)
+			}
+			return
+		}
+		w.poke()
+	}
 	w.status = newKVLog(cl, w.cfg.StatusTopic, w.log)
 	for _, s := range []struct {
 		kv    *kvlog
@@ -143,6 +168,11 @@ func (w *Worker) Start(ctx context.Context) error {
 	} {
 		if err := s.kv.start(w.ctx, s.parts, s.repl); err != nil {
 			return fmt.Errorf("cannot use Kafka at %s: %w", strings.Join(w.cfg.Brokers, ","), err)
+		}
+	}
+	if w.cfg.GroupID != "" {
+		if err := w.joinGroup(); err != nil {
+			return err
 		}
 	}
 	w.wg.Add(1)
@@ -181,8 +211,16 @@ func (w *Worker) Close() {
 	for _, r := range rs {
 		<-r.done
 	}
+	if w.groupClient != nil {
+		// Leave at once, so that the others take the connectors now
+		// rather than after the session timeout.
+		w.groupClient.LeaveGroup()
+	}
 	w.cancel()
 	w.wg.Wait()
+	if w.groupClient != nil {
+		w.groupClient.Close()
+	}
 	w.sink.Close()
 }
 
@@ -245,6 +283,21 @@ func (w *Worker) reconcileLoop() {
 
 func (w *Worker) reconcile() {
 	want := w.connectorsFromTopic()
+	if w.group != nil {
+		names := make([]string, 0, len(want))
+		for n := range want {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		w.group.rebalanceIfNeeded(names, w.groupClient)
+		// Run only what the group gave this worker; the owners of the
+		// others report their states.
+		for n := range want {
+			if !w.group.owns(n) {
+				delete(want, n)
+			}
+		}
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for name, r := range w.runners {
@@ -257,6 +310,8 @@ func (w *Worker) reconcile() {
 		<-r.done
 		delete(w.runners, name)
 		switch {
+		case !ok && w.group != nil && w.connectorsFromTopic()[name].config != nil:
+			// Moved to another worker, which reports it from now on.
 		case !ok:
 			w.putStatus(name, "", StateDestroyed, "")
 		case c.target == TargetPaused:

@@ -269,7 +269,9 @@ func (w *Worker) RestartConnector(ctx context.Context, name string, includeTasks
 				}
 			}
 		}
-		go w.restart(name)
+		if err := w.requestRestart(ctx, name, includeTasks, onlyFailed); err != nil {
+			return nil, err
+		}
 	}
 	return st, nil
 }
@@ -284,9 +286,16 @@ func (w *Worker) RestartTask(ctx context.Context, name string, task int) error {
 		return NotFoundf("Task %s-%d not found", name, task)
 	}
 	if c.target == TargetStarted {
-		go w.restart(name)
+		return w.requestRestart(ctx, name, true, false)
 	}
 	return nil
+}
+
+// requestRestart writes a restart request to the config topic; the worker
+// running the connector restarts it when it reads the request.
+func (w *Worker) requestRestart(ctx context.Context, name string, includeTasks, onlyFailed bool) error {
+	body, _ := json.Marshal(map[string]bool{"include-tasks": includeTasks, "only-failed": onlyFailed})
+	return w.configs.put(ctx, "restart-connector-"+name, body)
 }
 
 func (w *Worker) prefixOf(c connectorState) string {

@@ -1,0 +1,243 @@
+package connect
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// Distributed mode: workers that share a group.id join one Kafka consumer
+// group. The group's leader assigns connectors, not partitions: each
+// member's join metadata names its REST address and the connectors it
+// runs, and each member's assignment names the connectors it should run.
+// Kafka's group coordinator does the membership, failure detection and
+// leader election; pgmotion writes no consensus of its own.
+//
+// pgmotion workers speak their own protocol name, so a group.id shared
+// with Kafka Connect workers is refused by the coordinator
+// (INCONSISTENT_GROUP_PROTOCOL) rather than silently split.
+
+// groupProtocol is the balancer's protocol name.
+const groupProtocol = "pgmotion-connect-v1"
+
+type memberMeta struct {
+	WorkerID   string   `json:"worker_id"`
+	Connectors []string `json:"connectors"`
+}
+
+type memberAssignment struct {
+	Leader     string   `json:"leader"`
+	Connectors []string `json:"connectors"`
+}
+
+// membership holds this worker's side of the group.
+type membership struct {
+	w *Worker
+
+	mu       sync.Mutex
+	assigned map[string]bool
+	leader   string
+	settled  bool   // an assignment has been received
+	balanced string // the connector names of the last balance this worker led
+}
+
+func (m *membership) owns(name string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.assigned[name]
+}
+
+func (m *membership) state() (leader string, settled bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.leader, m.settled
+}
+
+// balancer implements kgo.GroupBalancer.
+type balancer struct{ m *membership }
+
+func (b balancer) ProtocolName() string { return groupProtocol }
+func (b balancer) IsCooperative() bool  { return false }
+
+func (b balancer) JoinGroupMetadata([]string, map[string][]int32, int32) []byte {
+	b.m.mu.Lock()
+	var mine []string
+	for n := range b.m.assigned {
+		mine = append(mine, n)
+	}
+	b.m.mu.Unlock()
+	sort.Strings(mine)
+	meta, _ := json.Marshal(memberMeta{WorkerID: b.m.w.cfg.WorkerID, Connectors: mine})
+	return (&kmsg.ConsumerMemberMetadata{Topics: []string{b.m.w.cfg.ConfigTopic}, UserData: meta}).AppendTo(nil)
+}
+
+func (b balancer) ParseSyncAssignment(raw []byte) (map[string][]int32, error) {
+	var ca kmsg.ConsumerMemberAssignment
+	if err := ca.ReadFrom(raw); err != nil {
+		return nil, fmt.Errorf("read connector assignment: %w", err)
+	}
+	var a memberAssignment
+	if len(ca.UserData) > 0 {
+		if err := json.Unmarshal(ca.UserData, &a); err != nil {
+			return nil, fmt.Errorf("read connector assignment: %w", err)
+		}
+	}
+	set := map[string]bool{}
+	for _, n := range a.Connectors {
+		set[n] = true
+	}
+	b.m.mu.Lock()
+	b.m.assigned, b.m.leader, b.m.settled = set, a.Leader, true
+	b.m.mu.Unlock()
+	b.m.w.log.Info("connector assignment", "connectors", a.Connectors, "leader", a.Leader)
+	b.m.w.poke()
+	out := map[string][]int32{}
+	for _, t := range ca.Topics {
+		out[t.Topic] = t.Partitions
+	}
+	return out, nil
+}
+
+func (b balancer) MemberBalancer(members []kmsg.JoinGroupResponseMember) (kgo.GroupMemberBalancer, map[string]struct{}, error) {
+	return memberBalancer{m: b.m, members: members}, map[string]struct{}{b.m.w.cfg.ConfigTopic: {}}, nil
+}
+
+type memberBalancer struct {
+	m       *membership
+	members []kmsg.JoinGroupResponseMember
+}
+
+// Balance spreads the connectors evenly, keeping each on the worker that
+// runs it when that worker is still there and not over its share.
+func (mb memberBalancer) Balance(map[string]int32) kgo.IntoSyncAssignment {
+	type member struct {
+		id   string
+		meta memberMeta
+		got  []string
+	}
+	ms := make([]*member, 0, len(mb.members))
+	for _, jm := range mb.members {
+		var cm kmsg.ConsumerMemberMetadata
+		var meta memberMeta
+		if cm.ReadFrom(jm.ProtocolMetadata) == nil {
+			json.Unmarshal(cm.UserData, &meta)
+		}
+		ms = append(ms, &member{id: jm.MemberID, meta: meta})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].meta.WorkerID+ms[i].id < ms[j].meta.WorkerID+ms[j].id })
+	names, _ := mb.m.w.Connectors(context.Background())
+	assignConnectors(names, ms, func(m *member) []string { return m.meta.Connectors },
+		func(m *member, n string) { m.got = append(m.got, n) }, func(m *member) int { return len(m.got) })
+	mb.m.mu.Lock()
+	mb.m.balanced = fmt.Sprint(names)
+	mb.m.mu.Unlock()
+	leader := mb.m.w.cfg.WorkerID
+	out := make(syncAssignments, 0, len(ms))
+	for i, m := range ms {
+		a, _ := json.Marshal(memberAssignment{Leader: leader, Connectors: m.got})
+		ca := kmsg.ConsumerMemberAssignment{UserData: a}
+		if i == 0 {
+			// One member holds the config topic's partition, as a
+			// consumer group expects; nobody consumes through it.
+			ca.Topics = []kmsg.ConsumerMemberAssignmentTopic{{Topic: mb.m.w.cfg.ConfigTopic, Partitions: []int32{0}}}
+		}
+		out = append(out, kmsg.SyncGroupRequestGroupAssignment{MemberID: m.id, MemberAssignment: ca.AppendTo(nil)})
+	}
+	return out
+}
+
+type syncAssignments []kmsg.SyncGroupRequestGroupAssignment
+
+func (s syncAssignments) IntoSyncAssignment() []kmsg.SyncGroupRequestGroupAssignment { return s }
+
+// assignConnectors gives each connector to one member: first to the
+// member that already runs it if that member is under its fair share,
+// then to the least loaded member.
+func assignConnectors[M any](names []string, members []M, current func(M) []string, give func(M, string), load func(M) int) {
+	if len(members) == 0 {
+		return
+	}
+	share := (len(names) + len(members) - 1) / len(members)
+	owner := map[string]int{}
+	for i, m := range members {
+		for _, n := range current(m) {
+			if _, taken := owner[n]; !taken {
+				owner[n] = i
+			}
+		}
+	}
+	var rest []string
+	for _, n := range names {
+		if i, ok := owner[n]; ok && load(members[i]) < share {
+			give(members[i], n)
+			continue
+		}
+		rest = append(rest, n)
+	}
+	for _, n := range rest {
+		best := 0
+		for i := range members {
+			if load(members[i]) < load(members[best]) {
+				best = i
+			}
+		}
+		give(members[best], n)
+	}
+}
+
+// rebalanceIfNeeded asks the group to rebalance when this worker led the
+// last balance and the set of connectors has changed since.
+func (m *membership) rebalanceIfNeeded(names []string, cl *kgo.Client) {
+	m.mu.Lock()
+	lead := m.leader == m.w.cfg.WorkerID && m.settled && m.balanced != fmt.Sprint(names)
+	if lead {
+		m.balanced = fmt.Sprint(names)
+	}
+	m.mu.Unlock()
+	if lead {
+		m.w.log.Info("connectors changed; rebalancing the worker group")
+		cl.ForceRebalance()
+	}
+}
+
+// joinGroup starts this worker's group membership; it ends with the
+// client, which Close closes after stopping the connectors.
+func (w *Worker) joinGroup() error {
+	w.group = &membership{w: w, assigned: map[string]bool{}}
+	cl, err := kgo.NewClient(append(seedsOf(w.sink.Client()),
+		kgo.ConsumerGroup(w.cfg.GroupID),
+		kgo.ConsumeTopics(w.cfg.ConfigTopic),
+		kgo.Balancers(balancer{m: w.group}),
+		kgo.SessionTimeout(w.cfg.SessionTimeout),
+		kgo.HeartbeatInterval(w.cfg.SessionTimeout/3),
+		kgo.RebalanceTimeout(30*time.Second),
+		kgo.DisableAutoCommit(),
+		kgo.OnPartitionsRevoked(func(context.Context, *kgo.Client, map[string][]int32) {}),
+	)...)
+	if err != nil {
+		return fmt.Errorf("join worker group %q: %w", w.cfg.GroupID, err)
+	}
+	w.groupClient = cl
+	// The client runs the group in the background; polling keeps it
+	// fetching the (tiny) config topic and reports group errors.
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		for {
+			fs := cl.PollFetches(w.ctx)
+			if w.ctx.Err() != nil {
+				return
+			}
+			fs.EachError(func(_ string, _ int32, err error) {
+				w.log.Warn("worker group", "group", w.cfg.GroupID, "err", err)
+			})
+		}
+	}()
+	return nil
+}

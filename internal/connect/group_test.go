@@ -1,0 +1,43 @@
+package connect
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestAssignConnectors(t *testing.T) {
+	type m struct {
+		cur []string
+		got []string
+	}
+	tests := []struct {
+		name  string
+		names []string
+		cur   [][]string
+		want  [][]string
+	}{
+		{"spread", []string{"a", "b", "c", "d"}, [][]string{nil, nil}, [][]string{{"a", "c"}, {"b", "d"}}},
+		{"sticky", []string{"a", "b"}, [][]string{{"b"}, {"a"}}, [][]string{{"b"}, {"a"}}},
+		{"dead owner's connector moves", []string{"a", "b", "c"}, [][]string{{"a"}, {"b"}}, [][]string{{"a", "c"}, {"b"}}},
+		{"over share is trimmed", []string{"a", "b", "c", "d"}, [][]string{{"a", "b", "c", "d"}, nil}, [][]string{{"a", "b"}, {"c", "d"}}},
+		{"deleted connector dropped", []string{"a"}, [][]string{{"a", "gone"}, nil}, [][]string{{"a"}, nil}},
+		{"one member", []string{"x", "y"}, [][]string{nil}, [][]string{{"x", "y"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ms := make([]*m, len(tt.cur))
+			for i, c := range tt.cur {
+				ms[i] = &m{cur: c}
+			}
+			assignConnectors(tt.names, ms, func(x *m) []string { return x.cur },
+				func(x *m, n string) { x.got = append(x.got, n) }, func(x *m) int { return len(x.got) })
+			for i := range ms {
+				if !reflect.DeepEqual(ms[i].got, tt.want[i]) {
+					t.Errorf("member %d got %v, want %v", i, ms[i].got, tt.want[i])
+				}
+			}
+		})
+	}
+	// No members: nothing to do, no panic.
+	assignConnectors([]string{"a"}, []*m{}, nil, nil, nil)
+}
