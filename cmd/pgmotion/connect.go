@@ -2,55 +2,80 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/pgmotion/pgmotion/internal/broker"
 	"github.com/pgmotion/pgmotion/internal/connect"
-	"github.com/pgmotion/pgmotion/internal/kafkasink"
+	"github.com/pgmotion/pgmotion/internal/connect/rest"
 	"github.com/pgmotion/pgmotion/internal/spec"
+	"github.com/pgmotion/pgmotion/internal/workerconfig"
 )
 
 func init() { subcommands = append(subcommands, newConnectCmd) }
 
 type connectFlags struct {
+	workerConfig  string
 	bootstrap     string
 	embedded      string
 	dataDir       string
+	rest          string
+	restAuth      string
+	restCert      string
+	restKey       string
+	groupID       string
 	flushInterval time.Duration
 	compression   string
 }
 
-// newConnectCmd is `pgmotion connect`: a worker running the connectors
-// given as Kafka Connect request bodies.
+// newConnectCmd is `pgmotion connect`: a Kafka Connect-compatible worker.
 func newConnectCmd(g *globals) *cobra.Command {
 	var f connectFlags
 	cmd := &cobra.Command{
 		Use:   "connect [flags] [CONNECTOR.json ...]",
-		Short: "Run a worker with the given connectors",
-		Long: `Run a worker that streams PostgreSQL changes into Kafka as Debezium events.
+		Short: "Run a Kafka Connect-compatible worker, with the given connectors",
+		Long: `Run a worker that streams PostgreSQL changes into Kafka as Debezium events and
+serves the Kafka Connect REST API.
 
 Each CONNECTOR.json is a Kafka Connect request body, {"name": ..., "config": {...}},
-with Debezium PostgreSQL property names; those connectors start at once. Kafka is
-an existing cluster (--bootstrap-servers) or the embedded broker started in this
-process (--embedded-broker). Source offsets live in the connect-offsets topic,
-as Kafka Connect keeps them.`,
+with Debezium PostgreSQL property names; those connectors are created (or updated)
+and start at once. Connector configs, target states, statuses and offsets live in
+Kafka (connect-configs, connect-status, connect-offsets), so a restarted worker
+resumes every connector as it was. Workers sharing a --group-id share the
+connectors; when one dies, the others take its connectors over.
+
+Kafka is an existing cluster (--bootstrap-servers or bootstrap.servers in the
+--worker-config file) or the embedded broker started in this process
+(--embedded-broker). Settings come from flags, then PGMOTION_* environment
+variables (PGMOTION_BOOTSTRAP_SERVERS for bootstrap.servers), then the worker
+config file, then defaults.`,
 		Example: `  pgmotion connect --embedded-broker 127.0.0.1:9092 sakila.json
-  pgmotion connect --bootstrap-servers kafka1:9092,kafka2:9092 inventory.json`,
+  pgmotion connect --worker-config connect-distributed.properties --rest 0.0.0.0:8083
+  curl -s localhost:8083/connectors?expand=status`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runConnect(cmd.Context(), g, f, args)
+			return runConnect(cmd, g, f, args)
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.bootstrap, "bootstrap-servers", "", "Kafka bootstrap servers, host:port[,host:port]")
+	fl.StringVar(&f.workerConfig, "worker-config", "", "Kafka Connect worker properties file (connect-distributed.properties)")
+	fl.StringVar(&f.bootstrap, "bootstrap-servers", "", "Kafka bootstrap servers, host:port[,host:port] (bootstrap.servers)")
 	fl.StringVar(&f.embedded, "embedded-broker", "", "start the embedded Kafka-protocol broker in this process on host:port")
 	fl.StringVar(&f.dataDir, "data-dir", "./pgmotion-data", "directory for the embedded broker's log and other worker state")
-	fl.DurationVar(&f.flushInterval, "offset-flush-interval", time.Second, "how often acknowledged positions are written to connect-offsets and confirmed to the slot")
+	fl.StringVar(&f.rest, "rest", "127.0.0.1:8083", "host:port of the Kafka Connect REST API (listeners); its address is the worker's id")
+	fl.StringVar(&f.restAuth, "rest-auth", "", `REST API authentication: "basic:USER:PASSWORD" or "bearer:TOKEN" (also PGMOTION_REST_AUTH)`)
+	fl.StringVar(&f.restCert, "rest-tls-cert", "", "serve the REST API over TLS with this certificate file")
+	fl.StringVar(&f.restKey, "rest-tls-key", "", "the TLS private key file for --rest-tls-cert")
+	fl.StringVar(&f.groupID, "group-id", "connect-cluster", "worker group (group.id): workers sharing it share connectors")
+	fl.DurationVar(&f.flushInterval, "offset-flush-interval", time.Second, "how often acknowledged positions are written to connect-offsets and confirmed to the slot (offset.flush.interval.ms)")
 	fl.StringVar(&f.compression, "compression", "snappy", "producer compression: none, gzip, snappy, lz4 or zstd")
 	return cmd
 }
@@ -60,10 +85,73 @@ type fileConnector struct {
 	config map[string]string
 }
 
-func runConnect(ctx context.Context, g *globals, f connectFlags, files []string) error {
+// workerSettings merges defaults, the worker config file, the environment
+// and the flags that were given, in rising precedence.
+func workerSettings(cmd *cobra.Command, f connectFlags) (*workerconfig.Worker, error) {
+	wc := workerconfig.Default()
+	if f.workerConfig != "" {
+		var err error
+		if wc, err = workerconfig.Load(f.workerConfig); err != nil {
+			return nil, err
+		}
+	}
+	if err := wc.ApplyEnv(os.Environ()); err != nil {
+		return nil, err
+	}
+	set := func(flag, key, value string) error {
+		if cmd.Flags().Changed(flag) {
+			return wc.Set(key, value)
+		}
+		return nil
+	}
+	if err := errors.Join(
+		set("bootstrap-servers", "bootstrap.servers", f.bootstrap),
+		set("group-id", "group.id", f.groupID),
+		set("rest", "listeners", "http://"+f.rest),
+		set("offset-flush-interval", "offset.flush.interval.ms", strconv.FormatInt(f.flushInterval.Milliseconds(), 10)),
+	); err != nil {
+		return nil, err
+	}
+	if wc.Source("group.id") == "" {
+		wc.GroupID = f.groupID
+	}
+	if wc.Source("listeners") == "" {
+		wc.Listeners = []string{f.rest}
+	}
+	// Kafka Connect asks for 3 replicas of its topics, which a small
+	// cluster refuses; unless told, use the cluster's own default.
+	for _, r := range []struct {
+		key string
+		v   *int16
+	}{
+		{"config.storage.replication.factor", &wc.ConfigReplication},
+		{"offset.storage.replication.factor", &wc.OffsetReplication},
+		{"status.storage.replication.factor", &wc.StatusReplication},
+	} {
+		if wc.Source(r.key) == "" {
+			*r.v = -1
+		}
+	}
+	if wc.Source("offset.flush.interval.ms") == "" {
+		// Kafka Connect waits 60 s; pgmotion confirms every second, so a
+		// restart repeats less and the slot holds less WAL.
+		wc.OffsetFlushInterval = f.flushInterval
+	}
+	return wc, wc.Validate()
+}
+
+func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) error {
+	ctx := cmd.Context()
 	tuneGC()
-	if (f.bootstrap == "") == (f.embedded == "") {
-		return errors.New("give exactly one of --bootstrap-servers (an existing Kafka cluster) and --embedded-broker (start one in this process)")
+	if f.embedded != "" && cmd.Flags().Changed("bootstrap-servers") {
+		return errors.New("give one of --bootstrap-servers (an existing Kafka cluster) and --embedded-broker (start one in this process), not both")
+	}
+	wc, err := workerSettings(cmd, f)
+	if err != nil {
+		return err
+	}
+	for _, w := range wc.Warnings {
+		g.log.Warn(w)
 	}
 	// Read and check every connector before starting anything, so a bad
 	// file stops the worker with its reason instead of half-starting it.
@@ -77,13 +165,24 @@ func runConnect(ctx context.Context, g *globals, f connectFlags, files []string)
 		if err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
-		if _, err := connect.ValidateConfig(name, cfg); err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
 		conns = append(conns, fileConnector{name: name, config: cfg})
 	}
+	resolver, err := workerconfig.NewResolver(wc, os.Environ())
+	if err != nil {
+		return err
+	}
+	for _, c := range conns {
+		resolved, err := resolver.Resolve(c.config)
+		if err == nil {
+			_, err = connect.ValidateConfig(c.name, resolved)
+		}
+		if err != nil {
+			return fmt.Errorf("connector %q: %w", c.name, err)
+		}
+	}
 
-	brokers := kafkasink.ParseBrokers(f.bootstrap)
+	brokers := wc.BootstrapServers
+	replication := func(r int16) int16 { return r }
 	if f.embedded != "" {
 		// The broker outlives the connectors: they write their final
 		// offsets to it while stopping.
@@ -100,11 +199,37 @@ func runConnect(ctx context.Context, g *globals, f connectFlags, files []string)
 			}
 		}()
 		brokers = []string{addr}
+		replication = func(int16) int16 { return -1 } // one broker
 	}
+
+	listen := f.rest
+	if len(wc.Listeners) > 0 {
+		listen = wc.Listeners[0]
+	}
+	ln, err := listenREST(listen, f)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	workerID := advertised(wc, ln.Addr().String())
 	fatal := make(chan error, 1)
 	w, err := connect.NewWorker(connect.WorkerConfig{
-		Brokers: brokers, FlushInterval: f.flushInterval, Compression: f.compression, Log: g.log,
+		Brokers:     brokers,
+		ConfigTopic: wc.ConfigTopic, StatusTopic: wc.StatusTopic, OffsetTopic: wc.OffsetTopic,
+		StatusPartitions: wc.StatusPartitions, OffsetPartitions: wc.OffsetPartitions,
+		ConfigReplication: replication(wc.ConfigReplication), StatusReplication: replication(wc.StatusReplication),
+		OffsetReplication: replication(wc.OffsetReplication),
+		FlushInterval:     wc.OffsetFlushInterval,
+		Compression:       f.compression,
+		WorkerID:          workerID,
+		GroupID:           wc.GroupID,
+		SessionTimeout:    wc.SessionTimeout,
+		Resolve:           resolver.Resolve,
+		Log:               g.log,
 		StartupFailed: func(name string, err error) {
+			if !isFileConnector(conns, name) {
+				return
+			}
 			select {
 			case fatal <- err:
 			default:
@@ -115,16 +240,26 @@ func runConnect(ctx context.Context, g *globals, f connectFlags, files []string)
 		return err
 	}
 	defer w.Close()
+
+	auth := f.restAuth
+	if auth == "" {
+		auth = os.Getenv("PGMOTION_REST_AUTH")
+	}
+	handler, err := rest.NewHandler(rest.Options{Herder: w, Auth: auth, Log: g.log.With("component", "rest")})
+	if err != nil {
+		return err
+	}
+	srv := serveREST(ln, handler, f, g)
+	defer srv.Shutdown(context.WithoutCancel(ctx))
+
 	if err := w.Start(ctx); err != nil {
 		return err
 	}
+	g.log.Info("worker ready", "worker_id", workerID, "group", wc.GroupID, "kafka", brokers)
 	for _, c := range conns {
 		if _, _, err := w.PutConnectorConfig(ctx, c.name, c.config, true, connect.TargetStarted); err != nil {
 			return fmt.Errorf("connector %q: %w", c.name, err)
 		}
-	}
-	if len(conns) == 0 {
-		g.log.Info("worker running with no connectors")
 	}
 	select {
 	case <-ctx.Done():
@@ -132,6 +267,73 @@ func runConnect(ctx context.Context, g *globals, f connectFlags, files []string)
 	case err := <-fatal:
 		return err
 	}
+}
+
+func isFileConnector(conns []fileConnector, name string) bool {
+	for _, c := range conns {
+		if c.name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// advertised is the worker's id: the REST address other workers and
+// clients reach it at (rest.advertised.host.name and .port when set).
+func advertised(wc *workerconfig.Worker, listen string) string {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return listen
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		if h, err := os.Hostname(); err == nil {
+			host = h
+		}
+	}
+	if wc.AdvertisedHost != "" {
+		host = wc.AdvertisedHost
+	}
+	if wc.AdvertisedPort != 0 {
+		port = strconv.Itoa(wc.AdvertisedPort)
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// listenREST opens the REST API's listener, with TLS when configured.
+func listenREST(addr string, f connectFlags) (net.Listener, error) {
+	if (f.restCert == "") != (f.restKey == "") {
+		return nil, errors.New("--rest-tls-cert and --rest-tls-key go together: give both or neither")
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("REST API: %w (is another worker using it? pick another with --rest)", err)
+	}
+	if f.restCert != "" {
+		cert, err := tls.LoadX509KeyPair(f.restCert, f.restKey)
+		if err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("REST API TLS: %w", err)
+		}
+		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+	}
+	return ln, nil
+}
+
+// serveREST serves the REST API on ln on a goroutine until the returned
+// server is shut down.
+func serveREST(ln net.Listener, h http.Handler, f connectFlags, g *globals) *http.Server {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			g.log.Error("REST API stopped", "err", err)
+		}
+	}()
+	scheme := "http"
+	if f.restCert != "" {
+		scheme = "https"
+	}
+	g.log.Info("REST API listening", "url", scheme+"://"+ln.Addr().String())
+	return srv
 }
 
 // startEmbeddedBroker runs the broker until ctx ends and returns its

@@ -64,7 +64,7 @@ func TestE2EConnectorErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "_")+".json")
 			writeFile(t, path, tc.body)
-			code, out := runOnce(t, 60*time.Second, "connect", "--embedded-broker", broker, "--data-dir", t.TempDir(), path)
+			code, out := runOnce(t, 60*time.Second, "connect", "--rest", "127.0.0.1:0", "--embedded-broker", broker, "--data-dir", t.TempDir(), path)
 			if code == 0 {
 				t.Fatalf("exit code 0, want non-zero; output:\n%s", out)
 			}
@@ -100,7 +100,7 @@ func TestE2EWalLevelReplica(t *testing.T) {
 	body := fmt.Sprintf(`{"name":"replica","config":{"connector.class":"io.debezium.connector.postgresql.PostgresConnector","database.hostname":"127.0.0.1","database.port":"%d","database.user":"postgres","database.password":"x","database.dbname":"postgres","plugin.name":"pgoutput","topic.prefix":"r"}}`, srv.Port())
 	path := filepath.Join(dir, "replica.json")
 	writeFile(t, path, body)
-	code, out := runOnce(t, 60*time.Second, "connect", "--embedded-broker", fmt.Sprintf("127.0.0.1:%d", freePort(t)), "--data-dir", t.TempDir(), path)
+	code, out := runOnce(t, 60*time.Second, "connect", "--rest", "127.0.0.1:0", "--embedded-broker", fmt.Sprintf("127.0.0.1:%d", freePort(t)), "--data-dir", t.TempDir(), path)
 	if code == 0 || !strings.Contains(out, "wal_level=logical") {
 		t.Fatalf("exit %d, want non-zero and a wal_level=logical hint:\n%s", code, out)
 	}

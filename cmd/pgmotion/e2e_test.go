@@ -38,7 +38,7 @@ func TestE2EEvents(t *testing.T) {
 		"topic.prefix": "plain", "slot.name": "plain_slot",
 		"key.converter.schemas.enable": "false", "value.converter.schemas.enable": "false",
 	})
-	p := startPgmotion(t, "connect", "--embedded-broker", broker, "--data-dir", t.TempDir(), withSchemas, plain)
+	p := startPgmotion(t, "connect", "--rest", "127.0.0.1:0", "--embedded-broker", broker, "--data-dir", t.TempDir(), withSchemas, plain)
 	waitSlot(t, dsn, "srv_slot")
 	waitSlot(t, dsn, "plain_slot")
 	pgtest.Exec(t, dsn,
@@ -70,7 +70,7 @@ func TestE2ESakilaDemoConnector(t *testing.T) {
 	path := t.TempDir() + "/connect-postgres-sakila-source.json"
 	writeFile(t, path, body)
 	broker := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	p := startPgmotion(t, "connect", "--embedded-broker", broker, "--data-dir", t.TempDir(), path)
+	p := startPgmotion(t, "connect", "--rest", "127.0.0.1:0", "--embedded-broker", broker, "--data-dir", t.TempDir(), path)
 
 	msgs := consume(t, broker, "sakila-.public.actor", 200, 90*time.Second)
 	counts := map[string]int{}
@@ -121,7 +121,7 @@ func TestE2EKillDuringLoad(t *testing.T) {
 	pgtest.WaitFor(t, 30*time.Second, func() (bool, error) { return strings.Contains(bp.output(), "broker listening"), nil })
 	dataDir := t.TempDir()
 	file := connectorFile(t, dsn, "load-connector", map[string]string{"topic.prefix": "kill", "slot.name": "kill_slot", "table.include.list": "public.load"})
-	args := []string{"connect", "--bootstrap-servers", broker, "--data-dir", dataDir, "--offset-flush-interval", "100ms", file}
+	args := []string{"connect", "--rest", "127.0.0.1:0", "--bootstrap-servers", broker, "--data-dir", dataDir, "--offset-flush-interval", "100ms", file}
 	p := startPgmotion(t, args...)
 	waitSlot(t, dsn, "kill_slot")
 

@@ -168,7 +168,7 @@ func (w *Worker) DeleteConnector(ctx context.Context, name string) error {
 // ConnectorStatus implements Herder.
 func (w *Worker) ConnectorStatus(_ context.Context, name string) (*ConnectorStateInfo, error) {
 	if _, err := w.lookup(name); err != nil {
-		return nil, err
+		return nil, NotFoundf("No status found for connector %s", name)
 	}
 	cs := w.readStatus("status-connector-" + name)
 	if cs == nil {
@@ -192,7 +192,7 @@ func deref(s *string) string {
 // TaskStatus implements Herder.
 func (w *Worker) TaskStatus(_ context.Context, name string, task int) (*TaskState, error) {
 	if _, err := w.lookup(name); err != nil {
-		return nil, err
+		return nil, NotFoundf("No status found for task %s-%d", name, task)
 	}
 	ts := w.readStatus("status-task-" + name + "-" + strconv.Itoa(task))
 	if task != 0 || ts == nil {
@@ -217,7 +217,7 @@ func (w *Worker) Tasks(_ context.Context, name string) ([]TaskInfo, error) {
 
 func (w *Worker) setTarget(ctx context.Context, name string, t TargetState) error {
 	if _, err := w.lookup(name); err != nil {
-		return err
+		return NotFoundf("Unknown connector %s", name)
 	}
 	return w.putTarget(ctx, name, t)
 }
@@ -253,11 +253,12 @@ func (w *Worker) restart(name string) {
 func (w *Worker) RestartConnector(ctx context.Context, name string, includeTasks, onlyFailed bool) (*ConnectorStateInfo, error) {
 	c, err := w.lookup(name)
 	if err != nil {
-		return nil, err
+		return nil, NotFoundf("Unknown connector: %s", name)
 	}
 	st, err := w.ConnectorStatus(ctx, name)
 	if err != nil {
-		return nil, err
+		// No status yet: nothing has run, so there is nothing failed.
+		st = &ConnectorStateInfo{Name: name, Type: "source", Tasks: []TaskState{}, Connector: ConnectorState{State: StateUnassigned, WorkerID: w.cfg.WorkerID}}
 	}
 	failed := st.Connector.State == StateFailed || (len(st.Tasks) > 0 && st.Tasks[0].State == StateFailed)
 	if c.target == TargetStarted && (!onlyFailed || failed) {
@@ -280,10 +281,10 @@ func (w *Worker) RestartConnector(ctx context.Context, name string, includeTasks
 func (w *Worker) RestartTask(ctx context.Context, name string, task int) error {
 	c, err := w.lookup(name)
 	if err != nil {
-		return err
+		return NotFoundf("Unknown connector: %s", name)
 	}
 	if task != 0 {
-		return NotFoundf("Task %s-%d not found", name, task)
+		return NotFoundf("Unknown task: %s-%d", name, task)
 	}
 	if c.target == TargetStarted {
 		return w.requestRestart(ctx, name, true, false)

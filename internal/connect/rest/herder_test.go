@@ -1,0 +1,482 @@
+package rest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"net/http"
+	"slices"
+	"sync"
+
+	"github.com/pgmotion/pgmotion/internal/connect"
+	"github.com/pgmotion/pgmotion/internal/spec"
+)
+
+// fakeHerder is an in-memory connect.Herder for HTTP-layer tests: a map of
+// connectors with Kafka Connect's (DistributedHerder's) error texts. It
+// stores configs as given, unmasked, so that the tests see the REST layer
+// mask them. It is safe for concurrent use.
+type fakeHerder struct {
+	mu    sync.Mutex
+	conns map[string]*fakeConn
+	ready error
+	// readyBlock, when set, makes Ready wait for it to close.
+	readyBlock chan struct{}
+	// slow connectors make every call naming them wait for the end of
+	// its context; broken ones fail with the error. Both are set before
+	// the herder is used and only read afterwards.
+	slow   map[string]bool
+	broken map[string]error
+}
+
+type fakeConn struct {
+	config  map[string]string
+	target  connect.TargetState
+	state   connect.State // "" means no status reported yet
+	trace   string
+	tasks   []connect.State
+	offsets []connect.ConnectorOffset
+}
+
+var _ connect.Herder = (*fakeHerder)(nil)
+
+func newFakeHerder() *fakeHerder {
+	return &fakeHerder{conns: map[string]*fakeConn{}, slow: map[string]bool{}, broken: map[string]error{}}
+}
+
+// enter applies the slow and broken settings for a call naming name.
+func (f *fakeHerder) enter(ctx context.Context, name string) error {
+	slow, broken := f.slow[name], f.broken[name]
+	if slow {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	return broken
+}
+
+func (f *fakeHerder) lookup(ctx context.Context, name, format string) (*fakeConn, error) {
+	if err := f.enter(ctx, name); err != nil {
+		return nil, err
+	}
+	c, ok := f.conns[name]
+	if !ok {
+		return nil, connect.NotFoundf(format, name)
+	}
+	return c, nil
+}
+
+const (
+	notFound       = "Connector %s not found"
+	unknown        = "Unknown connector %s"
+	unknownRestart = "Unknown connector: %s"
+	noStatus       = "No status found for connector %s"
+)
+
+func (f *fakeHerder) ClusterInfo(context.Context) (connect.ServerInfo, error) {
+	return connect.ServerInfo{Version: "3.9.0", Commit: "a60e31147e6b01ee", KafkaClusterID: "pgmotion-test-cluster"}, nil
+}
+
+func (f *fakeHerder) Ready() error {
+	if f.readyBlock != nil {
+		<-f.readyBlock
+	}
+	return f.ready
+}
+
+func (f *fakeHerder) Connectors(context.Context) ([]string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for n := range f.conns {
+		out = append(out, n) // unsorted: the REST layer sorts
+	}
+	return out, nil
+}
+
+func (f *fakeHerder) info(name string, c *fakeConn) *connect.ConnectorInfo {
+	ci := &connect.ConnectorInfo{Name: name, Config: maps.Clone(c.config), Type: "source"}
+	for i := range c.tasks {
+		ci.Tasks = append(ci.Tasks, connect.TaskID{Connector: name, Task: i})
+	}
+	return ci
+}
+
+func (f *fakeHerder) ConnectorInfo(ctx context.Context, name string) (*connect.ConnectorInfo, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c, err := f.lookup(ctx, name, notFound)
+	if err != nil {
+		return nil, err
+	}
+	return f.info(name, c), nil
+}
+
+func (f *fakeHerder) ConnectorConfig(ctx context.Context, name string) (map[string]string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c, err := f.lookup(ctx, name, notFound)
+	if err != nil {
+		return nil, err
+	}
+	return maps.Clone(c.config), nil
+}
+
+func (f *fakeHerder) PutConnectorConfig(ctx context.Context, name string, config map[string]string, allowReplace bool, initial connect.TargetState) (bool, *connect.ConnectorInfo, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.enter(ctx, name); err != nil {
+		return false, nil, err
+	}
+	return f.put(name, config, allowReplace, initial)
+}
+
+func (f *fakeHerder) put(name string, config map[string]string, allowReplace bool, initial connect.TargetState) (bool, *connect.ConnectorInfo, error) {
+	class := config[spec.PropConnectorClass]
+	s, ok := spec.Lookup(class)
+	if !ok {
+		ve := &spec.ValidationError{Problems: []spec.Problem{{Field: spec.PropConnectorClass,
+			Message: fmt.Sprintf("Invalid value %s for configuration connector.class: Class %s could not be found.", class, class)}}}
+		return false, nil, &connect.Error{Code: http.StatusBadRequest, Msg: ve.Error(), Err: ve}
+	}
+	if _, err := s.Parse(config); err != nil {
+		return false, nil, &connect.Error{Code: http.StatusBadRequest, Msg: err.Error(), Err: err}
+	}
+	c, exists := f.conns[name]
+	if exists && !allowReplace {
+		return false, nil, connect.Conflictf("Connector %s already exists", name)
+	}
+	if !exists {
+		c = &fakeConn{target: initial}
+		switch initial {
+		case connect.TargetPaused:
+			c.state, c.tasks = connect.StatePaused, []connect.State{connect.StatePaused}
+		case connect.TargetStopped:
+			c.state = connect.StateStopped
+		default:
+			c.target = connect.TargetStarted
+			c.state, c.tasks = connect.StateRunning, []connect.State{connect.StateRunning}
+		}
+		f.conns[name] = c
+	}
+	c.config = maps.Clone(config)
+	return !exists, f.info(name, c), nil
+}
+
+func (f *fakeHerder) PatchConnectorConfig(ctx context.Context, name string, patch map[string]*string) (*connect.ConnectorInfo, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c, err := f.lookup(ctx, name, notFound)
+	if err != nil {
+		return nil, err
+	}
+	cfg := maps.Clone(c.config)
+	for k, v := range patch {
+		if v == nil {
+			delete(cfg, k)
+		} else {
+			cfg[k] = *v
+		}
+	}
+	_, info, err := f.put(name, cfg, true, "")
+	return info, err
+}
+
+func (f *fakeHerder) DeleteConnector(ctx context.Context, name string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, err := f.lookup(ctx, name, notFound); err != nil {
+		return err
+	}
+	delete(f.conns, name)
+	return nil
+}
+
+func (f *fakeHerder) status(name string, c *fakeConn) *connect.ConnectorStateInfo {
+	st := &connect.ConnectorStateInfo{Name: name, Type: "source",
+		Connector: connect.ConnectorState{State: c.state, WorkerID: "127.0.0.1:8083", Trace: c.trace}}
+	for i, s := range c.tasks {
+		ts := connect.TaskState{ID: i, State: s, WorkerID: "127.0.0.1:8083"}
+		if s == connect.StateFailed {
+			ts.Trace = "org.apache.kafka.connect.errors.ConnectException: replication slot \"debezium\" is active for PID 4242"
+		}
+		st.Tasks = append(st.Tasks, ts)
+	}
+	return st
+}
+
+func (f *fakeHerder) ConnectorStatus(ctx context.Context, name string) (*connect.ConnectorStateInfo, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c, err := f.lookup(ctx, name, noStatus)
+	if err != nil {
+		return nil, err
+	}
+	if c.state == "" {
+		return nil, connect.NotFoundf(noStatus, name)
+	}
+	return f.status(name, c), nil
+}
+
+func (f *fakeHerder) TaskStatus(ctx context.Context, name string, task int) (*connect.TaskState, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c, err := f.lookup(ctx, name, noStatus)
+	if err != nil || task < 0 || task >= len(c.tasks) {
+		return nil, connect.NotFoundf("No status found for task %s-%d", name, task)
+	}
+	ts := f.status(name, c).Tasks[task]
+	return &ts, nil
+}
+
+func (f *fakeHerder) Tasks(ctx context.Context, name string) ([]connect.TaskInfo, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c, err := f.lookup(ctx, name, notFound)
+	if err != nil {
+		return nil, err
+	}
+	var out []connect.TaskInfo
+	for i := range c.tasks {
+		cfg := maps.Clone(c.config)
+		cfg["task.class"] = "io.debezium.connector.postgresql.PostgresConnectorTask"
+		out = append(out, connect.TaskInfo{ID: connect.TaskID{Connector: name, Task: i}, Config: cfg})
+	}
+	return out, nil
+}
+
+func (f *fakeHerder) setTarget(ctx context.Context, name string, t connect.TargetState, s connect.State) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c, err := f.lookup(ctx, name, unknown)
+	if err != nil {
+		return err
+	}
+	c.target, c.state = t, s
+	if t == connect.TargetStopped {
+		c.tasks = nil
+	} else {
+		c.tasks = []connect.State{s}
+	}
+	return nil
+}
+
+func (f *fakeHerder) Pause(ctx context.Context, name string) error {
+	return f.setTarget(ctx, name, connect.TargetPaused, connect.StatePaused)
+}
+
+func (f *fakeHerder) Resume(ctx context.Context, name string) error {
+	return f.setTarget(ctx, name, connect.TargetStarted, connect.StateRunning)
+}
+
+func (f *fakeHerder) Stop(ctx context.Context, name string) error {
+	return f.setTarget(ctx, name, connect.TargetStopped, connect.StateStopped)
+}
+
+// RestartConnector follows Kafka Connect's restart plan: the connector
+// restarts unless onlyFailed and it has not failed; with includeTasks so
+// do its tasks (only the failed ones with onlyFailed).
+func (f *fakeHerder) RestartConnector(ctx context.Context, name string, includeTasks, onlyFailed bool) (*connect.ConnectorStateInfo, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c, err := f.lookup(ctx, name, unknownRestart)
+	if err != nil {
+		return nil, err
+	}
+	st := f.status(name, c)
+	if !onlyFailed || st.Connector.State == connect.StateFailed {
+		st.Connector.State = connect.StateRestarting
+	}
+	if includeTasks {
+		for i := range st.Tasks {
+			if !onlyFailed || st.Tasks[i].State == connect.StateFailed {
+				st.Tasks[i].State = connect.StateRestarting
+			}
+		}
+	}
+	return st, nil
+}
+
+func (f *fakeHerder) RestartTask(ctx context.Context, name string, task int) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c, err := f.lookup(ctx, name, unknownRestart)
+	if err != nil {
+		return err
+	}
+	if task < 0 || task >= len(c.tasks) {
+		return connect.NotFoundf("Unknown task: %s-%d", name, task)
+	}
+	return nil
+}
+
+func (f *fakeHerder) Offsets(ctx context.Context, name string) ([]connect.ConnectorOffset, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c, err := f.lookup(ctx, name, notFound)
+	if err != nil {
+		return nil, err
+	}
+	return slices.Clone(c.offsets), nil
+}
+
+func (f *fakeHerder) stopped(ctx context.Context, name string) (*fakeConn, error) {
+	c, err := f.lookup(ctx, name, notFound)
+	if err != nil {
+		return nil, err
+	}
+	if c.target != connect.TargetStopped {
+		return nil, connect.BadRequestf("Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/%s/stop' endpoint", name)
+	}
+	return c, nil
+}
+
+func (f *fakeHerder) AlterOffsets(ctx context.Context, name string, offsets []connect.ConnectorOffset) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c, err := f.stopped(ctx, name)
+	if err != nil {
+		return "", err
+	}
+	for _, o := range offsets {
+		if o.Partition == nil {
+			return "", connect.BadRequestf("The partition for a connector offset cannot be null or missing")
+		}
+	}
+	c.offsets = offsets
+	return "The Connect framework-managed offsets for this connector have been altered successfully. However, if this connector manages offsets externally, they will need to be manually altered in the system that the connector uses.", nil
+}
+
+func (f *fakeHerder) ResetOffsets(ctx context.Context, name string) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c, err := f.stopped(ctx, name)
+	if err != nil {
+		return "", err
+	}
+	c.offsets = nil
+	return "The Connect framework-managed offsets for this connector have been reset successfully. However, if this connector manages offsets externally, they will need to be manually reset in the system that the connector uses.", nil
+}
+
+func (f *fakeHerder) Plugins(all bool) []connect.PluginInfo {
+	var out []connect.PluginInfo
+	for _, s := range spec.All() {
+		if all || s.Type == "source" || s.Type == "sink" {
+			out = append(out, connect.PluginInfo{Class: s.Class, Type: s.Type, Version: s.Version})
+		}
+	}
+	return out
+}
+
+func (f *fakeHerder) Validate(ctx context.Context, class string, config map[string]string) (*spec.ConfigInfos, error) {
+	s, ok := spec.Lookup(class)
+	if !ok || (s.Type != "source" && s.Type != "sink") {
+		return nil, errors.New("Failed to find any class that implements Connector and which name matches " + class)
+	}
+	ci := s.Validate(config)
+	return &ci, nil
+}
+
+func (f *fakeHerder) PluginConfig(class string) ([]spec.ConfigKeyInfo, error) {
+	s, ok := spec.Lookup(class)
+	if !ok {
+		return nil, connect.NotFoundf("Unknown plugin %s.", class)
+	}
+	return s.ConfigKeyInfos(), nil
+}
+
+// Test plugins, small enough for readable golden files.
+const (
+	exampleClass   = "org.example.ExampleSourceConnector"
+	transformClass = "org.example.ExampleTransform"
+)
+
+func init() {
+	spec.Register(&spec.Spec{
+		Class: exampleClass, Aliases: []string{"ExampleSourceConnector", "ExampleSource"},
+		Type: "source", Version: "1.0.0", Title: "Example source",
+		Fields: []*spec.Field{
+			{Name: "hostname", Type: spec.TypeString, Required: true, Importance: spec.High, Group: "Example", Width: spec.WidthMedium,
+				DisplayName: "Hostname", Doc: "Host to read from."},
+			{Name: "port", Type: spec.TypeInt, Default: "5432", Importance: spec.Medium, Group: "Example", Width: spec.WidthShort,
+				DisplayName: "Port", Doc: "Port of the host."},
+			{Name: "password", Type: spec.TypePassword, Importance: spec.High, Group: "Example", Width: spec.WidthShort,
+				DisplayName: "Password", Doc: "Password of the user."},
+			{Name: "access.token", Type: spec.TypeString, Secret: true, Importance: spec.Medium, Group: "Example", Width: spec.WidthLong,
+				DisplayName: "Access token", Doc: "Declared secret though neither a PASSWORD nor named like one."},
+			{Name: "api.secret", Type: spec.TypeString, Importance: spec.Low, Group: "Example", Width: spec.WidthLong,
+				DisplayName: "API secret", Doc: "A secret by its name only."},
+		},
+	})
+	spec.Register(&spec.Spec{
+		Class: transformClass, Type: "transformation", Version: "1.0.0", Title: "Example transform",
+		Fields: []*spec.Field{
+			{Name: "credential", Type: spec.TypeString, Secret: true, Importance: spec.High, DisplayName: "Credential", Doc: "Declared secret."},
+		},
+	})
+}
+
+// The secret values of the fixture; no response may contain one.
+var fixtureSecrets = []string{"pg-s3cret", "api-s3cret", "tr-s3cret", "tok-s3cret", "ssl-s3cret"}
+
+// newFixture returns a herder holding:
+//
+//	inventory  a running PostgreSQL connector with secrets, and an offset
+//	archive    a stopped PostgreSQL connector
+//	example    a paused example connector whose task failed
+//	ghost      a connector with no status yet
+func newFixture() *fakeHerder {
+	f := newFakeHerder()
+	f.conns["inventory"] = &fakeConn{
+		config: map[string]string{
+			"name":                       "inventory",
+			"connector.class":            spec.PostgresClass,
+			"tasks.max":                  "1",
+			"database.hostname":          "db.example.com",
+			"database.port":              "5432",
+			"database.user":              "replicator",
+			"database.password":          "pg-s3cret",
+			"database.sslpassword":       "ssl-s3cret",
+			"database.dbname":            "inventory",
+			"topic.prefix":               "inv",
+			"plugin.name":                "pgoutput",
+			"custom.api.secret":          "api-s3cret",
+			"transforms":                 "mask",
+			"transforms.mask.type":       transformClass,
+			"transforms.mask.credential": "tr-s3cret",
+		},
+		target: connect.TargetStarted, state: connect.StateRunning, tasks: []connect.State{connect.StateRunning},
+		offsets: []connect.ConnectorOffset{{
+			Partition: map[string]any{"server": "inv"},
+			// An LSN beyond 2^53: numbers must round-trip exactly.
+			Offset: map[string]any{"lsn": jsonNumber("9007199254740993"), "txId": jsonNumber("771"), "ts_usec": jsonNumber("1718000000000000")},
+		}},
+	}
+	f.conns["archive"] = &fakeConn{
+		config: map[string]string{
+			"name": "archive", "connector.class": "Postgres", "database.hostname": "db.example.com", "database.user": "replicator",
+			"database.password": "pg-s3cret", "database.dbname": "archive", "topic.prefix": "arc",
+		},
+		target: connect.TargetStopped, state: connect.StateStopped,
+		offsets: []connect.ConnectorOffset{{
+			Partition: map[string]any{"server": "arc"},
+			Offset:    map[string]any{"lsn": jsonNumber("24023128"), "txId": jsonNumber("555")},
+		}},
+	}
+	f.conns["example"] = &fakeConn{
+		config: map[string]string{
+			"name": "example", "connector.class": exampleClass, "hostname": "h.example.com",
+			"password": "pg-s3cret", "access.token": "tok-s3cret",
+		},
+		target: connect.TargetPaused, state: connect.StatePaused, tasks: []connect.State{connect.StateFailed},
+	}
+	f.conns["ghost"] = &fakeConn{
+		config: map[string]string{"name": "ghost", "connector.class": "Postgres", "database.password": "pg-s3cret"},
+		target: connect.TargetStarted,
+	}
+	return f
+}
+
+// jsonNumber is a number as the REST layer decodes one: exact.
+func jsonNumber(s string) json.Number { return json.Number(s) }

@@ -1,0 +1,147 @@
+package rest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/pgmotion/pgmotion/internal/connect"
+	"github.com/pgmotion/pgmotion/internal/spec"
+)
+
+// plugins lists connector plugins; connectorsOnly defaults to true.
+func (h *handler) plugins(_ context.Context, c *call) (*reply, error) {
+	all := !boolParam(c.query, "connectorsOnly", true)
+	ps := h.herder.Plugins(all)
+	if ps == nil {
+		ps = []connect.PluginInfo{}
+	}
+	return ok(ps)
+}
+
+func (h *handler) pluginConfig(_ context.Context, c *call) (*reply, error) {
+	keys, err := h.herder.PluginConfig(c.plugin)
+	if err != nil {
+		return nil, err
+	}
+	if keys == nil {
+		keys = []spec.ConfigKeyInfo{}
+	}
+	return ok(keys)
+}
+
+// msgNullValue is Kafka Connect's validation error for a null value.
+const msgNullValue = "Null value can not be supplied as the configuration value."
+
+// validate is PUT /connector-plugins/{plugin}/config/validate. As in Kafka
+// Connect the body's connector.class picks the plugin and must match the
+// one in the URL; null values are validation errors.
+func (h *handler) validate(ctx context.Context, c *call) (*reply, error) {
+	raw, err := parseNullableConfig(c.body)
+	if err != nil {
+		return nil, err
+	}
+	cfg := make(map[string]string, len(raw))
+	var nulls []string
+	for k, v := range raw {
+		if v == nil {
+			nulls = append(nulls, k)
+			continue
+		}
+		cfg[k] = *v
+	}
+	slices.Sort(nulls)
+	class, hasClass := cfg[spec.PropConnectorClass]
+	if !hasClass {
+		return nil, connect.BadRequestf("Connector config %s contains no connector type", javaMap(raw))
+	}
+	if !classMatches(class, c.plugin) {
+		return nil, connect.BadRequestf("Included connector type %s does not match request type %s", class, c.plugin)
+	}
+	infos, err := h.herder.Validate(ctx, class, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if infos == nil {
+		return nil, errors.New("the herder returned no validation result")
+	}
+	out := maskConfigInfos(infos, cfg)
+	addNullErrors(out, nulls)
+	return ok(out)
+}
+
+// classMatches applies Kafka Connect's rule (the included class, less a
+// "Connector" suffix, ends with the requested plugin name, less that
+// suffix) and also accepts any two names of one registered plugin.
+func classMatches(included, plugin string) bool {
+	if strings.HasSuffix(normalPluginName(included), normalPluginName(plugin)) {
+		return true
+	}
+	a, okA := spec.Lookup(included)
+	b, okB := spec.Lookup(plugin)
+	return okA && okB && a == b
+}
+
+func normalPluginName(n string) string {
+	const suffix = "Connector"
+	if len(n) > len(suffix) && strings.HasSuffix(n, suffix) {
+		return n[:len(n)-len(suffix)]
+	}
+	return n
+}
+
+// addNullErrors reports null values in the validation response, as
+// AbstractHerder does: on the option's entry, or on a new one.
+func addNullErrors(ci *spec.ConfigInfos, nulls []string) {
+	for _, k := range nulls {
+		ci.ErrorCount++
+		found := false
+		for i, c := range ci.Configs {
+			if c.Value != nil && c.Value.Name == k {
+				v := *c.Value
+				v.Value = nil
+				v.Errors = append(slices.Clip(v.Errors), msgNullValue)
+				ci.Configs[i].Value = &v
+				found = true
+				break
+			}
+		}
+		if !found {
+			ci.Configs = append(ci.Configs, spec.ConfigInfo{Value: &spec.ConfigValueInfo{
+				Name: k, RecommendedValues: []string{}, Errors: []string{msgNullValue}, Visible: true,
+			}})
+		}
+	}
+}
+
+// javaMap renders a config as java.util.Map.toString does, sorted and
+// with secrets masked.
+func javaMap(cfg map[string]*string) string {
+	flat := make(map[string]string, len(cfg))
+	for k, v := range cfg {
+		if v != nil {
+			flat[k] = *v
+		}
+	}
+	keys := slices.Sorted(maps.Keys(cfg))
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		v := "null"
+		if cfg[k] != nil {
+			v = *cfg[k]
+			if secretKey(flat, k) {
+				v = spec.Hidden
+			}
+		}
+		fmt.Fprintf(&b, "%s=%s", k, v)
+	}
+	b.WriteByte('}')
+	return b.String()
+}

@@ -1,0 +1,346 @@
+// Package rest serves Kafka Connect's REST API over a [connect.Herder]: the
+// endpoints, status codes and bodies of Kafka Connect's ConnectorsResource,
+// ConnectorPluginsResource and RootResource, with its error body
+// {"error_code": <status>, "message": "..."} for every failure, including
+// unknown paths ("HTTP 404 Not Found") and wrong methods ("HTTP 405 Method
+// Not Allowed"), as Jersey and ConnectExceptionMapper produce them. Bodies
+// are compact JSON without a trailing newline, as Jackson writes them.
+//
+// Differences from Kafka Connect:
+//
+//   - Config values of secret options (those the plugin's spec declares
+//     secret or PASSWORD, and keys that look like secrets by Debezium's
+//     rule, see [spec.SensitiveKey]) are shown as "[hidden]" in every
+//     response: configs, connector infos, task configs, expand=info and
+//     validation results. Kafka Connect returns configs as stored.
+//   - A malformed or mistyped request body is a 400 whose message locates
+//     the problem; Kafka Connect answers 500 with Jackson's message (or a
+//     NullPointerException's for a body without "config"). An invalid
+//     "initial_state" is a 400 too, and unknown fields of a create request
+//     are ignored (Jackson refuses them).
+//   - Request bodies are accepted whatever their Content-Type; Jersey
+//     answers 415 to anything but application/json. Bodies are limited to
+//     16 MiB (413).
+//   - The validate endpoint also accepts a connector.class and a plugin
+//     name that are two names of one registered plugin, and the message for
+//     a body without connector.class lists the config with secrets masked.
+//   - A slash in a connector's name is escaped in the Location header.
+//   - Topic tracking is not implemented: GET /connectors/{name}/topics and
+//     PUT /connectors/{name}/topics/reset answer 403 "Topic tracking is
+//     disabled.", as Kafka Connect does with topic.tracking.enable=false.
+//     The admin endpoints (/admin/loggers) and the internal ones used
+//     between workers are not served (404 or 405).
+//   - Kafka Connect has no built-in credentials check (its JAAS basic-auth
+//     extension answers 401 with a bare text). Here authentication, when
+//     configured, is checked before routing, for every path including
+//     /health, and the 401 has the JSON error body and a challenge.
+//   - Every herder call is bounded by the request timeout, also those that
+//     Kafka Connect answers without one (status, pause, resume).
+package rest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"runtime/debug"
+	"time"
+
+	"github.com/pgmotion/pgmotion/internal/connect"
+	"github.com/pgmotion/pgmotion/internal/spec"
+)
+
+// Options configures the REST handler.
+type Options struct {
+	// Herder answers every request; it is required.
+	Herder connect.Herder
+	// Auth is "" (no authentication), "basic:USER:PASSWORD" or
+	// "bearer:TOKEN". Credentials are compared in constant time; a request
+	// without valid ones gets 401 and a WWW-Authenticate challenge.
+	Auth string
+	// Log receives one debug line per request (method, path, status,
+	// duration; never bodies) and the errors the herder failed with
+	// unexpectedly. Nil discards.
+	Log *slog.Logger
+	// RequestTimeout bounds each herder call, as Kafka Connect's
+	// rest request timeout does; a call that takes longer is answered
+	// 500 "Request timed out". Zero means 90s.
+	RequestTimeout time.Duration
+}
+
+// DefaultRequestTimeout is Kafka Connect's REST request timeout.
+const DefaultRequestTimeout = 90 * time.Second
+
+// healthTimeout is Kafka Connect's health check timeout.
+const healthTimeout = 10 * time.Second
+
+// maxBodyBytes limits request bodies.
+const maxBodyBytes = 16 << 20
+
+// Kafka Connect's texts for failures the REST layer itself produces.
+const (
+	msgNotFound         = "HTTP 404 Not Found"
+	msgMethodNotAllowed = "HTTP 405 Method Not Allowed"
+	msgTimedOut         = "Request timed out"
+	msgInterrupted      = "Request interrupted"
+	msgUnauthorized     = "User cannot access the resource." // JaasBasicAuthFilter
+)
+
+// NewHandler returns the Kafka Connect REST API over o.Herder. It fails when
+// the herder is missing or Auth is malformed; the error never quotes the
+// credentials. The handler is safe for concurrent use.
+func NewHandler(o Options) (http.Handler, error) {
+	if o.Herder == nil {
+		return nil, errors.New("rest: Options.Herder is required")
+	}
+	auth, err := parseAuth(o.Auth)
+	if err != nil {
+		return nil, err
+	}
+	h := &handler{
+		herder:  o.Herder,
+		auth:    auth,
+		log:     o.Log,
+		timeout: o.RequestTimeout,
+		maxBody: maxBodyBytes,
+	}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	h.log = h.log.With("component", "rest")
+	if h.timeout <= 0 {
+		h.timeout = DefaultRequestTimeout
+	}
+	h.routes = h.routeTable()
+	return h, nil
+}
+
+type handler struct {
+	herder  connect.Herder
+	auth    *authenticator // nil: none
+	log     *slog.Logger
+	timeout time.Duration
+	maxBody int64
+	routes  []route
+}
+
+// call is one routed request.
+type call struct {
+	base      string // scheme://host of the request, for Location
+	query     url.Values
+	connector string // {connector}
+	plugin    string // {plugin}
+	task      int    // {task}
+	body      []byte // for routes that read one
+}
+
+// reply is what a route answers on success.
+type reply struct {
+	status   int
+	body     any // nil: no body
+	location string
+}
+
+type handleFunc func(ctx context.Context, c *call) (*reply, error)
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rec := &recorder{ResponseWriter: w}
+	h.serve(rec, r)
+	h.log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", rec.status, "duration", time.Since(start))
+}
+
+func (h *handler) serve(w http.ResponseWriter, r *http.Request) {
+	if h.auth != nil && !h.auth.allow(r) {
+		w.Header().Set("WWW-Authenticate", h.auth.challenge)
+		writeError(w, http.StatusUnauthorized, msgUnauthorized)
+		return
+	}
+	rt, c, status := h.match(r)
+	if rt == nil {
+		msg := msgNotFound
+		if status == http.StatusMethodNotAllowed {
+			msg = msgMethodNotAllowed
+		}
+		writeError(w, status, msg)
+		return
+	}
+	if rt.body {
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBody))
+		if err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("Request body is larger than %d bytes", tooBig.Limit))
+				return
+			}
+			writeError(w, http.StatusBadRequest, "Cannot read the request body: "+err.Error())
+			return
+		}
+		c.body = body
+	}
+	timeout := h.timeout
+	if rt.timeout > 0 && rt.timeout < timeout {
+		timeout = rt.timeout
+	}
+	rep, err := h.run(r, rt, c, timeout)
+	if err != nil {
+		h.writeErr(w, r, err)
+		return
+	}
+	writeReply(w, rep)
+}
+
+type result struct {
+	rep *reply
+	err error
+}
+
+// run calls the route with a deadline. The goroutine it starts ends when
+// the route returns; the route's context is cancelled at the deadline, so
+// a herder that honours it returns promptly, and one that does not only
+// delays the goroutine's end, not the answer.
+func (h *handler) run(r *http.Request, rt *route, c *call, timeout time.Duration) (*reply, error) {
+	ctx, cancel := context.WithTimeout(r.Context(), timeout)
+	defer cancel()
+	done := make(chan result, 1)
+	go func() {
+		defer func() {
+			if p := recover(); p != nil {
+				h.log.Error("panic in REST request", "method", r.Method, "path", r.URL.Path, "panic", p, "stack", string(debug.Stack()))
+				done <- result{err: &connect.Error{Code: http.StatusInternalServerError, Msg: fmt.Sprintf("Unexpected error: %v", p)}}
+			}
+		}()
+		rep, err := rt.handle(ctx, c)
+		done <- result{rep, err}
+	}()
+	select {
+	case res := <-done:
+		if res.err != nil && ctx.Err() != nil && errors.Is(res.err, ctx.Err()) {
+			return h.expired(r, rt)
+		}
+		return res.rep, res.err
+	case <-ctx.Done():
+		select {
+		case res := <-done: // finished just in time
+			if res.err == nil || !errors.Is(res.err, ctx.Err()) {
+				return res.rep, res.err
+			}
+		default:
+		}
+		return h.expired(r, rt)
+	}
+}
+
+// expired answers a request whose deadline passed or whose client left.
+func (h *handler) expired(r *http.Request, rt *route) (*reply, error) {
+	if r.Context().Err() != nil {
+		return nil, &connect.Error{Code: http.StatusInternalServerError, Msg: msgInterrupted}
+	}
+	if rt.onTimeout != nil {
+		return rt.onTimeout(), nil
+	}
+	return nil, &connect.Error{Code: http.StatusInternalServerError, Msg: msgTimedOut}
+}
+
+// writeErr answers err: a *connect.Error with its code and message, a
+// malformed body with 400, anything else with 500 and its text, as
+// ConnectExceptionMapper does.
+func (h *handler) writeErr(w http.ResponseWriter, r *http.Request, err error) {
+	status, msg := errorStatus(err)
+	if status == http.StatusInternalServerError {
+		h.log.Error("REST request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	writeError(w, status, msg)
+}
+
+func errorStatus(err error) (int, string) {
+	var ce *connect.Error
+	var ve *spec.ValidationError
+	var je *spec.JSONError
+	switch {
+	case errors.As(err, &ce):
+		code := ce.Code
+		if code < 400 || code > 599 {
+			code = http.StatusInternalServerError
+		}
+		return code, ce.Msg
+	case errors.As(err, &ve):
+		return http.StatusBadRequest, ve.Error()
+	case errors.As(err, &je):
+		return http.StatusBadRequest, je.Error()
+	}
+	return http.StatusInternalServerError, err.Error()
+}
+
+// errorBody is Kafka Connect's ErrorMessage entity.
+type errorBody struct {
+	ErrorCode int    `json:"error_code"`
+	Message   string `json:"message"`
+}
+
+// writeError writes Kafka Connect's error body. Every failure goes
+// through it.
+func writeError(w http.ResponseWriter, status int, msg string) {
+	b, _ := marshal(errorBody{ErrorCode: status, Message: msg}) // cannot fail
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+func writeReply(w http.ResponseWriter, rep *reply) {
+	if rep.location != "" {
+		w.Header().Set("Location", rep.location)
+	}
+	if rep.body == nil {
+		w.WriteHeader(rep.status)
+		return
+	}
+	b, err := marshal(rep.body)
+	if err != nil {
+		w.Header().Del("Location")
+		writeError(w, http.StatusInternalServerError, "Cannot encode the response: "+err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(rep.status)
+	_, _ = w.Write(b)
+}
+
+// marshal encodes v compactly, as Jackson does: no HTML escaping and no
+// trailing newline.
+func marshal(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}
+
+// recorder remembers the status for the access log.
+type recorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *recorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
