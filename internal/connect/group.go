@@ -53,12 +53,6 @@ func (m *membership) owns(name string) bool {
 	return m.assigned[name]
 }
 
-func (m *membership) state() (leader string, settled bool) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.leader, m.settled
-}
-
 // balancer implements kgo.GroupBalancer.
 type balancer struct{ m *membership }
 
