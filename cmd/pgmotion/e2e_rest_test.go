@@ -209,3 +209,84 @@ func TestE2ERESTLifecycle(t *testing.T) {
 		}
 	}
 }
+
+// TestE2EThreeWorkersFailover kills the worker that runs a connector
+// under load: another worker takes it over within 30 s, and no event is
+// missing from Kafka.
+func TestE2EThreeWorkersFailover(t *testing.T) {
+	const rows, perTxn = 30_000, 100
+	dsn := pgtest.NewDatabase(t)
+	pgtest.Exec(t, dsn, `CREATE TABLE load (id int PRIMARY KEY, payload text NOT NULL)`)
+	u := parseDSN(t, dsn)
+	broker := startBroker(t)
+	var procs []*proc
+	var apis []api
+	for i := 0; i < 3; i++ {
+		p, a := restWorker(t, broker, t.TempDir(), "--group-id", "failover")
+		procs, apis = append(procs, p), append(apis, a)
+	}
+	body := fmt.Sprintf(`{"name":"ha","config":{"connector.class":"io.debezium.connector.postgresql.PostgresConnector","database.hostname":%q,"database.port":%q,"database.user":"postgres","database.password":"x","database.dbname":%q,"plugin.name":"pgoutput","topic.prefix":"ha","slot.name":"ha_slot","table.include.list":"public.load"}}`, u.host, u.port, u.db)
+	// Any worker takes the request; the group decides who runs it.
+	apis[1].want("POST", "/connectors", body, 201)
+	apis[0].waitState("ha", "RUNNING", "RUNNING")
+	owner := func(a api) string {
+		var st struct {
+			Tasks []struct {
+				State    string `json:"state"`
+				WorkerID string `json:"worker_id"`
+			} `json:"tasks"`
+		}
+		_, out := a.do("GET", "/connectors/ha/status", "")
+		json.Unmarshal([]byte(out), &st)
+		if len(st.Tasks) == 0 || st.Tasks[0].State != "RUNNING" {
+			return ""
+		}
+		return st.Tasks[0].WorkerID
+	}
+	first := owner(apis[0])
+	victim := -1
+	for i, a := range apis {
+		if strings.HasSuffix(a.base, "//"+first) {
+			victim = i
+		}
+	}
+	if victim < 0 {
+		t.Fatalf("owner %q is none of the workers", first)
+	}
+
+	loadDone := make(chan error, 1)
+	go func() {
+		conn := pgtest.Connect(t, dsn)
+		for i := 0; i < rows; i += perTxn {
+			if _, err := conn.Exec(t.Context(), `INSERT INTO load SELECT g, 'x' || g FROM generate_series($1::int, $2::int) g`, i+1, i+perTxn); err != nil {
+				loadDone <- err
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		loadDone <- nil
+	}()
+	time.Sleep(time.Second)
+	procs[victim].kill()
+	killed := time.Now()
+	survivor := apis[(victim+1)%3]
+	var next string
+	pgtest.WaitFor(t, 60*time.Second, func() (bool, error) {
+		next = owner(survivor)
+		return next != "" && next != first, nil
+	})
+	took := time.Since(killed)
+	t.Logf("connector moved from %s to %s in %v", first, next, took.Round(100*time.Millisecond))
+	if took > 30*time.Second {
+		t.Errorf("failover took %v, want at most 30s", took)
+	}
+	if err := <-loadDone; err != nil {
+		t.Fatal(err)
+	}
+	held := idsInKafka(t, broker, "ha.public.load", rows)
+	for id := 1; id <= rows; id++ {
+		if !held[id] {
+			t.Fatalf("row %d has no event in Kafka after the failover", id)
+		}
+	}
+}
