@@ -167,7 +167,7 @@ func Attach(dir string, log *slog.Logger) (*Server, error) {
 	if s.binDir, err = findBinDir(dataVersion(s.dataDir())); err != nil {
 		return nil, err
 	}
-	if pid, port, ok := readPostmasterPID(s.dataDir()); ok && processAlive(pid) && port > 0 {
+	if pid, port, ok := readPostmasterPID(s.dataDir()); ok && ProcessAlive(pid) && port > 0 {
 		s.port = port
 	} else {
 		s.port = configuredPort(s.dataDir())
@@ -241,7 +241,7 @@ func (s *Server) Stop(ctx context.Context) error {
 
 // Remove deletes Dir. The server must be stopped first.
 func (s *Server) Remove() error {
-	if pid, _, ok := readPostmasterPID(s.dataDir()); ok && processAlive(pid) {
+	if pid, _, ok := readPostmasterPID(s.dataDir()); ok && ProcessAlive(pid) {
 		return fmt.Errorf("pglocal: remove %s: the server (pid %d) is still running: call Stop first", s.dir, pid)
 	}
 	if err := os.RemoveAll(s.dir); err != nil {
@@ -325,7 +325,7 @@ func (s *Server) clearStale(ctx context.Context) error {
 	if !ok {
 		return nil
 	}
-	if processAlive(pid) {
+	if ProcessAlive(pid) {
 		cwd, err := os.Readlink(fmt.Sprintf("/proc/%d/cwd", pid))
 		if err != nil {
 			return fmt.Errorf("pglocal: %s names process %d, which is alive but cannot be inspected (%w): stop it, or remove the file if it is not a PostgreSQL server",
@@ -491,7 +491,7 @@ func (s *Server) pgctlStart(ctx context.Context) (logTail string, err error) {
 
 // stopAfterFailedStart stops a postmaster that pg_ctl gave up waiting for.
 func (s *Server) stopAfterFailedStart() {
-	if pid, _, ok := readPostmasterPID(s.dataDir()); ok && processAlive(pid) {
+	if pid, _, ok := readPostmasterPID(s.dataDir()); ok && ProcessAlive(pid) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		_ = s.command(ctx, "pg_ctl", "stop", "-D", s.dataDir(), "-m", "immediate", "-w", "-s").Run()
@@ -541,7 +541,7 @@ func (s *Server) stop(ctx context.Context) error {
 // running reports whether the postmaster named in postmaster.pid is alive.
 func (s *Server) running() bool {
 	pid, _, ok := readPostmasterPID(s.dataDir())
-	return ok && processAlive(pid)
+	return ok && ProcessAlive(pid)
 }
 
 // command builds a command for one of the server binaries, run as the
@@ -638,7 +638,7 @@ func configuredPort(dataDir string) int {
 // dir, which Start stops first.
 func heldByOwnServer(dir string, port int) bool {
 	pid, p, ok := readPostmasterPID(filepath.Join(dir, dataSubdir))
-	return ok && p == port && processAlive(pid)
+	return ok && p == port && ProcessAlive(pid)
 }
 
 func portFree(port int) bool {
@@ -687,9 +687,9 @@ func readPostmasterPID(dataDir string) (pid, port int, ok bool) {
 	return pid, port, true
 }
 
-// processAlive reports whether pid runs. A zombie, killed but not yet
+// ProcessAlive reports whether pid runs. A zombie, killed but not yet
 // reaped by its parent (often init, which may take seconds), counts as dead.
-func processAlive(pid int) bool {
+func ProcessAlive(pid int) bool {
 	if pid <= 0 {
 		return false
 	}

@@ -166,7 +166,7 @@ func TestStartAfterKilledRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(10 * time.Second)
-	for processAlive(pid) && time.Now().Before(deadline) {
+	for ProcessAlive(pid) && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	s2 := startServer(t, Options{Dir: dir, Logical: true, Fast: true})

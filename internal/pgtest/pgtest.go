@@ -16,11 +16,9 @@
 package pgtest
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -29,7 +27,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -238,7 +235,7 @@ func sweepStale() {
 			continue // being created, or not ours
 		}
 		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-		if err != nil || processAlive(pid) {
+		if err != nil || pglocal.ProcessAlive(pid) {
 			continue
 		}
 		if srv, err := pglocal.Attach(filepath.Join(dir, "pg"), nil); err == nil {
@@ -251,26 +248,6 @@ func sweepStale() {
 		}
 		_ = os.RemoveAll(dir)
 	}
-}
-
-// processAlive reports whether pid runs. A zombie, killed but not yet
-// reaped by its parent (often init, which may take seconds), counts as dead.
-func processAlive(pid int) bool {
-	if pid <= 0 {
-		return false
-	}
-	if err := syscall.Kill(pid, 0); err != nil && !errors.Is(err, syscall.EPERM) {
-		return false
-	}
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return !errors.Is(err, fs.ErrNotExist)
-	}
-	// The state follows the command name, which is in parentheses.
-	if i := bytes.LastIndexByte(stat, ')'); i >= 0 && i+2 < len(stat) {
-		return stat[i+2] != 'Z'
-	}
-	return true
 }
 
 var dbSeq atomic.Int64

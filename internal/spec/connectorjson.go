@@ -22,7 +22,8 @@ func (e *JSONError) Error() string {
 	return fmt.Sprintf("malformed JSON at line %d, column %d (byte %d): %s", e.Line, e.Column, e.Offset, e.Msg)
 }
 
-func newJSONError(data []byte, offset int64, msg string) *JSONError {
+// NewJSONError locates a problem at offset in data by line and column.
+func NewJSONError(data []byte, offset int64, msg string) *JSONError {
 	if offset < 0 {
 		offset = 0
 	}
@@ -97,15 +98,17 @@ func ParseConfigJSON(data []byte) (map[string]string, error) {
 func decodeStrict(data []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(v); err != nil {
-		return jsonProblem(data, dec, err)
+		return DecodeError(data, dec, err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return newJSONError(data, dec.InputOffset(), "unexpected data after the JSON value")
+		return NewJSONError(data, dec.InputOffset(), "unexpected data after the JSON value")
 	}
 	return nil
 }
 
-func jsonProblem(data []byte, dec *json.Decoder, err error) error {
+// DecodeError turns an encoding/json decoding error of data, read by dec,
+// into a *JSONError with its line and column.
+func DecodeError(data []byte, dec *json.Decoder, err error) error {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	switch {
@@ -114,15 +117,18 @@ func jsonProblem(data []byte, dec *json.Decoder, err error) error {
 		if strings.HasPrefix(syn.Error(), "invalid character") && off > 0 {
 			off-- // Offset counts the offending byte; point at it
 		}
-		return newJSONError(data, off, syn.Error())
+		return NewJSONError(data, off, syn.Error())
 	case errors.As(err, &typ):
-		return newJSONError(data, typ.Offset, "expected a JSON object, found "+typ.Value)
+		if typ.Field != "" {
+			return NewJSONError(data, typ.Offset, fmt.Sprintf("%q cannot be a JSON %s", typ.Field, typ.Value))
+		}
+		return NewJSONError(data, typ.Offset, "expected a JSON object, found "+typ.Value)
 	case errors.Is(err, io.EOF):
-		return newJSONError(data, int64(len(data)), "empty body")
+		return NewJSONError(data, int64(len(data)), "empty body")
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return newJSONError(data, int64(len(data)), "unexpected end of JSON input")
+		return NewJSONError(data, int64(len(data)), "unexpected end of JSON input")
 	}
-	return newJSONError(data, dec.InputOffset(), err.Error())
+	return NewJSONError(data, dec.InputOffset(), strings.TrimPrefix(err.Error(), "json: "))
 }
 
 func isJSONNull(raw json.RawMessage) bool {
@@ -138,8 +144,8 @@ func configValues(data []byte, raw json.RawMessage) (map[string]string, error) {
 		base = 0
 	}
 	problem := func(err error) error {
-		if je := (*JSONError)(nil); errors.As(jsonProblem(raw, dec, err), &je) {
-			return newJSONError(data, base+je.Offset, je.Msg)
+		if je := (*JSONError)(nil); errors.As(DecodeError(raw, dec, err), &je) {
+			return NewJSONError(data, base+je.Offset, je.Msg)
 		}
 		return err
 	}
@@ -148,7 +154,7 @@ func configValues(data []byte, raw json.RawMessage) (map[string]string, error) {
 		return nil, problem(err)
 	}
 	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return nil, newJSONError(data, base, `"config" must be a JSON object of string values`)
+		return nil, NewJSONError(data, base, `"config" must be a JSON object of string values`)
 	}
 	out := map[string]string{}
 	var nulls []Problem
@@ -181,7 +187,7 @@ func configValues(data []byte, raw json.RawMessage) (map[string]string, error) {
 			if v == '[' {
 				kind = "an array"
 			}
-			return nil, newJSONError(data, at, fmt.Sprintf("config value of %q must be a string, number or boolean, not %s", key, kind))
+			return nil, NewJSONError(data, at, fmt.Sprintf("config value of %q must be a string, number or boolean, not %s", key, kind))
 		}
 	}
 	if _, err := dec.Token(); err != nil {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"strings"
 
@@ -137,47 +136,13 @@ func parseOffsets(data []byte) ([]connect.ConnectorOffset, error) {
 	dec.UseNumber()
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&body); err != nil {
-		return nil, badBody(jsonProblem(data, dec, err))
+		return nil, badBody(spec.DecodeError(data, dec, err))
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return nil, badBody(locate(data, dec.InputOffset(), "unexpected data after the JSON value"))
+		return nil, badBody(spec.NewJSONError(data, dec.InputOffset(), "unexpected data after the JSON value"))
 	}
 	if body == nil || len(body.Offsets) == 0 {
 		return nil, connect.BadRequestf(msgNoOffsets)
 	}
 	return body.Offsets, nil
-}
-
-// jsonProblem describes a decoding error the way spec does for connector
-// bodies.
-func jsonProblem(data []byte, dec *json.Decoder, err error) error {
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &syn):
-		off := syn.Offset
-		if strings.HasPrefix(syn.Error(), "invalid character") && off > 0 {
-			off--
-		}
-		return locate(data, off, syn.Error())
-	case errors.As(err, &typ):
-		what := "the body"
-		if typ.Field != "" {
-			what = fmt.Sprintf("%q", typ.Field)
-		}
-		return locate(data, typ.Offset, fmt.Sprintf("%s cannot be a JSON %s", what, typ.Value))
-	case errors.Is(err, io.EOF):
-		return locate(data, int64(len(data)), "empty body")
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return locate(data, int64(len(data)), "unexpected end of JSON input")
-	}
-	return locate(data, dec.InputOffset(), strings.TrimPrefix(err.Error(), "json: "))
-}
-
-func locate(data []byte, offset int64, msg string) *spec.JSONError {
-	offset = max(0, min(offset, int64(len(data))))
-	before := data[:offset]
-	line := bytes.Count(before, []byte("\n")) + 1
-	col := int(offset) - (bytes.LastIndexByte(before, '\n') + 1) + 1
-	return &spec.JSONError{Offset: offset, Line: line, Column: col, Msg: msg}
 }
