@@ -385,8 +385,13 @@ func (e *Encoder) keyRecord(p *plan, t change.Tuple) ([]byte, error) {
 }
 
 func (e *Encoder) appendKeyPayload(dst []byte, p *plan, t change.Tuple) ([]byte, error) {
+	return e.appendStruct(dst, p, t, p.key)
+}
+
+// appendStruct appends the payload struct of the columns at idx.
+func (e *Encoder) appendStruct(dst []byte, p *plan, t change.Tuple, idx []int) ([]byte, error) {
 	dst = append(dst, '{')
-	for i, k := range p.key {
+	for i, k := range idx {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
@@ -461,20 +466,7 @@ func truncateForError(b []byte) []byte {
 
 // appendRow appends a row struct payload.
 func (e *Encoder) appendRow(dst []byte, p *plan, t change.Tuple) ([]byte, error) {
-	dst = append(dst, '{')
-	for i := range p.cols {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		cp := &p.cols[i]
-		dst = append(dst, cp.jsonKey...)
-		v, err := e.convert(cp, t[cp.idx])
-		if err != nil {
-			return dst, err
-		}
-		dst = v.appendJSON(dst)
-	}
-	return append(dst, '}'), nil
+	return e.appendStruct(dst, p, t, p.all)
 }
 
 var opField = [256][]byte{

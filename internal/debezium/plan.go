@@ -47,6 +47,7 @@ type plan struct {
 	topic string
 	cols  []colPlan // captured columns in table order
 	key   []int     // indexes into cols, in key order; nil for a null key
+	all   []int     // 0..len(cols)-1: the row struct's fields
 
 	keySchema []byte // {"type":"struct",...,"name":"<topic>.Key"}
 	envSchema []byte // the Envelope schema
@@ -94,6 +95,7 @@ func (e *Encoder) compile(rel *change.Relation) (*plan, error) {
 			cp.nullVal = cp.fallback
 		}
 		colAt[i] = len(p.cols)
+		p.all = append(p.all, len(p.cols))
 		p.cols = append(p.cols, cp)
 	}
 	if len(unsupported) > 0 {
