@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -181,6 +182,14 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 		}
 	}
 
+	if c, ok := wc.Producer["compression.type"]; ok && !cmd.Flags().Changed("compression") {
+		f.compression = c
+	}
+	for k := range wc.Producer {
+		if k != "compression.type" {
+			g.log.Warn("producer override is not used by pgmotion's producer yet", "property", "producer."+k)
+		}
+	}
 	brokers := wc.BootstrapServers
 	replication := func(r int16) int16 { return r }
 	if f.embedded != "" {
@@ -225,6 +234,7 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 		GroupID:           wc.GroupID,
 		SessionTimeout:    wc.SessionTimeout,
 		Resolve:           resolver.Resolve,
+		Converters:        workerConverters(wc),
 		Log:               g.log,
 		StartupFailed: func(name string, err error) {
 			if !isFileConnector(conns, name) {
@@ -353,4 +363,21 @@ func startEmbeddedBroker(ctx context.Context, g *globals, f connectFlags) (strin
 	}
 	g.log.Info("embedded broker ready", "addr", b.Addr(), "data_dir", dir)
 	return b.Addr(), func() error { return <-errc }, nil
+}
+
+// workerConverters is the worker's converter settings, which connectors
+// without their own inherit.
+func workerConverters(wc *workerconfig.Worker) map[string]string {
+	out := map[string]string{
+		"key.converter":                  wc.KeyConverter,
+		"value.converter":                wc.ValueConverter,
+		"key.converter.schemas.enable":   strconv.FormatBool(wc.KeySchemas),
+		"value.converter.schemas.enable": strconv.FormatBool(wc.ValueSchemas),
+	}
+	for k, v := range wc.Unknown {
+		if strings.HasPrefix(k, "key.converter.") || strings.HasPrefix(k, "value.converter.") {
+			out[k] = v
+		}
+	}
+	return out
 }

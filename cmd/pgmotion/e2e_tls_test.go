@@ -105,3 +105,41 @@ func TestE2ERESTTLSAuthAndProviders(t *testing.T) {
 	pgtest.Exec(t, dsn, `INSERT INTO t VALUES (1)`)
 	consume(t, broker, "env.public.t", 1, 60*time.Second)
 }
+
+// TestE2EWorkerConfigFile runs a worker from the original demo's
+// connect-distributed.properties, with bootstrap.servers pointed at our
+// broker and the value converter's schemas turned off, which the
+// connector inherits.
+func TestE2EWorkerConfigFile(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	pgtest.Exec(t, dsn, `CREATE TABLE t (id int PRIMARY KEY)`)
+	broker := startBroker(t)
+	dir := t.TempDir()
+	props := filepath.Join(dir, "connect-distributed.properties")
+	writeFile(t, props, `bootstrap.servers=`+broker+`
+group.id=connect-cluster
+key.converter=org.apache.kafka.connect.json.JsonConverter
+value.converter=org.apache.kafka.connect.json.JsonConverter
+key.converter.schemas.enable=true
+value.converter.schemas.enable=false
+offset.storage.topic=connect-offsets
+offset.storage.replication.factor=1
+config.storage.topic=connect-configs
+config.storage.replication.factor=1
+status.storage.topic=connect-status
+status.storage.replication.factor=1
+offset.flush.interval.ms=10000
+plugin.path=/usr/share/java,/usr/share/confluent-hub-components
+`)
+	file := connectorFile(t, dsn, "props-connector", map[string]string{"topic.prefix": "props", "slot.name": "props_slot"})
+	startPgmotion(t, "connect", "--rest", "127.0.0.1:0", "--data-dir", dir, "--worker-config", props, file)
+	waitSlot(t, dsn, "props_slot")
+	pgtest.Exec(t, dsn, `INSERT INTO t VALUES (7)`)
+	m := consume(t, broker, "props.public.t", 1, 60*time.Second)[0]
+	if v := str(m.Payload); strings.HasPrefix(v, `{"schema"`) || !strings.Contains(v, `"after":{"id":7}`) {
+		t.Errorf("value should have no schema section: %s", v)
+	}
+	if k := str(m.Key); !strings.HasPrefix(k, `{"schema"`) {
+		t.Errorf("key should keep its schema section: %s", k)
+	}
+}

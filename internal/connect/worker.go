@@ -43,6 +43,11 @@ type WorkerConfig struct {
 	// Resolve replaces config provider placeholders (${env:X}) in a
 	// connector config before it runs; nil leaves the config as it is.
 	Resolve func(map[string]string) (map[string]string, error)
+	// Converters holds the worker's converter settings (key.converter,
+	// value.converter and their options such as
+	// key.converter.schemas.enable); a connector that sets none of its own
+	// uses them, as in Kafka Connect.
+	Converters map[string]string
 	// GroupID is group.id: workers sharing it share the connectors. Empty
 	// runs every connector on this worker.
 	GroupID string
@@ -358,11 +363,9 @@ func (w *Worker) startLocked(name string, config map[string]string) {
 
 // runTask runs one connector's task until ctx ends or it fails.
 func (w *Worker) runTask(ctx context.Context, name string, raw map[string]string) (err error) {
-	resolved := raw
-	if w.cfg.Resolve != nil {
-		if resolved, err = w.cfg.Resolve(raw); err != nil {
-			return err
-		}
+	resolved, err := w.effective(raw)
+	if err != nil {
+		return err
 	}
 	tc, warnings, err := TaskConfigFrom(name, resolved)
 	if err != nil {
@@ -486,4 +489,34 @@ func (w *Worker) Connectors(context.Context) ([]string, error) {
 	}
 	sort.Strings(names)
 	return names, nil
+}
+
+// effective is the config a connector runs with: its own, with the
+// worker's converter settings where it has none, and providers resolved.
+func (w *Worker) effective(raw map[string]string) (map[string]string, error) {
+	cfg := raw
+	if len(w.cfg.Converters) > 0 {
+		cfg = make(map[string]string, len(raw)+len(w.cfg.Converters))
+		for k, v := range w.cfg.Converters {
+			cfg[k] = v
+		}
+		for _, side := range []string{"key.converter", "value.converter"} {
+			if _, own := raw[side]; own {
+				// A connector that names its converter takes none of the
+				// worker's options for it.
+				for k := range cfg {
+					if k == side || strings.HasPrefix(k, side+".") {
+						delete(cfg, k)
+					}
+				}
+			}
+		}
+		for k, v := range raw {
+			cfg[k] = v
+		}
+	}
+	if w.cfg.Resolve == nil {
+		return cfg, nil
+	}
+	return w.cfg.Resolve(cfg)
 }

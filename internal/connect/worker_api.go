@@ -56,12 +56,9 @@ func (w *Worker) ConnectorConfig(_ context.Context, name string) (map[string]str
 // validate checks a config as the task would parse it, resolving
 // providers first; the error is a 400 with Kafka Connect's text.
 func (w *Worker) validate(name string, config map[string]string) error {
-	resolved := config
-	if w.cfg.Resolve != nil {
-		var err error
-		if resolved, err = w.cfg.Resolve(config); err != nil {
-			return &Error{Code: 400, Msg: err.Error(), Err: err}
-		}
+	resolved, err := w.effective(config)
+	if err != nil {
+		return &Error{Code: 400, Msg: err.Error(), Err: err}
 	}
 	if _, _, err := TaskConfigFrom(name, resolved); err != nil {
 		return &Error{Code: 400, Msg: err.Error(), Err: err}
@@ -378,12 +375,9 @@ func (w *Worker) AlterOffsets(ctx context.Context, name string, offsets []Connec
 
 // checkSlotCanServe refuses a position behind the slot's confirmed one.
 func (w *Worker) checkSlotCanServe(ctx context.Context, c connectorState, lsn change.LSN) error {
-	resolved := c.config
-	if w.cfg.Resolve != nil {
-		var err error
-		if resolved, err = w.cfg.Resolve(c.config); err != nil {
-			return &Error{Code: 400, Msg: err.Error()}
-		}
+	resolved, err := w.effective(c.config)
+	if err != nil {
+		return &Error{Code: 400, Msg: err.Error()}
 	}
 	pc, err := spec.ParsePostgres(resolved)
 	if err != nil {
