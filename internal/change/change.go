@@ -90,6 +90,21 @@ type Column struct {
 	Default string
 	// Comment is the column comment, "" when there is none.
 	Comment string
+	// TypeType is pg_type.typtype: 'b' base, 'd' domain, 'e' enum,
+	// 'r' range, 'm' multirange, 'c' composite, 'p' pseudo.
+	TypeType byte
+	// BaseTypeOID, BaseTypeMod and BaseTypeName describe a domain's
+	// underlying type (pg_type.typbasetype and typtypmod); zero otherwise.
+	BaseTypeOID  uint32
+	BaseTypeMod  int32
+	BaseTypeName string
+	// ElemTypeOID and ElemTypeName name the element type of an array
+	// type; zero otherwise.
+	ElemTypeOID  uint32
+	ElemTypeName string
+	// EnumValues are the labels of an enum type, or of an array's enum
+	// element type, in their sort order.
+	EnumValues []string
 }
 
 // Relation is a captured table at one point of the stream. A new Relation

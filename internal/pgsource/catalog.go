@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/pgmotion/pgmotion/internal/change"
 )
@@ -20,10 +21,16 @@ func (s *Source) loadColumns(ctx context.Context, relid uint32) (schema, table s
 	id := strconv.FormatUint(uint64(relid), 10)
 	res := s.meta.ExecParams(ctx, `SELECT n.nspname, c.relname, c.relreplident::text, a.attname, a.atttypid::int8::text, a.atttypmod::text,
 			t.typname, a.attnotnull::text, coalesce(pg_get_expr(d.adbin, d.adrelid), ''), coalesce(col_description(c.oid, a.attnum), ''),
-			(a.attgenerated <> '')::text
+			(a.attgenerated <> '')::text, t.typtype::text,
+			t.typbasetype::int8::text, t.typtypmod::text, coalesce(bt.typname, ''),
+			coalesce(et.oid::int8::text, '0'), coalesce(et.typname, ''),
+			coalesce((SELECT string_agg(e.enumlabel, E'\n' ORDER BY e.enumsortorder) FROM pg_enum e
+				WHERE e.enumtypid = CASE WHEN t.typtype = 'e' THEN t.oid WHEN et.typtype = 'e' THEN et.oid END), '')
 		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 		JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
 		JOIN pg_type t ON t.oid = a.atttypid
+		LEFT JOIN pg_type bt ON bt.oid = t.typbasetype AND t.typtype = 'd'
+		LEFT JOIN pg_type et ON et.oid = t.typelem AND t.typcategory = 'A'
 		LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
 		WHERE c.oid = $1::oid ORDER BY a.attnum`, [][]byte{[]byte(id)}, nil, nil, nil).Read()
 	if res.Err != nil {
@@ -39,13 +46,25 @@ func (s *Source) loadColumns(ctx context.Context, relid uint32) (schema, table s
 		}
 		oid, _ := strconv.ParseUint(string(r[4]), 10, 32)
 		mod, _ := strconv.ParseInt(string(r[5]), 10, 32)
-		cols = append(cols, catalogColumn{
-			Column: change.Column{
-				Name: string(r[3]), TypeOID: uint32(oid), TypeMod: int32(mod), TypeName: string(r[6]),
-				NotNull: string(r[7]) == "true", Default: string(r[8]), Comment: string(r[9]),
-			},
-			generated: string(r[10]) == "true",
-		})
+		base, _ := strconv.ParseUint(string(r[12]), 10, 32)
+		baseMod, _ := strconv.ParseInt(string(r[13]), 10, 32)
+		elem, _ := strconv.ParseUint(string(r[15]), 10, 32)
+		col := change.Column{
+			Name: string(r[3]), TypeOID: uint32(oid), TypeMod: int32(mod), TypeName: string(r[6]),
+			NotNull: string(r[7]) == "true", Default: string(r[8]), Comment: string(r[9]),
+			BaseTypeOID: uint32(base), BaseTypeMod: int32(baseMod), BaseTypeName: string(r[14]),
+			ElemTypeOID: uint32(elem), ElemTypeName: string(r[16]),
+		}
+		if len(r[11]) > 0 {
+			col.TypeType = r[11][0]
+		}
+		if col.TypeType != 'd' {
+			col.BaseTypeOID, col.BaseTypeMod = 0, 0
+		}
+		if len(r[17]) > 0 {
+			col.EnumValues = strings.Split(string(r[17]), "\n")
+		}
+		cols = append(cols, catalogColumn{Column: col, generated: string(r[10]) == "true"})
 	}
 	res = s.meta.ExecParams(ctx, `SELECT a.attname FROM pg_index i
 		CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -262,4 +263,36 @@ func asSlotInUse(err error, target **SlotInUseError) bool {
 		*target = e
 	}
 	return ok
+}
+
+func TestIntegrationCatalogTypes(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	pgtest.Exec(t, dsn,
+		`CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')`,
+		`ALTER TYPE mood ADD VALUE 'meh' BEFORE 'ok'`,
+		`CREATE DOMAIN year AS integer CHECK (VALUE > 1900)`,
+		`CREATE TABLE typed (id int PRIMARY KEY, m mood, y year, tags text[], moods mood[])`)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	src := newTestSource(t, dsn, Config{Slot: "types_slot"})
+	if _, err := src.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rel, err := src.relationForSnapshot(ctx, TableName{Schema: "public", Name: "typed"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := rel.Columns
+	if c[1].TypeType != 'e' || strings.Join(c[1].EnumValues, ",") != "sad,meh,ok,happy" {
+		t.Errorf("enum column: %+v", c[1])
+	}
+	if c[2].TypeType != 'd' || c[2].BaseTypeName != "int4" || c[2].BaseTypeOID != 23 {
+		t.Errorf("domain column: %+v", c[2])
+	}
+	if c[3].ElemTypeName != "text" || c[3].ElemTypeOID != 25 {
+		t.Errorf("text[] column: %+v", c[3])
+	}
+	if c[4].ElemTypeName != "mood" || strings.Join(c[4].EnumValues, ",") != "sad,meh,ok,happy" {
+		t.Errorf("mood[] column: %+v", c[4])
+	}
 }
