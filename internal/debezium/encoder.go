@@ -60,11 +60,13 @@ type Encoder struct {
 
 	// scratch
 	tmp, tmp2 []byte
-	digits    []byte
-	keyOld    []byte
-	keyNew    []byte
-	big       big.Int
-	after     change.Tuple
+	// arrays: the unescaped element, and the JSON and header forms
+	arrElem, arrJSON, arrHdr []byte
+	digits                   []byte
+	keyOld                   []byte
+	keyNew                   []byte
+	big                      big.Int
+	after                    change.Tuple
 }
 
 // NewEncoder validates opts and returns an Encoder.

@@ -250,7 +250,7 @@ func goldenCases() []goldenCase {
 		return c
 	}
 	noSchemas := func(o *Options) { o.KeySchemas, o.ValueSchemas = false, false }
-	return []goldenCase{
+	return append(extGoldenCases(), []goldenCase{
 		{name: "create", changes: []*change.Change{
 			streamed(change.OpCreate, cust, nil, change.Tuple{txt("1"), txt("a")}),
 			streamed(change.OpCreate, cust, nil, change.Tuple{txt("2"), null}),
@@ -369,5 +369,5 @@ func goldenCases() []goldenCase {
 				return r
 			}(), nil, change.Tuple{txt("1"), txt("a")}),
 		}},
-	}
+	}...)
 }

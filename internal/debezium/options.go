@@ -22,7 +22,18 @@ const (
 	propTimePrecision          = "time.precision.mode"
 	propSkipped                = "skipped.operations"
 	propUnavailablePlaceholder = "unavailable.value.placeholder"
+	propIntervalHandling       = "interval.handling.mode"
+	propMoneyFractionDigits    = "money.fraction.digits"
 )
+
+// The values of interval.handling.mode.
+const (
+	IntervalNumeric = "numeric"
+	IntervalString  = "string"
+)
+
+// DefaultMoneyFractionDigits is money.fraction.digits' default.
+const DefaultMoneyFractionDigits = 2
 
 // The values of decimal.handling.mode.
 const (
@@ -72,6 +83,12 @@ type Options struct {
 	// BinaryHandling is binary.handling.mode: bytes (default), base64,
 	// base64-url-safe or hex.
 	BinaryHandling string
+	// IntervalHandling is interval.handling.mode: numeric (default,
+	// io.debezium.time.MicroDuration) or string (io.debezium.time.Interval).
+	IntervalHandling string
+	// MoneyFractionDigits is money.fraction.digits: the scale of money
+	// columns in precise mode. DefaultOptions sets 2.
+	MoneyFractionDigits int
 	// TimePrecision is time.precision.mode; only adaptive (default) is
 	// implemented so far.
 	TimePrecision string
@@ -112,6 +129,8 @@ func DefaultOptions() Options {
 		DecimalHandling:        DecimalPrecise,
 		BinaryHandling:         BinaryBytes,
 		TimePrecision:          TimeAdaptive,
+		IntervalHandling:       IntervalNumeric,
+		MoneyFractionDigits:    DefaultMoneyFractionDigits,
 		KeySchemas:             true,
 		ValueSchemas:           true,
 		TombstonesOnDelete:     true,
@@ -145,6 +164,8 @@ const (
 type settings struct {
 	dec          decimalMode
 	bin          binaryMode
+	interval     intervalMode
+	moneyDigits  int
 	placeholder  []byte // unavailable.value.placeholder as bytes
 	runID        string
 	version      string
@@ -190,6 +211,18 @@ func (o *Options) validate() (settings, error) {
 	default:
 		return s, oneOf(propBinaryHandling, o.BinaryHandling, BinaryBytes, BinaryBase64, BinaryBase64URLSafe, BinaryHex)
 	}
+	switch o.IntervalHandling {
+	case "", IntervalNumeric:
+		s.interval = intervalNumeric
+	case IntervalString:
+		s.interval = intervalString
+	default:
+		return s, oneOf(propIntervalHandling, o.IntervalHandling, IntervalNumeric, IntervalString)
+	}
+	if o.MoneyFractionDigits < 0 || o.MoneyFractionDigits > 1000 {
+		return s, fmt.Errorf("%s: %d is not between 0 and 1000", propMoneyFractionDigits, o.MoneyFractionDigits)
+	}
+	s.moneyDigits = o.MoneyFractionDigits
 	switch o.TimePrecision {
 	case "", TimeAdaptive:
 	case TimeAdaptiveTimeMicroseconds, TimeConnect, TimeIsoString, TimeMicroseconds, TimeNanoseconds:

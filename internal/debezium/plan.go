@@ -11,11 +11,13 @@ import (
 
 // colPlan is one captured column, compiled for a relation.
 type colPlan struct {
-	idx     int    // position in the relation's columns and tuples
-	name    string // column name
-	pgType  string // type name, for messages
-	jsonKey []byte // `"name":`
-	hdrKey  []byte // the name as Values.append writes it, with ':'
+	idx     int            // position in the relation's columns and tuples
+	col     *change.Column // the column, for enum labels and array elements
+	oid     uint32         // the type the mapping was chosen by (a domain's base type)
+	name    string         // column name
+	pgType  string         // type name, for messages
+	jsonKey []byte         // `"name":`
+	hdrKey  []byte         // the name as Values.append writes it, with ':'
 	typmod  int32
 	notNull bool
 
@@ -39,6 +41,9 @@ type colPlan struct {
 	millis    bool
 	dec       decimalMode
 	bin       binaryMode
+	interval  intervalMode
+	// elem is the element converter of an array column.
+	elem *colPlan
 }
 
 // plan is everything precomputed for one Relation value.
@@ -70,7 +75,7 @@ func (e *Encoder) compile(rel *change.Relation) (*plan, error) {
 	colAt := make(map[int]int, len(rel.Columns))
 	for i := range rel.Columns {
 		col := &rel.Columns[i]
-		tm, ok := typeMappings[col.TypeOID]
+		tm, oid, typmod, ok := resolveType(col)
 		if !ok {
 			if inKey[i] {
 				return nil, fmt.Errorf("relation %s: key column %q has type %s (oid %d), which is not supported yet",
@@ -79,7 +84,7 @@ func (e *Encoder) compile(rel *change.Relation) (*plan, error) {
 			unsupported = append(unsupported, rel.QualifiedName()+"."+col.Name+" ("+typeLabel(col)+")")
 			continue
 		}
-		cp := colPlan{idx: i, name: col.Name, pgType: typeLabel(col), typmod: col.TypeMod, notNull: col.NotNull}
+		cp := colPlan{idx: i, name: col.Name, pgType: typeLabel(col), typmod: typmod, notNull: col.NotNull, oid: oid, col: col}
 		if err := tm.setup(&cp, &e.s); err != nil {
 			return nil, fmt.Errorf("relation %s column %q: %w", rel.QualifiedName(), col.Name, err)
 		}
@@ -173,6 +178,10 @@ func (e *Encoder) appendFieldSchema(dst []byte, cp *colPlan, rel *change.Relatio
 	dst = append(dst, `{"type":"`...)
 	dst = append(dst, fs.typ...)
 	dst = append(dst, '"')
+	if fs.items != "" {
+		dst = append(dst, `,"items":`...)
+		dst = append(dst, fs.items...)
+	}
 	if fs.fields != "" {
 		dst = append(dst, `,"fields":`...)
 		dst = append(dst, fs.fields...)
@@ -190,11 +199,15 @@ func (e *Encoder) appendFieldSchema(dst []byte, cp *colPlan, rel *change.Relatio
 		dst = append(dst, `,"version":`...)
 		dst = strconv.AppendInt(dst, int64(fs.version), 10)
 	}
+	doc := fs.doc
 	if e.s.includeDocs {
 		if c := rel.Columns[cp.idx].Comment; c != "" {
-			dst = append(dst, `,"doc":`...)
-			dst = appendJSONStr(dst, c)
+			doc = c
 		}
+	}
+	if doc != "" {
+		dst = append(dst, `,"doc":`...)
+		dst = appendJSONStr(dst, doc)
 	}
 	if len(fs.params) > 0 {
 		dst = append(dst, `,"parameters":{`...)

@@ -65,9 +65,11 @@ var (
 // default and field name are added.
 type fieldSchema struct {
 	typ     string      // boolean, int16, ..., struct
+	items   string      // for arrays: the raw JSON of the element schema
 	fields  string      // for structs: the raw JSON array of member schemas
 	name    string      // logical name, "" for none
 	version int         // 0 for none
+	doc     string      // the schema's own doc ("" for none)
 	params  [][2]string // schema parameters, in order
 }
 

@@ -18,6 +18,7 @@ const (
 	kBytes            // b: raw bytes (BYTES schema)
 	kDecimal          // b: unscaled two's complement; i: scale; d, neg: unscaled digits
 	kVarDecimal       // io.debezium.data.VariableScaleDecimal; as kDecimal
+	kRaw              // arrays and structs, already written: b as JSON, d as Values.append
 )
 
 // val is one converted value. Its slices point into the input or into the
@@ -66,6 +67,8 @@ func (v *val) appendJSON(dst []byte) []byte {
 		dst = append(dst, `,"value":`...)
 		dst = appendBase64(dst, v.b)
 		return append(dst, '}')
+	case kRaw:
+		return append(dst, v.b...)
 	}
 	return append(dst, "null"...)
 }
@@ -93,6 +96,8 @@ func (v *val) appendHeader(dst []byte) []byte {
 		dst = append(dst, `,"value":`...)
 		dst = appendBase64(dst, v.b)
 		return append(dst, '}')
+	case kRaw:
+		return append(dst, v.d...)
 	}
 	return append(dst, "null"...)
 }
