@@ -103,3 +103,22 @@ func TestSampleProcSelf(t *testing.T) {
 		t.Errorf("clockTicks = %d", clockTicks())
 	}
 }
+
+func TestKeyID(t *testing.T) {
+	for _, tt := range []struct {
+		key  string
+		want int64
+		ok   bool
+	}{
+		{`{"schema":{"type":"struct","fields":[{"type":"int64","optional":false,"field":"id"}],"optional":false,"name":"failover.public.t.Key"},"payload":{"id":1234}}`, 1234, true},
+		{`{"id":7}`, 7, true},
+		{`{"payload":{"id":null}}`, 0, false},
+		{`{"schema":{"fields":[{"field":"id"}]}}`, 0, false},
+		{``, 0, false},
+	} {
+		got, ok := keyID([]byte(tt.key))
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("keyID(%s) = %d, %v; want %d, %v", tt.key, got, ok, tt.want, tt.ok)
+		}
+	}
+}

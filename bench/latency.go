@@ -218,9 +218,19 @@ type consumer struct {
 }
 
 func newConsumer(addr string) (*consumer, error) {
+	cl, err := newTopicConsumer(addr, topic, "pgmotion-bench-consumer")
+	if err != nil {
+		return nil, err
+	}
+	return &consumer{cl: cl, lat: make([]int64, 0, 1<<18), toProduce: make([]int64, 0, 1<<18), fromProduce: make([]int64, 0, 1<<18)}, nil
+}
+
+// newTopicConsumer returns a client that reads topic from the start,
+// without a group.
+func newTopicConsumer(addr, topic, clientID string) (*kgo.Client, error) {
 	cl, err := kgo.NewClient(
 		kgo.SeedBrokers(addr),
-		kgo.ClientID("pgmotion-bench-consumer"),
+		kgo.ClientID(clientID),
 		kgo.ConsumeTopics(topic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		// The topic appears only with the first event; look for it often.
@@ -231,7 +241,7 @@ func newConsumer(addr string) (*consumer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kafka consumer for %s: %w", addr, err)
 	}
-	return &consumer{cl: cl, lat: make([]int64, 0, 1<<18), toProduce: make([]int64, 0, 1<<18), fromProduce: make([]int64, 0, 1<<18)}, nil
+	return cl, nil
 }
 
 func (c *consumer) close() { c.cl.Close() }

@@ -1,7 +1,8 @@
 // Command bench measures pgmotion against pg_recvlogical, PostgreSQL's own
 // logical decoding client, on the same server, the same workload and in the
 // same run: catch-up throughput on a backlog, latency while streaming a
-// steady load live, and what each costs in memory and CPU. `make bench`
+// steady load live, and what each costs in memory and CPU; then how long a
+// connector takes to move to another worker when its worker dies. `make bench`
 // runs it after building bin/pgmotion; see README.md for how to read the
 // report.
 //
@@ -43,11 +44,11 @@ func parseFlags() (options, error) {
 	var o options
 	flag.BoolVar(&o.quick, "quick", false, "development and CI smoke run: 100,000 rows and a 5 s latency run")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (server, broker data, logs) after the run")
-	flag.StringVar(&o.only, "only", "", "run one group only: throughput or latency")
+	flag.StringVar(&o.only, "only", "", "run one group only: throughput, latency or failover")
 	flag.StringVar(&o.bin, "bin", "bin/pgmotion", "the pgmotion binary to measure")
 	flag.IntVar(&o.reps, "reps", 2, "runs of each catch-up measurement; the best is reported")
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run ./bench [-quick] [-keep] [-only throughput|latency] [-bin bin/pgmotion]\n\n"+
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run ./bench [-quick] [-keep] [-only throughput|latency|failover] [-bin bin/pgmotion]\n\n"+
 			"Measures pgmotion against pg_recvlogical on a throwaway PostgreSQL server; see bench/README.md.\n\n")
 		flag.PrintDefaults()
 	}
@@ -56,9 +57,9 @@ func parseFlags() (options, error) {
 		return o, fmt.Errorf("unexpected argument %q: bench takes flags only", flag.Arg(0))
 	}
 	switch o.only {
-	case "", "throughput", "latency":
+	case "", "throughput", "latency", "failover":
 	default:
-		return o, fmt.Errorf("-only %q: want throughput or latency", o.only)
+		return o, fmt.Errorf("-only %q: want throughput, latency or failover", o.only)
 	}
 	if o.reps < 1 {
 		return o, fmt.Errorf("-reps %d: want 1 or more", o.reps)
@@ -174,9 +175,9 @@ func (e *env) check() error {
 		return err
 	}
 	e.recvlogical = filepath.Join(binDir, "pg_recvlogical")
-	if e.opts.only != "latency" {
+	if e.opts.only == "" || e.opts.only == "throughput" {
 		if _, err := os.Stat(e.recvlogical); err != nil {
-			return fmt.Errorf("pg_recvlogical, the baseline, not found in %s beside the server binaries: install PostgreSQL's client tools (apt-get install postgresql-client), or run -only latency", binDir)
+			return fmt.Errorf("pg_recvlogical, the baseline, not found in %s beside the server binaries: install PostgreSQL's client tools (apt-get install postgresql-client), or run -only latency or -only failover", binDir)
 		}
 	}
 	return nil
@@ -223,7 +224,7 @@ func (e *env) setup(ctx context.Context, rep *report) error {
 
 // measure runs the groups the flags ask for.
 func (e *env) measure(ctx context.Context, rep *report) error {
-	if e.opts.only != "latency" {
+	if e.opts.only == "" || e.opts.only == "throughput" {
 		for _, w := range workloads(e.opts.rows) {
 			rep.throughput = append(rep.throughput, e.throughput(ctx, w))
 			if ctx.Err() != nil {
@@ -231,9 +232,16 @@ func (e *env) measure(ctx context.Context, rep *report) error {
 			}
 		}
 	}
-	if e.opts.only != "throughput" {
+	if e.opts.only == "" || e.opts.only == "latency" {
 		e.logf("latency: %s at %s events/s", e.opts.latency, commas(int64(rate(latencyBatch, latencyPeriod))))
 		rep.latency = e.latency(ctx, e.opts.latency)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	if e.opts.only == "" || e.opts.only == "failover" {
+		e.logf("failover: %d workers, the owner killed with SIGKILL under %s events/s", failoverWorkers, commas(int64(rate(failoverBatch, failoverPeriod))))
+		rep.failover = e.failover(ctx)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}

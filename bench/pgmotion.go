@@ -66,22 +66,26 @@ func (e *env) startBroker(ctx context.Context, dir string) (*broker, error) {
 // Debezium PostgreSQL connector capturing table t from slot, without a
 // snapshot, so that it streams what the slot holds.
 func (e *env) connectorConfig(slot string) map[string]any {
-	return map[string]any{
-		"name": "bench",
-		"config": map[string]string{
-			"connector.class":    "io.debezium.connector.postgresql.PostgresConnector",
-			"database.hostname":  "127.0.0.1",
-			"database.port":      strconv.Itoa(e.pg.Port()),
-			"database.user":      "postgres",
-			"database.password":  "x",
-			"database.dbname":    benchDB,
-			"plugin.name":        "pgoutput",
-			"topic.prefix":       topicPrefix,
-			"slot.name":          slot,
-			"publication.name":   publication,
-			"snapshot.mode":      "no_data",
-			"table.include.list": "public." + tableName,
-		},
+	return map[string]any{"name": "bench", "config": e.pgConfig(topicPrefix, slot)}
+}
+
+// pgConfig is the connector config of every pgmotion run: table t of the
+// bench database, from slot, without a snapshot, into topics named after
+// prefix.
+func (e *env) pgConfig(prefix, slot string) map[string]string {
+	return map[string]string{
+		"connector.class":    "io.debezium.connector.postgresql.PostgresConnector",
+		"database.hostname":  "127.0.0.1",
+		"database.port":      strconv.Itoa(e.pg.Port()),
+		"database.user":      "postgres",
+		"database.password":  "x",
+		"database.dbname":    benchDB,
+		"plugin.name":        "pgoutput",
+		"topic.prefix":       prefix,
+		"slot.name":          slot,
+		"publication.name":   publication,
+		"snapshot.mode":      "no_data",
+		"table.include.list": "public." + tableName,
 	}
 }
 

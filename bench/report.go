@@ -33,6 +33,7 @@ type report struct {
 	loadStart, loadEnd float64
 	throughput         []*throughputResult
 	latency            *latencyResult
+	failover           *failoverResult
 	interrupted        bool
 }
 
@@ -150,13 +151,26 @@ func (r *report) failed() bool {
 			return true
 		}
 	}
-	return r.latency != nil && r.latency.err != nil
+	return r.latency != nil && r.latency.err != nil || r.failover != nil && r.failover.failed()
 }
 
 func (r *report) print(out io.Writer) {
 	e := r.env
 	w := &printer{w: out}
-	mode := fmt.Sprintf("%s rows per backlog, %s latency run", commas(e.opts.rows), e.opts.latency)
+	var parts []string
+	if e.opts.only == "" || e.opts.only == "throughput" {
+		parts = append(parts, commas(e.opts.rows)+" rows per backlog")
+	}
+	if e.opts.only == "" || e.opts.only == "latency" {
+		parts = append(parts, fmt.Sprintf("%s latency run", e.opts.latency))
+	}
+	if e.opts.only == "" || e.opts.only == "failover" {
+		parts = append(parts, "failover run")
+	}
+	mode := strings.Join(parts, ", ")
+	if e.opts.only != "" {
+		mode = "-only " + e.opts.only + ": " + mode
+	}
 	if e.opts.quick {
 		mode = "-quick: " + mode + "; development figures, not for comparison"
 	}
@@ -183,6 +197,9 @@ func (r *report) print(out io.Writer) {
 	}
 	if len(r.throughput) > 0 || r.latency != nil {
 		r.printCost(w)
+	}
+	if r.failover != nil {
+		r.printFailover(w)
 	}
 	r.printCommands(w)
 }
@@ -345,6 +362,61 @@ func (r *report) printCost(w *printer) {
 	tw.Flush()
 }
 
+func (r *report) printFailover(w *printer) {
+	f := r.failover
+	w.line("")
+	w.line("4. Failover: the worker running the connector is killed with SIGKILL under load")
+	w.line("   %d `pgmotion connect` workers share group.id %s; a writer commits %d rows every %s (%s rows/s).",
+		failoverWorkers, failoverGroup, failoverBatch, failoverPeriod, commas(int64(rate(failoverBatch, failoverPeriod))))
+	w.line("   The connector's owner is killed %s into the load; times run from the kill. A killed worker is", failoverBefore)
+	w.line("   noticed when its group session times out; the new owner may also wait for the slot.")
+	w.kv("settings", failoverSettings)
+	if f.owner != "" {
+		w.kv("connector", fmt.Sprintf("created through %s; task RUNNING on %s %s after POST /connectors", f.via, f.owner, secs(f.running)))
+	}
+	if f.reassigned > 0 {
+		w.kv("reassigned", fmt.Sprintf("%s: a survivor's status shows the task RUNNING on %s (polled every %s)", secs(f.reassigned), f.next, statusPoll))
+	}
+	if f.reassigned > 0 {
+		exp := fmt.Sprintf("the group drops a dead worker %s after its last heartbeat, so %s to %s after the kill, then rebalances",
+			secs(sessionTimeout), secs(sessionTimeout-heartbeatInterval), secs(sessionTimeout))
+		if f.sinceJoin < heartbeatInterval {
+			exp += fmt.Sprintf(";\n                     here the owner was killed %s after the rebalance that gave it the connector, its last contact, so about %s",
+				secs(f.sinceJoin), secs(sessionTimeout-f.sinceJoin))
+		}
+		w.kv("  expected", exp)
+	}
+	if f.streaming > 0 {
+		w.kv("streaming again", fmt.Sprintf("%s: the first event of a transaction begun after the kill (id %s) reached the topic", secs(f.streaming), commas(f.firstAfter)))
+	}
+	if f.reassigned > 0 && f.slotBusy > 0 {
+		w.kv("slot waits", fmt.Sprintf("the new owner logged %q %d times (slot.retry.delay.ms apart)", slotBusyLogLine, f.slotBusy))
+	}
+	if f.writer.rows > 0 && f.err == nil {
+		lost := commas(f.lost())
+		if f.lost() != 0 {
+			lost += " FAILED: every row must have an event"
+		}
+		w.kv("events", fmt.Sprintf("%s rows written in %s transactions over %s; %s of them in Kafka %s after the writer stopped",
+			commas(f.writer.rows), commas(f.writer.txns), secs(f.writer.elapsed), commas(f.distinct), secs(f.complete)))
+		w.kv("  lost", lost)
+		w.kv("  duplicates", fmt.Sprintf("%s re-sent (%s events for %s ids): delivered by the dead owner after its last offset flush, sent again by the new one", commas(f.duplicates()), commas(f.records), commas(f.distinct)))
+	}
+	for i, c := range f.timeline {
+		k := ""
+		if i == 0 {
+			k = "status timeline"
+		}
+		w.kv(k, fmt.Sprintf("%+6.2f s  %s", c.at.Seconds(), c.text))
+	}
+	for _, n := range f.notes {
+		w.kv("note", n)
+	}
+	if f.err != nil {
+		w.kv("FAILED", indent(f.err.Error(), "                     "))
+	}
+}
+
 func (r *report) printCommands(w *printer) {
 	e := r.env
 	w.line("")
@@ -366,6 +438,10 @@ func (r *report) printCommands(w *printer) {
 	}
 	if r.latency != nil {
 		w.line("   latency writer: every %s, in its own transaction: the INSERT above for the next %d ids", latencyPeriod, latencyBatch)
+	}
+	if r.failover != nil {
+		w.line("   failover writer: every %s, in its own transaction: the INSERT above for the next %d ids", failoverPeriod, failoverBatch)
+		w.line("   failover status: GET /connectors/%s/status on each survivor every %s", failoverName, statusPoll)
 	}
 	if e.opts.keep && e.dir != "" {
 		w.line("")

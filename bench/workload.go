@@ -184,21 +184,11 @@ type writerResult struct {
 // k*period): a tick that runs late is not skipped, so a slow server lowers
 // the achieved rate instead of the count, and the lateness is counted.
 func writeSteady(ctx context.Context, dsn string, first, batch int64, period, duration time.Duration) (writerResult, error) {
-	conn, err := pgx.Connect(ctx, dsn)
+	conn, err := openWriter(ctx, dsn)
 	if err != nil {
-		return writerResult{}, fmt.Errorf("writer: connect: %w", err)
+		return writerResult{}, err
 	}
 	defer conn.Close(context.Background())
-	// Commit synchronously, as the control session does (see env.setup),
-	// so that the latency measured is the pipeline's and not the WAL
-	// writer's.
-	if _, err := conn.Exec(ctx, "SET synchronous_commit = on"); err != nil {
-		return writerResult{}, fmt.Errorf("writer: %w", err)
-	}
-	// Prepare once so that each tick is a single round trip.
-	if _, err := conn.Prepare(ctx, "ins", insertSQL); err != nil {
-		return writerResult{}, fmt.Errorf("writer: prepare insert: %w", err)
-	}
 	ticks := int64(duration / period)
 	r := writerResult{start: time.Now()}
 	id := first
@@ -228,6 +218,66 @@ func writeSteady(ctx context.Context, dsn string, first, batch int64, period, du
 	}
 	r.elapsed = time.Since(r.start)
 	return r, nil
+}
+
+// openWriter connects a writer session: it commits synchronously, as the
+// control session does (see env.setup), so that the latency measured is
+// the pipeline's and not the WAL writer's, and has the insert prepared as
+// "ins", so that each batch is a single round trip.
+func openWriter(ctx context.Context, dsn string) (*pgx.Conn, error) {
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("writer: connect: %w", err)
+	}
+	if _, err := conn.Exec(ctx, "SET synchronous_commit = on"); err != nil {
+		conn.Close(context.Background())
+		return nil, fmt.Errorf("writer: %w", err)
+	}
+	if _, err := conn.Prepare(ctx, "ins", insertSQL); err != nil {
+		conn.Close(context.Background())
+		return nil, fmt.Errorf("writer: prepare insert: %w", err)
+	}
+	return conn, nil
+}
+
+// writeUntil inserts batch rows in one transaction every period, starting
+// at id first, until stop is closed, on the same fixed schedule as
+// writeSteady. It calls begin(lo) just before it sends the transaction of
+// ids lo..lo+batch-1, on the writer's goroutine.
+func writeUntil(ctx context.Context, dsn string, first, batch int64, period time.Duration, stop <-chan struct{}, begin func(lo int64)) (writerResult, error) {
+	conn, err := openWriter(ctx, dsn)
+	if err != nil {
+		return writerResult{}, err
+	}
+	defer conn.Close(context.Background())
+	r := writerResult{start: time.Now()}
+	id := first
+	for k := int64(0); ; k++ {
+		due := r.start.Add(time.Duration(k) * period)
+		wait := time.Until(due)
+		if wait < 0 {
+			if -wait > period {
+				r.behind++
+			}
+			wait = 0
+		}
+		select {
+		case <-ctx.Done():
+			return r, ctx.Err()
+		case <-stop:
+			r.elapsed = time.Since(r.start)
+			return r, nil
+		case <-time.After(wait):
+		}
+		begin(id)
+		if _, err := conn.Exec(ctx, "ins", id, id+batch-1); err != nil {
+			return r, fmt.Errorf("writer: insert rows %d..%d: %w", id, id+batch-1, err)
+		}
+		r.lastCommit = time.Now()
+		id += batch
+		r.rows += batch
+		r.txns++
+	}
 }
 
 func firstLine(s string) string {

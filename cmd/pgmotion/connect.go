@@ -233,6 +233,8 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 		WorkerID:          workerID,
 		GroupID:           wc.GroupID,
 		SessionTimeout:    wc.SessionTimeout,
+		HeartbeatInterval: wc.HeartbeatInterval,
+		RebalanceTimeout:  wc.RebalanceTimeout,
 		Resolve:           resolver.Resolve,
 		Converters:        workerConverters(wc),
 		Log:               g.log,

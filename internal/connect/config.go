@@ -67,6 +67,8 @@ func TaskConfigFrom(name string, raw map[string]string) (TaskConfig, []string, e
 	enc.Skipped = skipped
 	enc.ExtendedHeaders = pc.ExtendedHeaders
 	enc.TopicDelimiter = pc.TopicDelimiter
+	enc.IntervalHandling = pc.Config.Str("interval.handling.mode")
+	enc.MoneyFractionDigits = pc.Config.Int("money.fraction.digits")
 
 	partitions, replication := int32(-1), int16(-1)
 	if pc.TopicCreation {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"sort"
 	"sync"
-	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -209,8 +208,8 @@ func (w *Worker) joinGroup() error {
 		kgo.ConsumeTopics(w.cfg.ConfigTopic),
 		kgo.Balancers(balancer{m: w.group}),
 		kgo.SessionTimeout(w.cfg.SessionTimeout),
-		kgo.HeartbeatInterval(w.cfg.SessionTimeout/3),
-		kgo.RebalanceTimeout(30*time.Second),
+		kgo.HeartbeatInterval(w.cfg.HeartbeatInterval),
+		kgo.RebalanceTimeout(w.cfg.RebalanceTimeout),
 		kgo.DisableAutoCommit(),
 		kgo.OnPartitionsRevoked(func(context.Context, *kgo.Client, map[string][]int32) {}),
 	)...)

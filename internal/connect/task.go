@@ -72,6 +72,8 @@ type task struct {
 	// opened is set once the source is open: failures after that are
 	// the running connector's, not its configuration's.
 	opened atomic.Bool
+	// onOpen, if set, runs once the source is open.
+	onOpen func()
 	// skip drops the events of a half-delivered transaction that Kafka
 	// already holds when streaming resumes.
 	skip *Offset
@@ -115,6 +117,9 @@ func (t *task) run(ctx context.Context) (err error) {
 		return err
 	}
 	t.opened.Store(true)
+	if t.onOpen != nil {
+		t.onOpen()
+	}
 
 	// The committer confirms positions while the snapshot and the stream
 	// run, and once more after them.

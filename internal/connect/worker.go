@@ -54,6 +54,9 @@ type WorkerConfig struct {
 	// SessionTimeout is session.timeout.ms for the worker group: how long
 	// a dead worker keeps its connectors (Kafka Connect's default: 10s).
 	SessionTimeout time.Duration
+	// HeartbeatInterval and RebalanceTimeout are heartbeat.interval.ms and
+	// rebalance.timeout.ms (3s and 60s by default).
+	HeartbeatInterval, RebalanceTimeout time.Duration
 	// StartupFailed, if set, is called when a connector fails before its
 	// source is open (bad credentials, wal_level, privileges): the
 	// connectors given on the command line stop the worker then.
@@ -124,6 +127,12 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 	}
 	if cfg.SessionTimeout <= 0 {
 		cfg.SessionTimeout = 10 * time.Second
+	}
+	if cfg.HeartbeatInterval <= 0 {
+		cfg.HeartbeatInterval = 3 * time.Second
+	}
+	if cfg.RebalanceTimeout <= 0 {
+		cfg.RebalanceTimeout = 60 * time.Second
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
@@ -386,7 +395,10 @@ func (w *Worker) runTask(ctx context.Context, name string, raw map[string]string
 		}
 	}()
 	log.Info("connector starting", "topic_prefix", tc.TopicPrefix, "slot", tc.Source.Slot, "snapshot_mode", tc.SnapshotMode)
-	w.putStatus(name, "task", StateRunning, "")
+	// The task reports RUNNING once its source is open, not while it
+	// waits for a slot another worker still holds.
+	w.putStatus(name, "task", StateUnassigned, "")
+	t.onOpen = func() { w.putStatus(name, "task", StateRunning, "") }
 	err = t.run(ctx)
 	if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
 		err = nil
