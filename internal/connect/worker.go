@@ -359,7 +359,7 @@ func (w *Worker) startLocked(name string, config map[string]string) {
 	ctx, cancel := context.WithCancel(w.ctx)
 	r := &runner{config: string(cfgJSON), cancel: cancel, done: make(chan struct{})}
 	w.runners[name] = r
-	w.putStatus(name, "", StateRunning, "")
+	w.putStatus(name, "connector", StateRunning, "")
 	go func() {
 		defer close(r.done)
 		err := w.runTask(ctx, name, config)
@@ -419,7 +419,7 @@ type statusRecord struct {
 }
 
 // putStatus records a state: which is "" for the connector and its
-// task together, "task" for the task alone. DESTROYED deletes both.
+// task together, "connector" or "task" for one of them. DESTROYED deletes both.
 func (w *Worker) putStatus(name, which string, st State, trace string) {
 	ctx, cancel := context.WithTimeout(w.ctx, 30*time.Second)
 	defer cancel()
@@ -432,6 +432,9 @@ func (w *Worker) putStatus(name, which string, st State, trace string) {
 		val = nil
 	}
 	keys := []string{"status-task-" + name + "-0"}
+	if which == "connector" {
+		keys = []string{"status-connector-" + name}
+	}
 	if which == "" {
 		keys = append(keys, "status-connector-"+name)
 		if st == StateStopped {
