@@ -216,3 +216,27 @@ func idsInKafka(t *testing.T, broker, topic string, min int) map[int]bool {
 		time.Sleep(500 * time.Millisecond)
 	}
 }
+
+// TestE2EHeartbeats checks heartbeat.interval.ms and heartbeat.action.query
+// on a quiet database: heartbeat records in Debezium's form on partition 0.
+func TestE2EHeartbeats(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	pgtest.Exec(t, dsn, `CREATE TABLE beats (at timestamptz PRIMARY KEY DEFAULT clock_timestamp())`)
+	broker := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	file := connectorFile(t, dsn, "hb-connector", map[string]string{"topic.prefix": "hb", "slot.name": "hb_slot",
+		"heartbeat.interval.ms": "200", "heartbeat.action.query": "INSERT INTO beats DEFAULT VALUES"})
+	p := startPgmotion(t, "connect", "--rest", "127.0.0.1:0", "--embedded-broker", broker, "--data-dir", t.TempDir(), file)
+	msgs := consume(t, broker, "__debezium-heartbeat.hb", 3, 60*time.Second)
+	for _, m := range msgs[:3] {
+		if m.Partition != 0 || str(m.Key) != `{"schema":{"type":"struct","fields":[{"type":"string","optional":false,"field":"serverName"}],"optional":false,"name":"io.debezium.connector.common.ServerNameKey","version":1},"payload":{"serverName":"hb"}}` ||
+			!strings.HasPrefix(str(m.Payload), `{"schema":{"type":"struct","fields":[{"type":"int64","optional":false,"field":"ts_ms"}],"optional":false,"name":"io.debezium.connector.common.Heartbeat","version":1},"payload":{"ts_ms":`) {
+			t.Fatalf("heartbeat record: partition %d key %s value %s", m.Partition, str(m.Key), str(m.Payload))
+		}
+	}
+	if n := pgtest.QueryValue[int64](t, dsn, `SELECT count(*) FROM beats`); n < 2 {
+		t.Errorf("heartbeat.action.query ran %d times", n)
+	}
+	// The action query's own inserts are captured like any change.
+	consume(t, broker, "hb.public.beats", 2, 60*time.Second)
+	p.stop(t)
+}

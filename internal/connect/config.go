@@ -89,10 +89,14 @@ func TaskConfigFrom(name string, raw map[string]string) (TaskConfig, []string, e
 			StatusInterval:  pc.StatusUpdateInterval,
 			DropSlotOnStop:  pc.SlotDropOnStop,
 		},
-		Encoder:        enc,
-		Topics:         kafkasink.TopicSpec{Partitions: partitions, Replication: replication},
-		SlotRetries:    pc.Config.Int("slot.max.retries"),
-		SlotRetryDelay: time.Duration(pc.Config.Long("slot.retry.delay.ms")) * time.Millisecond,
+		Encoder:         enc,
+		Topics:          kafkasink.TopicSpec{Partitions: partitions, Replication: replication},
+		Heartbeat:       time.Duration(pc.Config.Int("heartbeat.interval.ms")) * time.Millisecond,
+		HeartbeatQuery:  pc.Config.Str("heartbeat.action.query"),
+		HeartbeatPrefix: pc.Config.Str("topic.heartbeat.prefix"),
+		HeartbeatName:   pc.Config.Str("topic.heartbeat.name"),
+		SlotRetries:     pc.Config.Int("slot.max.retries"),
+		SlotRetryDelay:  time.Duration(pc.Config.Long("slot.retry.delay.ms")) * time.Millisecond,
 	}
 	return tc, pc.Warnings, nil
 }

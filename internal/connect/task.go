@@ -40,6 +40,12 @@ type TaskConfig struct {
 	// FlushInterval is how often the acknowledged position is written to
 	// the offsets topic and then confirmed to the slot.
 	FlushInterval time.Duration
+	// Heartbeat is heartbeat.interval.ms (0: off); heartbeats go to
+	// topic.heartbeat.name, or topic.heartbeat.prefix + "." + topic.prefix;
+	// HeartbeatQuery is heartbeat.action.query.
+	Heartbeat                      time.Duration
+	HeartbeatPrefix, HeartbeatName string
+	HeartbeatQuery                 string
 }
 
 // partialEvery seals a batch inside a large transaction or snapshot after
@@ -69,6 +75,8 @@ type task struct {
 	lastCommit change.LSN
 	inBatch    int
 	lastIdle   change.LSN
+	lastOff    Offset    // the position of the last sealed batch
+	lastBeat   time.Time // when the last heartbeat went out
 	// opened is set once the source is open: failures after that are
 	// the running connector's, not its configuration's.
 	opened atomic.Bool
@@ -228,7 +236,7 @@ func (t *task) snapshot(ctx context.Context, name string, lsn change.LSN) error 
 			return err
 		}
 		if t.inBatch >= partialEvery {
-			t.tr.seal(Offset{LSN: lsn, TxID: int64(c.Xid), TsUsec: c.TsMicros, Snapshot: "INITIAL"})
+			t.seal(Offset{LSN: lsn, TxID: int64(c.Xid), TsUsec: c.TsMicros, Snapshot: "INITIAL"})
 			t.inBatch = 0
 		}
 		return nil
@@ -236,7 +244,7 @@ func (t *task) snapshot(ctx context.Context, name string, lsn change.LSN) error 
 	if err != nil {
 		return err
 	}
-	t.tr.seal(Offset{LSN: lsn, LSNProc: lsn, TxID: int64(xid), TsUsec: time.Now().UnixMicro(), Snapshot: "INITIAL", LastSnapshotRecord: true, SnapshotCompleted: true})
+	t.seal(Offset{LSN: lsn, LSNProc: lsn, TxID: int64(xid), TsUsec: time.Now().UnixMicro(), Snapshot: "INITIAL", LastSnapshotRecord: true, SnapshotCompleted: true})
 	t.inBatch = 0
 	t.log.Info("snapshot done", "rows", rows, "elapsed", time.Since(start).Round(time.Millisecond))
 	return nil
@@ -271,6 +279,40 @@ func (t *task) emit(c *change.Change) error {
 	return nil
 }
 
+// seal closes the open batch at off and remembers off as the current
+// position, which heartbeats repeat.
+func (t *task) seal(off Offset) {
+	t.tr.seal(off)
+	t.lastOff = off
+}
+
+// Tick implements pgsource.Handler: it sends a heartbeat when one is due
+// and no transaction is open. The heartbeat carries the current position,
+// so that offsets move during quiet periods, as Debezium's do.
+func (t *task) Tick(now time.Time, inTxn bool) error {
+	if t.cfg.Heartbeat <= 0 || inTxn || now.Sub(t.lastBeat) < t.cfg.Heartbeat {
+		return nil
+	}
+	t.lastBeat = now
+	if q := t.cfg.HeartbeatQuery; q != "" {
+		if err := t.src.Exec(context.Background(), q); err != nil {
+			return fmt.Errorf("heartbeat.action.query: %w", err)
+		}
+	}
+	r := t.enc.Heartbeat(t.enc.HeartbeatTopic(t.cfg.HeartbeatPrefix, t.cfg.HeartbeatName), now.UnixMilli())
+	if !t.topics[r.Topic] {
+		if err := t.sink.EnsureTopic(context.Background(), r.Topic, t.cfg.Topics); err != nil {
+			return err
+		}
+		t.topics[r.Topic] = true
+	}
+	b := t.tr.current()
+	b.pending.Add(1)
+	t.sink.Produce(&r, b)
+	t.seal(t.lastOff)
+	return t.tr.Err()
+}
+
 // Begin implements pgsource.Handler.
 func (t *task) Begin(xid uint32, _ change.LSN, ts int64) error {
 	t.xid, t.ts = xid, ts
@@ -290,7 +332,7 @@ func (t *task) Change(c *change.Change) error {
 	}
 	t.lastChange, t.lastOp = c.LSN, c.Op
 	if t.inBatch >= partialEvery {
-		t.tr.seal(Offset{LSN: c.LSN, LSNProc: c.LSN, LSNCommit: t.lastCommit, TxID: int64(t.xid), TsUsec: t.ts, MessageType: messageType(c.Op)})
+		t.seal(Offset{LSN: c.LSN, LSNProc: c.LSN, LSNCommit: t.lastCommit, TxID: int64(t.xid), TsUsec: t.ts, MessageType: messageType(c.Op)})
 		t.inBatch = 0
 	}
 	return nil
@@ -313,7 +355,7 @@ func messageType(op change.Op) string {
 // Commit implements pgsource.Handler.
 func (t *task) Commit(_, end change.LSN, ts int64) error {
 	t.skip = nil
-	t.tr.seal(Offset{LSN: end, LSNProc: end, LSNCommit: end, TxID: int64(t.xid), TsUsec: ts, MessageType: "COMMIT"})
+	t.seal(Offset{LSN: end, LSNProc: end, LSNCommit: end, TxID: int64(t.xid), TsUsec: ts, MessageType: "COMMIT"})
 	t.inBatch = 0
 	t.lastCommit = end
 	return t.tr.Err()
@@ -326,7 +368,7 @@ func (t *task) Idle(walEnd change.LSN) error {
 		return nil
 	}
 	t.lastIdle = walEnd
-	t.tr.seal(Offset{LSN: walEnd, LSNProc: walEnd, LSNCommit: walEnd, TxID: int64(t.xid), TsUsec: time.Now().UnixMicro(), MessageType: "COMMIT"})
+	t.seal(Offset{LSN: walEnd, LSNProc: walEnd, LSNCommit: walEnd, TxID: int64(t.xid), TsUsec: time.Now().UnixMicro(), MessageType: "COMMIT"})
 	return t.tr.Err()
 }
 

@@ -81,8 +81,9 @@ func New(cfg Config) (*Sink, error) {
 		kgo.SeedBrokers(cfg.Brokers...),
 		kgo.ClientID(cfg.ClientID),
 		// Kafka's own murmur2 partitioner over the serialized key bytes, so
-		// a row lands on the partition Kafka Connect would have chosen.
-		kgo.RecordPartitioner(kgo.StickyKeyPartitioner(nil)),
+		// a row lands on the partition Kafka Connect would have chosen;
+		// a record that names its partition (heartbeats) keeps it.
+		kgo.RecordPartitioner(explicitOr{kgo.StickyKeyPartitioner(nil)}),
 		kgo.ProducerBatchCompression(codec),
 		kgo.MaxBufferedBytes(cfg.MaxBufferedBytes),
 		kgo.ProducerLinger(5 * time.Millisecond),
@@ -177,4 +178,32 @@ func ParseBrokers(s string) []string {
 		}
 	}
 	return out
+}
+
+// explicitOr sends a record with Partition >= 0 to that partition and
+// leaves every other record to its fallback partitioner.
+type explicitOr struct{ fallback kgo.Partitioner }
+
+func (p explicitOr) ForTopic(topic string) kgo.TopicPartitioner {
+	return explicitTopic{p.fallback.ForTopic(topic)}
+}
+
+type explicitTopic struct{ fallback kgo.TopicPartitioner }
+
+func (p explicitTopic) RequiresConsistency(r *kgo.Record) bool {
+	return r.Partition >= 0 || p.fallback.RequiresConsistency(r)
+}
+
+func (p explicitTopic) Partition(r *kgo.Record, n int) int {
+	if r.Partition >= 0 && int(r.Partition) < n {
+		return int(r.Partition)
+	}
+	return p.fallback.Partition(r, n)
+}
+
+// OnNewBatch keeps the fallback's sticky choice for null keys working.
+func (p explicitTopic) OnNewBatch() {
+	if s, ok := p.fallback.(kgo.TopicPartitionerOnNewBatch); ok {
+		s.OnNewBatch()
+	}
 }

@@ -337,6 +337,15 @@ func (s *Source) ensureSlot(ctx context.Context) (*SlotInfo, error) {
 	return info, nil
 }
 
+// Exec runs sql on the source's catalog connection (heartbeat.action.query).
+// It belongs to the streaming goroutine, like the stream itself.
+func (s *Source) Exec(ctx context.Context, sql string) error {
+	if _, err := s.meta.Exec(ctx, sql).ReadAll(); err != nil {
+		return fmt.Errorf("run %q: %w", sql, err)
+	}
+	return nil
+}
+
 // Confirm records that Kafka holds every event up to lsn. The position
 // reaches the slot with the next standby status update. Positions never
 // move backwards.

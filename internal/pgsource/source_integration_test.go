@@ -35,6 +35,8 @@ func (c *collector) Commit(_, end change.LSN, _ int64) error {
 	c.add("COMMIT")
 	return nil
 }
+func (c *collector) Tick(time.Time, bool) error { return nil }
+
 func (c *collector) Idle(l change.LSN) error {
 	c.mu.Lock()
 	c.idle = l

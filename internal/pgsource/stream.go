@@ -27,7 +27,14 @@ type Handler interface {
 	// transaction is open: once every earlier event is in Kafka, walEnd
 	// may be confirmed, so that an idle or filtered slot does not pin WAL.
 	Idle(walEnd change.LSN) error
+	// Tick runs every few milliseconds while the stream is quiet and every
+	// tickEvery messages while it is busy, for work that runs on a clock
+	// (heartbeats). inTxn tells whether a transaction is open.
+	Tick(now time.Time, inTxn bool) error
 }
+
+// tickEvery is how many messages may pass between two Ticks.
+const tickEvery = 1024
 
 // StreamOptions says where the stream starts.
 type StreamOptions struct {
@@ -81,8 +88,12 @@ func (s *Source) Stream(ctx context.Context, opt StreamOptions, h Handler) error
 				return ctx.Err()
 			}
 			if isTimeout(err) {
+				now := time.Now()
 				if batching {
-					s.repl.Conn().SetReadDeadline(time.Now().Add(readFlush))
+					s.repl.Conn().SetReadDeadline(now.Add(readFlush))
+				}
+				if err := h.Tick(now, sr.inTxn); err != nil {
+					return err
 				}
 				continue
 			}
@@ -93,6 +104,11 @@ func (s *Source) Stream(ctx context.Context, opt StreamOptions, h Handler) error
 			if err := sr.copyData(ctx, m.Data); err != nil {
 				return err
 			}
+			if sr.msgs++; sr.msgs%tickEvery == 0 {
+				if err := h.Tick(time.Now(), sr.inTxn); err != nil {
+					return err
+				}
+			}
 		case *pgproto3.ErrorResponse:
 			return fmt.Errorf("replication stream from slot %q: %w", s.cfg.Slot, explain(pgconn.ErrorResponseToPgError(m), s.cfg.Conn.User, s.dbName))
 		case *pgproto3.CopyDone:
@@ -102,6 +118,7 @@ func (s *Source) Stream(ctx context.Context, opt StreamOptions, h Handler) error
 }
 
 type streamReader struct {
+	msgs       int
 	src        *Source
 	h          Handler
 	dec        Decoder
@@ -128,9 +145,11 @@ func (r *streamReader) copyData(ctx context.Context, b []byte) error {
 			r.status.requestReply()
 		}
 		if !r.inTxn {
-			return r.h.Idle(walEnd)
+			if err := r.h.Idle(walEnd); err != nil {
+				return err
+			}
 		}
-		return nil
+		return r.h.Tick(time.Now(), r.inTxn)
 	case pglogrepl.XLogDataByteID:
 		if len(b) < 25 {
 			return fmt.Errorf("XLogData message of %d bytes, want at least 25", len(b))

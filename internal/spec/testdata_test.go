@@ -53,7 +53,6 @@ var goodWarnings = map[string][]string{
 		"snapshot.mode=never is a legacy value; using snapshot.mode=no_data",
 	},
 	"accepted": {
-		`"heartbeat.interval.ms" is accepted for Debezium compatibility but not implemented by pgmotion yet`,
 		`"provide.transaction.metadata" is accepted`,
 		"snapshot.mode=when_needed is accepted for Debezium compatibility but not implemented by pgmotion yet; pgmotion behaves as snapshot.mode=initial",
 		"time.precision.mode=connect is accepted",
