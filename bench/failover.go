@@ -105,21 +105,11 @@ func (e *env) failover(ctx context.Context) *failoverResult {
 }
 
 func (e *env) runFailover(ctx context.Context, res *failoverResult) error {
-	dir := filepath.Join(e.dir, "failover")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	dir, done, err := e.freshRun(ctx, "failover", failoverSlot)
+	if err != nil {
 		return err
 	}
-	if err := e.db.resetTable(ctx); err != nil {
-		return err
-	}
-	if err := e.db.createSlot(ctx, failoverSlot); err != nil {
-		return err
-	}
-	defer func() {
-		if err := e.db.dropSlot(context.WithoutCancel(ctx), failoverSlot); err != nil {
-			e.logf("warning: %v", err)
-		}
-	}()
+	defer done()
 
 	b, err := e.startBroker(ctx, filepath.Join(dir, "broker"))
 	if err != nil {

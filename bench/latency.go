@@ -55,21 +55,11 @@ func (e *env) latency(ctx context.Context, d time.Duration) *latencyResult {
 }
 
 func (e *env) runLatency(ctx context.Context, res *latencyResult) error {
-	dir := filepath.Join(e.dir, "latency")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	dir, done, err := e.freshRun(ctx, "latency", latencySlot)
+	if err != nil {
 		return err
 	}
-	if err := e.db.resetTable(ctx); err != nil {
-		return err
-	}
-	if err := e.db.createSlot(ctx, latencySlot); err != nil {
-		return err
-	}
-	defer func() {
-		if err := e.db.dropSlot(context.WithoutCancel(ctx), latencySlot); err != nil {
-			e.logf("warning: %v", err)
-		}
-	}()
+	defer done()
 
 	b, err := e.startBroker(ctx, filepath.Join(dir, "broker"))
 	if err != nil {
@@ -366,4 +356,24 @@ func parseInt(b []byte) (int64, bool) {
 		n = n*10 + int64(b[i]-'0')
 	}
 	return n, i > 0
+}
+
+// freshRun prepares a live run: its directory, an empty table and a new
+// slot. done drops the slot.
+func (e *env) freshRun(ctx context.Context, name, slot string) (dir string, done func(), err error) {
+	dir = filepath.Join(e.dir, name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", nil, err
+	}
+	if err := e.db.resetTable(ctx); err != nil {
+		return "", nil, err
+	}
+	if err := e.db.createSlot(ctx, slot); err != nil {
+		return "", nil, err
+	}
+	return dir, func() {
+		if err := e.db.dropSlot(context.WithoutCancel(ctx), slot); err != nil {
+			e.logf("warning: %v", err)
+		}
+	}, nil
 }

@@ -199,18 +199,7 @@ func appendSchemaBody(dst []byte, fs *fieldSchema, optional bool) []byte {
 		dst = append(dst, `,"doc":`...)
 		dst = appendJSONStr(dst, fs.doc)
 	}
-	if len(fs.params) > 0 {
-		dst = append(dst, `,"parameters":{`...)
-		for i, kv := range fs.params {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = appendJSONStr(dst, kv[0])
-			dst = append(dst, ':')
-			dst = appendJSONStr(dst, kv[1])
-		}
-		dst = append(dst, '}')
-	}
+	dst = appendParams(dst, fs.params)
 	return append(dst, '}')
 }
 

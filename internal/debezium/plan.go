@@ -209,18 +209,7 @@ func (e *Encoder) appendFieldSchema(dst []byte, cp *colPlan, rel *change.Relatio
 		dst = append(dst, `,"doc":`...)
 		dst = appendJSONStr(dst, doc)
 	}
-	if len(fs.params) > 0 {
-		dst = append(dst, `,"parameters":{`...)
-		for i, kv := range fs.params {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = appendJSONStr(dst, kv[0])
-			dst = append(dst, ':')
-			dst = appendJSONStr(dst, kv[1])
-		}
-		dst = append(dst, '}')
-	}
+	dst = appendParams(dst, fs.params)
 	if cp.hasDflt {
 		dst = append(dst, `,"default":`...)
 		dst = append(dst, cp.dfltJSON...)
@@ -297,4 +286,21 @@ func sanitizeTopic(name string) string {
 		s = "__"
 	}
 	return s
+}
+
+// appendParams appends a schema's "parameters" object, if it has any.
+func appendParams(dst []byte, params [][2]string) []byte {
+	if len(params) == 0 {
+		return dst
+	}
+	dst = append(dst, `,"parameters":{`...)
+	for i, kv := range params {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendJSONStr(dst, kv[0])
+		dst = append(dst, ':')
+		dst = appendJSONStr(dst, kv[1])
+	}
+	return append(dst, '}')
 }
