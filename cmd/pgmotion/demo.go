@@ -20,6 +20,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/pgmotion/pgmotion/internal/connect"
+	"github.com/pgmotion/pgmotion/internal/connect/rest"
 	"github.com/pgmotion/pgmotion/internal/demo"
 	"github.com/pgmotion/pgmotion/internal/pglocal"
 )
@@ -29,6 +30,7 @@ func init() { subcommands = append(subcommands, newDemoCmd) }
 type demoFlags struct {
 	pgURL  string
 	listen string
+	rest   string
 	rate   float64
 }
 
@@ -52,6 +54,7 @@ throwaway data.`,
 	fl := cmd.Flags()
 	fl.StringVar(&f.pgURL, "pg-url", "", "use this database (postgres://user:pass@host:port/db, wal_level=logical) instead of a throwaway server")
 	fl.StringVar(&f.listen, "listen", "127.0.0.1:9092", "address of the embedded Kafka broker")
+	fl.StringVar(&f.rest, "rest", "127.0.0.1:8083", "address of the Kafka Connect REST API")
 	fl.Float64Var(&f.rate, "rate", 5, "demo transactions per second")
 	return cmd
 }
@@ -110,11 +113,22 @@ func runDemo(ctx context.Context, g *globals, f demoFlags, out io.Writer) error 
 		"slot.name":          "pgmotion_demo",
 		"table.include.list": "public.customers,public.products,public.orders",
 	}
-	w, err := connect.NewWorker(connect.WorkerConfig{Brokers: []string{addr}, Log: g.log})
+	ln, err := listenREST(f.rest, connectFlags{})
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	w, err := connect.NewWorker(connect.WorkerConfig{Brokers: []string{addr}, WorkerID: ln.Addr().String(), Log: g.log})
 	if err != nil {
 		return err
 	}
 	defer w.Close()
+	handler, err := rest.NewHandler(rest.Options{Herder: w, Log: g.log.With("component", "rest")})
+	if err != nil {
+		return err
+	}
+	srv := serveREST(ln, handler, connectFlags{}, g)
+	defer srv.Shutdown(context.WithoutCancel(ctx))
 	if err := w.Start(ctx); err != nil {
 		return err
 	}
@@ -124,13 +138,16 @@ pgmotion demo is running.
   PostgreSQL: %s  (tables customers, products, orders; %.0f transactions/s)
   Kafka:      %s  (embedded broker; topics demo.public.customers, demo.public.products, demo.public.orders)
 
+  REST API:   http://%s  (Kafka Connect's, with the connector demo-connector)
+
 Look at it with any Kafka client, for example:
   kcat -b %s -L
   kcat -b %s -C -t demo.public.orders -o beginning -f '%%k\n%%s\n\n'
   kcat -b %s -C -t demo.public.orders -o end -J -u | jq .payload
+  curl -s %s/connectors/demo-connector/status
 Press Ctrl-C to stop.
 
-`, redactDSN(pc), f.rate, addr, addr, addr, addr)
+`, redactDSN(pc), f.rate, addr, ln.Addr(), addr, addr, addr, "http://"+ln.Addr().String())
 
 	if _, _, err := w.PutConnectorConfig(ctx, "demo-connector", cfg, true, connect.TargetStarted); err != nil {
 		return err

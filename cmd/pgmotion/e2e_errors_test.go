@@ -113,7 +113,7 @@ func TestE2EDemo(t *testing.T) {
 	}
 	kcat := needKcat(t)
 	broker := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	p := startPgmotion(t, "demo", "--listen", broker, "--rate", "50")
+	p := startPgmotion(t, "demo", "--listen", broker, "--rest", "127.0.0.1:0", "--rate", "50")
 	msgs := consume(t, broker, "demo.public.orders", 5, 120*time.Second)
 	if !strings.Contains(str(msgs[0].Payload), `"name":"demo.public.orders.Envelope"`) {
 		t.Errorf("first orders event: %s", str(msgs[0].Payload))
@@ -133,5 +133,14 @@ func TestE2EDemo(t *testing.T) {
 	if !strings.Contains(p.output(), "kcat -b "+broker) {
 		t.Errorf("the demo does not print a kcat command line:\n%s", p.output())
 	}
+	m := regexp.MustCompile(`REST API:\s+(http://\S+)`).FindStringSubmatch(p.output())
+	if m == nil {
+		t.Fatalf("the demo does not print its REST address:\n%s", p.output())
+	}
+	a := api{t: t, base: m[1]}
+	if got := a.want("GET", "/connectors", "", 200); got != `["demo-connector"]` {
+		t.Errorf("GET /connectors: %s", got)
+	}
+	a.waitState("demo-connector", "RUNNING", "RUNNING")
 	p.stop(t)
 }
