@@ -137,7 +137,6 @@ func runDemo(ctx context.Context, g *globals, f demoFlags, out io.Writer) error 
 pgmotion demo is running.
   PostgreSQL: %s  (tables customers, products, orders; %.0f transactions/s)
   Kafka:      %s  (embedded broker; topics demo.public.customers, demo.public.products, demo.public.orders)
-
   REST API:   http://%s  (Kafka Connect's, with the connector demo-connector)
 
 Look at it with any Kafka client, for example:
