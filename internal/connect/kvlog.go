@@ -140,7 +140,10 @@ func (l *kvlog) waitFor(ctx context.Context, want map[int32]int64) error {
 // put writes key (nil val deletes it) and waits until this worker's own
 // view includes the write.
 func (l *kvlog) put(ctx context.Context, key string, val []byte) error {
-	r := &kgo.Record{Topic: l.topic, Key: []byte(key), Value: val}
+	// Partition -1: the key's murmur2 partition, where Kafka Connect puts
+	// it too (the sink's partitioner honours any explicit partition, and
+	// a zero-valued Partition would mean partition 0).
+	r := &kgo.Record{Topic: l.topic, Partition: -1, Key: []byte(key), Value: val}
 	if err := l.prod.ProduceSync(ctx, r).FirstErr(); err != nil {
 		return fmt.Errorf("write %q to %q: %w", key, l.topic, err)
 	}

@@ -126,11 +126,6 @@ func (s *Sink) Produce(rec *record.Record, ack Acker) {
 	s.cl.Produce(context.Background(), r, promise)
 }
 
-// ProduceSync produces records and waits for all of them.
-func (s *Sink) ProduceSync(ctx context.Context, recs ...*kgo.Record) error {
-	return s.cl.ProduceSync(ctx, recs...).FirstErr()
-}
-
 // Flush waits until every buffered record is acknowledged or failed.
 func (s *Sink) Flush(ctx context.Context) error { return s.cl.Flush(ctx) }
 
@@ -181,7 +176,9 @@ func ParseBrokers(s string) []string {
 }
 
 // explicitOr sends a record with Partition >= 0 to that partition and
-// leaves every other record to its fallback partitioner.
+// leaves every other record to its fallback partitioner. Records produced
+// with this client must set Partition to -1 unless they mean a partition:
+// a kgo.Record's zero value names partition 0.
 type explicitOr struct{ fallback kgo.Partitioner }
 
 func (p explicitOr) ForTopic(topic string) kgo.TopicPartitioner {
