@@ -257,11 +257,10 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 	if auth == "" {
 		auth = os.Getenv("PGMOTION_REST_AUTH")
 	}
-	handler, err := rest.NewHandler(rest.Options{Herder: w, Auth: auth, Log: g.log.With("component", "rest")})
+	srv, err := serveREST(ln, w, auth, f, g)
 	if err != nil {
 		return err
 	}
-	srv := serveREST(ln, handler, f, g)
 	defer srv.Shutdown(context.WithoutCancel(ctx))
 
 	if err := w.Start(ctx); err != nil {
@@ -331,10 +330,14 @@ func listenREST(addr string, f connectFlags) (net.Listener, error) {
 	return ln, nil
 }
 
-// serveREST serves the REST API on ln on a goroutine until the returned
-// server is shut down.
-func serveREST(ln net.Listener, h http.Handler, f connectFlags, g *globals) *http.Server {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+// serveREST serves the Kafka Connect REST API over h on ln, on a
+// goroutine, until the returned server is shut down.
+func serveREST(ln net.Listener, h connect.Herder, auth string, f connectFlags, g *globals) (*http.Server, error) {
+	handler, err := rest.NewHandler(rest.Options{Herder: h, Auth: auth, Log: g.log.With("component", "rest")})
+	if err != nil {
+		return nil, err
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			g.log.Error("REST API stopped", "err", err)
@@ -345,7 +348,7 @@ func serveREST(ln net.Listener, h http.Handler, f connectFlags, g *globals) *htt
 		scheme = "https"
 	}
 	g.log.Info("REST API listening", "url", scheme+"://"+ln.Addr().String())
-	return srv
+	return srv, nil
 }
 
 // startEmbeddedBroker runs the broker until ctx ends and returns its

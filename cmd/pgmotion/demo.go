@@ -20,7 +20,6 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/pgmotion/pgmotion/internal/connect"
-	"github.com/pgmotion/pgmotion/internal/connect/rest"
 	"github.com/pgmotion/pgmotion/internal/demo"
 	"github.com/pgmotion/pgmotion/internal/pglocal"
 )
@@ -123,11 +122,10 @@ func runDemo(ctx context.Context, g *globals, f demoFlags, out io.Writer) error 
 		return err
 	}
 	defer w.Close()
-	handler, err := rest.NewHandler(rest.Options{Herder: w, Log: g.log.With("component", "rest")})
+	srv, err := serveREST(ln, w, "", connectFlags{}, g)
 	if err != nil {
 		return err
 	}
-	srv := serveREST(ln, handler, connectFlags{}, g)
 	defer srv.Shutdown(context.WithoutCancel(ctx))
 	if err := w.Start(ctx); err != nil {
 		return err

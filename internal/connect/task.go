@@ -263,11 +263,8 @@ func (t *task) emit(c *change.Change) error {
 	b := t.tr.current()
 	for i := range t.recs {
 		r := &t.recs[i]
-		if !t.topics[r.Topic] {
-			if err := t.sink.EnsureTopic(context.Background(), r.Topic, t.cfg.Topics); err != nil {
-				return err
-			}
-			t.topics[r.Topic] = true
+		if err := t.ensureTopic(r.Topic); err != nil {
+			return err
 		}
 		b.pending.Add(1)
 		t.sink.Produce(r, b)
@@ -300,17 +297,27 @@ func (t *task) Tick(now time.Time, inTxn bool) error {
 		}
 	}
 	r := t.enc.Heartbeat(t.enc.HeartbeatTopic(t.cfg.HeartbeatPrefix, t.cfg.HeartbeatName), now.UnixMilli())
-	if !t.topics[r.Topic] {
-		if err := t.sink.EnsureTopic(context.Background(), r.Topic, t.cfg.Topics); err != nil {
-			return err
-		}
-		t.topics[r.Topic] = true
+	if err := t.ensureTopic(r.Topic); err != nil {
+		return err
 	}
 	b := t.tr.current()
 	b.pending.Add(1)
 	t.sink.Produce(&r, b)
 	t.seal(t.lastOff)
 	return t.tr.Err()
+}
+
+// ensureTopic creates topic on first use. The task's own set spares the
+// hot path the sink's lock.
+func (t *task) ensureTopic(topic string) error {
+	if t.topics[topic] {
+		return nil
+	}
+	if err := t.sink.EnsureTopic(context.Background(), topic, t.cfg.Topics); err != nil {
+		return err
+	}
+	t.topics[topic] = true
+	return nil
 }
 
 // Begin implements pgsource.Handler.

@@ -335,18 +335,29 @@ func Connect(t testing.TB, dsn string) *pgx.Conn {
 	return conn
 }
 
+// dial connects for one helper call, bounded by opTimeout; done closes
+// the connection and releases the deadline.
+func dial(t testing.TB, dsn string) (context.Context, *pgx.Conn, func()) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		cancel()
+		t.Fatalf("pgtest: connect to %s: %v", describe(dsn), err)
+	}
+	return ctx, conn, func() {
+		conn.Close(context.Background())
+		cancel()
+	}
+}
+
 // Exec runs each statement (each may hold several, separated by semicolons,
 // when it has no parameters) on a new connection and fails the test on the
 // first error.
 func Exec(t testing.TB, dsn string, sql ...string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatalf("pgtest: connect to %s: %v", describe(dsn), err)
-	}
-	defer conn.Close(context.Background())
+	ctx, conn, done := dial(t, dsn)
+	defer done()
 	for _, s := range sql {
 		if _, err := conn.Exec(ctx, s); err != nil {
 			t.Fatalf("pgtest: exec %s: %v", abbreviate(s), err)
@@ -358,13 +369,8 @@ func Exec(t testing.TB, dsn string, sql ...string) {
 // values, decoded by pgx.
 func QueryRow(t testing.TB, dsn, sql string, args ...any) []any {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatalf("pgtest: connect to %s: %v", describe(dsn), err)
-	}
-	defer conn.Close(context.Background())
+	ctx, conn, done := dial(t, dsn)
+	defer done()
 	rows, _ := conn.Query(ctx, sql, args...)
 	values, err := pgx.CollectExactlyOneRow(rows, func(r pgx.CollectableRow) ([]any, error) { return r.Values() })
 	if err != nil {
@@ -377,13 +383,8 @@ func QueryRow(t testing.TB, dsn, sql string, args ...any) []any {
 // only column into a T.
 func QueryValue[T any](t testing.TB, dsn, sql string, args ...any) T {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatalf("pgtest: connect to %s: %v", describe(dsn), err)
-	}
-	defer conn.Close(context.Background())
+	ctx, conn, done := dial(t, dsn)
+	defer done()
 	rows, _ := conn.Query(ctx, sql, args...)
 	v, err := pgx.CollectExactlyOneRow(rows, pgx.RowTo[T])
 	if err != nil {
