@@ -281,14 +281,22 @@ func (s *Source) ensurePublication(ctx context.Context) error {
 func (s *Source) execMeta(ctx context.Context, sql, what string) error {
 	if _, err := s.meta.Exec(ctx, sql).ReadAll(); err != nil {
 		var pgErr *pgconn.PgError
-		if errors.As(err, &pgErr) && pgErr.Code == "42710" {
-			// Another connector created it meanwhile.
+		if errors.As(err, &pgErr) && createdMeanwhile(pgErr) {
+			// Another connector created it between our lookup and our CREATE.
 			return nil
 		}
 		return fmt.Errorf("%s: %w", what, explain(err, s.cfg.Conn.User, s.dbName))
 	}
 	s.log.Info(what, "sql", sql)
 	return nil
+}
+
+// createdMeanwhile reports whether a CREATE failed because a concurrent
+// session created the same object: PostgreSQL says 42710 when the object was
+// committed before our CREATE began, and 23505 on its catalog's unique index
+// when both CREATEs ran at once.
+func createdMeanwhile(e *pgconn.PgError) bool {
+	return e.Code == "42710" || (e.Code == "23505" && e.ConstraintName == "pg_publication_pubname_index")
 }
 
 func (s *Source) ensureSlot(ctx context.Context) (*SlotInfo, error) {

@@ -2,6 +2,7 @@ package pgsource
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"regexp"
 	"strings"
@@ -296,5 +297,39 @@ func TestIntegrationCatalogTypes(t *testing.T) {
 	}
 	if c[4].ElemTypeName != "mood" || strings.Join(c[4].EnumValues, ",") != "sad,meh,ok,happy" {
 		t.Errorf("mood[] column: %+v", c[4])
+	}
+}
+
+// Connectors that share a publication name and start together race to create
+// it; every one of them must go on. The barrier lines the CREATEs up so that
+// the race is hit every round rather than by luck.
+func TestIntegrationConcurrentPublicationCreate(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	pgtest.Exec(t, dsn, `CREATE TABLE t (id int PRIMARY KEY)`)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	const n = 6
+	for round := 0; round < 5; round++ {
+		pub := fmt.Sprintf("race_pub_%d", round)
+		var start sync.WaitGroup
+		start.Add(1)
+		errs := make(chan error, n)
+		for i := 0; i < n; i++ {
+			src := newTestSource(t, dsn, Config{Publication: pub})
+			var err error
+			if src.meta, err = pgconn.ConnectConfig(ctx, src.connConfig(false)); err != nil {
+				t.Fatal(err)
+			}
+			go func() {
+				start.Wait()
+				errs <- src.ensurePublication(ctx)
+			}()
+		}
+		start.Done()
+		for i := 0; i < n; i++ {
+			if err := <-errs; err != nil {
+				t.Errorf("round %d: %v", round, err)
+			}
+		}
 	}
 }
