@@ -30,8 +30,9 @@
 //     shutdown only. After a crash the records come back and a producer
 //     carries on (kfake takes its next sequence as a new start), but a retry
 //     of a batch written just before the crash is not recognised as a
-//     duplicate, and with several produce requests in flight the retries
-//     may land out of order.
+//     duplicate, and the batch in flight at the crash may land after later
+//     ones (seen even with one produce request in flight). Records
+//     acknowledged before the crash keep their order.
 //   - Partition snapshots are written on a clean shutdown only: after a crash
 //     the broker rereads every segment file at start-up.
 //   - Every record lives in memory when no data directory is given.

@@ -238,6 +238,7 @@ func TestSIGKILLMidStream(t *testing.T) {
 		mu          sync.Mutex
 		acked       = map[string]bool{}
 		ackedBefore atomic.Int64 // acks received before the kill
+		before      = map[string]bool{}
 		killed      atomic.Bool
 		wg          sync.WaitGroup
 	)
@@ -252,10 +253,11 @@ func TestSIGKILLMidStream(t *testing.T) {
 					t.Errorf("produce %s: %v", k, err)
 					return
 				}
+				mu.Lock()
 				if !killed.Load() {
 					ackedBefore.Add(1)
+					before[k] = true
 				}
-				mu.Lock()
 				acked[k] = true
 				mu.Unlock()
 			})
@@ -310,9 +312,16 @@ func TestSIGKILLMidStream(t *testing.T) {
 	if missing > 0 {
 		t.Errorf("%d acknowledged records missing after kill -9", missing)
 	}
-	// Per-key order must hold for the first copy of each record.
+	// Records acknowledged before the kill keep their order. The batch in
+	// flight at the kill may land once, after later ones: kfake does not
+	// keep the idempotent producer's sequence state across a SIGKILL (seen
+	// in CI with one request in flight: the first unacknowledged record
+	// arrived after the last one), which the package doc states.
 	last := -1
 	for _, r := range recs {
+		if !before[string(r.Key)] {
+			continue
+		}
 		i, _ := strconv.Atoi(strings.TrimPrefix(string(r.Key), "key-"))
 		if i < last && seen[string(r.Key)] == 1 {
 			t.Errorf("record %d after record %d at offset %d", i, last, r.Offset)
