@@ -1,0 +1,12 @@
+//go:build !linux
+
+package metrics
+
+import "os"
+
+// isTTY trusts the character-device check: without golang.org/x/term only
+// Linux is asked.
+func isTTY(*os.File) bool { return true }
+
+// windowWidth returns 0, for "ask $COLUMNS".
+func windowWidth(*os.File) int { return 0 }
