@@ -1,7 +1,11 @@
 package main
 
 import (
+	"errors"
+	"math"
 	"os"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -120,5 +124,172 @@ func TestKeyID(t *testing.T) {
 		if got != tt.want || ok != tt.ok {
 			t.Errorf("keyID(%s) = %d, %v; want %d, %v", tt.key, got, ok, tt.want, tt.ok)
 		}
+	}
+}
+
+func TestOffsetKeyIs(t *testing.T) {
+	for _, tt := range []struct {
+		key  string
+		want bool
+	}{
+		{`["snapshot",{"server":"snap"}]`, true},
+		{`[ "snapshot" , { "server" : "snap" } ]`, true},
+		{`["snapshot",{"server":"other"}]`, false},
+		{`["other",{"server":"snap"}]`, false},
+		{`["snapshot",{"server":"snap","x":1}]`, false},
+		{`["snapshot",{"server":1}]`, false},
+		{`["snapshot"]`, false},
+		{`{"server":"snap"}`, false},
+		{``, false},
+	} {
+		if got := offsetKeyIs([]byte(tt.key), "snapshot", "snap"); got != tt.want {
+			t.Errorf("offsetKeyIs(%s) = %v, want %v", tt.key, got, tt.want)
+		}
+	}
+}
+
+func TestSnapshotCompleted(t *testing.T) {
+	for _, tt := range []struct {
+		value string
+		want  bool
+	}{
+		// As pgmotion writes them (internal/connect/offsets.go).
+		{`{"lsn_proc":57820392,"lsn":57820392,"txId":760,"ts_usec":1795813510258745,"snapshot":"INITIAL","last_snapshot_record":true,"snapshot_completed":true}`, true},
+		{`{"lsn":57820392,"txId":760,"ts_usec":1795813510258745,"snapshot":"INITIAL","last_snapshot_record":false}`, false},
+		{`{"lsn":1,"snapshot":true,"snapshot_completed":false}`, false},
+		{`{"lsn_proc":1,"lsn_commit":1,"lsn":1}`, false},
+		{``, false}, // tombstone
+		{`not json`, false},
+	} {
+		if got := snapshotCompleted([]byte(tt.value)); got != tt.want {
+			t.Errorf("snapshotCompleted(%s) = %v, want %v", tt.value, got, tt.want)
+		}
+	}
+}
+
+func TestScanSnapshotLog(t *testing.T) {
+	at := func(s string) time.Time {
+		v, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	jsonLog := `{"time":"2026-11-27T21:15:10.149472274Z","level":"INFO","msg":"connector assignment","connectors":["snapshot"]}
+{"time":"2026-11-27T21:15:10.160120595Z","level":"WARN","msg":"\"snapshot.max.threads\" is not implemented","connector":"snapshot"}
+{"time":"2026-11-27T21:15:10.160120595Z","level":"WARN","msg":"\"snapshot.max.threads\" is not implemented","connector":"snapshot"}
+{"time":"2026-11-27T21:15:10.258745773Z","level":"INFO","msg":"snapshot starting","connector":"snapshot","tables":1,"list":"public.snap","ranges":4,"threads":2}
+not a log line
+{"time":"2026-11-27T21:15:11.333672174Z","level":"INFO","msg":"snapshot of table done","table":"public.snap","rows":200000}
+{"time":"2026-11-27T21:15:11.334385497Z","level":"INFO","msg":"snapshot done","connector":"snapshot","rows":200000,"elapsed":1076000000}
+{"time":"2026-11-27T21:15:12.000000000Z","level":"INFO","msg":"snapshot done","rows":1}
+`
+	textLog := `time=2026-11-27T21:15:10.258+00:00 level=INFO msg="snapshot starting" connector=snapshot tables=1 list=public.snap
+time=2026-11-27T21:15:11.334+00:00 level=INFO msg="snapshot done" connector=snapshot rows=5000000 elapsed=1.076s
+`
+	for _, tt := range []struct {
+		name        string
+		log         string
+		start, done time.Time
+		rows        int64
+		warnings    int
+		split       string
+	}{
+		{"json", jsonLog, at("2026-11-27T21:15:10.258745773Z"), at("2026-11-27T21:15:11.334385497Z"), 200000, 1, "2 threads, 4 ranges"},
+		{"text", textLog, at("2026-11-27T21:15:10.258Z"), at("2026-11-27T21:15:11.334Z"), 5000000, 0, ""},
+		{"no snapshot", `{"time":"2026-11-27T21:15:10Z","level":"INFO","msg":"connector starting"}`, time.Time{}, time.Time{}, -1, 0, ""},
+		{"empty", ``, time.Time{}, time.Time{}, -1, 0, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got := scanSnapshotLog(strings.NewReader(tt.log))
+			if !got.start.Equal(tt.start) || !got.done.Equal(tt.done) || got.rows != tt.rows || len(got.warnings) != tt.warnings {
+				t.Errorf("scanSnapshotLog = %v, %v, %d, %q; want %v, %v, %d, %d warnings", got.start, got.done, got.rows, got.warnings, tt.start, tt.done, tt.rows, tt.warnings)
+			}
+			if split := describeSplit(got.threads, got.ranges); split != tt.split {
+				t.Errorf("split = %q, want %q", split, tt.split)
+			}
+		})
+	}
+	if got := describeSplit("1", "1"); got != "1 thread, 1 range" {
+		t.Errorf("describeSplit(1, 1) = %q", got)
+	}
+}
+
+func TestSamplePoints(t *testing.T) {
+	for _, tt := range []struct {
+		end    int64
+		k      int
+		length int64
+		want   []int64
+	}{
+		{5000, 8, 500, []int64{0, 642, 1285, 1928, 2571, 3214, 3857, 4500}},
+		{500, 8, 500, []int64{0}},
+		{100, 8, 500, []int64{0}},
+		{503, 8, 500, []int64{0, 1, 2, 3}},
+		{0, 8, 500, nil},
+		{1000, 1, 500, []int64{0}},
+	} {
+		got := samplePoints(tt.end, tt.k, tt.length)
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("samplePoints(%d, %d, %d) = %v, want %v", tt.end, tt.k, tt.length, got, tt.want)
+		}
+		for _, p := range got {
+			if p < 0 || p+min(tt.length, tt.end) > tt.end {
+				t.Errorf("samplePoints(%d, %d, %d): %d runs past the end", tt.end, tt.k, tt.length, p)
+			}
+		}
+	}
+}
+
+func TestSnapshotRates(t *testing.T) {
+	for v, want := range map[float64]string{0: "n/a", -1: "n/a", 999: "999", 1234: "1.23k", 45678: "45.7k", 812345: "812k", 999_400: "999k", 999_600: "1.00M", 1_104_000: "1.10M", 12_345_678: "12.3M"} {
+		if got := short(v); got != want {
+			t.Errorf("short(%v) = %q, want %q", v, got, want)
+		}
+	}
+	if got := mbPerSec(70<<20, time.Second); got != "70 MB/s" {
+		t.Errorf("mbPerSec = %q", got)
+	}
+	if got := mbPerSec(0, time.Second); got != "n/a" {
+		t.Errorf("mbPerSec(0) = %q", got)
+	}
+	for _, tt := range []struct {
+		got  float64
+		want string
+	}{
+		{0.74, "PASS (target 0.70×)"},
+		{0.70, "PASS (target 0.70×)"},
+		{0.69, "BELOW (target 0.70×)"},
+		{0, "n/a (target 0.70×)"},
+		{math.Inf(1), "n/a (target 0.70×)"},
+	} {
+		if got := verdict(tt.got, 0.7); got != tt.want {
+			t.Errorf("verdict(%v) = %q, want %q", tt.got, got, tt.want)
+		}
+	}
+
+	// 5M rows: COPY by psql in 4 s (1.25M rows/s), the snapshot in 6.25 s
+	// from its log line (800k rows/s): 0.64× and below the target.
+	s := &snapshotResult{rows: 5_000_000, copyBytes: 350 << 20, copies: []*copyRun{
+		{tool: copyPgx, rep: 1, wall: 3 * time.Second},
+		{tool: copyPsql, rep: 1, wall: 5 * time.Second},
+		{tool: copyPsql, rep: 2, wall: 4 * time.Second},
+		{tool: copyPsql, rep: 3, wall: time.Second, err: errors.New("failed")},
+	}}
+	if ref := s.copyRef(); ref == nil || ref.tool != copyPsql || ref.rep != 2 {
+		t.Fatalf("copyRef = %+v, want psql run 2", ref)
+	}
+	r := &snapshotRun{threads: 2, snapshot: 6250 * time.Millisecond}
+	want := "snapshot 5,000,000 rows, 2 threads, schemaless: 800k rows/s (56 MB/s), 0.64× COPY (1.25M rows/s, psql)   BELOW (target 0.70×)"
+	if got := s.summary(r); got != want {
+		t.Errorf("summary =\n%s\nwant\n%s", got, want)
+	}
+	r.schemas = true
+	if got := s.summary(r); strings.Contains(got, "target") {
+		t.Errorf("summary of the schemas run judges it against the target: %s", got)
+	}
+	s.copies = s.copies[:1] // pgx only: it is the reference
+	if ref := s.copyRef(); ref == nil || ref.tool != copyPgx {
+		t.Errorf("copyRef without psql = %+v, want pgx", ref)
 	}
 }

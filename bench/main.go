@@ -2,7 +2,8 @@
 // logical decoding client, on the same server, the same workload and in the
 // same run: catch-up throughput on a backlog, latency while streaming a
 // steady load live, and what each costs in memory and CPU; then how long a
-// connector takes to move to another worker when its worker dies. `make bench`
+// connector takes to move to another worker when its worker dies; then an
+// initial snapshot of a large table against COPY of the same table. `make bench`
 // runs it after building bin/pgmotion; see README.md for how to read the
 // report.
 //
@@ -38,17 +39,19 @@ type options struct {
 	reps    int
 	rows    int64
 	latency time.Duration
+	// snapRows is the size of the snapshot group's table.
+	snapRows int64
 }
 
 func parseFlags() (options, error) {
 	var o options
-	flag.BoolVar(&o.quick, "quick", false, "development and CI smoke run: 100,000 rows and a 5 s latency run")
+	flag.BoolVar(&o.quick, "quick", false, "development and CI smoke run: 100,000 rows, a 5 s latency run and a 200,000-row snapshot")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (server, broker data, logs) after the run")
-	flag.StringVar(&o.only, "only", "", "run one group only: throughput, latency or failover")
+	flag.StringVar(&o.only, "only", "", "run one group only: throughput, latency, failover or snapshot")
 	flag.StringVar(&o.bin, "bin", "bin/pgmotion", "the pgmotion binary to measure")
-	flag.IntVar(&o.reps, "reps", 2, "runs of each catch-up measurement; the best is reported")
+	flag.IntVar(&o.reps, "reps", 2, "runs of each catch-up measurement and of each COPY baseline; the best is reported")
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run ./bench [-quick] [-keep] [-only throughput|latency|failover] [-bin bin/pgmotion]\n\n"+
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run ./bench [-quick] [-keep] [-only throughput|latency|failover|snapshot] [-bin bin/pgmotion]\n\n"+
 			"Measures pgmotion against pg_recvlogical on a throwaway PostgreSQL server; see bench/README.md.\n\n")
 		flag.PrintDefaults()
 	}
@@ -57,16 +60,16 @@ func parseFlags() (options, error) {
 		return o, fmt.Errorf("unexpected argument %q: bench takes flags only", flag.Arg(0))
 	}
 	switch o.only {
-	case "", "throughput", "latency", "failover":
+	case "", "throughput", "latency", "failover", "snapshot":
 	default:
-		return o, fmt.Errorf("-only %q: want throughput, latency or failover", o.only)
+		return o, fmt.Errorf("-only %q: want throughput, latency, failover or snapshot", o.only)
 	}
 	if o.reps < 1 {
 		return o, fmt.Errorf("-reps %d: want 1 or more", o.reps)
 	}
-	o.rows, o.latency = 1_000_000, 20*time.Second
+	o.rows, o.latency, o.snapRows = 1_000_000, 20*time.Second, 5_000_000
 	if o.quick {
-		o.rows, o.latency = 100_000, 5*time.Second
+		o.rows, o.latency, o.snapRows = 100_000, 5*time.Second, 200_000
 	}
 	return o, nil
 }
@@ -177,7 +180,7 @@ func (e *env) check() error {
 	e.recvlogical = filepath.Join(binDir, "pg_recvlogical")
 	if e.opts.only == "" || e.opts.only == "throughput" {
 		if _, err := os.Stat(e.recvlogical); err != nil {
-			return fmt.Errorf("pg_recvlogical, the baseline, not found in %s beside the server binaries: install PostgreSQL's client tools (apt-get install postgresql-client), or run -only latency or -only failover", binDir)
+			return fmt.Errorf("pg_recvlogical, the baseline, not found in %s beside the server binaries: install PostgreSQL's client tools (apt-get install postgresql-client), or run -only latency, failover or snapshot", binDir)
 		}
 	}
 	return nil
@@ -242,6 +245,13 @@ func (e *env) measure(ctx context.Context, rep *report) error {
 	if e.opts.only == "" || e.opts.only == "failover" {
 		e.logf("failover: %d workers, the owner killed with SIGKILL under %s events/s", failoverWorkers, commas(int64(rate(failoverBatch, failoverPeriod))))
 		rep.failover = e.failover(ctx)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	if e.opts.only == "" || e.opts.only == "snapshot" {
+		e.logf("snapshot: a %s-row table, COPY against pgmotion with 1, 2 and 4 threads", commas(e.opts.snapRows))
+		rep.snapshot = e.snapshotBench(ctx, e.opts.snapRows)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}

@@ -118,7 +118,22 @@ func (e *env) startWorker(dir string, b *broker, slot string) (*worker, error) {
 // failure describes a worker that exited or failed, with its last log
 // lines.
 func (w *worker) failure(what string) error {
-	return fmt.Errorf("%s: pgmotion connect %s; last lines of %s:\n%s", what, w.describeExit(), w.logPath, w.logTail(20))
+	return fmt.Errorf("%s: pgmotion connect %s%s; last lines of %s:\n%s", what, w.describeExit(), panicked(w.logPath), w.logPath, w.logTail(20))
+}
+
+// panicked returns ", panic: …" with the first panic line of a log, which
+// the tail of a goroutine dump leaves out, or "".
+func panicked(logPath string) string {
+	b, err := os.ReadFile(logPath)
+	if err != nil {
+		return ""
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "panic: ") {
+			return ", " + strings.TrimSpace(l)
+		}
+	}
+	return ""
 }
 
 // offsetWatcher reads the end offsets of the events topic.
@@ -143,21 +158,35 @@ func (o *offsetWatcher) close() { o.cl.Close() }
 // events returns the sum of the end offsets of the topic's partitions:
 // the number of events in it, since the broker is fresh and the worker
 // does not use transactions. A topic that does not exist yet holds 0.
-func (o *offsetWatcher) events(ctx context.Context) (int64, error) {
+func (o *offsetWatcher) events(ctx context.Context) (int64, error) { return o.eventsIn(ctx, topic) }
+
+// eventsIn is events for another topic.
+func (o *offsetWatcher) eventsIn(ctx context.Context, topic string) (int64, error) {
+	ends, err := o.endOffsets(ctx, topic)
+	var n int64
+	for _, e := range ends {
+		n += e
+	}
+	return n, err
+}
+
+// endOffsets returns the end offset of each partition of topic; none for
+// a topic that does not exist yet.
+func (o *offsetWatcher) endOffsets(ctx context.Context, topic string) (map[int32]int64, error) {
 	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	offs, err := o.adm.ListEndOffsets(rctx, topic)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
-			return 0, fmt.Errorf("list end offsets of %s: no answer within 5 s", topic)
+			return nil, fmt.Errorf("list end offsets of %s: no answer within 5 s", topic)
 		}
-		return 0, fmt.Errorf("list end offsets of %s: %w", topic, err)
+		return nil, fmt.Errorf("list end offsets of %s: %w", topic, err)
 	}
-	var sum int64
+	ends := map[int32]int64{}
 	offs.Each(func(l kadm.ListedOffset) {
 		if l.Err == nil && l.Topic == topic {
-			sum += l.Offset
+			ends[l.Partition] = l.Offset
 		}
 	})
-	return sum, nil
+	return ends, nil
 }

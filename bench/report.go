@@ -34,6 +34,7 @@ type report struct {
 	throughput         []*throughputResult
 	latency            *latencyResult
 	failover           *failoverResult
+	snapshot           *snapshotResult
 	interrupted        bool
 }
 
@@ -151,7 +152,8 @@ func (r *report) failed() bool {
 			return true
 		}
 	}
-	return r.latency != nil && r.latency.err != nil || r.failover != nil && r.failover.failed()
+	return r.latency != nil && r.latency.err != nil || r.failover != nil && r.failover.failed() ||
+		r.snapshot != nil && r.snapshot.failed()
 }
 
 func (r *report) print(out io.Writer) {
@@ -166,6 +168,9 @@ func (r *report) print(out io.Writer) {
 	}
 	if e.opts.only == "" || e.opts.only == "failover" {
 		parts = append(parts, "failover run")
+	}
+	if e.opts.only == "" || e.opts.only == "snapshot" {
+		parts = append(parts, commas(e.opts.snapRows)+"-row snapshot")
 	}
 	mode := strings.Join(parts, ", ")
 	if e.opts.only != "" {
@@ -200,6 +205,9 @@ func (r *report) print(out io.Writer) {
 	}
 	if r.failover != nil {
 		r.printFailover(w)
+	}
+	if r.snapshot != nil {
+		r.printSnapshot(w)
 	}
 	r.printCommands(w)
 }
@@ -421,11 +429,20 @@ func (r *report) printCommands(w *printer) {
 	e := r.env
 	w.line("")
 	w.line("Commands (one run of each shown; slot names and ports vary per run)")
-	w.line("   workload, per backlog: %s", createTableSQL[:strings.IndexByte(createTableSQL, '(')]+"(id bigint PRIMARY KEY, name text, qty int, price numeric(10,2), active boolean, created timestamptz)")
-	w.line("      %s", createPublicationSQL)
-	w.line("      %s", strings.ReplaceAll(insertSQL, "\n", "\n      "))
-	w.line("      -- with $1..$2 spanning all the rows for (a), 1,000 rows at a time for (b)")
-	w.line("      SELECT pg_current_wal_insert_lsn()   -- the end position, after the last commit")
+	if len(r.throughput) > 0 || r.latency != nil || r.failover != nil {
+		w.line("   workload, per backlog: %s", createTableSQL[:strings.IndexByte(createTableSQL, '(')]+"(id bigint PRIMARY KEY, name text, qty int, price numeric(10,2), active boolean, created timestamptz)")
+		w.line("      %s", createPublicationSQL)
+		w.line("      %s", strings.ReplaceAll(insertSQL, "\n", "\n      "))
+		w.line("      -- with $1..$2 spanning all the rows for (a), 1,000 rows at a time for (b)")
+		w.line("      SELECT pg_current_wal_insert_lsn()   -- the end position, after the last commit")
+	}
+	if s := r.snapshot; s != nil {
+		w.line("   snapshot table: %s", snapCreateSQL)
+		w.line("      CREATE PUBLICATION %s FOR TABLE %s", snapPublication, snapTable)
+		w.line("      %s", strings.ReplaceAll(strings.ReplaceAll(snapFillSQL, "$1::bigint", strconv.FormatInt(s.rows, 10)), "\n", "\n      "))
+		w.line("      VACUUM ANALYZE %s; CHECKPOINT", snapTable)
+		w.line("   pgx COPY baseline: PgConn().CopyTo(ctx, w, %q) with w counting and discarding the bytes", snapCopySQL)
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for _, c := range e.commands {
@@ -435,6 +452,10 @@ func (r *report) printCommands(w *printer) {
 	if e.connector != "" {
 		w.line("   connector file:")
 		w.line("      %s", strings.ReplaceAll(strings.TrimSpace(e.connector), "\n", "\n      "))
+	}
+	if s := r.snapshot; s != nil && s.connector != "" {
+		w.line("   snapshot connector file (snapshot.max.threads and the schemas.enable pair vary per run):")
+		w.line("      %s", strings.ReplaceAll(strings.TrimSpace(s.connector), "\n", "\n      "))
 	}
 	if r.latency != nil {
 		w.line("   latency writer: every %s, in its own transaction: the INSERT above for the next %d ids", latencyPeriod, latencyBatch)
