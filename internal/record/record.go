@@ -19,4 +19,8 @@ type Record struct {
 	Key       []byte
 	Value     []byte
 	Headers   []Header
+	// Timestamp is the record's timestamp in epoch milliseconds; 0 lets
+	// the producer stamp it, as Debezium's records leave it to Kafka
+	// Connect. Transforms (the outbox EventRouter) may set it.
+	Timestamp int64
 }

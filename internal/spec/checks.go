@@ -70,6 +70,10 @@ func splitList(v string) []string {
 	return parts
 }
 
+// SplitList splits a LIST value the way Kafka's ConfigDef does (see
+// splitList), for validators of plugins declared outside this package.
+func SplitList(v string) []string { return splitList(v) }
+
 // javaListString is java.util.List.toString of items.
 func javaListString(items []string) string {
 	return "[" + strings.Join(items, ", ") + "]"

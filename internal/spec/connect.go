@@ -365,7 +365,7 @@ func enrichAliases(values map[string]string, listProp, group, typ, kind string) 
 		if typ == "transformation" {
 			out = append(out,
 				&Field{Name: prefix + "predicate", Type: TypeString, Importance: Medium, Group: g, Width: WidthNone, Origin: OriginKafka,
-					Doc: "The alias of a predicate used to determine whether to apply this transformation."},
+					Doc: "The alias of a predicate used to determine whether to apply this transformation.", Check: checkPredicateAlias},
 				&Field{Name: prefix + "negate", Type: TypeBoolean, Default: "false", Importance: Medium, Group: g, Width: WidthNone, Origin: OriginKafka,
 					Doc: "Whether the configured predicate should be negated."})
 		}
@@ -376,7 +376,13 @@ func enrichAliases(values map[string]string, listProp, group, typ, kind string) 
 				}
 				cp := *f
 				cp.Name = prefix + f.Name
+				if cp.ValidatorName == "" {
+					cp.ValidatorName = f.Name
+				}
 				cp.Group = g
+				if f.Group != "" {
+					cp.Group = g + ": " + f.Group
+				}
 				cp.Order = 0
 				cp.Dependents = nil
 				out = append(out, &cp)
@@ -384,6 +390,21 @@ func enrichAliases(values map[string]string, listProp, group, typ, kind string) 
 		}
 	}
 	return out
+}
+
+// checkPredicateAlias refuses a predicate alias that predicates does not
+// list: Kafka Connect only finds out when the task starts.
+func checkPredicateAlias(c *Check) {
+	if c.IsNull() {
+		return
+	}
+	list, _ := c.Get(PropPredicates)
+	for _, a := range splitList(list) {
+		if a == c.Value() {
+			return
+		}
+	}
+	c.Errorf("Predicate alias %s is not listed in %s", c.Value(), PropPredicates)
 }
 
 func checkAliasType(typ, prefix string) func(*Check) {

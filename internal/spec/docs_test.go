@@ -38,6 +38,9 @@ func TestDocumentation(t *testing.T) {
 		if _, ok := files[e.Name()]; ok || !strings.HasSuffix(e.Name(), ".md") {
 			continue
 		}
+		if e.Name() == TransformsDoc {
+			continue // internal/transform registers its specs and checks it
+		}
 		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
 		if err == nil && bytes.HasPrefix(data, []byte(generatedHeader)) {
 			t.Errorf("%s/%s is generated but no spec produces it any more; delete it", DocsDir, e.Name())

@@ -133,11 +133,31 @@ func shown(f *Field, v string) string {
 // invalid records a problem with r in the wording of its field's origin.
 // value is the value Kafka's wording quotes ("null" for none).
 func (ev *evaluation) invalid(r *result, value, msg string) {
+	name := r.f.Name
+	if r.f.ValidatorName != "" {
+		name = r.f.ValidatorName
+	} else if r.f.Origin == OriginKafka {
+		name = r.f.errName()
+	}
+	ev.invalidAs(r, name, value, msg)
+}
+
+// invalidType records a value that does not parse as the field's type.
+// Kafka parses under the field's full name, before any validator runs.
+func (ev *evaluation) invalidType(r *result, value, msg string) {
 	if r.f.Origin == OriginKafka {
-		r.errors = append(r.errors, fmt.Sprintf("Invalid value %s for configuration %s: %s", shown(r.f, value), r.f.errName(), msg))
+		ev.invalidAs(r, r.f.errName(), value, msg)
 		return
 	}
-	r.errors = append(r.errors, fmt.Sprintf("The '%s' value is invalid: %s", r.f.Name, msg))
+	ev.invalid(r, value, msg)
+}
+
+func (ev *evaluation) invalidAs(r *result, name, value, msg string) {
+	if r.f.Origin == OriginKafka {
+		r.errors = append(r.errors, fmt.Sprintf("Invalid value %s for configuration %s: %s", shown(r.f, value), name, msg))
+		return
+	}
+	r.errors = append(r.errors, fmt.Sprintf("The '%s' value is invalid: %s", name, msg))
 }
 
 func (ev *evaluation) evalField(f *Field) *result {
@@ -187,7 +207,7 @@ func (ev *evaluation) evalField(f *Field) *result {
 	if !r.null {
 		if msg := typeProblem(f, r.val); msg != "" {
 			r.typeOK = false
-			ev.invalid(r, shownOrig, msg)
+			ev.invalidType(r, shownOrig, msg)
 			if kafka {
 				// Kafka hands null to the validators after a parse error.
 				r.null = true

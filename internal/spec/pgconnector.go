@@ -95,7 +95,7 @@ var Postgres = &Spec{
 		&Prefix{Prefix: "column.mask.hash.", Display: "column.mask.hash[.v2].<algorithm>.with.salt.<salt>",
 			Doc: "Replace the values of the listed columns with a salted hash.", Status: Accepted},
 		&Prefix{Prefix: "snapshot.select.statement.overrides.", Display: "snapshot.select.statement.overrides.<schema>.<table>",
-			Doc: "The SELECT statement used to snapshot one table listed in snapshot.select.statement.overrides.", Status: Accepted},
+			Doc: "The SELECT statement used to snapshot one table listed in snapshot.select.statement.overrides. Its columns are matched to the table's by name; columns it leaves out are null. Such a table is read as one range."},
 		&Prefix{Prefix: "signal.consumer.", Doc: "Kafka consumer options of the Kafka signal channel.", Status: Accepted},
 		&Prefix{Prefix: "notification.sink.", Display: "notification.*", Doc: "Options of notification channels.", Status: Accepted},
 		&Prefix{Prefix: "openlineage.integration.", Doc: "OpenLineage integration options.", Status: Accepted},
@@ -239,31 +239,32 @@ func postgresFields() []*Field {
 			DisplayName: "Store transaction metadata information in a dedicated topic.", Status: Accepted,
 			Doc: "Write BEGIN/END events to <topic.prefix>.transaction and a transaction block into each event."},
 		{Name: "snapshot.delay.ms", Type: TypeLong, Default: "0", Importance: Low, Group: groupConnector, Width: WidthMedium,
-			DisplayName: "Snapshot Delay (milliseconds)", Status: Accepted, Check: checkNonNegativeLong,
+			DisplayName: "Snapshot Delay (milliseconds)", Check: checkNonNegativeLong,
 			Doc: "Milliseconds to wait before starting a snapshot."},
 		{Name: "streaming.delay.ms", Type: TypeLong, Default: "0", Importance: Low, Group: groupConnector, Width: WidthMedium,
-			DisplayName: "Streaming Delay (milliseconds)", Status: Accepted, Check: checkNonNegativeLong,
+			DisplayName: "Streaming Delay (milliseconds)", Check: checkNonNegativeLong,
 			Doc: "Milliseconds to wait before streaming starts after a snapshot."},
 		{Name: "snapshot.include.collection.list", Type: TypeList, Importance: Medium, Group: groupConnector, Width: WidthLong,
-			DisplayName: "Snapshot mode include data collection", Status: Accepted, Check: checkRegexList,
+			DisplayName: "Snapshot mode include data collection", Check: checkRegexList,
 			Doc: "Regexes of the tables (schema.table) to snapshot, among those captured; by default all of them."},
 		{Name: propSnapshotFetchSize, Type: TypeInt, Default: "10240", Importance: Medium, Group: groupConnector, Width: WidthMedium,
 			DisplayName: "Snapshot fetch size", Check: checkNonNegativeInt,
-			Doc: "Maximum number of rows read into memory at a time while snapshotting a table."},
+			Note: "pgmotion streams snapshot rows from the server as they come, so memory stays bounded whatever this says",
+			Doc:  "Maximum number of rows read into memory at a time while snapshotting a table."},
 		{Name: "snapshot.max.threads", Type: TypeInt, Default: "1", Importance: Medium, Group: groupConnector, Width: WidthShort,
-			DisplayName: "Snapshot maximum threads", Status: Accepted, Check: checkPositiveInt,
-			Doc: "Number of threads snapshotting tables in parallel."},
+			DisplayName: "Snapshot maximum threads", Check: checkPositiveInt,
+			Doc: "Number of connections reading the snapshot in parallel, all in one exported snapshot. Unlike Debezium, which reads one table per thread, pgmotion also splits tables of 16 MiB and more into page ranges (TID range scans, PostgreSQL 14 and later), so that one large table is read by every thread; the snapshot resumes after a crash from the ranges not yet delivered."},
 		{Name: "snapshot.max.threads.multiplier", Type: TypeInt, Default: "1", Importance: Medium, Group: groupConnector, Width: WidthShort,
-			DisplayName: "Snapshot maximum thread multiplier", Status: Accepted, Check: checkPositiveInt,
+			DisplayName: "Snapshot maximum thread multiplier", Status: Accepted, Check: checkPositiveInt, Note: "pgmotion sizes the ranges of a table itself: at least four per thread and at most 128 MiB each",
 			Doc: "Multiplier of snapshot.max.threads for splitting large tables."},
 		{Name: "snapshot.mode.custom.name", Type: TypeString, Importance: Medium, Group: groupConnector, Width: WidthMedium,
 			DisplayName: "Snapshot Mode Custom Name", Status: Accepted, CheckNull: true, Check: checkCustomName(propSnapshotMode), Since: "2.6",
 			Doc: "Name of the custom snapshotter when snapshot.mode is custom."},
-		boolOpt("snapshot.mode.configuration.based.snapshot.data", "Snapshot mode property based snapshot data", "With snapshot.mode=configuration_based: snapshot the data."),
-		boolOpt("snapshot.mode.configuration.based.snapshot.schema", "Snapshot mode property based snapshot schema", "With snapshot.mode=configuration_based: snapshot the schema."),
+		boolOpt("snapshot.mode.configuration.based.snapshot.data", "Snapshot mode property based snapshot data", "With snapshot.mode=configuration_based: snapshot the data at every start."),
+		boolOpt("snapshot.mode.configuration.based.snapshot.schema", "Snapshot mode property based snapshot schema", "With snapshot.mode=configuration_based: snapshot the schema. The PostgreSQL connector keeps no schema history, so, as in Debezium, this changes nothing."),
 		boolOpt("snapshot.mode.configuration.based.start.stream", "Snapshot mode property based start stream", "With snapshot.mode=configuration_based: stream after the snapshot."),
-		boolOpt("snapshot.mode.configuration.based.snapshot.on.schema.error", "Snapshot mode property based snapshot on schema error", "With snapshot.mode=configuration_based: snapshot the schema again when it is not valid."),
-		boolOpt("snapshot.mode.configuration.based.snapshot.on.data.error", "Snapshot mode property based snapshot on data error", "With snapshot.mode=configuration_based: snapshot the data again when the stream position is not available."),
+		boolOpt("snapshot.mode.configuration.based.snapshot.on.schema.error", "Snapshot mode property based snapshot on schema error", "With snapshot.mode=configuration_based: snapshot the schema again when it is not valid. No effect for PostgreSQL, as in Debezium."),
+		boolOpt("snapshot.mode.configuration.based.snapshot.on.data.error", "Snapshot mode property based snapshot on data error", "With snapshot.mode=configuration_based: snapshot the data when the stored position can no longer be served (the slot was lost or recreated)."),
 		{Name: "retriable.restart.connector.wait.ms", Type: TypeLong, Default: "10000", Importance: Low, Group: groupConnector, Width: WidthMedium,
 			DisplayName: "Retriable restart wait (ms)", Status: Accepted, Check: checkPositiveLong,
 			Doc: "Milliseconds to wait before restarting after a retriable error."},
@@ -274,8 +275,8 @@ func postgresFields() []*Field {
 			DisplayName: "The maximum number of retries", Status: Accepted, Check: checkIsInteger,
 			Doc: "Maximum number of retries on retriable errors before failing; -1 means no limit, 0 no retries."},
 		{Name: "incremental.snapshot.watermarking.strategy", Type: TypeString, Default: "INSERT_INSERT", Importance: Low, Group: groupConnector, Width: WidthMedium,
-			DisplayName: "Incremental snapshot watermarking strategy", Status: Accepted, Enum: enums("INSERT_INSERT", "INSERT_DELETE"),
-			Doc: "How incremental snapshot windows are marked in the signal table: insert_insert (an open and a close row) or insert_delete (the open row is deleted)."},
+			DisplayName: "Incremental snapshot watermarking strategy", Enum: enums("INSERT_INSERT", "INSERT_DELETE"),
+			Doc: "How incremental snapshot windows are marked in the signal table: insert_insert (an open and a close row per chunk) or insert_delete (an open row per chunk, deleted to close the window, so that the table does not grow)."},
 		{Name: "connection.validation.timeout.ms", Type: TypeLong, Default: "60000", Importance: Low, Group: groupConnector, Width: WidthShort,
 			DisplayName: "Connection validation timeout (ms)", Status: Accepted, Check: checkPositiveLong,
 			Doc: "Time allowed to the database connection test of configuration validation."},
@@ -313,12 +314,12 @@ func postgresFields() []*Field {
 				{Value: "never", Status: Removed, Alias: "no_data", Note: "removed in Debezium 3.3"},
 				{Value: "no_data"},
 				{Value: "initial_only"},
-				{Value: "when_needed", Status: Accepted, Fallback: "initial"},
-				{Value: "configuration_based", Status: Accepted, Fallback: "initial"},
+				{Value: "when_needed"},
+				{Value: "configuration_based"},
 				{Value: "custom", Status: Accepted, Fallback: "initial"},
 				{Value: "exported", Status: Removed, Alias: "initial", Note: "a Debezium 1.x value"},
 			},
-			Doc: "When to snapshot: initial (when there is no offset yet), always (at every start), initial_only (snapshot, then stop), no_data (never; stream only). when_needed, configuration_based and custom are accepted and behave as initial. The legacy never means no_data."},
+			Doc: "When to snapshot: initial (when there is no offset yet, or the snapshot did not finish), always (at every start), initial_only (as initial, then no streaming), no_data (never; stream only), when_needed (as initial, and also when the stored position can no longer be served because the slot was lost or recreated), configuration_based (as the snapshot.mode.configuration.based.* options say). custom is accepted and behaves as initial. The legacy never means no_data."},
 		{Name: "snapshot.isolation.mode", Type: TypeString, Default: "serializable", Importance: Low, Group: groupConnector, Width: WidthShort,
 			DisplayName: "Snapshot isolation mode", Status: Accepted, Enum: enums("serializable", "repeatable_read", "read_committed", "read_uncommitted"),
 			Doc: "Transaction isolation level of the snapshot."},
@@ -350,8 +351,8 @@ func postgresFields() []*Field {
 			DisplayName: "Schema refresh mode", Status: Accepted, Enum: enums("columns_diff", "columns_diff_exclude_unchanged_toast"),
 			Doc: "When a table's schema is refreshed from the catalog."},
 		{Name: "incremental.snapshot.chunk.size", Type: TypeInt, Default: "1024", Importance: Medium, Group: groupConnector, Width: WidthMedium,
-			DisplayName: "Incremental snapshot chunk size", Status: Accepted, Check: checkNonNegativeInt,
-			Doc: "Number of rows read per incremental snapshot chunk."},
+			DisplayName: "Incremental snapshot chunk size", Check: checkNonNegativeInt,
+			Doc: "Number of rows read per incremental snapshot chunk (0 means the default, 1024)."},
 		{Name: "unavailable.value.placeholder", Type: TypeString, Default: "__debezium_unavailable_value", Importance: Medium, Group: groupConnector, Width: WidthMedium,
 			DisplayName: "Unavailable value placeholder", Status: Accepted,
 			Doc: "Value written for unchanged TOASTed columns the server did not send; a hex: prefix gives bytes."},
@@ -383,8 +384,8 @@ func postgresFields() []*Field {
 			DisplayName: "Event converting failure handling mode", Status: Accepted, Enum: enums("skip", "warn", "fail"),
 			Doc: "What to do with a column value that cannot be converted: warn (write null), skip or fail."},
 		{Name: "read.only", Type: TypeBoolean, Default: "false", Importance: Low, Group: groupConnector, Width: WidthShort,
-			DisplayName: "Read only connection", Status: Accepted,
-			Doc: "Incremental snapshots without writing to the signal table (PostgreSQL 13+)."},
+			DisplayName: "Read only connection",
+			Doc:         "Incremental snapshots without writing to the signal table (PostgreSQL 13+): the chunk's window is bounded by pg_current_snapshot() before and after each chunk and by the WAL position after it, compared with the transactions and positions of the stream. Signals then come from the kafka channel (or from rows written to the signal table by others)."},
 
 		// --- Events ---
 		{Name: "converters", Type: TypeString, Importance: Low, Group: groupEvents, Width: WidthMedium,
@@ -400,14 +401,14 @@ func postgresFields() []*Field {
 			DisplayName: "Connector heartbeat interval (milli-seconds)", Check: checkNonNegativeInt,
 			Doc: "Milliseconds between heartbeat messages to __debezium-heartbeat.<topic.prefix>; 0 disables them."},
 		{Name: "signal.data.collection", Type: TypeList, Importance: Medium, Group: groupEvents, Width: WidthMedium,
-			DisplayName: "Signaling data collection", Status: Accepted, Check: checkSignalCollection,
-			Doc: "The signal table, as schema.table."},
+			DisplayName: "Signaling data collection", Check: checkSignalCollection,
+			Doc: "The signal table, as schema.table, with the columns id, type and data in that order, e.g. CREATE TABLE public.debezium_signal (id varchar(42) PRIMARY KEY, type varchar(32) NOT NULL, data varchar(2048) NULL). Its INSERTs are acted on when the stream delivers them; incremental snapshots write their watermarks to it. The stream reads it even when the filters exclude it (with publication.autocreate.mode=filtered it is added to the publication); its rows become events only when the filters include it."},
 		{Name: "signal.poll.interval.ms", Type: TypeLong, Default: "5000", Importance: Medium, Group: groupEvents, Width: WidthShort,
-			DisplayName: "Signal processor poll interval", Status: Accepted, Check: checkPositiveInt,
-			Doc: "Milliseconds between polls of the signal channels."},
+			DisplayName: "Signal processor poll interval", Check: checkPositiveInt,
+			Doc: "Milliseconds between pickups of the kafka channel's signals. Signal table rows are acted on as the stream delivers them."},
 		{Name: "signal.enabled.channels", Type: TypeList, Default: "source", Importance: Medium, Group: groupEvents, Width: WidthLong,
-			DisplayName: "Enabled channels names", Status: Accepted,
-			Doc: "Signal channels: source, kafka, file, jmx."},
+			DisplayName: "Enabled channels names", Check: checkSignalChannels,
+			Doc: "Signal channels: source (the signal table) and kafka (the signal.kafka.topic topic). Debezium's file and jmx channels are not available in pgmotion."},
 		{Name: "topic.naming.strategy", Type: TypeClass, Default: "io.debezium.schema.SchemaTopicNamingStrategy", Importance: Medium, Group: groupEvents, Width: WidthMedium,
 			DisplayName: "Topic naming strategy class", Status: Accepted,
 			Doc: "Class naming the topics; the default gives <topic.prefix>.<schema>.<table>."},
@@ -418,8 +419,8 @@ func postgresFields() []*Field {
 			DisplayName: "Notification topic name", Status: Accepted, CheckNull: true, Check: checkNotificationTopic,
 			Doc: "Topic of the sink notification channel."},
 		{Name: "custom.metric.tags", Type: TypeList, Importance: Low, Group: groupEvents, Width: WidthMedium,
-			DisplayName: "Customize metric tags", Status: Accepted, Check: checkMapList,
-			Doc: "k1=v1,k2=v2 tags added to the connector's metric names."},
+			DisplayName: "Customize metric tags", Check: checkMapList,
+			Doc: "k1=v1,k2=v2 tags added to the connector's metrics as labels (JMX name properties in Debezium). Connectors of one worker must use the same keys, as one Prometheus registry holds one label set per metric."},
 		{Name: propColumnInclude, Type: TypeList, Importance: Medium, Group: groupEvents, Width: WidthLong,
 			DisplayName: "Include Columns", Status: Accepted, Check: checkRegexList, Aliases: []string{"column.whitelist"},
 			Doc: "Regexes of the columns (schema.table.column) to include in events."},
@@ -445,8 +446,8 @@ func postgresFields() []*Field {
 			DisplayName: "Columns PK mapping", Check: checkMessageKeyColumns,
 			Doc: "Key columns for tables without a suitable primary key: semicolon-separated <schema.table regex>:<column>,<column> entries, e.g. public.orders:id;public\\.line.*:order_id,line_no. Tables not listed are keyed by their primary key."},
 		{Name: "snapshot.select.statement.overrides", Type: TypeString, Importance: Medium, Group: groupEvents, Width: WidthLong,
-			DisplayName: "List of tables where the default select statement used during snapshotting should be overridden.", Status: Accepted,
-			Doc: "Comma-separated schema.table names whose snapshot SELECT is given by snapshot.select.statement.overrides.<schema>.<table>."},
+			DisplayName: "List of tables where the default select statement used during snapshotting should be overridden.",
+			Doc:         "Comma-separated schema.table names whose snapshot SELECT is given by snapshot.select.statement.overrides.<schema>.<table>."},
 		{Name: "include.schema.comments", Type: TypeBoolean, Default: "false", Importance: Medium, Group: groupEvents, Width: WidthShort,
 			DisplayName: "Include Table and Column Comments", Status: Accepted,
 			Doc: "Put table and column comments into the schemas' doc."},
@@ -481,17 +482,17 @@ func postgresFields() []*Field {
 			DisplayName: "Transaction topic name", Status: Accepted, Check: checkTopicName,
 			Doc: "Suffix of the transaction metadata topic <topic.prefix>.<topic.transaction>."},
 		{Name: "signal.kafka.topic", Type: TypeString, Importance: High, Group: groupEvents, Width: WidthLong,
-			DisplayName: "Signal topic name", Status: Accepted,
-			Doc: "Topic of the Kafka signal channel; by default <topic.prefix>-signal."},
+			DisplayName: "Signal topic name", Check: checkNonEmptyTopic,
+			Doc: "Topic of the Kafka signal channel; by default <topic.prefix>-signal. Only partition 0 is read; a record's key must be the connector's topic.prefix and its value {\"type\":\"execute-snapshot\",\"data\":{...}}. pgmotion creates the topic, with one partition, if it is missing."},
 		{Name: "signal.kafka.bootstrap.servers", Type: TypeString, Importance: High, Group: groupEvents, Width: WidthLong,
-			DisplayName: "Kafka broker addresses", Status: Accepted,
-			Doc: "Bootstrap servers of the Kafka signal channel."},
+			DisplayName: "Kafka broker addresses",
+			Doc:         "Bootstrap servers of the Kafka signal channel, comma-separated; by default the worker's Kafka (Debezium requires it)."},
 		{Name: "signal.kafka.groupId", Type: TypeString, Default: "kafka-signal", Importance: Low, Group: groupEvents, Width: WidthMedium,
-			DisplayName: "Consumer group id for the signal topic", Status: Accepted,
-			Doc: "Consumer group of the Kafka signal channel."},
+			DisplayName: "Consumer group id for the signal topic",
+			Doc:         "Consumer group whose committed offset on the signal topic says where reading resumes (from the earliest record when it has none); an offset is committed once its signal has been acted on."},
 		{Name: "signal.kafka.poll.timeout.ms", Type: TypeInt, Default: "0", Importance: Low, Group: groupEvents, Width: WidthShort,
-			DisplayName: "Poll timeout for kafka signals (ms)", Status: Accepted, Check: checkNonNegativeInt,
-			Doc: "Milliseconds to wait while polling the signal topic."},
+			DisplayName: "Poll timeout for kafka signals (ms)", Check: checkNonNegativeInt,
+			Doc: "Longest wait of one fetch from the signal topic, in milliseconds; 0 means 500."},
 		{Name: "snapshot.custom.class", Type: TypeString, Importance: Low, Group: groupConnector, Status: Removed,
 			Note: "removed in Debezium 2.6; use snapshot.mode=custom with snapshot.mode.custom.name",
 			Doc:  "Removed in Debezium 2.6."},
@@ -500,7 +501,7 @@ func postgresFields() []*Field {
 
 func boolOpt(name, display, doc string) *Field {
 	return &Field{Name: name, Type: TypeBoolean, Default: "false", Importance: Medium, Group: groupConnector, Width: WidthMedium,
-		DisplayName: display, Status: Accepted, Since: "2.6", Doc: doc}
+		DisplayName: display, Since: "2.6", Doc: doc}
 }
 
 var hostnameRE = regexp.MustCompile(`^[a-zA-Z0-9-_.]+$`)
@@ -640,8 +641,36 @@ func checkMaxQueueSize(c *Check) {
 }
 
 func checkSignalCollection(c *Check) {
-	if len(splitList(c.Value())) > 1 {
+	list := splitList(c.Value())
+	if len(list) > 1 {
 		c.Errorf("For single task connector only one signal data collection is permitted.")
+		return
+	}
+	for _, v := range list {
+		schema, table, ok := strings.Cut(strings.TrimSpace(v), ".")
+		if !ok || schema == "" || table == "" || strings.Contains(table, ".") {
+			c.Errorf("%s is not a schema.table name: give the signal table as <schema>.<table>, e.g. public.debezium_signal", strings.TrimSpace(v))
+		}
+	}
+}
+
+// checkSignalChannels accepts the signal channels pgmotion implements.
+func checkSignalChannels(c *Check) {
+	for _, ch := range splitList(c.Value()) {
+		switch strings.ToLower(strings.TrimSpace(ch)) {
+		case "source", "kafka", "":
+		case "file", "jmx":
+			c.Errorf("the %s signal channel is not available in pgmotion; the allowed channels are source and kafka", strings.TrimSpace(ch))
+		default:
+			c.Errorf("unknown signal channel %q; the allowed channels are source and kafka", strings.TrimSpace(ch))
+		}
+	}
+}
+
+// checkNonEmptyTopic refuses a blank topic name that is set.
+func checkNonEmptyTopic(c *Check) {
+	if c.IsSet() && strings.TrimSpace(c.Value()) == "" {
+		c.Errorf("A non-empty topic name is required")
 	}
 }
 

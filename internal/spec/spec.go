@@ -255,6 +255,13 @@ type Field struct {
 	// ErrName is the name used in error messages when it differs from Name
 	// (Kafka validates converter options under their unprefixed names).
 	ErrName string
+	// ValidatorName is the name in the messages of the field's validators
+	// (enum, range, Check) when it differs from the name of its other
+	// messages: Kafka Connect runs a transformation's validators under the
+	// option's own name (ConfigDef.embed) but parses and requires it under
+	// transforms.<alias>.<name>, and Debezium's transformations name their
+	// options unprefixed.
+	ValidatorName string
 }
 
 // IsSecret reports whether values of f must be masked.

@@ -54,7 +54,7 @@ var goodWarnings = map[string][]string{
 	},
 	"accepted": {
 		`"provide.transaction.metadata" is accepted`,
-		"snapshot.mode=when_needed is accepted for Debezium compatibility but not implemented by pgmotion yet; pgmotion behaves as snapshot.mode=initial",
+		"snapshot.mode=custom is accepted for Debezium compatibility but not implemented by pgmotion yet; pgmotion behaves as snapshot.mode=initial",
 		"time.precision.mode=connect is accepted",
 		`"errors.tolerance" is accepted`,
 		`"column.mask.with.5.chars" (column.mask.with.<n>.chars) is accepted`,

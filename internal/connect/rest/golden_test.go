@@ -201,6 +201,8 @@ var goldenCases = []goldenCase{
 	{name: "validate_unknown_plugin", method: "PUT", path: "/connector-plugins/org.example.NopeConnector/config/validate",
 		body: `{"connector.class":"org.example.NopeConnector"}`},
 	{name: "validate_invalid_json", method: "PUT", path: "/connector-plugins/ExampleSource/config/validate", body: `{"connector.class":"ExampleSource",}`},
+	{name: "validate_transformation", method: "PUT", path: "/connector-plugins/org.example.ExampleTransform/config/validate",
+		body: `{"connector.class":"org.example.ExampleTransform"}`},
 
 	// Unknown paths and wrong methods.
 	{name: "unknown_path", method: "GET", path: "/nope"},

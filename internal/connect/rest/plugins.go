@@ -16,10 +16,41 @@ import (
 func (h *handler) plugins(_ context.Context, c *call) (*reply, error) {
 	all := !boolParam(c.query, "connectorsOnly", true)
 	ps := h.herder.Plugins(all)
+	if all {
+		ps = withRegisteredPlugins(ps)
+	}
 	if ps == nil {
 		ps = []connect.PluginInfo{}
 	}
 	return ok(ps)
+}
+
+// pluginTypeOrder is the order of ConnectorPluginsResource's list: sink
+// and source connectors, converters, header converters, transformations,
+// predicates, each by class name.
+var pluginTypeOrder = map[string]int{"sink": 0, "source": 1, "converter": 2, "header_converter": 3, "transformation": 4, "predicate": 5}
+
+// withRegisteredPlugins adds to the herder's list the registered plugins
+// of the other types (transformations and predicates, declared in
+// internal/spec) that it left out, and orders the list as Kafka Connect
+// does.
+func withRegisteredPlugins(ps []connect.PluginInfo) []connect.PluginInfo {
+	have := make(map[string]bool, len(ps))
+	for _, p := range ps {
+		have[p.Class] = true
+	}
+	for _, s := range spec.All() {
+		if _, known := pluginTypeOrder[s.Type]; known && !have[s.Class] {
+			ps = append(ps, connect.PluginInfo{Class: s.Class, Type: s.Type, Version: s.Version})
+		}
+	}
+	slices.SortStableFunc(ps, func(a, b connect.PluginInfo) int {
+		if d := pluginTypeOrder[a.Type] - pluginTypeOrder[b.Type]; d != 0 {
+			return d
+		}
+		return strings.Compare(a.Class, b.Class)
+	})
+	return ps
 }
 
 func (h *handler) pluginConfig(_ context.Context, c *call) (*reply, error) {
@@ -60,6 +91,11 @@ func (h *handler) validate(ctx context.Context, c *call) (*reply, error) {
 	}
 	if !classMatches(class, c.plugin) {
 		return nil, connect.BadRequestf("Included connector type %s does not match request type %s", class, c.plugin)
+	}
+	if s, found := spec.Lookup(class); found && s.Type != "source" && s.Type != "sink" {
+		// A transformation or predicate: only connectors are validated.
+		//lint:ignore ST1005 Kafka Connect's exact text
+		return nil, fmt.Errorf("Failed to find any class that implements Connector and which name matches %s", class)
 	}
 	infos, err := h.herder.Validate(ctx, class, cfg)
 	if err != nil {

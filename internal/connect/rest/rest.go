@@ -71,6 +71,9 @@ type Options struct {
 	// rest request timeout does; a call that takes longer is answered
 	// 500 "Request timed out". Zero means 90s.
 	RequestTimeout time.Duration
+	// Metrics, if set, serves GET /metrics (Prometheus), behind the same
+	// authentication as the API.
+	Metrics http.Handler
 }
 
 // DefaultRequestTimeout is Kafka Connect's REST request timeout.
@@ -108,6 +111,7 @@ func NewHandler(o Options) (http.Handler, error) {
 		log:     o.Log,
 		timeout: o.RequestTimeout,
 		maxBody: maxBodyBytes,
+		metrics: o.Metrics,
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -127,6 +131,7 @@ type handler struct {
 	timeout time.Duration
 	maxBody int64
 	routes  []route
+	metrics http.Handler
 }
 
 // call is one routed request.
@@ -159,6 +164,10 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) {
 	if h.auth != nil && !h.auth.allow(r) {
 		w.Header().Set("WWW-Authenticate", h.auth.challenge)
 		writeError(w, http.StatusUnauthorized, msgUnauthorized)
+		return
+	}
+	if h.metrics != nil && r.URL.Path == "/metrics" && r.Method == http.MethodGet {
+		h.metrics.ServeHTTP(w, r)
 		return
 	}
 	rt, c, status := h.match(r)

@@ -1,0 +1,86 @@
+package transform
+
+import (
+	"github.com/pgmotion/pgmotion/internal/spec"
+)
+
+// Kafka's predicates (org.apache.kafka.connect.transforms.predicates):
+// TopicNameMatches, HasHeaderKey and RecordIsTombstone.
+
+var topicNameMatchesSpec = &spec.Spec{
+	Class: kafkaPredicates + "TopicNameMatches", Aliases: []string{"TopicNameMatches"}, Type: typePredicate, Version: KafkaVersion,
+	Title:   "TopicNameMatches",
+	Summary: "A predicate which is true for records with a topic name that matches the configured regular expression.",
+	Fields: []*spec.Field{
+		kafka(&spec.Field{Name: "pattern", Type: spec.TypeString, Required: true, Importance: spec.Medium,
+			Doc: "A Java regular expression for matching against the name of a record's topic.", Check: both(checkNonEmptyString, checkKafkaRegex),
+			Note: "Go RE2 syntax"}),
+	},
+}
+
+var hasHeaderKeySpec = &spec.Spec{
+	Class: kafkaPredicates + "HasHeaderKey", Aliases: []string{"HasHeaderKey"}, Type: typePredicate, Version: KafkaVersion,
+	Title:   "HasHeaderKey",
+	Summary: "A predicate which is true for records with at least one header with the configured name.",
+	Fields: []*spec.Field{
+		kafka(&spec.Field{Name: "name", Type: spec.TypeString, Required: true, Importance: spec.Medium,
+			Doc: "The header name.", Check: checkNonEmptyString}),
+	},
+}
+
+var recordIsTombstoneSpec = &spec.Spec{
+	Class: kafkaPredicates + "RecordIsTombstone", Aliases: []string{"RecordIsTombstone"}, Type: typePredicate, Version: KafkaVersion,
+	Title:   "RecordIsTombstone",
+	Summary: "A predicate which is true for records which are tombstones (i.e. have null value).",
+}
+
+func init() {
+	register(&plugin{spec: topicNameMatchesSpec, newPredicate: func(c *spec.Config, _ *env) (predicate, error) {
+		re, err := compileJavaRegex(c.Str("pattern"))
+		if err != nil {
+			return nil, err
+		}
+		return &topicNameMatches{re: re}, nil
+	}})
+	register(&plugin{spec: hasHeaderKeySpec, newPredicate: func(c *spec.Config, _ *env) (predicate, error) {
+		return hasHeaderKey{name: c.Str("name")}, nil
+	}})
+	register(&plugin{spec: recordIsTombstoneSpec, newPredicate: func(*spec.Config, *env) (predicate, error) {
+		return recordIsTombstone{}, nil
+	}})
+}
+
+// checkNonEmptyString is Kafka's ConfigDef.NonEmptyString.
+func checkNonEmptyString(c *spec.Check) {
+	if !c.IsNull() && c.Value() == "" {
+		c.Errorf("String must be non-empty")
+	}
+}
+
+func both(checks ...func(*spec.Check)) func(*spec.Check) {
+	return func(c *spec.Check) {
+		for _, ch := range checks {
+			ch(c)
+		}
+	}
+}
+
+type topicNameMatches struct {
+	re *javaRegex
+}
+
+func (p *topicNameMatches) uses() uses { return 0 }
+
+func (p *topicNameMatches) test(r *Record) bool { return p.re.matches(r.Topic) }
+
+type hasHeaderKey struct{ name string }
+
+func (hasHeaderKey) uses() uses { return 0 }
+
+func (p hasHeaderKey) test(r *Record) bool { return r.hasHeader(p.name) }
+
+type recordIsTombstone struct{}
+
+func (recordIsTombstone) uses() uses { return 0 }
+
+func (recordIsTombstone) test(r *Record) bool { return r.isTombstone() }

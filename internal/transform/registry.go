@@ -1,0 +1,137 @@
+package transform
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/pgmotion/pgmotion/internal/spec"
+)
+
+// KafkaVersion is the Kafka release whose transformations pgmotion follows,
+// reported as their version by GET /connector-plugins (the same release as
+// connect.KafkaConnectVersion).
+const KafkaVersion = "3.9.0"
+
+// Plugin types, as GET /connector-plugins names them.
+const (
+	typeTransformation = "transformation"
+	typePredicate      = "predicate"
+)
+
+// Kafka's package names.
+const (
+	kafkaTransforms = "org.apache.kafka.connect.transforms."
+	kafkaPredicates = "org.apache.kafka.connect.transforms.predicates."
+)
+
+// uses says which sides of a record a plugin reads or writes.
+type uses uint8
+
+const (
+	useKey uses = 1 << iota
+	useValue
+)
+
+// transformation is one configured SMT. apply changes r in place and
+// returns false to drop the record.
+type transformation interface {
+	apply(r *Record) (keep bool, err error)
+	uses() uses
+}
+
+// predicate is one configured predicate.
+type predicate interface {
+	test(r *Record) bool
+	uses() uses
+}
+
+// env is what plugins get besides their options.
+type env struct {
+	log *slog.Logger
+}
+
+// plugin is a registered transformation or predicate.
+type plugin struct {
+	spec         *spec.Spec
+	newTransform func(c *spec.Config, e *env) (transformation, error)
+	newPredicate func(c *spec.Config, e *env) (predicate, error)
+}
+
+var plugins = map[string]*plugin{}
+
+// register adds p to the spec registry (for validation, listing and docs)
+// and to the plugins pgmotion can run. It is meant for init().
+func register(p *plugin) {
+	spec.Register(p.spec)
+	for _, n := range append([]string{p.spec.Class}, p.spec.Aliases...) {
+		plugins[n] = p
+	}
+}
+
+// lookup returns the plugin of a class (or alias) of the given type.
+func lookup(class, typ string) (*plugin, bool) {
+	p, ok := plugins[class]
+	if !ok || p.spec.Type != typ {
+		return nil, false
+	}
+	return p, true
+}
+
+// kafka marks a field as declared by a Kafka ConfigDef: Kafka's wording,
+// display name = name, order -1, as ConfigDef.define without group does.
+func kafka(f *spec.Field) *spec.Field {
+	f.Origin = spec.OriginKafka
+	if f.DisplayName == "" {
+		f.DisplayName = f.Name
+	}
+	if f.Order == 0 {
+		f.Order = -1
+	}
+	return f
+}
+
+// replaceNullField is the replace.null.with.default option most Kafka
+// transformations have (KIP-1040, Kafka 3.8).
+func replaceNullField() *spec.Field {
+	return kafka(&spec.Field{Name: "replace.null.with.default", Type: spec.TypeBoolean, Default: "true", Importance: spec.Medium, Since: "Kafka 3.8",
+		Doc: "Whether to replace fields that have a default value and that are null to the default value. When set to true, the default value is used, otherwise null is used."})
+}
+
+// sibling returns another option of the configuration c checks, by its
+// name without the transforms.<alias>. prefix, as set or defaulted.
+func sibling(c *spec.Check, self, name string) (string, bool) {
+	prefix := strings.TrimSuffix(c.Name(), self)
+	return c.Effective(prefix + name)
+}
+
+// siblingSet is sibling for options as given (no default).
+func siblingSet(c *spec.Check, self, name string) (string, bool) {
+	prefix := strings.TrimSuffix(c.Name(), self)
+	return c.Get(prefix + name)
+}
+
+// configError is a configuration problem found when a plugin is built;
+// validation reports the same problems per field, so it shows up only for
+// configurations that skipped validation.
+func configError(alias, class string, err error) error {
+	return fmt.Errorf("transforms.%s (%s): %w", alias, class, err)
+}
+
+// javaSplit is String.split(sep) for a literal separator: without a match
+// the whole string, else the parts with trailing empty strings dropped.
+func javaSplit(s string, sep string) []string {
+	if !strings.Contains(s, sep) {
+		return []string{s}
+	}
+	parts := strings.Split(s, sep)
+	for len(parts) > 0 && parts[len(parts)-1] == "" {
+		parts = parts[:len(parts)-1]
+	}
+	return parts
+}
+
+// javaList is List.toString.
+func javaList(items []string) string {
+	return "[" + strings.Join(items, ", ") + "]"
+}

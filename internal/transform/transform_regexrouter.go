@@ -1,0 +1,108 @@
+package transform
+
+import (
+	"github.com/pgmotion/pgmotion/internal/spec"
+)
+
+// RegexRouter (org.apache.kafka.connect.transforms.RegexRouter) renames the
+// topic of records whose topic matches regex as a whole:
+// Matcher.replaceFirst(replacement).
+
+const (
+	propRegex       = "regex"
+	propReplacement = "replacement"
+)
+
+var regexRouterSpec = &spec.Spec{
+	Class: kafkaTransforms + "RegexRouter", Aliases: []string{"RegexRouter"}, Type: typeTransformation, Version: KafkaVersion,
+	Title: "RegexRouter",
+	Summary: "Update the record topic using the configured regular expression and replacement string. " +
+		"If the pattern matches the input topic, `java.util.regex.Matcher#replaceFirst()` is used with the replacement string to obtain the new topic.",
+	Fields: []*spec.Field{
+		kafka(&spec.Field{Name: propRegex, Type: spec.TypeString, Required: true, Importance: spec.High,
+			Doc: "Regular expression to use for matching.", Check: checkKafkaRegex}),
+		kafka(&spec.Field{Name: propReplacement, Type: spec.TypeString, Required: true, Importance: spec.High,
+			Doc: "Replacement string.", Check: checkReplacement(propReplacement, propRegex),
+			Note: "pgmotion checks the group references ($1, ${name}) against regex when validating; Kafka fails on the first record"}),
+	},
+}
+
+func init() {
+	register(&plugin{spec: regexRouterSpec, newTransform: newRegexRouter})
+}
+
+// checkKafkaRegex is Kafka's RegexValidator.
+func checkKafkaRegex(c *spec.Check) {
+	if c.IsNull() {
+		return
+	}
+	if _, err := compileJavaRegex(c.Value()); err != nil {
+		c.Errorf("Invalid regex: %v", err)
+	}
+}
+
+// checkReplacement checks a replacement string against the regex option
+// next to it.
+func checkReplacement(self, regexProp string) func(*spec.Check) {
+	return func(c *spec.Check) {
+		if c.IsNull() {
+			return
+		}
+		expr, ok := sibling(c, self, regexProp)
+		if !ok {
+			return
+		}
+		re, err := compileJavaRegex(expr)
+		if err != nil {
+			return // reported on the regex
+		}
+		if _, err := parseJavaReplacement(c.Value(), re.find); err != nil {
+			c.Errorf("%v", err)
+		}
+	}
+}
+
+type regexRouter struct {
+	re    *javaRegex
+	repl  javaReplacement
+	cache map[string]string
+}
+
+func newRegexRouter(c *spec.Config, _ *env) (transformation, error) {
+	re, err := compileJavaRegex(c.Str(propRegex))
+	if err != nil {
+		return nil, err
+	}
+	repl, err := parseJavaReplacement(c.Str(propReplacement), re.find)
+	if err != nil {
+		return nil, err
+	}
+	return &regexRouter{re: re, repl: repl, cache: map[string]string{}}, nil
+}
+
+func (t *regexRouter) uses() uses { return 0 }
+
+func (t *regexRouter) apply(r *Record) (bool, error) {
+	r.Topic = t.route(r.Topic)
+	return true, nil
+}
+
+// route returns the new topic, or topic itself when the regex does not
+// match it.
+func (t *regexRouter) route(topic string) string {
+	if to, ok := t.cache[topic]; ok {
+		return to
+	}
+	to := topic
+	if t.re.matches(topic) {
+		to = t.re.replaceFirst(topic, t.repl)
+	}
+	if len(t.cache) >= topicCacheSize {
+		clear(t.cache)
+	}
+	t.cache[topic] = to
+	return to
+}
+
+// topicCacheSize bounds the per-transform caches keyed by topic.
+const topicCacheSize = 1024
