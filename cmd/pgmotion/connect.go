@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -13,6 +14,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 
 	"github.com/pgmotion/pgmotion/internal/broker"
@@ -222,7 +226,10 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 	defer ln.Close()
 	workerID := advertised(wc, ln.Addr().String())
 	fatal := make(chan error, 1)
+	reg := newRegistry()
 	w, err := connect.NewWorker(connect.WorkerConfig{
+		Metrics:     reg,
+		Progress:    os.Stderr,
 		Brokers:     brokers,
 		ConfigTopic: wc.ConfigTopic, StatusTopic: wc.StatusTopic, OffsetTopic: wc.OffsetTopic,
 		StatusPartitions: wc.StatusPartitions, OffsetPartitions: wc.OffsetPartitions,
@@ -257,7 +264,7 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 	if auth == "" {
 		auth = os.Getenv("PGMOTION_REST_AUTH")
 	}
-	srv, err := serveREST(ln, w, auth, f, g)
+	srv, err := serveREST(ln, w, reg, auth, f, g)
 	if err != nil {
 		return err
 	}
@@ -332,8 +339,17 @@ func listenREST(addr string, f connectFlags) (net.Listener, error) {
 
 // serveREST serves the Kafka Connect REST API over h on ln, on a
 // goroutine, until the returned server is shut down.
-func serveREST(ln net.Listener, h connect.Herder, auth string, f connectFlags, g *globals) (*http.Server, error) {
-	handler, err := rest.NewHandler(rest.Options{Herder: h, Auth: auth, Log: g.log.With("component", "rest")})
+// newRegistry returns the worker's Prometheus registry, with the Go
+// runtime's and the process's own metrics.
+func newRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
+}
+
+func serveREST(ln net.Listener, h connect.Herder, reg *prometheus.Registry, auth string, f connectFlags, g *globals) (*http.Server, error) {
+	handler, err := rest.NewHandler(rest.Options{Herder: h, Auth: auth, Log: g.log.With("component", "rest"),
+		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(g.log.Handler(), slog.LevelError)})})
 	if err != nil {
 		return nil, err
 	}

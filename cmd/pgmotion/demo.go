@@ -117,12 +117,13 @@ func runDemo(ctx context.Context, g *globals, f demoFlags, out io.Writer) error 
 		return err
 	}
 	defer ln.Close()
-	w, err := connect.NewWorker(connect.WorkerConfig{Brokers: []string{addr}, WorkerID: ln.Addr().String(), Log: g.log})
+	reg := newRegistry()
+	w, err := connect.NewWorker(connect.WorkerConfig{Brokers: []string{addr}, WorkerID: ln.Addr().String(), Metrics: reg, Log: g.log})
 	if err != nil {
 		return err
 	}
 	defer w.Close()
-	srv, err := serveREST(ln, w, "", connectFlags{}, g)
+	srv, err := serveREST(ln, w, reg, "", connectFlags{}, g)
 	if err != nil {
 		return err
 	}

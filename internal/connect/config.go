@@ -2,6 +2,7 @@ package connect
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -11,6 +12,7 @@ import (
 	"github.com/pgmotion/pgmotion/internal/kafkasink"
 	"github.com/pgmotion/pgmotion/internal/pgsource"
 	"github.com/pgmotion/pgmotion/internal/spec"
+	"github.com/pgmotion/pgmotion/internal/transform"
 )
 
 // ValidateConfig parses a connector config as RunConnector would and
@@ -54,7 +56,18 @@ func TaskConfigFrom(name string, raw map[string]string) (TaskConfig, []string, e
 			skipped[change.Op(op[0])] = true
 		}
 	}
-	mode := string(pc.SnapshotMode)
+	snap, err := snapshotConfigFrom(pc)
+	if err != nil {
+		return TaskConfig{}, nil, err
+	}
+	var tags map[string]string
+	for _, kv := range pc.Config.List("custom.metric.tags") {
+		k, v, _ := strings.Cut(kv, "=") // the form is validated
+		if tags == nil {
+			tags = map[string]string{}
+		}
+		tags[strings.TrimSpace(k)] = strings.TrimSpace(v)
+	}
 	enc := debezium.DefaultOptions()
 	enc.ConnectorName = name
 	enc.TopicPrefix = pc.TopicPrefix
@@ -63,6 +76,16 @@ func TaskConfigFrom(name string, raw map[string]string) (TaskConfig, []string, e
 	enc.BinaryHandling = string(pc.BinaryHandling)
 	enc.TimePrecision = string(pc.TimePrecision)
 	enc.KeySchemas, enc.ValueSchemas = pc.KeySchemas, pc.ValueSchemas
+	chain, err := transform.NewChain(pc.Config, transform.Options{KeySchemas: pc.KeySchemas, ValueSchemas: pc.ValueSchemas})
+	if err != nil {
+		return TaskConfig{}, nil, err
+	}
+	if chain != nil {
+		// The chain reads the sides it transforms with their schemas and
+		// writes them with the connector's schemas.enable.
+		k, v := chain.Parses()
+		enc.KeySchemas, enc.ValueSchemas = enc.KeySchemas || k, enc.ValueSchemas || v
+	}
 	enc.TombstonesOnDelete = pc.TombstonesOnDelete
 	enc.Skipped = skipped
 	enc.ExtendedHeaders = pc.ExtendedHeaders
@@ -75,9 +98,10 @@ func TaskConfigFrom(name string, raw map[string]string) (TaskConfig, []string, e
 		partitions, replication = pc.TopicPartitions, pc.TopicReplication
 	}
 	tc := TaskConfig{
-		Name:         name,
-		TopicPrefix:  pc.TopicPrefix,
-		SnapshotMode: mode,
+		Name:        name,
+		TopicPrefix: pc.TopicPrefix,
+		Snapshot:    snap,
+		MetricTags:  tags,
 		Source: pgsource.Config{
 			Conn:            conn,
 			Slot:            pc.SlotName,
@@ -97,6 +121,45 @@ func TaskConfigFrom(name string, raw map[string]string) (TaskConfig, []string, e
 		HeartbeatName:   pc.Config.Str("topic.heartbeat.name"),
 		SlotRetries:     pc.Config.Int("slot.max.retries"),
 		SlotRetryDelay:  time.Duration(pc.Config.Long("slot.retry.delay.ms")) * time.Millisecond,
+		Incremental:     incrementalConfigFrom(pc),
+		Transforms:      chain,
 	}
 	return tc, pc.Warnings, nil
+}
+
+// snapshotConfigFrom reads the snapshot options.
+func snapshotConfigFrom(pc *spec.PostgresConfig) (SnapshotConfig, error) {
+	c := pc.Config
+	sc := SnapshotConfig{
+		Mode:              string(pc.SnapshotMode),
+		ConfigData:        c.Bool("snapshot.mode.configuration.based.snapshot.data"),
+		ConfigStream:      c.Bool("snapshot.mode.configuration.based.start.stream"),
+		ConfigOnDataError: c.Bool("snapshot.mode.configuration.based.snapshot.on.data.error"),
+		Threads:           c.Int("snapshot.max.threads"),
+		Delay:             time.Duration(c.Long("snapshot.delay.ms")) * time.Millisecond,
+		StreamDelay:       time.Duration(c.Long("streaming.delay.ms")) * time.Millisecond,
+	}
+	for _, expr := range c.List("snapshot.include.collection.list") {
+		re, err := spec.CompileAnchored(expr)
+		if err != nil {
+			return sc, fmt.Errorf("snapshot.include.collection.list: %q: %w", expr, err) // unreachable: validated
+		}
+		sc.Include = append(sc.Include, re)
+	}
+	const overrides = "snapshot.select.statement.overrides"
+	sqls := c.WithPrefix(overrides + ".")
+	for _, table := range strings.Split(c.Str(overrides), ",") {
+		if table = strings.TrimSpace(table); table == "" {
+			continue
+		}
+		sql := strings.TrimSpace(sqls[table])
+		if sql == "" {
+			return sc, fmt.Errorf("%s lists %s, but %s.%s is not set: give the SELECT to use for that table, or remove it from the list", overrides, table, overrides, table)
+		}
+		if sc.Overrides == nil {
+			sc.Overrides = map[string]string{}
+		}
+		sc.Overrides[table] = sql
+	}
+	return sc, nil
 }

@@ -27,6 +27,23 @@ type Offset struct {
 	Snapshot           snapshotFlag `json:"snapshot,omitempty"`
 	LastSnapshotRecord bool         `json:"last_snapshot_record,omitempty"`
 	SnapshotCompleted  bool         `json:"snapshot_completed,omitempty"`
+	// SnapshotProgress is pgmotion's own key while the initial snapshot
+	// runs: a JSON document of the table ranges Kafka holds, so that a
+	// restarted worker reads only the others. Debezium ignores it.
+	SnapshotProgress string `json:"pgmotion_snapshot_progress,omitempty"`
+	// The incremental snapshot's progress (incremental.go): Debezium's
+	// incremental_snapshot_collections (a JSON list, as a string) and
+	// incremental_snapshot_correlation_id, and pgmotion's own keys for the
+	// key reached and the table's largest key, each a JSON array of the key
+	// values as text. Debezium keeps those two as hex of a Java-serialized
+	// Object[] under incremental_snapshot_primary_key and
+	// incremental_snapshot_maximum_key, which pgmotion does not decode:
+	// DebeziumPrimaryKey is read only to notice them, and never written.
+	IncrementalCollections   string `json:"incremental_snapshot_collections,omitempty"`
+	IncrementalCorrelationID string `json:"incremental_snapshot_correlation_id,omitempty"`
+	IncrementalPrimaryKey    string `json:"pgmotion_incremental_snapshot_primary_key,omitempty"`
+	IncrementalMaximumKey    string `json:"pgmotion_incremental_snapshot_maximum_key,omitempty"`
+	DebeziumPrimaryKey       string `json:"incremental_snapshot_primary_key,omitempty"`
 }
 
 // snapshotFlag reads Debezium's "snapshot" offset key in both its forms.
@@ -110,6 +127,20 @@ func (o Offset) MarshalJSON() ([]byte, error) {
 	}
 	if o.SnapshotCompleted {
 		field("snapshot_completed", "true")
+	}
+	if o.SnapshotProgress != "" {
+		q, _ := json.Marshal(o.SnapshotProgress)
+		field("pgmotion_snapshot_progress", string(q))
+	}
+	for _, kv := range [...]struct{ k, v string }{
+		{"incremental_snapshot_collections", o.IncrementalCollections},
+		{"incremental_snapshot_correlation_id", o.IncrementalCorrelationID},
+		{"pgmotion_incremental_snapshot_primary_key", o.IncrementalPrimaryKey},
+		{"pgmotion_incremental_snapshot_maximum_key", o.IncrementalMaximumKey},
+	} {
+		if kv.v != "" {
+			field(kv.k, string(jsonString(kv.v)))
+		}
 	}
 	b.WriteByte('}')
 	return b.Bytes(), nil

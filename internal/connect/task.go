@@ -4,35 +4,33 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
-	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/pgmotion/pgmotion/internal/change"
 	"github.com/pgmotion/pgmotion/internal/debezium"
 	"github.com/pgmotion/pgmotion/internal/kafkasink"
+	"github.com/pgmotion/pgmotion/internal/metrics"
 	"github.com/pgmotion/pgmotion/internal/pgsource"
 	"github.com/pgmotion/pgmotion/internal/record"
-)
-
-// Snapshot modes pgmotion runs.
-const (
-	SnapshotInitial     = "initial"
-	SnapshotInitialOnly = "initial_only"
-	SnapshotNoData      = "no_data"
-	SnapshotAlways      = "always"
+	"github.com/pgmotion/pgmotion/internal/transform"
 )
 
 // TaskConfig is what a PostgreSQL task needs, taken from the connector's
 // parsed options.
 type TaskConfig struct {
-	Name         string
-	TopicPrefix  string
-	SnapshotMode string
-	Source       pgsource.Config
-	Encoder      debezium.Options
-	Topics       kafkasink.TopicSpec
+	Name        string
+	TopicPrefix string
+	Snapshot    SnapshotConfig
+	// MetricTags is custom.metric.tags: labels added to the metrics.
+	MetricTags map[string]string
+	Source     pgsource.Config
+	Encoder    debezium.Options
+	Topics     kafkasink.TopicSpec
 	// SlotRetries and SlotRetryDelay govern waiting for a slot that
 	// another process still holds (slot.max.retries, slot.retry.delay.ms).
 	SlotRetries    int
@@ -46,6 +44,11 @@ type TaskConfig struct {
 	Heartbeat                      time.Duration
 	HeartbeatPrefix, HeartbeatName string
 	HeartbeatQuery                 string
+	// Incremental configures signals and incremental snapshots
+	// (incremental.go, signal.go).
+	Incremental IncrementalConfig
+	// Transforms is the connector's transforms chain; nil without one.
+	Transforms *transform.Chain
 }
 
 // partialEvery seals a batch inside a large transaction or snapshot after
@@ -85,6 +88,16 @@ type task struct {
 	// skip drops the events of a half-delivered transaction that Kafka
 	// already holds when streaming resumes.
 	skip *Offset
+	// metrics receives the connector's metrics (nil: none); progressOut
+	// shows the snapshot's progress bar when it is a terminal.
+	metrics     prometheus.Registerer
+	progressOut io.Writer
+	snapMetrics *metrics.SnapshotMetrics // the last snapshot's, until the task ends
+
+	// inc runs signals and incremental snapshots (incremental.go); nil
+	// when no signal channel is configured. It belongs to the streaming
+	// goroutine.
+	inc *incremental
 }
 
 func newTask(cfg TaskConfig, sink *kafkasink.Sink, store *OffsetStore, log *slog.Logger) (*task, error) {
@@ -116,6 +129,11 @@ func (t *task) run(ctx context.Context) (err error) {
 		}
 	}()
 
+	defer func() {
+		if t.snapMetrics != nil {
+			t.snapMetrics.Unregister()
+		}
+	}()
 	off, err := t.store.Get(t.cfg.Name, t.cfg.TopicPrefix)
 	if err != nil {
 		return err
@@ -141,18 +159,12 @@ func (t *task) run(ctx context.Context) (err error) {
 		}
 	}()
 
-	snapshot := false
-	switch t.cfg.SnapshotMode {
-	case SnapshotAlways:
-		snapshot = true
-	case SnapshotInitial, SnapshotInitialOnly:
-		snapshot = off == nil || !off.SnapshotDone()
-	}
+	dec := decideSnapshot(t.cfg.Snapshot, off, info.Created)
 	if off != nil && !info.Created && off.ResumeLSN() != 0 && off.ResumeLSN() < info.ConfirmedFlush {
 		t.log.Warn("the slot is ahead of the stored offset; streaming starts at the slot's position", "offset_lsn", off.ResumeLSN().String(), "slot_lsn", info.ConfirmedFlush.String())
 	}
-	if off != nil && info.Created && off.SnapshotDone() && t.cfg.SnapshotMode != SnapshotAlways {
-		t.log.Warn("the replication slot was missing and has been created again: changes made since the stored offset and before now were not captured; run a snapshot to catch up", "slot", t.cfg.Source.Slot, "offset_lsn", off.ResumeLSN().String(), "slot_lsn", info.ConfirmedFlush.String())
+	if off != nil && info.Created && off.SnapshotDone() && !dec.snapshot {
+		t.log.Warn("the replication slot was missing and has been created again: changes made since the stored offset and before now were not captured; run a snapshot to catch up (snapshot.mode=when_needed does so by itself)", "slot", t.cfg.Source.Slot, "offset_lsn", off.ResumeLSN().String(), "slot_lsn", info.ConfirmedFlush.String())
 	}
 
 	start := pgsource.StreamOptions{}
@@ -162,13 +174,31 @@ func (t *task) run(ctx context.Context) (err error) {
 			t.skip = off
 		}
 	}
-	if snapshot {
-		lsn := info.ConsistentPoint
+	if dec.snapshot {
+		t.log.Info("snapshot needed", "reason", dec.why)
+		if err := t.sleep(ctx, t.cfg.Snapshot.Delay, "snapshot.delay.ms"); err != nil {
+			return err
+		}
+		lsn, name, resume := info.ConsistentPoint, info.SnapshotName, ""
 		if !info.Created {
 			lsn = info.ConfirmedFlush
-			t.log.Info("snapshot without an exported snapshot: the slot already existed, so the stream may repeat changes made during the snapshot")
+			if off != nil && !off.SnapshotDone() && off.SnapshotProgress != "" && off.LSN != 0 {
+				// A snapshot cut short: the slot has not moved since it
+				// began (positions are confirmed only after it), so the
+				// stream resumes at its consistent point, and only the
+				// ranges Kafka does not hold are read again, under a new
+				// snapshot. Rows changed in between come again from the
+				// stream, after their snapshot reads.
+				lsn, resume = off.LSN, off.SnapshotProgress
+			} else {
+				t.log.Info("snapshot without an exported snapshot: the slot already existed, so the stream may repeat changes made during the snapshot")
+			}
 		}
-		if err := t.snapshot(ctx, info.SnapshotName, lsn); err != nil {
+		plan, resumed, err := t.planSnapshot(ctx, resume)
+		if err != nil {
+			return err
+		}
+		if err := t.snapshot(ctx, plan, name, lsn, resumed); err != nil {
 			return err
 		}
 		if info.Created {
@@ -180,11 +210,20 @@ func (t *task) run(ctx context.Context) (err error) {
 	} else if info.Created {
 		start.Start = info.ConsistentPoint
 	}
-	if t.cfg.SnapshotMode == SnapshotInitialOnly {
-		t.log.Info("snapshot.mode is initial_only: not streaming")
+	if !dec.stream {
+		t.log.Info("not streaming", "snapshot_mode", t.cfg.Snapshot.Mode)
 		<-ctx.Done()
 		return context.Cause(ctx)
 	}
+	if dec.snapshot {
+		if err := t.sleep(ctx, t.cfg.Snapshot.StreamDelay, "streaming.delay.ms"); err != nil {
+			return err
+		}
+	}
+	if err := t.startIncremental(ctx, off); err != nil {
+		return err
+	}
+	defer t.stopIncremental()
 	t.lastCommit = start.LastCommit
 	err = t.src.Stream(ctx, start, t)
 	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
@@ -216,38 +255,18 @@ func (t *task) open(ctx context.Context) (*pgsource.SlotInfo, error) {
 	}
 }
 
-func (t *task) snapshot(ctx context.Context, name string, lsn change.LSN) error {
-	tables, err := t.src.Tables(ctx)
-	if err != nil {
-		return err
-	}
-	names := make([]string, len(tables))
-	for i, tb := range tables {
-		names[i] = tb.String()
-	}
-	t.log.Info("snapshot starting", "tables", len(tables), "list", strings.Join(names, ","), "lsn", lsn.String())
-	start := time.Now()
-	var rows int64
-	var xid uint32
-	err = t.src.Snapshot(ctx, tables, name, lsn, func(c *change.Change) error {
-		rows++
-		xid = c.Xid
-		if err := t.emit(c); err != nil {
-			return err
-		}
-		if t.inBatch >= partialEvery {
-			t.seal(Offset{LSN: lsn, TxID: int64(c.Xid), TsUsec: c.TsMicros, Snapshot: "INITIAL"})
-			t.inBatch = 0
-		}
+// sleep waits d (an option's delay), or until ctx ends.
+func (t *task) sleep(ctx context.Context, d time.Duration, option string) error {
+	if d <= 0 {
 		return nil
-	}, nil)
-	if err != nil {
-		return err
 	}
-	t.seal(Offset{LSN: lsn, LSNProc: lsn, TxID: int64(xid), TsUsec: time.Now().UnixMicro(), Snapshot: "INITIAL", LastSnapshotRecord: true, SnapshotCompleted: true})
-	t.inBatch = 0
-	t.log.Info("snapshot done", "rows", rows, "elapsed", time.Since(start).Round(time.Millisecond))
-	return nil
+	t.log.Info("waiting", "for", d, "option", option)
+	select {
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	case <-time.After(d):
+		return nil
+	}
 }
 
 // emit encodes a change and hands its records to the producer.
@@ -256,6 +275,18 @@ func (t *task) emit(c *change.Change) error {
 	t.recs, err = t.enc.Encode(t.recs[:0], c)
 	if err != nil {
 		return err
+	}
+	return t.produce()
+}
+
+// produce runs t.recs through the transforms and hands what is left to
+// the producer, in the open batch.
+func (t *task) produce() error {
+	var err error
+	if t.cfg.Transforms != nil {
+		if t.recs, err = t.cfg.Transforms.ApplyAll(t.recs, t.log); err != nil {
+			return err
+		}
 	}
 	if len(t.recs) == 0 {
 		return nil
@@ -279,6 +310,7 @@ func (t *task) emit(c *change.Change) error {
 // seal closes the open batch at off and remembers off as the current
 // position, which heartbeats repeat.
 func (t *task) seal(off Offset) {
+	off = t.incOffset(off)
 	t.tr.seal(off)
 	t.lastOff = off
 }
@@ -287,6 +319,11 @@ func (t *task) seal(off Offset) {
 // and no transaction is open. The heartbeat carries the current position,
 // so that offsets move during quiet periods, as Debezium's do.
 func (t *task) Tick(now time.Time, inTxn bool) error {
+	if t.inc != nil {
+		if err := t.incTick(now, inTxn); err != nil {
+			return err
+		}
+	}
 	if t.cfg.Heartbeat <= 0 || inTxn || now.Sub(t.lastBeat) < t.cfg.Heartbeat {
 		return nil
 	}
@@ -296,15 +333,13 @@ func (t *task) Tick(now time.Time, inTxn bool) error {
 			return fmt.Errorf("heartbeat.action.query: %w", err)
 		}
 	}
-	r := t.enc.Heartbeat(t.enc.HeartbeatTopic(t.cfg.HeartbeatPrefix, t.cfg.HeartbeatName), now.UnixMilli())
-	if err := t.ensureTopic(r.Topic); err != nil {
+	// Transforms apply to heartbeats too, as in Kafka Connect.
+	t.recs = append(t.recs[:0], t.enc.Heartbeat(t.enc.HeartbeatTopic(t.cfg.HeartbeatPrefix, t.cfg.HeartbeatName), now.UnixMilli()))
+	if err := t.produce(); err != nil {
 		return err
 	}
-	b := t.tr.current()
-	b.pending.Add(1)
-	t.sink.Produce(&r, b)
 	t.seal(t.lastOff)
-	return t.tr.Err()
+	return nil
 }
 
 // ensureTopic creates topic on first use. The task's own set spares the
@@ -333,6 +368,11 @@ func (t *task) Change(c *change.Change) error {
 			return nil
 		}
 		t.skip = nil
+	}
+	if t.inc != nil {
+		if skip, err := t.incChange(c); err != nil || skip {
+			return err
+		}
 	}
 	if err := t.emit(c); err != nil {
 		return err

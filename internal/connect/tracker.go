@@ -15,6 +15,10 @@ type batch struct {
 	sealed  atomic.Bool
 	off     Offset // written before sealed is set, read after
 	t       *tracker
+	// onDone, if set, runs once when the batch is sealed and every record
+	// is acknowledged (snapshot ranges, which complete out of order).
+	onDone func()
+	fired  atomic.Bool
 }
 
 // The context.Context methods: a batch never cancels its records.
@@ -28,10 +32,26 @@ func (b *batch) Ack(err error) {
 	if err != nil {
 		b.t.fail(err)
 	}
-	b.pending.Add(-1)
+	if b.pending.Add(-1) == 0 {
+		b.fire()
+	}
 }
 
 func (b *batch) done() bool { return b.sealed.Load() && b.pending.Load() == 0 }
+
+// seal marks a batch that is not in the tracker's queue complete: no more
+// records will join it.
+func (b *batch) seal() {
+	b.sealed.Store(true)
+	b.fire()
+}
+
+// fire runs onDone once the batch is done.
+func (b *batch) fire() {
+	if b.onDone != nil && b.done() && b.fired.CompareAndSwap(false, true) {
+		b.onDone()
+	}
+}
 
 // tracker keeps batches in stream order and finds the newest position
 // before which everything is acknowledged: a position is never confirmed

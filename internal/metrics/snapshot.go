@@ -210,9 +210,6 @@ func (c *TableCounter) AddRows(n int64) {
 // ChunkDone counts one more chunk of the table as read.
 func (c *TableCounter) ChunkDone() { c.chunksDone.Add(1) }
 
-// Name is the table's name.
-func (c *TableCounter) Name() string { return c.name }
-
 // Done marks the table as completely read. Calling it again does nothing.
 func (c *TableCounter) Done() { c.done.Store(true) }
 

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -79,6 +80,8 @@ type Source struct {
 	confirmed syncLSN
 	closeOnce sync.Once
 	dbName    string
+	// serverVersion is server_version_num, known after Open.
+	serverVersion int
 }
 
 // New checks cfg and returns a Source that is not connected yet.
@@ -180,6 +183,7 @@ func (s *Source) checkServer(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("check server settings: %w", err)
 	}
+	s.serverVersion, _ = strconv.Atoi(string(row[1]))
 	if wal := string(row[0]); wal != "logical" {
 		return fmt.Errorf("the server's wal_level is %q, and logical replication needs wal_level=logical: set it in postgresql.conf (or ALTER SYSTEM SET wal_level = logical) and restart PostgreSQL", wal)
 	}

@@ -128,7 +128,11 @@ func TestIntegrationSnapshotThenStream(t *testing.T) {
 		t.Fatalf("tables %v", tables)
 	}
 	var snap []string
-	err = src.Snapshot(ctx, tables, info.SnapshotName, info.ConsistentPoint, func(c *change.Change) error {
+	plan, err := src.PlanSnapshot(ctx, tables, 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = src.RunSnapshot(ctx, plan, SnapshotOptions{SnapshotName: info.SnapshotName, LSN: info.ConsistentPoint}, &funcSink{row: func(_ int, _ Range, c *change.Change) error {
 		if c.LSN != info.ConsistentPoint || !c.HasXid {
 			t.Errorf("snapshot change position %v %v", c.LSN, c.HasXid)
 		}
@@ -137,7 +141,7 @@ func TestIntegrationSnapshotThenStream(t *testing.T) {
 			t.Errorf("key of b: %v", c.Rel.Key)
 		}
 		return nil
-	}, nil)
+	}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -332,4 +336,24 @@ func TestIntegrationConcurrentPublicationCreate(t *testing.T) {
 			}
 		}
 	}
+}
+
+// funcSink is a SnapshotSink over functions; a nil function does nothing.
+type funcSink struct {
+	row  func(worker int, r Range, c *change.Change) error
+	done func(worker int, r Range, rows int64) error
+}
+
+func (f *funcSink) Row(w int, r Range, c *change.Change) error {
+	if f.row == nil {
+		return nil
+	}
+	return f.row(w, r, c)
+}
+
+func (f *funcSink) RangeDone(w int, r Range, rows int64) error {
+	if f.done == nil {
+		return nil
+	}
+	return f.done(w, r, rows)
 }

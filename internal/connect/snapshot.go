@@ -1,0 +1,535 @@
+package connect
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pgmotion/pgmotion/internal/change"
+	"github.com/pgmotion/pgmotion/internal/debezium"
+	"github.com/pgmotion/pgmotion/internal/metrics"
+	"github.com/pgmotion/pgmotion/internal/pgsource"
+	"github.com/pgmotion/pgmotion/internal/record"
+)
+
+// Snapshot modes pgmotion runs (snapshot.mode, legacy values mapped).
+const (
+	SnapshotInitial            = "initial"
+	SnapshotInitialOnly        = "initial_only"
+	SnapshotNoData             = "no_data"
+	SnapshotAlways             = "always"
+	SnapshotWhenNeeded         = "when_needed"
+	SnapshotConfigurationBased = "configuration_based"
+)
+
+// SnapshotConfig is what the snapshot options say.
+type SnapshotConfig struct {
+	Mode string
+	// The snapshot.mode.configuration.based.* options that matter for
+	// PostgreSQL (it keeps no schema history).
+	ConfigData, ConfigStream, ConfigOnDataError bool
+	// Include is snapshot.include.collection.list; empty snapshots every
+	// captured table.
+	Include []*regexp.Regexp
+	// Overrides maps schema.table to the SELECT that replaces its default
+	// (snapshot.select.statement.overrides).
+	Overrides map[string]string
+	Threads   int
+	// Delay is snapshot.delay.ms; StreamDelay is streaming.delay.ms.
+	Delay, StreamDelay time.Duration
+}
+
+// snapshotDecision is what a start does: snapshot or not, stream or not.
+type snapshotDecision struct {
+	snapshot, stream bool
+	why              string
+}
+
+// decideSnapshot applies snapshot.mode to the stored offset and to what
+// Open found: slotCreated tells that the slot did not exist, so a stored
+// position cannot be served (Debezium's "data error").
+func decideSnapshot(cfg SnapshotConfig, off *Offset, slotCreated bool) snapshotDecision {
+	noOffset := off == nil
+	unfinished := off != nil && !off.SnapshotDone()
+	dataError := off != nil && off.SnapshotDone() && slotCreated
+	switch cfg.Mode {
+	case SnapshotAlways:
+		return snapshotDecision{true, true, "snapshot.mode=always"}
+	case SnapshotNoData:
+		return snapshotDecision{false, true, "snapshot.mode=no_data"}
+	case SnapshotWhenNeeded:
+		switch {
+		case noOffset:
+			return snapshotDecision{true, true, "no stored offset"}
+		case unfinished:
+			return snapshotDecision{true, true, "the previous snapshot did not finish"}
+		case dataError:
+			return snapshotDecision{true, true, "the stored position can no longer be served: the replication slot was missing"}
+		}
+		return snapshotDecision{false, true, "the stored offset is usable"}
+	case SnapshotConfigurationBased:
+		switch {
+		case cfg.ConfigData:
+			return snapshotDecision{true, cfg.ConfigStream, "snapshot.mode.configuration.based.snapshot.data=true"}
+		case dataError && cfg.ConfigOnDataError:
+			return snapshotDecision{true, cfg.ConfigStream, "the replication slot was missing and snapshot.mode.configuration.based.snapshot.on.data.error=true"}
+		}
+		return snapshotDecision{false, cfg.ConfigStream, "snapshot.mode.configuration.based.snapshot.data=false"}
+	}
+	// initial and initial_only (and custom, which falls back to initial).
+	stream := cfg.Mode != SnapshotInitialOnly
+	switch {
+	case noOffset:
+		return snapshotDecision{true, stream, "no stored offset"}
+	case unfinished:
+		return snapshotDecision{true, stream, "the previous snapshot did not finish"}
+	}
+	return snapshotDecision{false, stream, "the snapshot is complete"}
+}
+
+// snapshotProgress is the offset key pgmotion keeps while a snapshot runs:
+// the ranges of each table and which of them Kafka holds. Debezium ignores
+// the key and would start the snapshot over.
+type snapshotProgress struct {
+	Tables []tableProgress `json:"tables"`
+}
+
+type tableProgress struct {
+	Table  string `json:"table"`
+	Step   int64  `json:"step,omitempty"`
+	Ranges int    `json:"ranges"`
+	// Done lists the delivered ranges as "0-3,5".
+	Done string `json:"done"`
+}
+
+func encodeProgress(plan []*pgsource.SnapshotTable) string {
+	p := snapshotProgress{Tables: make([]tableProgress, len(plan))}
+	for i, t := range plan {
+		p.Tables[i] = tableProgress{Table: t.Table.String(), Step: t.Step, Ranges: t.Ranges, Done: formatSet(t.Done)}
+	}
+	b, _ := json.Marshal(p)
+	return string(b)
+}
+
+func decodeProgress(s string) (map[string]tableProgress, error) {
+	var p snapshotProgress
+	if err := json.Unmarshal([]byte(s), &p); err != nil {
+		return nil, err
+	}
+	m := make(map[string]tableProgress, len(p.Tables))
+	for _, t := range p.Tables {
+		m[t.Table] = t
+	}
+	return m, nil
+}
+
+// formatSet writes the true indexes of done as ranges: "0-3,5".
+func formatSet(done []bool) string {
+	var b strings.Builder
+	for i := 0; i < len(done); i++ {
+		if !done[i] {
+			continue
+		}
+		j := i
+		for j+1 < len(done) && done[j+1] {
+			j++
+		}
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.Itoa(i))
+		if j > i {
+			b.WriteByte('-')
+			b.WriteString(strconv.Itoa(j))
+		}
+		i = j
+	}
+	return b.String()
+}
+
+// parseSet reads formatSet's output for n ranges.
+func parseSet(s string, n int) ([]bool, error) {
+	done := make([]bool, n)
+	if s == "" {
+		return done, nil
+	}
+	for _, part := range strings.Split(s, ",") {
+		lo, hi, isRange := strings.Cut(part, "-")
+		a, err := strconv.Atoi(lo)
+		if err != nil {
+			return nil, fmt.Errorf("range set %q: %q is not a number", s, lo)
+		}
+		b := a
+		if isRange {
+			if b, err = strconv.Atoi(hi); err != nil {
+				return nil, fmt.Errorf("range set %q: %q is not a number", s, hi)
+			}
+		}
+		if a < 0 || b < a || b >= n {
+			return nil, fmt.Errorf("range set %q: %q is outside 0-%d", s, part, n-1)
+		}
+		for i := a; i <= b; i++ {
+			done[i] = true
+		}
+	}
+	return done, nil
+}
+
+// snapshotTables lists the captured tables that
+// snapshot.include.collection.list selects.
+func (t *task) snapshotTables(ctx context.Context) ([]pgsource.TableName, error) {
+	all, err := t.src.Tables(ctx)
+	if err != nil {
+		return nil, err
+	}
+	inc := t.cfg.Snapshot.Include
+	if len(inc) == 0 {
+		return all, nil
+	}
+	var out []pgsource.TableName
+	for _, tb := range all {
+		for _, re := range inc {
+			if re.MatchString(tb.String()) {
+				out = append(out, tb)
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
+// planSnapshot sizes and splits the tables, and, for a resumed snapshot,
+// marks the ranges that the stored progress says Kafka already holds.
+func (t *task) planSnapshot(ctx context.Context, resume string) ([]*pgsource.SnapshotTable, bool, error) {
+	tables, err := t.snapshotTables(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	for name := range t.cfg.Snapshot.Overrides {
+		found := false
+		for _, tb := range tables {
+			found = found || tb.String() == name
+		}
+		if !found {
+			t.log.Warn("snapshot.select.statement.overrides names a table that is not snapshotted; check the spelling and the include lists", "table", name)
+		}
+	}
+	plan, err := t.src.PlanSnapshot(ctx, tables, t.cfg.Snapshot.Threads, t.cfg.Snapshot.Overrides)
+	if err != nil || resume == "" {
+		return plan, false, err
+	}
+	prog, err := decodeProgress(resume)
+	if err != nil {
+		t.log.Warn("the stored snapshot progress is not readable; the snapshot starts over", "err", err)
+		return plan, false, nil
+	}
+	resumed := false
+	for _, st := range plan {
+		p, ok := prog[st.Table.String()]
+		if !ok || p.Ranges < 1 || (p.Step == 0) != (st.Select != "" || p.Ranges == 1) {
+			continue
+		}
+		done, err := parseSet(p.Done, p.Ranges)
+		if err != nil {
+			t.log.Warn("the stored snapshot progress of a table is not readable; the table is read again", "table", p.Table, "err", err)
+			continue
+		}
+		// The stored ranges, not today's sizes, so that a range means the
+		// same pages as before.
+		st.Step, st.Ranges, st.Done = p.Step, p.Ranges, done
+		t.log.Info("snapshot resumes table", "table", p.Table, "ranges", p.Ranges, "pages_per_range", p.Step, "done", p.Done)
+		resumed = true
+	}
+	return plan, resumed, nil
+}
+
+// snapshot runs the snapshot of plan and seals its final offset once Kafka
+// holds every row. Progress is sealed range by range, so that the offsets
+// topic says which ranges a restarted worker may skip.
+func (t *task) snapshot(ctx context.Context, plan []*pgsource.SnapshotTable, name string, lsn change.LSN, resumed bool) error {
+	var total, done, pending int
+	var names []string
+	for _, st := range plan {
+		names = append(names, st.Table.String())
+		for _, d := range st.Done {
+			total++
+			if d {
+				done++
+			}
+		}
+	}
+	pending = total - done
+	t.log.Info("snapshot starting", "tables", len(plan), "list", strings.Join(names, ","), "ranges", total,
+		"ranges_done", done, "threads", t.cfg.Snapshot.Threads, "lsn", lsn.String(), "resumed", resumed, planSummary(plan))
+	start := time.Now()
+
+	m := t.snapshotMetrics(plan)
+	sink, err := newSnapshotSink(t, t.cfg.Snapshot.Threads, pending, m)
+	if err != nil {
+		return err
+	}
+	repCtx, stopReport := context.WithCancel(ctx)
+	reported := make(chan struct{})
+	go func() {
+		defer close(reported)
+		metrics.ReportProgress(repCtx, m, t.log, t.progressOut, 10*time.Second)
+	}()
+	defer func() {
+		if !m.Progress().State.Over() {
+			m.Aborted()
+		}
+		// The reporter sees the end within a poll and logs it.
+		select {
+		case <-reported:
+		case <-time.After(2 * time.Second):
+		}
+		stopReport()
+		<-reported
+	}()
+	// Progress: the only user of the tracker while the snapshot runs.
+	progress := func() {
+		t.seal(Offset{LSN: lsn, TsUsec: time.Now().UnixMicro(), Snapshot: "INITIAL", SnapshotProgress: encodeProgress(plan)})
+	}
+	progress()
+	errc := make(chan error, 1)
+	go func() {
+		errc <- t.src.RunSnapshot(ctx, plan, pgsource.SnapshotOptions{SnapshotName: name, LSN: lsn, Threads: t.cfg.Snapshot.Threads, Resumed: resumed}, sink)
+	}()
+	runDone := false
+	for pending > 0 || !runDone {
+		select {
+		case r := <-sink.done:
+			r.T.Done[r.Index] = true
+			pending--
+			progress()
+			if !slices.Contains(r.T.Done, false) {
+				m.TableDone(r.T.Table.String())
+			}
+		case err := <-errc:
+			if err != nil {
+				return err
+			}
+			runDone = true
+		case <-t.tr.failed:
+			return fmt.Errorf("deliver to Kafka: %w", t.tr.Err())
+		case <-ctx.Done():
+			<-errc
+			return context.Cause(ctx)
+		}
+	}
+	t.seal(Offset{LSN: lsn, LSNProc: lsn, TxID: int64(sink.xid.Load()), TsUsec: time.Now().UnixMicro(), Snapshot: "INITIAL", LastSnapshotRecord: true, SnapshotCompleted: true})
+	sink.flushCounts()
+	m.Completed()
+	t.inBatch = 0
+	elapsed := time.Since(start)
+	rows := sink.rows()
+	t.log.Info("snapshot done", "rows", rows, "elapsed", elapsed.Round(time.Millisecond),
+		"rows_per_sec", int64(float64(rows)/max(elapsed.Seconds(), 1e-3)))
+	return nil
+}
+
+// snapshotSink encodes snapshot rows with one encoder per reader and
+// counts each range's deliveries, so that a range is reported once Kafka
+// holds all of its rows.
+type snapshotSink struct {
+	t       *task
+	workers []*snapshotWorker
+	done    chan pgsource.Range
+	xid     atomic.Uint32
+	m       *metrics.SnapshotMetrics
+
+	mu      sync.Mutex
+	batches map[pgsource.Range]*batch
+	topics  sync.Map
+}
+
+type snapshotWorker struct {
+	enc  *debezium.Encoder
+	recs []record.Record
+	rng  pgsource.Range
+	b    *batch
+	rows int64
+	// The metrics' counter of the table being read, and the rows not yet
+	// added to it.
+	counter *metrics.TableCounter
+	counted *pgsource.SnapshotTable // counter's table
+	uncount int64
+}
+
+// countEvery is how many rows a reader counts before it adds them to
+// the metrics.
+const countEvery = 1024
+
+// count counts a row of table for the metrics, adding them in steps of
+// countEvery.
+func (w *snapshotWorker) count(m *metrics.SnapshotMetrics, table *pgsource.SnapshotTable) {
+	if w.counted != table {
+		w.flush()
+		w.counter, w.counted = m.Table(table.Table.String()), table
+	}
+	if w.uncount++; w.uncount >= countEvery {
+		w.flush()
+	}
+}
+
+func (w *snapshotWorker) flush() {
+	if w.counter != nil && w.uncount > 0 {
+		w.counter.AddRows(w.uncount)
+	}
+	w.uncount = 0
+}
+
+// flushCounts adds the rows every reader has not counted yet; call it
+// once the readers are done.
+func (s *snapshotSink) flushCounts() {
+	for _, w := range s.workers {
+		w.flush()
+	}
+}
+
+// rows counts the rows passed to the sink; call it once the readers are
+// done.
+func (s *snapshotSink) rows() int64 {
+	var n int64
+	for _, w := range s.workers {
+		n += w.rows
+	}
+	return n
+}
+
+// newSnapshotSink returns a sink for ranges ranges: its done channel
+// holds them all, so that an acknowledgement never waits on the reader
+// of the channel.
+func newSnapshotSink(t *task, threads, ranges int, m *metrics.SnapshotMetrics) (*snapshotSink, error) {
+	s := &snapshotSink{t: t, done: make(chan pgsource.Range, ranges), batches: map[pgsource.Range]*batch{}, m: m}
+	for i := 0; i < max(threads, 1); i++ {
+		enc, err := debezium.NewEncoder(t.cfg.Encoder, t.log.With("snapshot_reader", i))
+		if err != nil {
+			return nil, err
+		}
+		s.workers = append(s.workers, &snapshotWorker{enc: enc})
+	}
+	return s, nil
+}
+
+// batchFor returns the batch counting r's records.
+func (s *snapshotSink) batchFor(w *snapshotWorker, r pgsource.Range) *batch {
+	if w.b != nil && w.rng == r {
+		return w.b
+	}
+	s.mu.Lock()
+	b := s.batches[r]
+	if b == nil {
+		b = &batch{t: s.t.tr}
+		b.onDone = func() { s.done <- r }
+		s.batches[r] = b
+	}
+	s.mu.Unlock()
+	w.rng, w.b = r, b
+	return b
+}
+
+// Row implements pgsource.SnapshotSink.
+func (s *snapshotSink) Row(worker int, r pgsource.Range, c *change.Change) error {
+	w := s.workers[worker]
+	b := s.batchFor(w, r)
+	var err error
+	if w.recs, err = w.enc.Encode(w.recs[:0], c); err != nil {
+		return err
+	}
+	if tr := s.t.cfg.Transforms; tr != nil {
+		if w.recs, err = tr.ApplyAll(w.recs, s.t.log); err != nil {
+			return err
+		}
+	}
+	for i := range w.recs {
+		rec := &w.recs[i]
+		if _, ok := s.topics.Load(rec.Topic); !ok {
+			if err := s.t.sink.EnsureTopic(context.Background(), rec.Topic, s.t.cfg.Topics); err != nil {
+				return err
+			}
+			s.topics.Store(rec.Topic, true)
+		}
+		b.pending.Add(1)
+		s.t.sink.Produce(rec, b)
+	}
+	if w.rows++; w.rows == 1 {
+		s.xid.Store(c.Xid)
+	}
+	w.count(s.m, r.T)
+	return s.t.tr.Err()
+}
+
+// RangeDone implements pgsource.SnapshotSink.
+func (s *snapshotSink) RangeDone(worker int, r pgsource.Range, rows int64) error {
+	w := s.workers[worker]
+	b := s.batchFor(w, r)
+	s.mu.Lock()
+	delete(s.batches, r)
+	s.mu.Unlock()
+	w.flush()
+	s.m.ChunkDone(r.T.Table.String())
+	b.seal()
+	return nil
+}
+
+// snapshotMetrics returns the snapshot's metrics, started with plan's
+// estimates and, for a resumed snapshot, the share of each table already
+// delivered. The metrics stay registered until the task ends, so that
+// SnapshotCompleted can be read after the snapshot.
+func (t *task) snapshotMetrics(plan []*pgsource.SnapshotTable) *metrics.SnapshotMetrics {
+	if t.snapMetrics != nil {
+		t.snapMetrics.Unregister()
+	}
+	m, err := metrics.NewSnapshotMetrics(t.metrics, t.cfg.TopicPrefix, t.cfg.MetricTags)
+	if err != nil {
+		t.log.Warn("snapshot metrics are not exported", "err", err)
+		m, _ = metrics.NewSnapshotMetrics(nil, t.cfg.TopicPrefix, nil)
+	}
+	t.snapMetrics = m
+	est := make([]metrics.TableEstimate, len(plan))
+	for i, st := range plan {
+		est[i] = metrics.TableEstimate{Name: st.Table.String(), Rows: st.Rows, Chunks: st.Ranges}
+	}
+	m.Start(est)
+	for _, st := range plan {
+		done := 0
+		for _, d := range st.Done {
+			if d {
+				done++
+			}
+		}
+		if done == 0 {
+			continue
+		}
+		var rows int64
+		if st.Rows > 0 {
+			rows = st.Rows * int64(done) / int64(st.Ranges)
+		}
+		m.Resume(st.Table.String(), rows, done)
+		if done == st.Ranges {
+			m.TableDone(st.Table.String())
+		}
+	}
+	return m
+}
+
+// planSummary is a log attribute of a plan's estimated size.
+func planSummary(plan []*pgsource.SnapshotTable) slog.Attr {
+	var pages, rows int64
+	for _, t := range plan {
+		pages += t.Pages
+		if t.Rows > 0 {
+			rows += t.Rows
+		}
+	}
+	return slog.Group("estimate", "rows", rows, "pages", pages)
+}

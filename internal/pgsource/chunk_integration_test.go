@@ -1,0 +1,191 @@
+package pgsource
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pgmotion/pgmotion/internal/change"
+	"github.com/pgmotion/pgmotion/internal/pgtest"
+)
+
+// chunkKeys reads a table chunk by chunk and returns each chunk's keys.
+func chunkKeys(t *testing.T, src *Source, ct *ChunkTable, cond string, limit int) [][]string {
+	t.Helper()
+	ctx := context.Background()
+	max, err := src.MaxKey(ctx, ct, cond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if max == nil {
+		return nil
+	}
+	var out [][]string
+	var after []string
+	for {
+		rows, err := src.ReadChunk(ctx, ct, after, max, cond, limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) == 0 {
+			return out
+		}
+		var keys []string
+		for _, r := range rows {
+			if r.Op != change.OpRead || r.Snapshot != change.SnapshotIncremental || r.Rel != ct.Rel || len(r.After) != len(ct.Rel.Columns) {
+				t.Fatalf("chunk row %+v", r)
+			}
+			keys = append(keys, strings.Join(ct.ChunkKey(r), "/"))
+		}
+		out = append(out, keys)
+		after = ct.ChunkKey(rows[len(rows)-1])
+	}
+}
+
+func TestIntegrationChunks(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	pgtest.Exec(t, dsn,
+		`CREATE TABLE single (id int PRIMARY KEY, color text)`,
+		`INSERT INTO single SELECT g, CASE WHEN g % 3 = 0 THEN 'blue' ELSE 'red' END FROM generate_series(1, 10) g`,
+		// A composite key whose second column is text, ordered by the key's
+		// column order, not the table's.
+		`CREATE TABLE composite (b text, a int, v int, PRIMARY KEY (a, b))`,
+		`INSERT INTO composite VALUES ('y', 1, 0), ('x', 1, 0), ('a', 2, 0), ('z', 0, 0), ('it''s', 2, 0)`,
+		`CREATE TABLE nokey (code text, v int)`,
+		`INSERT INTO nokey VALUES ('b', 1), ('a', 2), (NULL, 3), ('c', 4)`,
+		`CREATE TABLE empty (id int PRIMARY KEY)`,
+		`CREATE TABLE debezium_signal (id varchar(42) PRIMARY KEY, type varchar(32) NOT NULL, data varchar(2048) NULL)`,
+	)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	src := newTestSource(t, dsn, Config{Slot: "chunk_slot", PublicationMode: "filtered", Include: func(_, table string) bool { return table != "debezium_signal" }})
+	if _, err := src.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	table := func(name, surrogate string) *ChunkTable {
+		t.Helper()
+		ct, err := src.PrepareChunkTable(ctx, TableName{"public", name}, surrogate)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ct
+	}
+
+	single := table("single", "")
+	if got := chunkKeys(t, src, single, "", 4); len(got) != 3 || strings.Join(got[0], ",") != "1,2,3,4" || strings.Join(got[2], ",") != "9,10" {
+		t.Errorf("single: %v", got)
+	}
+	// An additional condition bounds the largest key too.
+	if got := chunkKeys(t, src, single, "color='blue'", 2); len(got) != 2 || strings.Join(got[0], ",") != "3,6" || strings.Join(got[1], ",") != "9" {
+		t.Errorf("single, blue: %v", got)
+	}
+	// Rows inserted above the largest key read at the start are left to
+	// the stream.
+	max, _ := src.MaxKey(ctx, single, "")
+	pgtest.Exec(t, dsn, `INSERT INTO single VALUES (11, 'new')`)
+	rows, err := src.ReadChunk(ctx, single, []string{"8"}, max, "", 100)
+	if err != nil || len(rows) != 2 {
+		t.Errorf("read up to the old maximum: %d rows, %v", len(rows), err)
+	}
+
+	comp := table("composite", "")
+	if cols := comp.OrderColumns(); strings.Join(cols, ",") != "a,b" {
+		t.Errorf("composite key columns %v", cols)
+	}
+	if got := chunkKeys(t, src, comp, "", 2); len(got) != 3 || strings.Join(got[0], ",") != "0/z,1/x" || strings.Join(got[1], ",") != "1/y,2/a" || strings.Join(got[2], ",") != "2/it's" {
+		t.Errorf("composite: %v", got)
+	}
+
+	if _, err := src.PrepareChunkTable(ctx, TableName{"public", "nokey"}, ""); err == nil || !strings.Contains(err.Error(), "surrogate-key") {
+		t.Errorf("a table without key: %v", err)
+	}
+	if _, err := src.PrepareChunkTable(ctx, TableName{"public", "nokey"}, "nope"); err == nil || !strings.Contains(err.Error(), `"nope" is not a column`) {
+		t.Errorf("a missing surrogate key: %v", err)
+	}
+	// A nullable surrogate key: the row whose key is NULL cannot be placed.
+	if got := chunkKeys(t, src, table("nokey", "code"), "", 2); len(got) != 2 || strings.Join(got[0], ",") != "a,b" || strings.Join(got[1], ",") != "c" {
+		t.Errorf("nokey by code: %v", got)
+	}
+	if got := chunkKeys(t, src, table("empty", ""), "", 2); got != nil {
+		t.Errorf("empty: %v", got)
+	}
+	if _, err := src.MaxKey(ctx, single, "no_such_column = 1"); err == nil || !IsSQLError(err) || !src.MetaOK() {
+		t.Errorf("a bad condition: %v (SQL error %v, connection ok %v)", err, IsSQLError(err), src.MetaOK())
+	}
+
+	// The signal table: found ignoring case, added to the filtered
+	// publication, written and deleted in transactions of their own.
+	info, err := src.CheckSignalTable(ctx, TableName{"PUBLIC", "Debezium_Signal"}, false)
+	if err != nil || info.Name != (TableName{"public", "debezium_signal"}) || info.Columns != 3 || info.Published {
+		t.Fatalf("signal table %+v %v", info, err)
+	}
+	if info, err = src.CheckSignalTable(ctx, info.Name, true); err != nil || !info.Added || !info.Published {
+		t.Fatalf("add to publication: %+v %v", info, err)
+	}
+	if info, err = src.CheckSignalTable(ctx, info.Name, true); err != nil || info.Added || !info.Published {
+		t.Fatalf("second check: %+v %v", info, err)
+	}
+	if _, err := src.CheckSignalTable(ctx, TableName{"public", "nope"}, false); err == nil || !strings.Contains(err.Error(), "does not exist") {
+		t.Errorf("missing signal table: %v", err)
+	}
+	if err := src.InsertSignal(ctx, info.Name, "c1-open", "snapshot-window-open", `{"openWindowTimestamp": "x"}`); err != nil {
+		t.Fatal(err)
+	}
+	if err := src.InsertSignal(ctx, info.Name, "c1-close", "snapshot-window-close", `{}`); err != nil {
+		t.Fatal(err)
+	}
+	if err := src.DeleteSignal(ctx, info.Name, "c1-open"); err != nil {
+		t.Fatal(err)
+	}
+	if n := pgtest.QueryValue[int64](t, dsn, `SELECT count(*) FROM debezium_signal WHERE id = 'c1-close' AND type = 'snapshot-window-close'`); n != 1 {
+		t.Errorf("signal rows: %d", n)
+	}
+
+	// Read-only watermarks.
+	low, lsn1, err := src.CurrentSnapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pgtest.Exec(t, dsn, `INSERT INTO empty VALUES (1)`)
+	high, lsn2, err := src.CurrentSnapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if low.Xmin == 0 || high.Xmax <= low.Xmax || lsn2 <= lsn1 {
+		t.Errorf("watermarks %v@%v then %v@%v", low, lsn1, high, lsn2)
+	}
+}
+
+func TestIntegrationChunkStreamRelation(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	pgtest.Exec(t, dsn, `CREATE TABLE t (id int PRIMARY KEY, v text)`, `INSERT INTO t VALUES (1, 'a')`)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	src := newTestSource(t, dsn, Config{Slot: "chunk_rel"})
+	info, err := src.Open(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := &collector{}
+	sctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- src.Stream(sctx, StreamOptions{Start: info.ConsistentPoint}, col) }()
+	pgtest.Exec(t, dsn, `UPDATE t SET v = 'b'`)
+	pgtest.WaitFor(t, 30*time.Second, func() (bool, error) { return len(col.snapshot()) >= 3, nil })
+	stop()
+	<-done
+	// Once the stream has described the table, chunks use its relation,
+	// so that the encoder keeps one plan.
+	ct, err := src.PrepareChunkTable(ctx, TableName{"public", "t"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var streamed *change.Relation
+	for _, r := range src.rels {
+		streamed = r
+	}
+	if ct.Rel != streamed {
+		t.Errorf("chunk relation %p, stream relation %p", ct.Rel, streamed)
+	}
+}
