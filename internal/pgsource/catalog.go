@@ -2,7 +2,9 @@ package pgsource
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -37,7 +39,7 @@ func (s *Source) loadColumns(ctx context.Context, relid uint32) (schema, table s
 		return "", "", 0, nil, nil, fmt.Errorf("read columns of relation %d: %w", relid, res.Err)
 	}
 	if len(res.Rows) == 0 {
-		return "", "", 0, nil, nil, fmt.Errorf("relation %d is gone from the catalog", relid)
+		return "", "", 0, nil, nil, fmt.Errorf("relation %d: %w", relid, errRelationGone)
 	}
 	for _, r := range res.Rows {
 		schema, table = string(r[0]), string(r[1])
@@ -118,27 +120,89 @@ func (s *Source) buildRelation(relid uint32, schema, table string, replIdent byt
 }
 
 // relationFromMessage turns a RELATION message into a Relation, reading
-// the catalog for what the message leaves out.
+// the catalog for what the message leaves out. The message is the truth
+// for the stream: it lists the columns the tuples carry, with their types
+// at this point of the WAL. The catalog is read now, and may be ahead: a
+// column dropped or retyped since, or the whole table dropped, is taken
+// from the message, its type looked up by OID, as nullable and without a
+// default.
 func (s *Source) relationFromMessage(ctx context.Context, m *RelationMsg) (*change.Relation, error) {
 	_, _, _, cols, pk, err := s.loadColumns(ctx, m.ID)
-	if err != nil {
+	if err != nil && !errors.Is(err, errRelationGone) {
 		return nil, err
 	}
-	// The message is the truth for the stream: it lists the columns the
-	// tuples carry, with their types at this point of the WAL.
+	byName := make(map[string]catalogColumn, len(cols))
+	for _, c := range cols {
+		byName[c.Name] = c
+	}
 	names := make([]string, len(m.Columns))
-	for i, c := range m.Columns {
-		names[i] = c.Name
+	streamCols := make([]catalogColumn, len(m.Columns))
+	for i, mc := range m.Columns {
+		names[i] = mc.Name
+		c, ok := byName[mc.Name]
+		if !ok || c.TypeOID != mc.TypeOID {
+			if c, err = s.columnOfType(ctx, mc.Name, mc.TypeOID); err != nil {
+				return nil, fmt.Errorf("column %s.%s.%s: %w", m.Namespace, m.Name, mc.Name, err)
+			}
+			s.log.Debug("column differs from the catalog; using the stream's type", "table", m.Namespace+"."+m.Name, "column", mc.Name, "type", c.TypeName)
+		}
+		c.TypeMod = mc.TypeMod
+		streamCols[i] = c
 	}
-	rel, err := s.buildRelation(m.ID, m.Namespace, m.Name, m.ReplicaIdentity, cols, pk, names)
-	if err != nil {
-		return nil, err
+	for _, k := range pk {
+		if _, ok := byName[k]; !ok || !slices.Contains(names, k) {
+			pk = nil // the key changed since: the message's key flags say
+			break
+		}
 	}
-	for i, c := range m.Columns {
-		rel.Columns[i].TypeOID = c.TypeOID
-		rel.Columns[i].TypeMod = c.TypeMod
+	if pk == nil {
+		for _, mc := range m.Columns {
+			if mc.Key {
+				pk = append(pk, mc.Name)
+			}
+		}
 	}
-	return rel, nil
+	return s.buildRelation(m.ID, m.Namespace, m.Name, m.ReplicaIdentity, streamCols, pk, names)
+}
+
+// errRelationGone says a relation is no longer in the catalog.
+var errRelationGone = errors.New("relation is gone from the catalog")
+
+// columnOfType describes a column from its type alone, for a column the
+// catalog no longer has as the stream does.
+func (s *Source) columnOfType(ctx context.Context, name string, typeOID uint32) (catalogColumn, error) {
+	id := strconv.FormatUint(uint64(typeOID), 10)
+	res := s.meta.ExecParams(ctx, `SELECT t.typname, t.typtype::text, t.typbasetype::int8::text, t.typtypmod::text, coalesce(bt.typname, ''),
+			coalesce(et.oid::int8::text, '0'), coalesce(et.typname, ''),
+			coalesce((SELECT string_agg(e.enumlabel, E'\n' ORDER BY e.enumsortorder) FROM pg_enum e
+				WHERE e.enumtypid = CASE WHEN t.typtype = 'e' THEN t.oid WHEN et.typtype = 'e' THEN et.oid END), '')
+		FROM pg_type t
+		LEFT JOIN pg_type bt ON bt.oid = t.typbasetype AND t.typtype = 'd'
+		LEFT JOIN pg_type et ON et.oid = t.typelem AND t.typcategory = 'A'
+		WHERE t.oid = $1::oid`, [][]byte{[]byte(id)}, nil, nil, nil).Read()
+	if res.Err != nil {
+		return catalogColumn{}, fmt.Errorf("look up type %d: %w", typeOID, res.Err)
+	}
+	if len(res.Rows) == 0 {
+		return catalogColumn{}, fmt.Errorf("type %d is gone from the catalog", typeOID)
+	}
+	r := res.Rows[0]
+	base, _ := strconv.ParseUint(string(r[2]), 10, 32)
+	baseMod, _ := strconv.ParseInt(string(r[3]), 10, 32)
+	elem, _ := strconv.ParseUint(string(r[5]), 10, 32)
+	col := change.Column{Name: name, TypeOID: typeOID, TypeName: string(r[0]),
+		BaseTypeOID: uint32(base), BaseTypeMod: int32(baseMod), BaseTypeName: string(r[4]),
+		ElemTypeOID: uint32(elem), ElemTypeName: string(r[6])}
+	if len(r[1]) > 0 {
+		col.TypeType = r[1][0]
+	}
+	if col.TypeType != 'd' {
+		col.BaseTypeOID, col.BaseTypeMod = 0, 0
+	}
+	if len(r[7]) > 0 {
+		col.EnumValues = strings.Split(string(r[7]), "\n")
+	}
+	return catalogColumn{Column: col}, nil
 }
 
 // relationForSnapshot builds the Relation of a table from the catalog,
