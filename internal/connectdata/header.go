@@ -4,7 +4,8 @@ import (
 	"encoding/base64"
 	"strconv"
 	"time"
-	"unicode/utf8"
+
+	"github.com/pgmotion/pgmotion/internal/jsonw"
 )
 
 // HeaderValue returns the bytes Kafka's SimpleHeaderConverter writes for a
@@ -132,28 +133,7 @@ func appendValues(dst []byte, s *Schema, v any, embedded bool) ([]byte, error) {
 
 // appendValuesStr writes an embedded string as Values.append does: in
 // double quotes, with only '\\' and '"' escaped.
-func appendValuesStr(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c == '\\' || c == '"' {
-				dst = append(dst, '\\')
-			}
-			dst = append(dst, c)
-			i++
-			continue
-		}
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && n == 1 {
-			dst = append(dst, utf8Replacement...)
-		} else {
-			dst = append(dst, s[i:i+n]...)
-		}
-		i += n
-	}
-	return append(dst, '"')
-}
+func appendValuesStr(dst []byte, s string) []byte { return jsonw.AppendValuesString(dst, []byte(s)) }
 
 // appendJavaDate formats epoch milliseconds as Values.dateFormatFor picks:
 // HH:mm:ss.SSS'Z' below one day, yyyy-MM-dd on whole days, else
