@@ -9,7 +9,7 @@ GO ?= go
 FUZZTIME ?= 10000x
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: all build test fuzz lint docs demo bench clean
+.PHONY: all build test fuzz lint docs demo bench clean outbox-example
 
 all: build
 
@@ -39,6 +39,11 @@ demo: build
 
 bench: build
 	$(GO) run ./bench
+
+# The transactional outbox example (examples/outbox): a throwaway PostgreSQL,
+# pgmotion with its embedded broker, an order service and a consumer.
+outbox-example:
+	$(GO) run ./examples/outbox/run
 
 clean:
 	rm -rf bin

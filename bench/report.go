@@ -35,6 +35,7 @@ type report struct {
 	latency            *latencyResult
 	failover           *failoverResult
 	snapshot           *snapshotResult
+	bigTxn             *bigTxnResult
 	interrupted        bool
 }
 
@@ -153,7 +154,7 @@ func (r *report) failed() bool {
 		}
 	}
 	return r.latency != nil && r.latency.err != nil || r.failover != nil && r.failover.failed() ||
-		r.snapshot != nil && r.snapshot.failed()
+		r.snapshot != nil && r.snapshot.failed() || r.bigTxn != nil && r.bigTxn.err != nil
 }
 
 func (r *report) print(out io.Writer) {
@@ -171,6 +172,9 @@ func (r *report) print(out io.Writer) {
 	}
 	if e.opts.only == "" || e.opts.only == "snapshot" {
 		parts = append(parts, commas(e.opts.snapRows)+"-row snapshot")
+	}
+	if e.opts.only == "" || e.opts.only == "bigtxn" {
+		parts = append(parts, commas(e.opts.bigBytes>>20)+" MB transaction")
 	}
 	mode := strings.Join(parts, ", ")
 	if e.opts.only != "" {
@@ -208,6 +212,9 @@ func (r *report) print(out io.Writer) {
 	}
 	if r.snapshot != nil {
 		r.printSnapshot(w)
+	}
+	if r.bigTxn != nil {
+		r.printBigTxn(w)
 	}
 	r.printCommands(w)
 }

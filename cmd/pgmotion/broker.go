@@ -64,5 +64,6 @@ unless --advertise names the host clients should dial.`,
 	f.BoolVar(&o.SyncWrites, "sync-writes", false, "fsync every produced batch before acknowledging it")
 	f.IntVar(&o.DefaultPartitions, "partitions", 1, "partitions of topics created on first use or with the broker default")
 	f.StringVar(&o.ClusterID, "cluster-id", "", "cluster ID to report (default: the one stored in --data-dir, or a new one)")
+	f.IntVar(&o.MessageMaxBytes, "message-max-bytes", 1048588, "message.max.bytes: the largest record batch accepted (Kafka's default)")
 	return cmd
 }

@@ -189,8 +189,16 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 	if c, ok := wc.Producer["compression.type"]; ok && !cmd.Flags().Changed("compression") {
 		f.compression = c
 	}
+	var maxRequest int32
+	if v, ok := wc.Producer["max.request.size"]; ok {
+		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 32)
+		if err != nil || n < 1024 {
+			return fmt.Errorf("producer.max.request.size=%q: want a number of bytes of at least 1024", v)
+		}
+		maxRequest = int32(n)
+	}
 	for k := range wc.Producer {
-		if k != "compression.type" {
+		if k != "compression.type" && k != "max.request.size" {
 			g.log.Warn("producer override is not used by pgmotion's producer yet", "property", "producer."+k)
 		}
 	}
@@ -200,7 +208,7 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 		// The broker outlives the connectors: they write their final
 		// offsets to it while stopping.
 		bctx, stopBroker := context.WithCancel(context.WithoutCancel(ctx))
-		addr, wait, err := startEmbeddedBroker(bctx, g, f)
+		addr, wait, err := startEmbeddedBroker(bctx, g, f, int(maxRequest))
 		if err != nil {
 			stopBroker()
 			return err
@@ -237,6 +245,7 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 		OffsetReplication: replication(wc.OffsetReplication),
 		FlushInterval:     wc.OffsetFlushInterval,
 		Compression:       f.compression,
+		MaxRequestSize:    maxRequest,
 		WorkerID:          workerID,
 		GroupID:           wc.GroupID,
 		SessionTimeout:    wc.SessionTimeout,
@@ -244,6 +253,7 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 		RebalanceTimeout:  wc.RebalanceTimeout,
 		Resolve:           resolver.Resolve,
 		Converters:        workerConverters(wc),
+		DataDir:           f.dataDir,
 		Log:               g.log,
 		StartupFailed: func(name string, err error) {
 			if !isFileConnector(conns, name) {
@@ -369,9 +379,11 @@ func serveREST(ln net.Listener, h connect.Herder, reg *prometheus.Registry, auth
 
 // startEmbeddedBroker runs the broker until ctx ends and returns its
 // address and a function that waits for it to stop.
-func startEmbeddedBroker(ctx context.Context, g *globals, f connectFlags) (string, func() error, error) {
+// The broker accepts what the worker's producer may send
+// (producer.max.request.size), and at least Kafka's default.
+func startEmbeddedBroker(ctx context.Context, g *globals, f connectFlags, maxRequest int) (string, func() error, error) {
 	dir := filepath.Join(f.dataDir, "broker")
-	b, err := broker.New(broker.Options{Listen: f.embedded, DataDir: dir, Log: g.log.With("component", "broker")})
+	b, err := broker.New(broker.Options{Listen: f.embedded, DataDir: dir, MessageMaxBytes: max(maxRequest+1024, 1048588), Log: g.log.With("component", "broker")})
 	if err != nil {
 		return "", nil, err
 	}

@@ -93,7 +93,7 @@ func runDemo(ctx context.Context, g *globals, f demoFlags, out io.Writer) error 
 	}
 
 	bctx, stopBroker := context.WithCancel(context.WithoutCancel(ctx))
-	addr, waitBroker, err := startEmbeddedBroker(bctx, g, connectFlags{embedded: f.listen, dataDir: tmp})
+	addr, waitBroker, err := startEmbeddedBroker(bctx, g, connectFlags{embedded: f.listen, dataDir: tmp}, 0)
 	if err != nil {
 		stopBroker()
 		return err
@@ -135,17 +135,19 @@ func runDemo(ctx context.Context, g *globals, f demoFlags, out io.Writer) error 
 	fmt.Fprintf(out, `
 pgmotion demo is running.
   PostgreSQL: %s  (tables customers, products, orders; %.0f transactions/s)
-  Kafka:      %s  (embedded broker; topics demo.public.customers, demo.public.products, demo.public.orders)
+  Kafka:      %s  (embedded broker; topics demo.public.customers, demo.public.products, demo.public.orders,
+              and demo.message: each new order's OrderCreated outbox event, sent with pg_logical_emit_message)
   REST API:   http://%s  (Kafka Connect's, with the connector demo-connector)
 
 Look at it with any Kafka client, for example:
   kcat -b %s -L
   kcat -b %s -C -t demo.public.orders -o beginning -f '%%k\n%%s\n\n'
   kcat -b %s -C -t demo.public.orders -o end -J -u | jq .payload
+  kcat -b %s -C -t demo.message -o beginning -J | jq -r .payload | jq -r .payload.message.content | base64 -d
   curl -s %s/connectors/demo-connector/status
 Press Ctrl-C to stop.
 
-`, redactDSN(pc), f.rate, addr, ln.Addr(), addr, addr, addr, "http://"+ln.Addr().String())
+`, redactDSN(pc), f.rate, addr, ln.Addr(), addr, addr, addr, addr, "http://"+ln.Addr().String())
 
 	if _, _, err := w.PutConnectorConfig(ctx, "demo-connector", cfg, true, connect.TargetStarted); err != nil {
 		return err
@@ -183,7 +185,7 @@ func reportDemo(ctx context.Context, addr string, out io.Writer, st *demo.Stats)
 			return nil
 		case <-tick.C:
 		}
-		ends, err := adm.ListEndOffsets(ctx, "demo.public.customers", "demo.public.products", "demo.public.orders")
+		ends, err := adm.ListEndOffsets(ctx, "demo.public.customers", "demo.public.products", "demo.public.orders", "demo.message")
 		if err != nil {
 			continue
 		}

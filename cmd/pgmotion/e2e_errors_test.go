@@ -115,6 +115,10 @@ func TestE2EDemo(t *testing.T) {
 	broker := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	p := startPgmotion(t, "demo", "--listen", broker, "--rest", "127.0.0.1:0", "--rate", "50")
 	msgs := consume(t, broker, "demo.public.orders", 5, 120*time.Second)
+	// Each new order's OrderCreated outbox message, an op "m" event.
+	if ev := consume(t, broker, "demo.message", 1, 120*time.Second); !strings.Contains(str(ev[0].Payload), `"op":"m"`) || !strings.Contains(str(ev[0].Payload), `"prefix":"outbox"`) {
+		t.Errorf("demo.message: %s", str(ev[0].Payload))
+	}
 	if !strings.Contains(str(msgs[0].Payload), `"name":"demo.public.orders.Envelope"`) {
 		t.Errorf("first orders event: %s", str(msgs[0].Payload))
 	}

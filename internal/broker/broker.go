@@ -87,6 +87,10 @@ type Options struct {
 	// from then on). A non-empty ClusterID must match the one in DataDir.
 	ClusterID string
 
+	// MessageMaxBytes is message.max.bytes: the largest record batch the
+	// broker accepts. Zero means Kafka's default, 1048588.
+	MessageMaxBytes int
+
 	// Log receives the broker's own log lines and kfake's, which carry
 	// logger=kfake; nil discards them. Scope it for the broker yourself,
 	// with With("component", "broker").
@@ -240,6 +244,9 @@ func (b *Broker) start() (_ *kfake.Cluster, unlock func(), err error) {
 		kfake.DefaultNumPartitions(o.DefaultPartitions),
 		kfake.WithLogger(kfakeLogger{b.log}),
 	)
+	if o.MessageMaxBytes > 0 {
+		kopts = append(kopts, kfake.BrokerConfigs(map[string]string{"message.max.bytes": strconv.Itoa(o.MessageMaxBytes)}))
+	}
 	cluster, err := kfake.NewCluster(kopts...)
 	if err != nil {
 		ln.Close()

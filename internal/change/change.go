@@ -144,9 +144,11 @@ type Value struct {
 // Tuple holds one Value per column of the Relation, in column order.
 type Tuple []Value
 
-// Change is one row event with its position.
+// Change is one row event, or one logical decoding message (OpMessage),
+// with its position.
 type Change struct {
-	Op  Op
+	Op Op
+	// Rel is the changed table; nil for OpMessage.
 	Rel *Relation
 	// Before is the old row: nil when the server sent none, the key
 	// columns only under REPLICA IDENTITY DEFAULT (other columns null), or
@@ -168,4 +170,22 @@ type Change struct {
 	// microseconds since the Unix epoch.
 	TsMicros int64
 	Snapshot SnapshotMarker
+
+	// Message is set for OpMessage only: a pg_logical_emit_message call.
+	Message Message
+}
+
+// Message is a logical decoding message (pgoutput 'M', PostgreSQL 14+),
+// written by pg_logical_emit_message(transactional, prefix, content).
+// A transactional message arrives inside its transaction, with its xid
+// (Change.HasXid); a non-transactional one arrives on its own, outside any
+// BEGIN/COMMIT, with no xid and TsMicros the time pgmotion received it.
+type Message struct {
+	// Prefix is the message's prefix, chosen by the application.
+	Prefix string
+	// Content is the message body: arbitrary bytes. It points into the
+	// stream's buffer and is valid only while the Change is.
+	Content []byte
+	// Transactional is the first argument of pg_logical_emit_message.
+	Transactional bool
 }

@@ -2,6 +2,9 @@ package connect
 
 import (
 	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -92,16 +95,26 @@ func TaskConfigFrom(name string, raw map[string]string) (TaskConfig, []string, e
 	enc.TopicDelimiter = pc.TopicDelimiter
 	enc.IntervalHandling = pc.Config.Str("interval.handling.mode")
 	enc.MoneyFractionDigits = pc.Config.Int("money.fraction.digits")
+	enc.HstoreHandling = pc.Config.Str("hstore.handling.mode")
+	enc.IncludeUnknownDatatypes = pc.Config.Bool("include.unknown.datatypes")
+	if err := columnOptions(pc.Config, &enc); err != nil {
+		return TaskConfig{}, nil, err
+	}
+	if err := messageOptions(pc.Config, &enc); err != nil {
+		return TaskConfig{}, nil, err
+	}
 
 	partitions, replication := int32(-1), int16(-1)
 	if pc.TopicCreation {
 		partitions, replication = pc.TopicPartitions, pc.TopicReplication
 	}
 	tc := TaskConfig{
-		Name:        name,
-		TopicPrefix: pc.TopicPrefix,
-		Snapshot:    snap,
-		MetricTags:  tags,
+		Name:            name,
+		TopicPrefix:     pc.TopicPrefix,
+		Snapshot:        snap,
+		MetricTags:      tags,
+		ToastFill:       pc.Config.Str("pgmotion.toast.fill"),
+		ToastCacheBytes: pc.Config.Long("pgmotion.toast.cache.max.bytes"),
 		Source: pgsource.Config{
 			Conn:            conn,
 			Slot:            pc.SlotName,
@@ -112,6 +125,7 @@ func TaskConfigFrom(name string, raw map[string]string) (TaskConfig, []string, e
 			KeyColumns:      pc.KeyColumnsFor,
 			StatusInterval:  pc.StatusUpdateInterval,
 			DropSlotOnStop:  pc.SlotDropOnStop,
+			BufferMemory:    pc.Config.Long("pgmotion.buffer.memory.bytes"),
 		},
 		Encoder:         enc,
 		Topics:          kafkasink.TopicSpec{Partitions: partitions, Replication: replication},
@@ -125,6 +139,34 @@ func TaskConfigFrom(name string, raw map[string]string) (TaskConfig, []string, e
 		Transforms:      chain,
 	}
 	return tc, pc.Warnings, nil
+}
+
+// messageOptions reads the logical decoding message options: the prefix
+// filters and the outbox message source (internal/debezium/message.go).
+func messageOptions(c *spec.Config, enc *debezium.Options) error {
+	for _, l := range []struct {
+		prop string
+		dst  *[]*regexp.Regexp
+	}{{spec.PropMsgPrefixInclude, &enc.MessagePrefixInclude}, {spec.PropMsgPrefixExclude, &enc.MessagePrefixExclude}} {
+		for _, expr := range c.List(l.prop) {
+			if expr = strings.TrimSpace(expr); expr == "" {
+				continue
+			}
+			re, err := spec.CompileAnchored(expr)
+			if err != nil {
+				return fmt.Errorf("%s: %q: %w", l.prop, expr, err) // unreachable: validated
+			}
+			*l.dst = append(*l.dst, re)
+		}
+	}
+	if c.Str(spec.PropOutboxSource) == spec.OutboxSourceMessage {
+		enc.OutboxMessagePrefix = c.Str(spec.PropOutboxMessagePrefix)
+		if enc.OutboxMessagePrefix == "" {
+			return fmt.Errorf("%s=%s needs %s: set it to the prefix the application passes to pg_logical_emit_message, such as outbox",
+				spec.PropOutboxSource, spec.OutboxSourceMessage, spec.PropOutboxMessagePrefix)
+		}
+	}
+	return nil
 }
 
 // snapshotConfigFrom reads the snapshot options.
@@ -162,4 +204,110 @@ func snapshotConfigFrom(pc *spec.PostgresConfig) (SnapshotConfig, error) {
 		sc.Overrides[table] = sql
 	}
 	return sc, nil
+}
+
+// columnOptions reads the column.* options into the encoder's: include and
+// exclude lists, masks, truncation and propagated source types, all
+// anchored case-insensitive regexes on schema.table.column (type names for
+// datatype.propagate.source.type).
+func columnOptions(c *spec.Config, enc *debezium.Options) error {
+	compile := func(prop string, exprs []string) (func(string) bool, error) {
+		var res []*regexp.Regexp
+		for _, expr := range exprs {
+			if expr = strings.TrimSpace(expr); expr == "" {
+				continue
+			}
+			re, err := spec.CompileAnchored(expr)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %q: %w", prop, expr, err)
+			}
+			res = append(res, re)
+		}
+		if len(res) == 0 {
+			return nil, nil
+		}
+		return func(s string) bool {
+			for _, re := range res {
+				if re.MatchString(s) {
+					return true
+				}
+			}
+			return false
+		}, nil
+	}
+	include, err := compile("column.include.list", c.List("column.include.list"))
+	if err != nil {
+		return err
+	}
+	exclude, err := compile("column.exclude.list", c.List("column.exclude.list"))
+	if err != nil {
+		return err
+	}
+	if include != nil || exclude != nil {
+		enc.ColumnIncluded = func(schema, table, column string) bool {
+			fq := schema + "." + table + "." + column
+			if include != nil {
+				return include(fq)
+			}
+			return !exclude(fq)
+		}
+	}
+	if enc.PropagateSourceType, err = compile("column.propagate.source.type", c.List("column.propagate.source.type")); err != nil {
+		return err
+	}
+	if enc.PropagateDataType, err = compile("datatype.propagate.source.type", c.List("datatype.propagate.source.type")); err != nil {
+		return err
+	}
+	for _, o := range []struct {
+		prefix string
+		dst    *[]debezium.ColumnChars
+	}{{"column.mask.with.", &enc.ColumnMasks}, {"column.truncate.to.", &enc.ColumnTruncates}} {
+		opts := c.WithPrefix(o.prefix)
+		names := make([]string, 0, len(opts))
+		for rest := range opts {
+			names = append(names, rest)
+		}
+		sort.Strings(names)
+		for _, rest := range names {
+			list := opts[rest]
+			n, ok := strings.CutSuffix(rest, ".chars")
+			chars, err := strconv.Atoi(n)
+			if !ok || err != nil || chars < 0 {
+				continue // not this option's form; the spec warns about it
+			}
+			match, err := compile(o.prefix+rest, spec.SplitRegexList(list))
+			if err != nil {
+				return err
+			}
+			if match != nil {
+				*o.dst = append(*o.dst, debezium.ColumnChars{Chars: chars, Match: match})
+			}
+		}
+	}
+	hashes := c.WithPrefix("column.mask.hash.")
+	names := make([]string, 0, len(hashes))
+	for rest := range hashes {
+		names = append(names, rest)
+	}
+	sort.Strings(names)
+	for _, rest := range names {
+		// [v2.]<algorithm>.with.salt.<salt>
+		v2 := false
+		spec2 := rest
+		if r, ok := strings.CutPrefix(rest, "v2."); ok {
+			v2, spec2 = true, r
+		}
+		algo, salt, ok := strings.Cut(spec2, ".with.salt.")
+		if !ok || algo == "" {
+			return fmt.Errorf("column.mask.hash.%s: expected column.mask.hash[.v2].<algorithm>.with.salt.<salt>", rest)
+		}
+		match, err := compile("column.mask.hash."+rest, spec.SplitRegexList(hashes[rest]))
+		if err != nil {
+			return err
+		}
+		if match != nil {
+			enc.ColumnHashes = append(enc.ColumnHashes, debezium.ColumnHash{Algorithm: algo, Salt: []byte(salt), V2: v2, Match: match})
+		}
+	}
+	return nil
 }

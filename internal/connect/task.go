@@ -28,9 +28,13 @@ type TaskConfig struct {
 	Snapshot    SnapshotConfig
 	// MetricTags is custom.metric.tags: labels added to the metrics.
 	MetricTags map[string]string
-	Source     pgsource.Config
-	Encoder    debezium.Options
-	Topics     kafkasink.TopicSpec
+	// ToastFill is pgmotion.toast.fill (none, cache or refetch), with
+	// ToastCacheBytes the cache's budget (pgmotion.toast.cache.max.bytes).
+	ToastFill       string
+	ToastCacheBytes int64
+	Source          pgsource.Config
+	Encoder         debezium.Options
+	Topics          kafkasink.TopicSpec
 	// SlotRetries and SlotRetryDelay govern waiting for a slot that
 	// another process still holds (slot.max.retries, slot.retry.delay.ms).
 	SlotRetries    int
@@ -93,6 +97,9 @@ type task struct {
 	metrics     prometheus.Registerer
 	progressOut io.Writer
 	snapMetrics *metrics.SnapshotMetrics // the last snapshot's, until the task ends
+	// toast fills unchanged TOAST values (pgmotion.toast.fill); nil when
+	// off. It belongs to the streaming goroutine.
+	toast *toastFiller
 
 	// inc runs signals and incremental snapshots (incremental.go); nil
 	// when no signal channel is configured. It belongs to the streaming
@@ -143,6 +150,7 @@ func (t *task) run(ctx context.Context) (err error) {
 		return err
 	}
 	t.opened.Store(true)
+	t.toast = newToastFiller(t.cfg.ToastFill, t.cfg.ToastCacheBytes, t.src, t.log)
 	if t.onOpen != nil {
 		t.onOpen()
 	}
@@ -363,19 +371,30 @@ func (t *task) Begin(xid uint32, _ change.LSN, ts int64) error {
 
 // Change implements pgsource.Handler.
 func (t *task) Change(c *change.Change) error {
+	if c.Op == change.OpMessage && !c.HasXid {
+		return t.nonTxMessage(c)
+	}
 	if t.skip != nil {
 		if c.Xid == uint32(t.skip.TxID) && c.LSN <= t.skip.LSN {
 			return nil
 		}
 		t.skip = nil
 	}
-	if t.inc != nil {
+	if t.inc != nil && c.Op != change.OpMessage {
 		if skip, err := t.incChange(c); err != nil || skip {
+			return err
+		}
+	}
+	if t.toast != nil {
+		if err := t.toast.fill(context.Background(), c); err != nil {
 			return err
 		}
 	}
 	if err := t.emit(c); err != nil {
 		return err
+	}
+	if t.toast != nil {
+		t.toast.observe(c)
 	}
 	t.lastChange, t.lastOp = c.LSN, c.Op
 	if t.inBatch >= partialEvery {
@@ -385,8 +404,28 @@ func (t *task) Change(c *change.Change) error {
 	return nil
 }
 
+// nonTxMessage emits a non-transactional logical decoding message, which
+// comes on its own, outside any transaction, and seals it in a batch of
+// its own. That batch's offset keeps the last commit as the position to
+// confirm (or the message's LSN before any commit): every transaction
+// that committed before the message was delivered before it, and one
+// that commits later comes later in the stream, so nothing is confirmed
+// ahead of delivered data; after a restart the message may come again.
+// A half-delivered transaction being skipped (t.skip) stays skipped.
+func (t *task) nonTxMessage(c *change.Change) error {
+	if err := t.emit(c); err != nil {
+		return err
+	}
+	t.seal(Offset{LSN: c.LSN, LSNProc: c.LSN, LSNCommit: t.lastCommit, TsUsec: c.TsMicros, MessageType: messageType(c.Op)})
+	t.inBatch = 0
+	return t.tr.Err()
+}
+
 func messageType(op change.Op) string {
 	switch op {
+	case change.OpMessage:
+		return "MESSAGE"
+
 	case change.OpCreate:
 		return "INSERT"
 	case change.OpUpdate:

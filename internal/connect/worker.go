@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
+	"path/filepath"
 	"runtime/debug"
 	"sort"
 	"strings"
@@ -39,6 +41,8 @@ type WorkerConfig struct {
 	// FlushInterval is offset.flush.interval.ms (pgmotion's default: 1s).
 	FlushInterval time.Duration
 	Compression   string
+	// MaxRequestSize is the producer's max.request.size (0: default).
+	MaxRequestSize int32
 	// WorkerID names this worker in statuses: its advertised REST
 	// host:port, as in Kafka Connect.
 	WorkerID string
@@ -63,6 +67,10 @@ type WorkerConfig struct {
 	// source is open (bad credentials, wal_level, privileges): the
 	// connectors given on the command line stop the worker then.
 	StartupFailed func(name string, err error)
+	// DataDir is the worker's --data-dir: streamed transactions past
+	// pgmotion.buffer.memory.bytes spill under DataDir/spill/<connector>.
+	// Empty spills under os.TempDir.
+	DataDir string
 	// Metrics receives the connectors' metrics; nil keeps none.
 	Metrics prometheus.Registerer
 	// Progress, if a terminal, shows a snapshot's progress bar; the log
@@ -151,7 +159,7 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 // starts every connector they hold, as it was.
 func (w *Worker) Start(ctx context.Context) error {
 	w.ctx, w.cancel = context.WithCancel(context.WithoutCancel(ctx))
-	sink, err := kafkasink.New(kafkasink.Config{Brokers: w.cfg.Brokers, ClientID: "pgmotion", Compression: w.cfg.Compression, Log: w.log})
+	sink, err := kafkasink.New(kafkasink.Config{Brokers: w.cfg.Brokers, ClientID: "pgmotion", Compression: w.cfg.Compression, MaxRequestSize: w.cfg.MaxRequestSize, Log: w.log})
 	if err != nil {
 		return err
 	}
@@ -392,6 +400,9 @@ func (w *Worker) runTask(ctx context.Context, name string, raw map[string]string
 		log.Warn(warn)
 	}
 	tc.FlushInterval = w.cfg.FlushInterval
+	if w.cfg.DataDir != "" {
+		tc.Source.SpillDir = filepath.Join(w.cfg.DataDir, "spill", spillName(name))
+	}
 	t, err := newTask(tc, w.sink, w.store, log)
 	if err != nil {
 		return err
@@ -542,4 +553,14 @@ func (w *Worker) effective(raw map[string]string) (map[string]string, error) {
 		return cfg, nil
 	}
 	return w.cfg.Resolve(cfg)
+}
+
+// spillName turns a connector name into one path element for its spill
+// directory.
+func spillName(name string) string {
+	n := url.PathEscape(name)
+	if n == "" || strings.HasPrefix(n, ".") {
+		n = "_" + n
+	}
+	return n
 }

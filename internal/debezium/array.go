@@ -177,14 +177,7 @@ func appendSchemaBody(dst []byte, fs *fieldSchema, optional bool) []byte {
 	dst = append(dst, `{"type":"`...)
 	dst = append(dst, fs.typ...)
 	dst = append(dst, '"')
-	if fs.items != "" {
-		dst = append(dst, `,"items":`...)
-		dst = append(dst, fs.items...)
-	}
-	if fs.fields != "" {
-		dst = append(dst, `,"fields":`...)
-		dst = append(dst, fs.fields...)
-	}
+	dst = appendSchemaChildren(dst, fs)
 	dst = append(dst, `,"optional":`...)
 	dst = strconv.AppendBool(dst, optional)
 	if fs.name != "" {

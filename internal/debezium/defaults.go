@@ -322,7 +322,7 @@ func defaultDate(e *Encoder, cp *colPlan, s string) (val, bool) {
 	if err != nil || inf != finite {
 		return val{}, false
 	}
-	return val{k: kInt, i: int64(int32(days))}, true
+	return dateVal(cp, days), true
 }
 
 // localTimeMax is LocalTime.MAX in nanoseconds: PgJDBC's toLocalTime turns

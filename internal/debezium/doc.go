@@ -91,6 +91,38 @@
 //     mappers are keyed by type name; domains and enums have none, and
 //     the others were not checked yet).
 //
+// Added with types_time.go and types_more.go:
+//
+//   - time.precision.mode (reference §3): adaptive_time_microseconds
+//     (time always MicroTime), connect (org.apache.kafka.connect.data
+//     Date/Time/Timestamp, ms, truncated), isostring (IsoDate "…Z",
+//     IsoTime, IsoTimestamp: ISO_OFFSET_* in UTC, shortest fraction),
+//     microseconds, nanoseconds (NanoTime, NanoTimestamp; Java's
+//     saturating toNanos then a wrapping add, so the infinity constants
+//     wrap as they would in Debezium). timetz, timestamptz and interval
+//     do not depend on the mode.
+//   - hstore (found by name): json mode, a Json string written by a
+//     Jackson generator; map mode, map<string, optional string>. Pairs
+//     come in java.util.HashMap order (PgJDBC HStoreConverter), which
+//     javaHashOrder reproduces; unchanged TOAST is {placeholder:
+//     placeholder}.
+//   - pgvector (found by name): vector → array<double>
+//     io.debezium.data.DoubleVector, halfvec → array<float>
+//     io.debezium.data.FloatVector (required elements), sparsevec →
+//     struct io.debezium.data.SparseDoubleVector {dimensions int16,
+//     vector map<int16,double>} (JSON: [[k,v],…] in HashMap(n) order); a
+//     sparsevec Debezium cannot split ("{}/5") is null.
+//   - include.unknown.datatypes: columns with no mapping become the
+//     bytes of their text, per binary.handling.mode; without it they are
+//     left out with one warning per relation naming schema.table.column.
+//   - column.include.list/column.exclude.list (key columns always kept),
+//     column.mask.with.<n>.chars and column.truncate.to.<n>.chars (plain
+//     string columns only; UTF-16 units), column.propagate.source.type and
+//     datatype.propagate.source.type (__debezium.source.column.type =
+//     upper-case type name, .length and .scale from PgJDBC's
+//     TypeInfoCache precision/display size and scale, appended after the
+//     type's own parameters). column.mask.hash.* is not implemented.
+//
 // Known differences from Debezium 3.4: name columns are streamed with
 // their value (Debezium's pgoutput resolver has no case for name and
 // streams null or ""); numeric columns with a negative scale get their

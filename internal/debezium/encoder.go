@@ -54,6 +54,7 @@ type Encoder struct {
 
 	plans map[uint32]*plan
 	last  *plan
+	msg   *plan // logical decoding messages (message.go)
 
 	slab []byte
 	hdrs []record.Header
@@ -139,11 +140,15 @@ func (e *Encoder) planFor(rel *change.Relation) (*plan, error) {
 //     its tombstone and a create carrying __debezium.newkey/oldkey headers;
 //   - d: the delete and, with TombstonesOnDelete, a tombstone; nothing when
 //     the server sent no old row (REPLICA IDENTITY NOTHING);
-//   - t: one record with a null key.
+//   - t: one record with a null key;
+//   - m: a logical decoding message, see message.go.
 //
 // Records of skipped operations are left out. On error dst is returned
 // unchanged.
 func (e *Encoder) Encode(dst []record.Record, c *change.Change) ([]record.Record, error) {
+	if c != nil && c.Op == change.OpMessage {
+		return e.encodeMessage(dst, c) // message.go
+	}
 	if c == nil || c.Rel == nil {
 		return dst, errors.New("encode change: no relation")
 	}
@@ -446,6 +451,8 @@ func (e *Encoder) convert(cp *colPlan, v change.Value) (val, error) {
 			return val{k: kString, b: e.s.placeholder}, nil
 		case toastPlaceholderBytes:
 			return val{k: kBytes, b: e.s.placeholder}, nil
+		case toastFixed:
+			return cp.toastVal, nil
 		case toastNull:
 			if cp.notNull && !cp.hasDflt {
 				return val{}, fmt.Errorf("column %q: unchanged TOAST value cannot be converted to %s for a NOT NULL column "+

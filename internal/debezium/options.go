@@ -1,9 +1,16 @@
 package debezium
 
 import (
+	"crypto/md5"
 	"crypto/rand"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/sha3"
+	"crypto/sha512"
 	"encoding/hex"
 	"fmt"
+	"hash"
+	"regexp"
 	"strings"
 	"time"
 
@@ -24,6 +31,13 @@ const (
 	propUnavailablePlaceholder = "unavailable.value.placeholder"
 	propIntervalHandling       = "interval.handling.mode"
 	propMoneyFractionDigits    = "money.fraction.digits"
+	propHstoreHandling         = "hstore.handling.mode"
+)
+
+// The values of hstore.handling.mode.
+const (
+	HstoreJSON = "json"
+	HstoreMap  = "map"
 )
 
 // The values of interval.handling.mode.
@@ -50,7 +64,8 @@ const (
 	BinaryHex           = "hex"
 )
 
-// The values of time.precision.mode; only adaptive is implemented.
+// The values of time.precision.mode (reference §3). Debezium's
+// main-branch "structured" mode is not one of them.
 const (
 	TimeAdaptive                 = "adaptive"
 	TimeAdaptiveTimeMicroseconds = "adaptive_time_microseconds"
@@ -89,9 +104,36 @@ type Options struct {
 	// MoneyFractionDigits is money.fraction.digits: the scale of money
 	// columns in precise mode. DefaultOptions sets 2.
 	MoneyFractionDigits int
-	// TimePrecision is time.precision.mode; only adaptive (default) is
-	// implemented so far.
+	// TimePrecision is time.precision.mode: adaptive (default),
+	// adaptive_time_microseconds, connect, isostring, microseconds or
+	// nanoseconds. It changes date, time and timestamp columns; timetz,
+	// timestamptz and interval are the same in every mode.
 	TimePrecision string
+	// HstoreHandling is hstore.handling.mode: json (default, a JSON
+	// string) or map (map<string, optional string>).
+	HstoreHandling string
+	// IncludeUnknownDatatypes is include.unknown.datatypes: columns of
+	// types with no mapping are written as their text's bytes (per
+	// BinaryHandling) instead of being left out with a warning.
+	IncludeUnknownDatatypes bool
+	// ColumnIncluded is column.include.list / column.exclude.list: it
+	// reports whether the column schema.table.column goes into events.
+	// nil includes every column; key columns are always included.
+	ColumnIncluded func(schema, table, column string) bool
+	// ColumnMasks are the column.mask.with.<n>.chars options, and
+	// ColumnTruncates the column.truncate.to.<n>.chars options: Match is
+	// called with schema.table.column. They apply to string columns.
+	ColumnMasks, ColumnTruncates []ColumnChars
+	// ColumnHashes are the column.mask.hash[.v2].<algorithm>.with.salt.<salt>
+	// options.
+	ColumnHashes []ColumnHash
+	// PropagateSourceType is column.propagate.source.type (called with
+	// schema.table.column) and PropagateDataType is
+	// datatype.propagate.source.type (called with the type name): a
+	// matching column's schema gets the __debezium.source.column.type,
+	// .length and .scale parameters.
+	PropagateSourceType func(column string) bool
+	PropagateDataType   func(typeName string) bool
 	// KeySchemas and ValueSchemas are key.converter.schemas.enable and
 	// value.converter.schemas.enable.
 	KeySchemas, ValueSchemas bool
@@ -120,6 +162,17 @@ type Options struct {
 	// (DefaultUnavailablePlaceholder when empty); a "hex:" prefix gives the
 	// bytes in hexadecimal.
 	UnavailablePlaceholder string
+	// MessagePrefixInclude and MessagePrefixExclude are
+	// message.prefix.include.list and message.prefix.exclude.list, compiled
+	// anchored (spec.CompileAnchored): a logical decoding message is
+	// emitted when its prefix matches an include pattern (or there are
+	// none) and no exclude pattern.
+	MessagePrefixInclude, MessagePrefixExclude []*regexp.Regexp
+	// OutboxMessagePrefix, when set (pgmotion.outbox.source=message), turns
+	// the logical decoding messages of this prefix into outbox rows: a
+	// create event whose row holds the members of the JSON object the
+	// message carries, for the outbox EventRouter (message.go).
+	OutboxMessagePrefix string
 }
 
 // DefaultOptions returns Debezium's defaults; TopicPrefix still has to be
@@ -131,6 +184,7 @@ func DefaultOptions() Options {
 		TimePrecision:          TimeAdaptive,
 		IntervalHandling:       IntervalNumeric,
 		MoneyFractionDigits:    DefaultMoneyFractionDigits,
+		HstoreHandling:         HstoreJSON,
 		KeySchemas:             true,
 		ValueSchemas:           true,
 		TombstonesOnDelete:     true,
@@ -151,6 +205,33 @@ const (
 	decStringMode
 )
 
+// ColumnChars is one column.mask.with.<n>.chars or
+// column.truncate.to.<n>.chars option.
+type ColumnChars struct {
+	Chars int
+	Match func(column string) bool
+}
+
+// ColumnHash is one column.mask.hash[.v2].<algorithm>.with.salt.<salt>
+// option: Algorithm is a Java MessageDigest name (MD5, SHA-1, SHA-224,
+// SHA-256, SHA-384, SHA-512, SHA-512/224, SHA-512/256, SHA3-224,
+// SHA3-256, SHA3-384, SHA3-512), V2 selects the v2 byte strategy.
+type ColumnHash struct {
+	Algorithm string
+	Salt      []byte
+	V2        bool
+	Match     func(column string) bool
+	newHash   func() hash.Hash
+}
+
+// hashAlgorithms are the MessageDigest names the hash masks support.
+var hashAlgorithms = map[string]func() hash.Hash{
+	"MD5": md5.New, "SHA-1": sha1.New, "SHA-224": sha256.New224, "SHA-256": sha256.New,
+	"SHA-384": sha512.New384, "SHA-512": sha512.New, "SHA-512/224": sha512.New512_224, "SHA-512/256": sha512.New512_256,
+	"SHA3-224": func() hash.Hash { return sha3.New224() }, "SHA3-256": func() hash.Hash { return sha3.New256() },
+	"SHA3-384": func() hash.Hash { return sha3.New384() }, "SHA3-512": func() hash.Hash { return sha3.New512() },
+}
+
 type binaryMode uint8
 
 const (
@@ -165,6 +246,9 @@ type settings struct {
 	dec          decimalMode
 	bin          binaryMode
 	interval     intervalMode
+	time         timeMode
+	hstoreMap    bool
+	unknown      bool
 	moneyDigits  int
 	placeholder  []byte // unavailable.value.placeholder as bytes
 	runID        string
@@ -225,12 +309,43 @@ func (o *Options) validate() (settings, error) {
 	s.moneyDigits = o.MoneyFractionDigits
 	switch o.TimePrecision {
 	case "", TimeAdaptive:
-	case TimeAdaptiveTimeMicroseconds, TimeConnect, TimeIsoString, TimeMicroseconds, TimeNanoseconds:
-		return s, fmt.Errorf("%s: %q is not supported yet; use %s", propTimePrecision, o.TimePrecision, TimeAdaptive)
+		s.time = timeAdaptive
+	case TimeAdaptiveTimeMicroseconds:
+		s.time = timeAdaptiveMicros
+	case TimeConnect:
+		s.time = timeConnect
+	case TimeIsoString:
+		s.time = timeISO
+	case TimeMicroseconds:
+		s.time = timeMicros
+	case TimeNanoseconds:
+		s.time = timeNanos
 	default:
 		return s, oneOf(propTimePrecision, o.TimePrecision, TimeAdaptive, TimeAdaptiveTimeMicroseconds, TimeConnect,
 			TimeIsoString, TimeMicroseconds, TimeNanoseconds)
 	}
+	switch o.HstoreHandling {
+	case "", HstoreJSON:
+	case HstoreMap:
+		s.hstoreMap = true
+	default:
+		return s, oneOf(propHstoreHandling, o.HstoreHandling, HstoreJSON, HstoreMap)
+	}
+	for _, m := range append(append([]ColumnChars(nil), o.ColumnMasks...), o.ColumnTruncates...) {
+		if m.Chars < 0 || m.Match == nil {
+			return s, fmt.Errorf("column mask or truncate option with %d chars and no column pattern", m.Chars)
+		}
+	}
+	o.ColumnHashes = append([]ColumnHash(nil), o.ColumnHashes...) // filled in below
+	for i := range o.ColumnHashes {
+		h := &o.ColumnHashes[i]
+		nh, ok := hashAlgorithms[strings.ToUpper(h.Algorithm)]
+		if !ok || h.Match == nil {
+			return s, fmt.Errorf("column.mask.hash: %q is not a supported MessageDigest algorithm; use MD5, SHA-1, SHA-256, SHA-384, SHA-512 or SHA3-256", h.Algorithm)
+		}
+		h.newHash = nh
+	}
+	s.unknown = o.IncludeUnknownDatatypes
 	for op, on := range o.Skipped {
 		switch op {
 		case change.OpCreate, change.OpUpdate, change.OpDelete, change.OpTruncate:

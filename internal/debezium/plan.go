@@ -25,6 +25,8 @@ type colPlan struct {
 	decode   decodeFunc
 	fallback val       // JdbcValueConverters' value for null in a NOT NULL column
 	toast    toastMode // what an unchanged TOASTed value becomes
+	toastVal val       // the value of toastFixed
+	masked   *val      // column.mask.with.<n>.chars: the value of nulls too
 	// nullVal is what a null is written as: the schema default if there
 	// is one (the converter for NOT NULL columns, JsonConverter's
 	// replace.null.with.default otherwise), else null or the fallback.
@@ -38,7 +40,8 @@ type colPlan struct {
 	precision int
 	varScale  bool
 	frac      int
-	millis    bool
+	millis    bool     // Time/Timestamp: milliseconds
+	tunit     timeUnit // the unit of date, time and timestamp values
 	dec       decimalMode
 	bin       binaryMode
 	interval  intervalMode
@@ -75,7 +78,13 @@ func (e *Encoder) compile(rel *change.Relation) (*plan, error) {
 	colAt := make(map[int]int, len(rel.Columns))
 	for i := range rel.Columns {
 		col := &rel.Columns[i]
+		if !inKey[i] && e.opts.ColumnIncluded != nil && !e.opts.ColumnIncluded(rel.Namespace, rel.Name, col.Name) {
+			continue // column.include.list / column.exclude.list
+		}
 		tm, oid, typmod, ok := resolveType(col)
+		if !ok && e.s.unknown {
+			tm, oid, typmod, ok = typeMapping{setup: setupUnknown}, col.TypeOID, col.TypeMod, true
+		}
 		if !ok {
 			if inKey[i] {
 				return nil, fmt.Errorf("relation %s: key column %q has type %s (oid %d), which is not supported yet",
@@ -88,6 +97,7 @@ func (e *Encoder) compile(rel *change.Relation) (*plan, error) {
 		if err := tm.setup(&cp, &e.s); err != nil {
 			return nil, fmt.Errorf("relation %s column %q: %w", rel.QualifiedName(), col.Name, err)
 		}
+		e.applyColumnOptions(&cp, rel, col)
 		cp.jsonKey = appendJSONStr(nil, col.Name)
 		cp.jsonKey = append(cp.jsonKey, ':')
 		cp.hdrKey = appendValuesString(nil, []byte(col.Name))
@@ -99,12 +109,15 @@ func (e *Encoder) compile(rel *change.Relation) (*plan, error) {
 		} else if cp.notNull {
 			cp.nullVal = cp.fallback
 		}
+		if cp.masked != nil {
+			cp.nullVal = *cp.masked // the mask converter sees nulls too
+		}
 		colAt[i] = len(p.cols)
 		p.all = append(p.all, len(p.cols))
 		p.cols = append(p.cols, cp)
 	}
 	if len(unsupported) > 0 {
-		e.log.Warn("columns of unsupported types are left out of events, as Debezium does",
+		e.log.Warn("columns of unsupported types are left out of events, as Debezium does; set include.unknown.datatypes=true to get their text as bytes",
 			"table", rel.QualifiedName(), "columns", strings.Join(unsupported, ", "))
 	}
 	for _, k := range rel.Key {
@@ -178,14 +191,7 @@ func (e *Encoder) appendFieldSchema(dst []byte, cp *colPlan, rel *change.Relatio
 	dst = append(dst, `{"type":"`...)
 	dst = append(dst, fs.typ...)
 	dst = append(dst, '"')
-	if fs.items != "" {
-		dst = append(dst, `,"items":`...)
-		dst = append(dst, fs.items...)
-	}
-	if fs.fields != "" {
-		dst = append(dst, `,"fields":`...)
-		dst = append(dst, fs.fields...)
-	}
+	dst = appendSchemaChildren(dst, fs)
 	if cp.notNull {
 		dst = append(dst, `,"optional":false`...)
 	} else {

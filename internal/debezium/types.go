@@ -66,6 +66,8 @@ var (
 type fieldSchema struct {
 	typ     string      // boolean, int16, ..., struct
 	items   string      // for arrays: the raw JSON of the element schema
+	keys    string      // for maps: the raw JSON of the key schema
+	values  string      // for maps: the raw JSON of the value schema
 	fields  string      // for structs: the raw JSON array of member schemas
 	name    string      // logical name, "" for none
 	version int         // 0 for none
@@ -81,6 +83,7 @@ const (
 	toastPlaceholder                       // the placeholder as a string
 	toastPlaceholderBytes                  // the placeholder's bytes
 	toastNull                              // null (Debezium: "unexpected binary value")
+	toastFixed                             // cp.toastVal, made from the placeholder at setup
 )
 
 // decodeFunc converts the text form of a non-null value.
@@ -224,39 +227,6 @@ func setupBytea(cp *colPlan, s *settings) error {
 	} else {
 		cp.toast = toastNull
 	}
-	return nil
-}
-
-func setupDate(cp *colPlan, s *settings) error {
-	cp.schema = fieldSchema{typ: "int32", name: nameDate, version: 1}
-	cp.decode = decDate
-	cp.fallback = val{k: kInt}
-	return nil
-}
-
-func setupTime(cp *colPlan, s *settings) error {
-	p := timePrecision(cp.typmod)
-	cp.millis = p <= 3
-	if cp.millis {
-		cp.schema = fieldSchema{typ: "int32", name: nameTime, version: 1}
-	} else {
-		cp.schema = fieldSchema{typ: "int64", name: nameMicroTime, version: 1}
-	}
-	cp.decode = decTime
-	cp.fallback = val{k: kInt}
-	return nil
-}
-
-func setupTimestamp(cp *colPlan, s *settings) error {
-	p := timePrecision(cp.typmod)
-	cp.millis = p <= 3
-	if cp.millis {
-		cp.schema = fieldSchema{typ: "int64", name: nameTimestamp, version: 1}
-	} else {
-		cp.schema = fieldSchema{typ: "int64", name: nameMicroTimestamp, version: 1}
-	}
-	cp.decode = decTimestamp
-	cp.fallback = val{k: kInt}
 	return nil
 }
 
@@ -486,57 +456,6 @@ func decBytea(e *Encoder, cp *colPlan, b []byte) (val, error) {
 		return val{k: kBytes, b: raw}, nil
 	}
 	return val{k: kString, b: e.tmp2}, nil
-}
-
-func decDate(e *Encoder, cp *colPlan, b []byte) (val, error) {
-	days, inf, err := parseDate(b)
-	switch inf {
-	case posInf:
-		days = posInfDays
-	case negInf:
-		days = negInfDays
-	}
-	// Date.toEpochDay narrows with (int).
-	return val{k: kInt, i: int64(int32(days))}, err
-}
-
-func decTime(e *Encoder, cp *colPlan, b []byte) (val, error) {
-	ns, err := parseTime(b)
-	return timeVal(cp, ns), err
-}
-
-func timeVal(cp *colPlan, ns int64) val {
-	if cp.millis {
-		return val{k: kInt, i: int64(int32(ns / 1e6))}
-	}
-	return val{k: kInt, i: ns / 1e3}
-}
-
-func decTimestamp(e *Encoder, cp *colPlan, b []byte) (val, error) {
-	t, err := parseTimestamp(b, false)
-	if err != nil {
-		return val{}, err
-	}
-	return timestampVal(cp, t), nil
-}
-
-func timestampVal(cp *colPlan, t timestampText) val {
-	var us int64
-	switch t.inf {
-	case posInf:
-		us = posInfMicros
-	case negInf:
-		us = negInfMicros
-	default:
-		if cp.millis {
-			return val{k: kInt, i: javaMillis(t.secs, t.nanos)}
-		}
-		return val{k: kInt, i: javaMicros(t.secs, t.nanos)}
-	}
-	if cp.millis {
-		us /= 1000
-	}
-	return val{k: kInt, i: us}
 }
 
 func decTimestamptz(e *Encoder, cp *colPlan, b []byte) (val, error) {

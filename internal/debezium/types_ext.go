@@ -132,12 +132,16 @@ var arrayElements = map[uint32]bool{
 	oidTime: true, oidTimetz: true, oidTimestamp: true, oidTimestamptz: true, oidBytea: true,
 }
 
+// arrayExtensions are the extension types whose arrays Debezium maps
+// (citext, ltree, hstore; not the pgvector types).
+var arrayExtensions = map[uint32]bool{pseudoCitext: true, pseudoLtree: true, pseudoHstore: true}
+
 // arrayElementOID returns the mapping key of an array column's elements.
 func arrayElementOID(col *change.Column) (uint32, bool) {
 	if arrayElements[col.ElemTypeOID] {
 		return col.ElemTypeOID, true
 	}
-	if x, ok := extensionTypes[col.ElemTypeName]; ok {
+	if x, ok := extensionTypes[col.ElemTypeName]; ok && arrayExtensions[x] {
 		return x, true
 	}
 	if len(col.EnumValues) > 0 {

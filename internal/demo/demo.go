@@ -15,6 +15,10 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
+// OutboxPrefix is the prefix of the demo's outbox messages
+// (pgmotion.outbox.message.prefix).
+const OutboxPrefix = "outbox"
+
 // Schema creates the demo tables. It is safe to run twice.
 const Schema = `
 CREATE TABLE IF NOT EXISTS customers (
@@ -147,8 +151,16 @@ func step(ctx context.Context, conn *pgx.Conn, st *Stats) error {
 		default:
 			qty := 1 + rand.IntN(3)
 			pid := 1 + rand.IntN(len(products))
-			_, err := tx.Exec(ctx, `INSERT INTO orders (customer_id, product_id, quantity, total, status)
-				SELECT (SELECT id FROM customers ORDER BY random() LIMIT 1), p.id, $2::smallint, p.price * $2::int, $3 FROM products p WHERE p.id = $1`,
+			// The order and its OrderCreated event, in one transaction: the
+			// event is a logical decoding message (transactional outbox
+			// without an outbox table), which the demo connector's
+			// EventRouter publishes on outbox.event.order.
+			_, err := tx.Exec(ctx, `WITH o AS (INSERT INTO orders (customer_id, product_id, quantity, total, status)
+				SELECT (SELECT id FROM customers ORDER BY random() LIMIT 1), p.id, $2::smallint, p.price * $2::int, $3 FROM products p WHERE p.id = $1
+				RETURNING id, customer_id, product_id, quantity, total)
+				SELECT pg_logical_emit_message(true, '`+OutboxPrefix+`', json_build_object('id', gen_random_uuid(), 'aggregatetype', 'order',
+					'aggregateid', o.id::text, 'type', 'OrderCreated', 'payload', json_build_object('orderId', o.id, 'customerId', o.customer_id,
+					'productId', o.product_id, 'quantity', o.quantity, 'total', o.total))::text) FROM o`,
 				pid, qty, statuses[0])
 			if err != nil {
 				return err

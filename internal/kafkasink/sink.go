@@ -4,6 +4,7 @@
 package kafkasink
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -30,6 +31,10 @@ type Config struct {
 	// Produce blocks past it, which slows the reader instead of growing
 	// without bound.
 	MaxBufferedBytes int
+	// MaxRequestSize is max.request.size: the largest record batch sent
+	// (franz-go's ProducerBatchMaxBytes); 0 keeps franz-go's default,
+	// about 1 MB, as Kafka's producer has.
+	MaxRequestSize int32
 	// Extra options, for tests and for worker producer.* overrides.
 	Opts []kgo.Opt
 	Log  *slog.Logger
@@ -87,6 +92,7 @@ func New(cfg Config) (*Sink, error) {
 		kgo.RecordPartitioner(explicitOr{kgo.StickyKeyPartitioner(nil)}),
 		kgo.ProducerBatchCompression(codec),
 		kgo.MaxBufferedBytes(cfg.MaxBufferedBytes),
+		kgo.ProducerBatchMaxBytes(cmp.Or(cfg.MaxRequestSize, 1_000_012)),
 		kgo.ProducerLinger(5 * time.Millisecond),
 		kgo.RecordDeliveryTimeout(0),
 		kgo.AllowAutoTopicCreation(),

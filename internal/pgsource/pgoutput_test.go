@@ -143,6 +143,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(msg{'U'}.u32(1).u8('O').u16(2).text("1").u8('n').u8('N').u16(2).text("2").u8('u')))
 	f.Add([]byte(msg{'T'}.u32(2).u8(1).u32(1).u32(2)))
 	f.Add([]byte(msg{'S'}.u32(9).u8(1)))
+	f.Add(append([]byte(msg{'M'}.u8(0).u64(0x200).str("outbox").u32(3)), "abc"...))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var d Decoder
 		var m Message
@@ -153,6 +154,9 @@ func FuzzDecode(f *testing.F) {
 			if v.Kind == change.KindText && len(v.Data) > len(b) {
 				t.Fatalf("value longer than the message")
 			}
+		}
+		if len(m.Content)+len(m.Prefix) > len(b) {
+			t.Fatalf("message content and prefix longer than the message")
 		}
 	})
 }

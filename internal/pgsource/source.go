@@ -51,7 +51,18 @@ type Config struct {
 	// out within a second whatever it says.
 	StatusInterval time.Duration
 	DropSlotOnStop bool
-	Log            *slog.Logger
+
+	// SpillDir is where streamed transactions larger than BufferMemory
+	// are written until their commit (txbuffer.go). It must belong to this
+	// connector alone: files left in it are removed when streaming starts.
+	// Empty uses a directory under os.TempDir named after the slot.
+	SpillDir string
+	// BufferMemory is pgmotion.buffer.memory.bytes: the memory, in bytes,
+	// that open streamed transactions may take before they spill; 0 means
+	// DefaultBufferMemory.
+	BufferMemory int64
+
+	Log *slog.Logger
 }
 
 // sessionParams make the server print values the way the encoder reads

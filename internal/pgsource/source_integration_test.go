@@ -45,6 +45,10 @@ func (c *collector) Idle(l change.LSN) error {
 	return nil
 }
 func (c *collector) Change(ch *change.Change) error {
+	if ch.Op == change.OpMessage {
+		c.add(fmt.Sprintf("m %s %s tx=%t xid=%t", ch.Message.Prefix, ch.Message.Content, ch.Message.Transactional, ch.HasXid))
+		return nil
+	}
 	s := ch.Op.String() + " " + ch.Rel.QualifiedName()
 	for _, t := range []change.Tuple{ch.Before, ch.After} {
 		s += " ["

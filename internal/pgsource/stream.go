@@ -18,7 +18,10 @@ import (
 
 // Handler receives the stream in commit order, one transaction at a time.
 // Its methods run on the streaming goroutine; a Change and its tuples are
-// valid only during the call.
+// valid only during the call. Logical decoding messages come through
+// Change with Op change.OpMessage: a transactional one between Begin and
+// Commit, a non-transactional one on its own, outside any transaction
+// (HasXid false).
 type Handler interface {
 	Begin(xid uint32, finalLSN change.LSN, tsMicros int64) error
 	Change(c *change.Change) error
@@ -49,6 +52,23 @@ type StreamOptions struct {
 // It returns ctx's error when ctx ends it.
 func (s *Source) Stream(ctx context.Context, opt StreamOptions, h Handler) error {
 	args := []string{"proto_version '1'", "publication_names '" + s.cfg.Publication + "'"}
+	if s.serverVersion >= 140000 {
+		// Logical decoding messages (pg_logical_emit_message) become
+		// op "m" events; pgoutput sends them from PostgreSQL 14 on.
+		args = append(args, "messages 'true'")
+	}
+	// Streamed transactions (txbuffer.go): from PostgreSQL 14 on, the
+	// server sends large transactions while they run instead of spilling
+	// them to its own disk, and pgmotion buffers them until their commit.
+	txb, err := s.newTxBuffers()
+	if err != nil {
+		return err
+	}
+	defer txb.closeAll()
+	if s.serverVersion >= 140000 {
+		args[0] = "proto_version '2'"
+		args = append(args, "streaming 'on'")
+	}
 	if err := pglogrepl.StartReplication(ctx, s.repl, s.cfg.Slot, pglogrepl.LSN(opt.Start),
 		pglogrepl.StartReplicationOptions{Mode: pglogrepl.LogicalReplication, PluginArgs: args}); err != nil {
 		return fmt.Errorf("start replication from slot %q at %s: %w", s.cfg.Slot, opt.Start, explain(err, s.cfg.Conn.User, s.dbName))
@@ -80,7 +100,7 @@ func (s *Source) Stream(ctx context.Context, opt StreamOptions, h Handler) error
 		defer setRcvLowat(s.repl.Conn(), 1)
 	}
 
-	sr := streamReader{src: s, h: h, lastCommit: opt.LastCommit, status: st}
+	sr := streamReader{src: s, h: h, lastCommit: opt.LastCommit, status: st, txb: txb}
 	for {
 		msg, err := s.repl.ReceiveMessage(context.Background())
 		if err != nil {
@@ -129,6 +149,12 @@ type streamReader struct {
 	ts         int64
 	lastCommit change.LSN
 	status     *statusSender
+	// txb holds the streamed transactions still open (txbuffer.go);
+	// streaming is set between STREAM START and STREAM STOP, for
+	// streamXid.
+	txb       *txBuffers
+	streaming bool
+	streamXid uint32
 }
 
 func (r *streamReader) copyData(ctx context.Context, b []byte) error {
@@ -144,7 +170,10 @@ func (r *streamReader) copyData(ctx context.Context, b []byte) error {
 		if b[17] == 1 {
 			r.status.requestReply()
 		}
-		if !r.inTxn {
+		// While a streamed transaction is buffered, walEnd may lie past
+		// its start: confirming it would tell the slot that Kafka holds
+		// what is only in the buffer.
+		if !r.inTxn && r.txb.open() == 0 {
 			if err := r.h.Idle(walEnd); err != nil {
 				return err
 			}
@@ -164,6 +193,9 @@ func (r *streamReader) logical(ctx context.Context, lsn change.LSN, b []byte) er
 	m := &r.msg
 	if err := r.dec.Decode(b, m); err != nil {
 		return fmt.Errorf("at LSN %s: %w", lsn, err)
+	}
+	if handled, err := r.streamed(ctx, lsn, m); handled {
+		return err
 	}
 	s := r.src
 	switch m.Type {
@@ -213,6 +245,20 @@ func (r *streamReader) logical(ctx context.Context, lsn change.LSN, b []byte) er
 		}
 		if (c.After != nil && len(c.After) != len(rel.Columns)) || (c.Before != nil && len(c.Before) != len(rel.Columns)) {
 			return fmt.Errorf("at LSN %s: %s row of %s has %d columns, its relation %d", lsn, m.Type, rel.QualifiedName(), max(len(c.After), len(c.Before)), len(rel.Columns))
+		}
+		return r.h.Change(c)
+	case MsgMessage:
+		c := &r.ch
+		*c = change.Change{Op: change.OpMessage, LSN: m.MessageLSN, LastCommitLSN: r.lastCommit,
+			Message: change.Message{Prefix: m.Prefix, Content: m.Content, Transactional: m.Transactional}}
+		if c.LSN == 0 {
+			c.LSN = lsn
+		}
+		if m.Transactional && r.inTxn {
+			c.Xid, c.HasXid, c.TsMicros = r.xid, true, r.ts
+		} else {
+			// No BEGIN: Debezium stamps the time it saw the message.
+			c.TsMicros = time.Now().UnixMicro()
 		}
 		return r.h.Change(c)
 	case MsgTruncate:

@@ -50,10 +50,26 @@ const (
 	propTopicDelimiter        = "topic.delimiter"
 	propSnapshotFetchSize     = "snapshot.fetch.size"
 	propMaxBatchSize          = "max.batch.size"
-	propMsgPrefixInclude      = "message.prefix.include.list"
 	propSnapshotLockingMode   = "snapshot.locking.mode"
 	propSnapshotQueryMode     = "snapshot.query.mode"
 	propNotificationChannels  = "notification.enabled.channels"
+	propBufferMemory          = "pgmotion.buffer.memory.bytes"
+)
+
+// Logical decoding messages and the outbox.
+const (
+	// PropMsgPrefixInclude and PropMsgPrefixExclude filter logical
+	// decoding messages by prefix.
+	PropMsgPrefixInclude = "message.prefix.include.list"
+	PropMsgPrefixExclude = "message.prefix.exclude.list"
+	// PropOutboxSource and PropOutboxMessagePrefix are pgmotion's outbox
+	// options: with pgmotion.outbox.source=message, logical decoding
+	// messages of the prefix are outbox events.
+	PropOutboxSource        = "pgmotion.outbox.source"
+	PropOutboxMessagePrefix = "pgmotion.outbox.message.prefix"
+	// The values of pgmotion.outbox.source.
+	OutboxSourceTable   = "table"
+	OutboxSourceMessage = "message"
 )
 
 // Debezium's groups for the PostgreSQL connector (ConfigDefinition).
@@ -89,17 +105,17 @@ var Postgres = &Spec{
 	Prefixes: append(connectPrefixes(),
 		&Prefix{Prefix: "driver.", Doc: "JDBC driver options passed through by Debezium; pgmotion uses pgx, which ignores them.", Status: Accepted, Since: "2.0"},
 		&Prefix{Prefix: "column.mask.with.", Display: "column.mask.with.<n>.chars", Match: regexp.MustCompile(`^column\.mask\.with\.\d+\.chars$`).MatchString,
-			Doc: "Replace the values of the listed columns (regexes on schema.table.column) with n asterisks.", Status: Accepted},
+			Doc: "Replace the values of the listed character columns (text, varchar, char, name; regexes on schema.table.column) with n asterisks, nulls included, as Debezium's MaskStrings does. Every listed column's schema gets the parameter masked=true; values of other types are left as they are."},
 		&Prefix{Prefix: "column.truncate.to.", Display: "column.truncate.to.<n>.chars", Match: regexp.MustCompile(`^column\.truncate\.to\.\d+\.chars$`).MatchString,
-			Doc: "Truncate the values of the listed columns to n characters.", Status: Accepted},
+			Doc: "Truncate the string values of the listed columns (regexes on schema.table.column) to n characters (UTF-16 units, as Java counts them). A listed column whose length is unknown or above n gets the schema parameter truncateLength=n."},
 		&Prefix{Prefix: "column.mask.hash.", Display: "column.mask.hash[.v2].<algorithm>.with.salt.<salt>",
-			Doc: "Replace the values of the listed columns with a salted hash.", Status: Accepted},
+			Doc: "Replace the values of the listed string columns with the hex digest of the salt and the value (v1: of the Java-serialized string, as Debezium's default; v2: of its UTF-8 bytes), cut to the column length. Algorithms: MD5, SHA-1, SHA-224, SHA-256, SHA-384, SHA-512, SHA-512/224, SHA-512/256, SHA3-224, SHA3-256, SHA3-384, SHA3-512."},
 		&Prefix{Prefix: "snapshot.select.statement.overrides.", Display: "snapshot.select.statement.overrides.<schema>.<table>",
 			Doc: "The SELECT statement used to snapshot one table listed in snapshot.select.statement.overrides. Its columns are matched to the table's by name; columns it leaves out are null. Such a table is read as one range."},
 		&Prefix{Prefix: "signal.consumer.", Doc: "Kafka consumer options of the Kafka signal channel.", Status: Accepted},
 		&Prefix{Prefix: "notification.sink.", Display: "notification.*", Doc: "Options of notification channels.", Status: Accepted},
 		&Prefix{Prefix: "openlineage.integration.", Doc: "OpenLineage integration options.", Status: Accepted},
-		&Prefix{Prefix: "pgmotion.", Doc: "pgmotion's own options (none yet)."},
+		&Prefix{Prefix: "pgmotion.", Doc: "pgmotion's own options."},
 	),
 	Enrich: enrichConnect,
 }
@@ -296,13 +312,13 @@ func postgresFields() []*Field {
 			DisplayName: "Time Precision",
 			Enum: []Enum{
 				{Value: "adaptive"},
-				{Value: "adaptive_time_microseconds", Status: Accepted, Fallback: "adaptive", Note: "events use the adaptive representation"},
-				{Value: "isostring", Status: Accepted, Fallback: "adaptive", Note: "events use the adaptive representation"},
-				{Value: "connect", Status: Accepted, Fallback: "adaptive", Note: "events use the adaptive representation"},
-				{Value: "microseconds", Status: Accepted, Fallback: "adaptive", Note: "events use the adaptive representation"},
-				{Value: "nanoseconds", Status: Accepted, Fallback: "adaptive", Note: "events use the adaptive representation"},
+				{Value: "adaptive_time_microseconds"},
+				{Value: "isostring"},
+				{Value: "connect"},
+				{Value: "microseconds"},
+				{Value: "nanoseconds"},
 			},
-			Doc: "How date, time and timestamp values are written. Only adaptive (the default: precision follows the column) is implemented; the other modes are accepted with a warning and behave as adaptive."},
+			Doc: "How date, time and timestamp values are written: adaptive (the default: Date, Time/MicroTime and Timestamp/MicroTimestamp by column precision), adaptive_time_microseconds (time always MicroTime), connect (Kafka Connect's Date, Time and Timestamp, in milliseconds), isostring (IsoDate, IsoTime, IsoTimestamp strings in UTC), microseconds (MicroTime, MicroTimestamp) or nanoseconds (NanoTime, NanoTimestamp). timetz, timestamptz and interval are the same in every mode."},
 		{Name: "snapshot.lock.timeout.ms", Type: TypeLong, Default: "10000", Importance: Medium, Group: groupConnector, Width: WidthLong,
 			DisplayName: "Snapshot lock timeout (ms)", Status: Accepted,
 			Doc: "Milliseconds to wait for table locks when snapshot.locking.mode takes them."},
@@ -336,7 +352,7 @@ func postgresFields() []*Field {
 			DisplayName: "Snapshot locking mode", Status: Accepted, Enum: enums("shared", "none", "custom"),
 			Doc: "Table locks taken while snapshotting: none or shared."},
 		{Name: "hstore.handling.mode", Type: TypeString, Default: "json", Importance: Low, Group: groupConnector, Width: WidthMedium,
-			DisplayName: "HStore Handling", Status: Accepted, Enum: enums("json", "map"),
+			DisplayName: "HStore Handling", Enum: enums("json", "map"),
 			Doc: "How hstore values are written: json (a JSON string) or map."},
 		{Name: propBinaryHandling, Type: TypeString, Default: "bytes", Importance: Low, Group: groupConnector, Width: WidthMedium,
 			DisplayName: "Binary Handling", Enum: enums("bytes", "base64", "base64-url-safe", "hex"),
@@ -356,12 +372,22 @@ func postgresFields() []*Field {
 		{Name: "unavailable.value.placeholder", Type: TypeString, Default: "__debezium_unavailable_value", Importance: Medium, Group: groupConnector, Width: WidthMedium,
 			DisplayName: "Unavailable value placeholder", Status: Accepted,
 			Doc: "Value written for unchanged TOASTed columns the server did not send; a hex: prefix gives bytes."},
-		{Name: propMsgPrefixInclude, Type: TypeList, Importance: Medium, Group: groupConnector, Width: WidthLong,
-			DisplayName: "Include Logical Decoding Message Prefixes", Status: Accepted, Check: checkRegexList,
-			Doc: "Regexes of the prefixes of logical decoding messages to emit."},
-		{Name: "message.prefix.exclude.list", Type: TypeList, Importance: Medium, Group: groupConnector, Width: WidthLong,
-			DisplayName: "Exclude Logical Decoding Message Prefixes", Status: Accepted, Check: both(checkRegexList, checkMessagePrefixExclude),
+		{Name: PropMsgPrefixInclude, Type: TypeList, Importance: Medium, Group: groupConnector, Width: WidthLong,
+			DisplayName: "Include Logical Decoding Message Prefixes", Check: checkRegexList,
+			Doc: "Regexes of the prefixes of logical decoding messages to emit (pg_logical_emit_message; PostgreSQL 14+), as op \"m\" events on <topic.prefix>.message."},
+		{Name: PropMsgPrefixExclude, Type: TypeList, Importance: Medium, Group: groupConnector, Width: WidthLong,
+			DisplayName: "Exclude Logical Decoding Message Prefixes", Check: both(checkRegexList, checkMessagePrefixExclude),
 			Doc: "Regexes of the prefixes of logical decoding messages not to emit; not with message.prefix.include.list."},
+		{Name: PropOutboxSource, Type: TypeString, Default: OutboxSourceTable, Importance: Medium, Group: groupConnector, Width: WidthShort,
+			DisplayName: "Outbox event source", Enum: enums(OutboxSourceTable, OutboxSourceMessage), Origin: OriginPgmotion,
+			Doc: "Where outbox events come from. table: inserts into an outbox table, as in Debezium. message: also logical decoding messages " +
+				"of prefix pgmotion.outbox.message.prefix, written with pg_logical_emit_message(true, 'outbox', '{\"id\":...,\"aggregatetype\":...,\"aggregateid\":...,\"type\":...,\"payload\":{...}}') " +
+				"(PostgreSQL 14+): each becomes a create event whose row holds the JSON object's members (strings as NOT NULL strings, objects, arrays and null as jsonb, " +
+				"numbers and booleans as such), so that the outbox EventRouter routes it as it routes an outbox table row, with no table."},
+		{Name: PropOutboxMessagePrefix, Type: TypeString, Default: "outbox", Importance: Medium, Group: groupConnector, Width: WidthMedium,
+			DisplayName: "Outbox message prefix", Origin: OriginPgmotion,
+			Doc: "The prefix of the logical decoding messages that are outbox events when pgmotion.outbox.source=message. " +
+				"These messages are not subject to message.prefix.include.list and message.prefix.exclude.list."},
 		{Name: "publish.via.partition.root", Type: TypeBoolean, Default: "false", Importance: Medium, Group: groupConnector, Width: WidthShort,
 			DisplayName: "Publish via partition root", Status: Accepted,
 			Doc: "Create the publication with publish_via_partition_root, so that partitions are captured as their root table."},
@@ -422,10 +448,10 @@ func postgresFields() []*Field {
 			DisplayName: "Customize metric tags", Check: checkMapList,
 			Doc: "k1=v1,k2=v2 tags added to the connector's metrics as labels (JMX name properties in Debezium). Connectors of one worker must use the same keys, as one Prometheus registry holds one label set per metric."},
 		{Name: propColumnInclude, Type: TypeList, Importance: Medium, Group: groupEvents, Width: WidthLong,
-			DisplayName: "Include Columns", Status: Accepted, Check: checkRegexList, Aliases: []string{"column.whitelist"},
+			DisplayName: "Include Columns", Check: checkRegexList, Aliases: []string{"column.whitelist"},
 			Doc: "Regexes of the columns (schema.table.column) to include in events."},
 		{Name: propColumnExclude, Type: TypeList, Importance: Medium, Group: groupEvents, Width: WidthLong,
-			DisplayName: "Exclude Columns", Status: Accepted, Check: both(checkRegexList, checkExcludes(propColumnInclude)), Aliases: []string{"column.blacklist"},
+			DisplayName: "Exclude Columns", Check: both(checkRegexList, checkExcludes(propColumnInclude)), Aliases: []string{"column.blacklist"},
 			Doc: "Regexes of the columns (schema.table.column) to leave out of events; not with column.include.list."},
 		{Name: propTableInclude, Type: TypeList, Importance: High, Group: groupEvents, Width: WidthLong,
 			DisplayName: "Include Tables", Check: checkRegexList, Aliases: []string{"table.whitelist"},
@@ -452,10 +478,10 @@ func postgresFields() []*Field {
 			DisplayName: "Include Table and Column Comments", Status: Accepted,
 			Doc: "Put table and column comments into the schemas' doc."},
 		{Name: "column.propagate.source.type", Type: TypeList, Importance: Low, Group: groupEvents,
-			DisplayName: "Propagate Source Types by Columns", Status: Accepted, Check: checkRegexList,
+			DisplayName: "Propagate Source Types by Columns", Check: checkRegexList,
 			Doc: "Regexes of columns whose schemas get __debezium.source.column.* parameters."},
 		{Name: "datatype.propagate.source.type", Type: TypeList, Importance: Low, Group: groupEvents,
-			DisplayName: "Propagate Source Types by Data Type", Status: Accepted, Check: checkRegexList,
+			DisplayName: "Propagate Source Types by Data Type", Check: checkRegexList,
 			Doc: "Regexes of type names whose columns' schemas get __debezium.source.column.* parameters."},
 		{Name: "snapshot.tables.order.by.row.count", Type: TypeString, Default: "disabled", Importance: Low, Group: groupEvents,
 			DisplayName: "Initial snapshot tables order by row count", Status: Accepted, Enum: enums("ascending", "descending", "disabled"),
@@ -464,8 +490,8 @@ func postgresFields() []*Field {
 			DisplayName: "An optional query to execute with every heartbeat",
 			Doc:         "SQL run against the database at each heartbeat."},
 		{Name: "include.unknown.datatypes", Type: TypeBoolean, Default: "false", Importance: Medium, Group: groupEvents, Width: WidthShort,
-			DisplayName: "Include unknown datatypes", Status: Accepted,
-			Doc: "Write columns of unknown types as opaque bytes instead of leaving them out."},
+			DisplayName: "Include unknown datatypes",
+			Doc:         "Write columns of types with no mapping (composite types, multiranges, geometric types other than point, ...) as the bytes of their text form, per binary.handling.mode, instead of leaving them out with a warning that names them."},
 		{Name: propTopicDelimiter, Type: TypeString, Default: ".", Importance: Low, Group: groupEvents, Width: WidthMedium,
 			DisplayName: "Topic delimiter", Check: checkTopicName,
 			Doc: "Delimiter between the parts of topic names."},
@@ -496,6 +522,22 @@ func postgresFields() []*Field {
 		{Name: "snapshot.custom.class", Type: TypeString, Importance: Low, Group: groupConnector, Status: Removed,
 			Note: "removed in Debezium 2.6; use snapshot.mode=custom with snapshot.mode.custom.name",
 			Doc:  "Removed in Debezium 2.6."},
+
+		// --- pgmotion's own ---
+		{Name: "pgmotion.toast.fill", Type: TypeString, Default: "none", Importance: Medium, Group: groupConnector, Width: WidthShort,
+			DisplayName: "Fill unchanged TOAST values", Enum: enums("none", "cache", "refetch"),
+			Doc: "An UPDATE that leaves a large (TOASTed) column alone does not carry its value, and Debezium emits unavailable.value.placeholder for it. " +
+				"none keeps that. cache fills it from the values of the rows this worker has seen (pgmotion.toast.cache.max.bytes of them): exactly the value the row had at that point of the WAL, but a row not seen since the worker started keeps the placeholder. " +
+				"refetch also reads a value the cache lacks from the table by key: the row's current value, which may be newer than the event (the change that made it newer follows in the stream); a row deleted since keeps the placeholder. " +
+				"REPLICA IDENTITY FULL tables need neither: their old row carries the value."},
+		{Name: "pgmotion.toast.cache.max.bytes", Type: TypeLong, Default: "67108864", Importance: Low, Group: groupConnector, Width: WidthMedium,
+			DisplayName: "TOAST value cache (bytes)", Check: checkBetween(0, 1<<40),
+			Doc: "Memory for the large values pgmotion.toast.fill=cache or refetch keeps, least recently used first out; values under 1 kB are not kept."},
+		{Name: propBufferMemory, Type: TypeLong, Default: "67108864", Importance: Medium, Group: groupConnector, Width: WidthMedium,
+			DisplayName: "Streamed transaction memory (bytes)", Check: checkBetween(65536, 1<<40),
+			Doc: "On PostgreSQL 14 and later pgmotion reads with pgoutput protocol 2 and streaming, so that the server sends a large transaction while it runs instead of spilling it to its own disk. " +
+				"Its events are emitted at its commit, and until then it is buffered: in memory up to this many bytes (shared by all open transactions, 64 MiB by default), " +
+				"and past them in files under the worker's --data-dir (spill/<connector>), which are removed at commit, at abort and at start-up. At least 65536."},
 	}
 }
 
@@ -609,7 +651,7 @@ func checkReplicaAutoset(c *Check) {
 // checkMessagePrefixExclude keeps Debezium's message, which names the
 // include list by its old name.
 func checkMessagePrefixExclude(c *Check) {
-	if _, ok := c.Get(propMsgPrefixInclude); ok && c.IsSet() {
+	if _, ok := c.Get(PropMsgPrefixInclude); ok && c.IsSet() {
 		c.Errorf(`"logical_decoding_message.prefix.include.list" is already specified`)
 	}
 }

@@ -55,9 +55,8 @@ var goodWarnings = map[string][]string{
 	"accepted": {
 		`"provide.transaction.metadata" is accepted`,
 		"snapshot.mode=custom is accepted for Debezium compatibility but not implemented by pgmotion yet; pgmotion behaves as snapshot.mode=initial",
-		"time.precision.mode=connect is accepted",
 		`"errors.tolerance" is accepted`,
-		`"column.mask.with.5.chars" (column.mask.with.<n>.chars) is accepted`,
+		`"openlineage.integration.enabled" (openlineage.integration.*) is accepted`,
 	},
 }
 

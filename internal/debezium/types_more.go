@@ -1,0 +1,660 @@
+package debezium
+
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"strconv"
+	"strings"
+	"unicode/utf16"
+
+	"github.com/pgmotion/pgmotion/internal/change"
+)
+
+// hstore, pgvector, unknown types, and the per-column options
+// (column.mask.with.<n>.chars, column.truncate.to.<n>.chars,
+// column.propagate.source.type, datatype.propagate.source.type).
+
+// Mapping keys of extension types found by name.
+const (
+	pseudoHstore    = 0xFFFFFFF4
+	pseudoVector    = 0xFFFFFFF5
+	pseudoHalfvec   = 0xFFFFFFF6
+	pseudoSparsevec = 0xFFFFFFF7
+)
+
+// Logical names of the pgvector types (Debezium 3.x SchemaFactory).
+const (
+	nameDoubleVector       = "io.debezium.data.DoubleVector"
+	nameFloatVector        = "io.debezium.data.FloatVector"
+	nameSparseDoubleVector = "io.debezium.data.SparseDoubleVector"
+)
+
+func init() {
+	typeMappings[pseudoHstore] = typeMapping{setup: setupHstore}
+	typeMappings[pseudoVector] = typeMapping{setup: setupVector}
+	typeMappings[pseudoHalfvec] = typeMapping{setup: setupVector}
+	typeMappings[pseudoSparsevec] = typeMapping{setup: setupSparsevec}
+	extensionTypes["hstore"] = pseudoHstore
+	extensionTypes["vector"] = pseudoVector
+	extensionTypes["halfvec"] = pseudoHalfvec
+	extensionTypes["sparsevec"] = pseudoSparsevec
+}
+
+// appendSchemaChildren writes the member schemas of an array, map or
+// struct schema in JsonConverter's order: items | keys, values | fields.
+func appendSchemaChildren(dst []byte, fs *fieldSchema) []byte {
+	if fs.items != "" {
+		dst = append(dst, `,"items":`...)
+		dst = append(dst, fs.items...)
+	}
+	if fs.keys != "" {
+		dst = append(dst, `,"keys":`...)
+		dst = append(dst, fs.keys...)
+		dst = append(dst, `,"values":`...)
+		dst = append(dst, fs.values...)
+	}
+	if fs.fields != "" {
+		dst = append(dst, `,"fields":`...)
+		dst = append(dst, fs.fields...)
+	}
+	return dst
+}
+
+// javaHashOrder returns the iteration order of a java.util.HashMap that
+// had keys with these hashCode()s put in this order, with the given
+// initial capacity (16 for new HashMap(), tableSizeFor(n) for new
+// HashMap(n)): by bucket ((h ^ h>>>16) & (cap-1)) at the final capacity,
+// then by insertion (resizes keep the relative order). Duplicate keys
+// are the caller's business. Treeified buckets (8+ collisions in one
+// bucket of a 64+ table) are not modelled.
+func javaHashOrder(hashes []int32, initialCap int) []int {
+	capacity := 1
+	for capacity < initialCap {
+		capacity <<= 1
+	}
+	for len(hashes) > capacity*3/4 {
+		capacity <<= 1
+	}
+	buckets := make([][]int, capacity)
+	for i, h := range hashes {
+		u := uint32(h)
+		b := int((u ^ u>>16) & uint32(capacity-1))
+		buckets[b] = append(buckets[b], i)
+	}
+	order := make([]int, 0, len(hashes))
+	for _, b := range buckets {
+		order = append(order, b...)
+	}
+	return order
+}
+
+// javaStringHash is String.hashCode over the UTF-16 units.
+func javaStringHash(s []byte) int32 {
+	var h int32
+	for _, r := range string(s) {
+		if r >= 0x10000 {
+			r1, r2 := utf16.EncodeRune(r)
+			h = 31*h + int32(r1)
+			h = 31*h + int32(r2)
+			continue
+		}
+		h = 31*h + int32(r)
+	}
+	return h
+}
+
+// hstore.
+
+var errHstore = errors.New(`hstore value is not in the form "k"=>"v", "k2"=>NULL`)
+
+// hstorePair is one parsed pair; null marks a NULL value.
+type hstorePair struct {
+	key, value []byte
+	null       bool
+}
+
+// parseHstore reads hstore output: "k"=>"v" pairs separated by ", ",
+// with \" and \\ escapes inside the quotes and NULL for a null value.
+func parseHstore(b []byte) ([]hstorePair, error) {
+	var pairs []hstorePair
+	i := 0
+	skip := func() {
+		for i < len(b) && (b[i] == ' ' || b[i] == ',') {
+			i++
+		}
+	}
+	quoted := func() ([]byte, bool) {
+		if i >= len(b) || b[i] != '"' {
+			return nil, false
+		}
+		i++
+		var out []byte
+		for i < len(b) {
+			c := b[i]
+			switch c {
+			case '"':
+				i++
+				if out == nil {
+					out = []byte{}
+				}
+				return out, true
+			case '\\':
+				i++
+				if i >= len(b) {
+					return nil, false
+				}
+				c = b[i]
+			}
+			out = append(out, c)
+			i++
+		}
+		return nil, false
+	}
+	for skip(); i < len(b); skip() {
+		k, ok := quoted()
+		if !ok {
+			return nil, errHstore
+		}
+		for i < len(b) && b[i] == ' ' {
+			i++
+		}
+		if i+2 > len(b) || b[i] != '=' || b[i+1] != '>' {
+			return nil, errHstore
+		}
+		i += 2
+		for i < len(b) && b[i] == ' ' {
+			i++
+		}
+		if i+4 <= len(b) && strings.EqualFold(string(b[i:i+4]), "NULL") {
+			i += 4
+			pairs = append(pairs, hstorePair{key: k, null: true})
+			continue
+		}
+		v, ok := quoted()
+		if !ok {
+			return nil, errHstore
+		}
+		pairs = append(pairs, hstorePair{key: k, value: v})
+	}
+	return pairs, nil
+}
+
+// appendHstoreObject writes the pairs as a JSON object in the order of
+// PgJDBC's HStoreConverter.fromString, a new HashMap(): a later pair with
+// the same key replaces the value of the earlier one in its place.
+func appendHstoreObject(dst []byte, pairs []hstorePair) []byte {
+	var uniq []hstorePair
+	seen := make(map[string]int, len(pairs))
+	for _, p := range pairs {
+		if j, ok := seen[string(p.key)]; ok {
+			uniq[j] = p
+			continue
+		}
+		seen[string(p.key)] = len(uniq)
+		uniq = append(uniq, p)
+	}
+	hashes := make([]int32, len(uniq))
+	for i, p := range uniq {
+		hashes[i] = javaStringHash(p.key)
+	}
+	dst = append(dst, '{')
+	for n, i := range javaHashOrder(hashes, 16) {
+		if n > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendJSONString(dst, uniq[i].key)
+		dst = append(dst, ':')
+		if uniq[i].null {
+			dst = append(dst, "null"...)
+		} else {
+			dst = appendJSONString(dst, uniq[i].value)
+		}
+	}
+	return append(dst, '}')
+}
+
+// setupHstore: json mode (default): string io.debezium.data.Json holding
+// {"k":"v"} (written with a Jackson generator); map mode: map<string,
+// optional string>. An unchanged TOASTed hstore is {placeholder:
+// placeholder} (reference §1.5).
+func setupHstore(cp *colPlan, s *settings) error {
+	ph := []byte(`{`)
+	ph = appendJSONString(ph, s.placeholder)
+	ph = append(ph, ':')
+	ph = appendJSONString(ph, s.placeholder)
+	ph = append(ph, '}')
+	cp.toast = toastFixed
+	if s.hstoreMap {
+		cp.schema = fieldSchema{typ: "map", keys: `{"type":"string","optional":false}`, values: `{"type":"string","optional":true}`}
+		cp.decode = decHstoreMap
+		cp.fallback = val{k: kRaw, b: []byte("{}"), d: []byte("{}")}
+		cp.toastVal = val{k: kRaw, b: ph, d: ph}
+		return nil
+	}
+	cp.schema = fieldSchema{typ: "string", name: nameJSON, version: 1}
+	cp.decode = decHstoreJSON
+	cp.fallback = val{k: kString, b: []byte("{}")}
+	cp.toastVal = val{k: kString, b: ph}
+	return nil
+}
+
+func decHstoreJSON(e *Encoder, cp *colPlan, b []byte) (val, error) {
+	pairs, err := parseHstore(b)
+	if err != nil {
+		return val{}, err
+	}
+	e.tmp = appendHstoreObject(e.tmp[:0], pairs)
+	return val{k: kString, b: e.tmp}, nil
+}
+
+func decHstoreMap(e *Encoder, cp *colPlan, b []byte) (val, error) {
+	pairs, err := parseHstore(b)
+	if err != nil {
+		return val{}, err
+	}
+	e.tmp = appendHstoreObject(e.tmp[:0], pairs)
+	return val{k: kRaw, b: e.tmp, d: e.tmp}, nil
+}
+
+// pgvector.
+
+// setupVector: vector is an array<double> io.debezium.data.DoubleVector,
+// halfvec an array<float> io.debezium.data.FloatVector, both v1 with
+// required elements (Vectors.fromVectorString: split at ',', then
+// Double.parseDouble / Float.parseFloat).
+func setupVector(cp *colPlan, s *settings) error {
+	if cp.oid == pseudoHalfvec {
+		cp.schema = fieldSchema{typ: "array", items: `{"type":"float","optional":false}`, name: nameFloatVector, version: 1}
+		cp.bits = 32
+	} else {
+		cp.schema = fieldSchema{typ: "array", items: `{"type":"double","optional":false}`, name: nameDoubleVector, version: 1}
+		cp.bits = 64
+	}
+	cp.decode = decVector
+	cp.fallback = val{k: kRaw, b: []byte("[]"), d: []byte("[]")}
+	return nil
+}
+
+var errVector = errors.New("vector value is not in the form [x,y,...]")
+
+func decVector(e *Encoder, cp *colPlan, b []byte) (val, error) {
+	b = trimSpace(b)
+	if len(b) < 2 || b[0] != '[' || b[len(b)-1] != ']' {
+		return val{}, errVector
+	}
+	inner := b[1 : len(b)-1]
+	js := append(e.arrJSON[:0], '[')
+	hd := append(e.arrHdr[:0], '[')
+	for n := 0; ; n++ {
+		end := indexByte(inner, ',')
+		if end < 0 {
+			end = len(inner)
+		}
+		f, err := parseFloat(trimSpace(inner[:end]), int(cp.bits))
+		if err != nil {
+			e.arrJSON, e.arrHdr = js, hd
+			return val{}, fmtElemErr(n, err)
+		}
+		if n > 0 {
+			js = append(js, ',')
+			hd = append(hd, ',')
+		}
+		js = appendJSONDouble(js, f, int(cp.bits))
+		if cp.bits == 32 {
+			hd = appendJavaFloat(hd, float32(f))
+		} else {
+			hd = appendJavaDouble(hd, f)
+		}
+		if end == len(inner) {
+			break
+		}
+		inner = inner[end+1:]
+	}
+	js = append(js, ']')
+	hd = append(hd, ']')
+	e.arrJSON, e.arrHdr = js, hd
+	return val{k: kRaw, b: js, d: hd}, nil
+}
+
+// setupSparsevec: struct io.debezium.data.SparseDoubleVector v1, doc
+// "Sparse double vector": dimensions int16 and vector map<int16,
+// double>, which JsonConverter writes as an array of [key, value] pairs
+// because its keys are not strings.
+func setupSparsevec(cp *colPlan, s *settings) error {
+	cp.schema = fieldSchema{typ: "struct", name: nameSparseDoubleVector, version: 1, doc: "Sparse double vector",
+		fields: `[{"type":"int16","optional":false,"field":"dimensions"},{"type":"map","keys":{"type":"int16","optional":false},` +
+			`"values":{"type":"double","optional":false},"optional":false,"field":"vector"}]`}
+	cp.decode = decSparsevec
+	cp.fallback = val{k: kRaw, b: []byte(`{"dimensions":0,"vector":[]}`), d: []byte(`{"dimensions":0,"vector":[]}`)}
+	return nil
+}
+
+// decSparsevec is Vectors.fromSparseVectorString: "{1:1.5,3:2}/5" into a
+// HashMap<Short, Double>(n) (so the pairs come in hash order) and the
+// dimensions as a short. A value it cannot split (such as the empty
+// "{}/5") is null, as Debezium logs a warning and returns null.
+func decSparsevec(e *Encoder, cp *colPlan, b []byte) (val, error) {
+	b = trimSpace(b)
+	slash := indexByte(b, '/')
+	if slash < 0 || indexByte(b[slash+1:], '/') >= 0 {
+		return cp.nullVal, nil
+	}
+	dims, err := parseInt(trimSpace(b[slash+1:]), 16)
+	if err != nil {
+		return val{}, err
+	}
+	vec := trimSpace(b[:slash])
+	if len(vec) < 2 || vec[0] != '{' || vec[len(vec)-1] != '}' {
+		return cp.nullVal, nil
+	}
+	inner := vec[1 : len(vec)-1]
+	type entry struct {
+		k int64
+		v float64
+	}
+	var entries []entry
+	idx := map[int64]int{}
+	for len(inner) > 0 || entries == nil {
+		end := indexByte(inner, ',')
+		if end < 0 {
+			end = len(inner)
+		}
+		el := inner[:end]
+		colon := indexByte(el, ':')
+		if colon < 0 || indexByte(el[colon+1:], ':') >= 0 {
+			return cp.nullVal, nil
+		}
+		k, err := parseInt(trimSpace(el[:colon]), 16)
+		if err != nil {
+			return val{}, err
+		}
+		v, err := parseFloat(trimSpace(el[colon+1:]), 64)
+		if err != nil {
+			return val{}, err
+		}
+		if j, ok := idx[k]; ok {
+			entries[j].v = v
+		} else {
+			idx[k] = len(entries)
+			entries = append(entries, entry{k, v})
+		}
+		if end == len(inner) {
+			break
+		}
+		inner = inner[end+1:]
+	}
+	hashes := make([]int32, len(entries))
+	for i, en := range entries {
+		hashes[i] = int32(int16(en.k)) // Short.hashCode
+	}
+	js := append(e.arrJSON[:0], `{"dimensions":`...)
+	js = strconv.AppendInt(js, dims, 10)
+	js = append(js, `,"vector":[`...)
+	for n, i := range javaHashOrder(hashes, len(entries)) {
+		if n > 0 {
+			js = append(js, ',')
+		}
+		js = append(js, '[')
+		js = strconv.AppendInt(js, entries[i].k, 10)
+		js = append(js, ',')
+		js = appendJSONDouble(js, entries[i].v, 64)
+		js = append(js, ']')
+	}
+	js = append(js, "]}"...)
+	e.arrJSON = js
+	return val{k: kRaw, b: js, d: js}, nil
+}
+
+// Unknown types (include.unknown.datatypes=true).
+
+// setupUnknown maps a column of a type with no mapping as Debezium does
+// with include.unknown.datatypes: the bytes of its text form, written
+// per binary.handling.mode.
+func setupUnknown(cp *colPlan, s *settings) error {
+	cp.bin = s.bin
+	cp.decode = decUnknown
+	if s.bin == binBytes {
+		cp.schema = fieldSchema{typ: "bytes"}
+		cp.fallback = val{k: kBytes, b: []byte{}}
+		cp.toast = toastPlaceholderBytes
+		return nil
+	}
+	cp.schema = fieldSchema{typ: "string"}
+	cp.fallback = val{k: kString, b: []byte{}}
+	cp.toast = toastPlaceholder
+	return nil
+}
+
+func decUnknown(e *Encoder, cp *colPlan, b []byte) (val, error) {
+	switch cp.bin {
+	case binBase64:
+		e.tmp2 = base64.StdEncoding.AppendEncode(e.tmp2[:0], b)
+	case binBase64URL:
+		e.tmp2 = base64.URLEncoding.AppendEncode(e.tmp2[:0], b)
+	case binHex:
+		e.tmp2 = hex.AppendEncode(e.tmp2[:0], b)
+	default:
+		return val{k: kBytes, b: b}, nil
+	}
+	return val{k: kString, b: e.tmp2}, nil
+}
+
+// Column options.
+
+// applyColumnOptions adds what the column.* options ask for to a compiled
+// column, as Debezium's column mappers do: each matching mapper changes the
+// schema (alterFieldSchema), and the converted value goes through the
+// mapper's converter, nulls included.
+//   - TruncateStrings: when the column length is unknown or above n, the
+//     parameter truncateLength=n, and string values cut to n UTF-16 units.
+//   - MaskStrings (mask.with and mask.hash): the parameter masked=true on
+//     every matching column; the value changes only for character columns
+//     (text, varchar, char, name: JDBC CHAR/VARCHAR). mask.with writes n
+//     asterisks whatever the value, null included; mask.hash writes the
+//     lower-case hex digest of salt + value (v1: the Java-serialized
+//     String; v2: its UTF-8 bytes), cut to the column length, and keeps
+//     nulls.
+//   - PropagateSourceTypeToSchemaParameter: __debezium.source.column.type,
+//     .length (when set) and .scale.
+func (e *Encoder) applyColumnOptions(cp *colPlan, rel *change.Relation, col *change.Column) {
+	fq := rel.Namespace + "." + rel.Name + "." + col.Name
+	length, scale := sourceLengthScale(col)
+	addParam := func(k, v string) {
+		cp.schema.params = append(cp.schema.params[:len(cp.schema.params):len(cp.schema.params)], [2]string{k, v})
+	}
+	charType := false
+	switch cp.oid {
+	case oidText, oidVarchar, oidBPChar, oidName:
+		charType = col.TypeType != 'd'
+	}
+	for _, t := range e.opts.ColumnTruncates {
+		if t.Chars > 0 && t.Match(fq) && (length < 0 || length > t.Chars) {
+			addParam("truncateLength", strconv.Itoa(t.Chars))
+			inner, n := cp.decode, t.Chars
+			cp.decode = func(e *Encoder, cp *colPlan, b []byte) (val, error) {
+				v, err := inner(e, cp, b)
+				if err == nil && v.k == kString {
+					v.b = truncateUTF16(v.b, n)
+				}
+				return v, err
+			}
+		}
+	}
+	for _, m := range e.opts.ColumnMasks {
+		if m.Match(fq) {
+			addParam("masked", "true")
+			if charType {
+				mask := val{k: kString, b: []byte(strings.Repeat("*", m.Chars))}
+				cp.decode = func(e *Encoder, cp *colPlan, b []byte) (val, error) { return mask, nil }
+				cp.masked = &mask
+				cp.toast, cp.toastVal = toastFixed, mask // the placeholder is masked too
+			}
+		}
+	}
+	for _, h := range e.opts.ColumnHashes {
+		if h.Match(fq) {
+			addParam("masked", "true")
+			if charType {
+				inner, h, maxLen := cp.decode, h, length
+				cp.decode = func(e *Encoder, cp *colPlan, b []byte) (val, error) {
+					v, err := inner(e, cp, b)
+					if err != nil || v.k != kString {
+						return v, err
+					}
+					out := h.hash(v.b)
+					if maxLen > 0 && len(out) > maxLen {
+						out = out[:maxLen]
+					}
+					return val{k: kString, b: out}, nil
+				}
+			}
+		}
+	}
+	if (e.opts.PropagateSourceType != nil && e.opts.PropagateSourceType(fq)) ||
+		(e.opts.PropagateDataType != nil && e.opts.PropagateDataType(col.TypeName)) {
+		addParam("__debezium.source.column.type", strings.ToUpper(col.TypeName))
+		if length != -1 {
+			addParam("__debezium.source.column.length", strconv.Itoa(length))
+		}
+		addParam("__debezium.source.column.scale", strconv.Itoa(scale))
+	}
+}
+
+// hash is MaskStrings.HashValueConverter.toHash: the digest of the salt
+// and the value, in lower-case hex.
+func (h *ColumnHash) hash(s []byte) []byte {
+	d := h.newHash()
+	d.Write(h.Salt)
+	if h.V2 {
+		d.Write(s)
+	} else {
+		d.Write(javaSerializedString(s))
+	}
+	return hex.AppendEncode(nil, d.Sum(nil))
+}
+
+// javaSerializedString is ObjectOutputStream.writeObject of a String:
+// the stream header, then TC_STRING with a 2-byte length (TC_LONGSTRING
+// with 8 bytes past 65535) and the modified UTF-8 (NUL as C0 80,
+// supplementary characters as two 3-byte surrogates).
+func javaSerializedString(s []byte) []byte {
+	var m []byte
+	for _, r := range string(s) {
+		switch {
+		case r == 0:
+			m = append(m, 0xC0, 0x80)
+		case r < 0x80:
+			m = append(m, byte(r))
+		case r < 0x800:
+			m = append(m, byte(0xC0|r>>6), byte(0x80|r&0x3F))
+		case r < 0x10000:
+			m = append(m, byte(0xE0|r>>12), byte(0x80|(r>>6)&0x3F), byte(0x80|r&0x3F))
+		default:
+			r1, r2 := utf16.EncodeRune(r)
+			for _, u := range []rune{r1, r2} {
+				m = append(m, byte(0xE0|u>>12), byte(0x80|(u>>6)&0x3F), byte(0x80|u&0x3F))
+			}
+		}
+	}
+	out := []byte{0xAC, 0xED, 0x00, 0x05}
+	if len(m) <= 0xFFFF {
+		out = append(out, 0x74, byte(len(m)>>8), byte(len(m)))
+	} else {
+		out = append(out, 0x7C)
+		for i := 7; i >= 0; i-- {
+			out = append(out, byte(uint64(len(m))>>(8*i)))
+		}
+	}
+	return append(out, m...)
+}
+
+// truncateUTF16 cuts s to n UTF-16 units (String.substring(0, n)).
+func truncateUTF16(s []byte, n int) []byte {
+	units := 0
+	for i, r := range string(s) {
+		w := 1
+		if r >= 0x10000 {
+			w = 2
+		}
+		if units+w > n {
+			return s[:i]
+		}
+		units += w
+	}
+	return s
+}
+
+// sourceLengthScale is the column length and scale Debezium reads from
+// PgJDBC's TypeInfoCache for a pgoutput relation column: getPrecision
+// (or getDisplaySize when that is 0) and getScale of the type and its
+// modifier (the base type's for a domain). -1 is "unset".
+func sourceLengthScale(col *change.Column) (length, scale int) {
+	oid, mod := col.TypeOID, col.TypeMod
+	if col.TypeType == 'd' {
+		oid, mod = col.BaseTypeOID, col.BaseTypeMod
+	}
+	const unknown = 2147483647
+	secondSize := func() int {
+		switch {
+		case mod == -1:
+			return 7
+		case mod > 0:
+			return int(mod) + 1
+		}
+		return 0
+	}
+	switch oid {
+	case oidInt2:
+		return 5, 0
+	case oidInt4, oidOID:
+		return 10, 0
+	case oidInt8:
+		return 19, 0
+	case oidFloat4:
+		return 8, 8
+	case oidFloat8:
+		return 17, 17
+	case oidNumeric:
+		if mod == -1 {
+			return 131089, 0
+		}
+		return int((mod - 4) >> 16 & 0xFFFF), int((mod - 4) & 0xFFFF)
+	case oidBool:
+		return 1, 0
+	case oidBPChar, oidVarchar:
+		if mod == -1 {
+			return unknown, 0
+		}
+		return int(mod - 4), 0
+	case oidBit:
+		return int(mod), 0
+	case oidVarbit:
+		if mod == -1 {
+			return unknown, 0
+		}
+		return int(mod), 0
+	}
+	timeScale := 6
+	if mod != -1 {
+		timeScale = int(mod)
+	}
+	switch oid {
+	case oidDate:
+		return 13, 0
+	case oidTime:
+		return 8 + secondSize(), timeScale
+	case oidTimetz:
+		return 8 + secondSize() + 6, timeScale
+	case oidTimestamp:
+		return 22 + secondSize(), timeScale
+	case oidTimestamptz:
+		return 22 + secondSize() + 6, timeScale
+	case oidInterval:
+		if mod != -1 {
+			timeScale = int(mod & 0xFFFF)
+		}
+		return 49, timeScale
+	}
+	return unknown, 0
+}
