@@ -43,17 +43,19 @@ type options struct {
 	snapRows int64
 	// bigBytes is the size of the big transaction group's transaction.
 	bigBytes int64
+	// outboxRows is the outbox group's backlog.
+	outboxRows int64
 }
 
 func parseFlags() (options, error) {
 	var o options
 	flag.BoolVar(&o.quick, "quick", false, "development and CI smoke run: 100,000 rows, a 5 s latency run, a 200,000-row snapshot and a 50 MB transaction")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (server, broker data, logs) after the run")
-	flag.StringVar(&o.only, "only", "", "run one group only: throughput, latency, failover, snapshot or bigtxn")
+	flag.StringVar(&o.only, "only", "", "run one group only: throughput, latency, failover, snapshot, bigtxn or outbox")
 	flag.StringVar(&o.bin, "bin", "bin/pgmotion", "the pgmotion binary to measure")
 	flag.IntVar(&o.reps, "reps", 2, "runs of each catch-up measurement and of each COPY baseline; the best is reported")
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run ./bench [-quick] [-keep] [-only throughput|latency|failover|snapshot|bigtxn] [-bin bin/pgmotion]\n\n"+
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run ./bench [-quick] [-keep] [-only throughput|latency|failover|snapshot|bigtxn|outbox] [-bin bin/pgmotion]\n\n"+
 			"Measures pgmotion against pg_recvlogical on a throwaway PostgreSQL server; see bench/README.md.\n\n")
 		flag.PrintDefaults()
 	}
@@ -62,16 +64,16 @@ func parseFlags() (options, error) {
 		return o, fmt.Errorf("unexpected argument %q: bench takes flags only", flag.Arg(0))
 	}
 	switch o.only {
-	case "", "throughput", "latency", "failover", "snapshot", "bigtxn":
+	case "", "throughput", "latency", "failover", "snapshot", "bigtxn", "outbox":
 	default:
-		return o, fmt.Errorf("-only %q: want throughput, latency, failover, snapshot or bigtxn", o.only)
+		return o, fmt.Errorf("-only %q: want throughput, latency, failover, snapshot, bigtxn or outbox", o.only)
 	}
 	if o.reps < 1 {
 		return o, fmt.Errorf("-reps %d: want 1 or more", o.reps)
 	}
-	o.rows, o.latency, o.snapRows, o.bigBytes = 1_000_000, 20*time.Second, 5_000_000, 2<<30
+	o.rows, o.latency, o.snapRows, o.bigBytes, o.outboxRows = 1_000_000, 20*time.Second, 5_000_000, 2<<30, 500_000
 	if o.quick {
-		o.rows, o.latency, o.snapRows, o.bigBytes = 100_000, 5*time.Second, 200_000, 50<<20
+		o.rows, o.latency, o.snapRows, o.bigBytes, o.outboxRows = 100_000, 5*time.Second, 200_000, 50<<20, 20_000
 	}
 	return o, nil
 }
@@ -260,6 +262,12 @@ func (e *env) measure(ctx context.Context, rep *report) error {
 	}
 	if e.opts.only == "" || e.opts.only == "bigtxn" {
 		rep.bigTxn = e.bigTxn(ctx, e.opts.bigBytes)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	if e.opts.only == "" || e.opts.only == "outbox" {
+		rep.outbox = e.outboxBench(ctx, e.opts.outboxRows)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}

@@ -99,7 +99,12 @@ type worker struct {
 // startWorker writes the connector file to dir and starts `pgmotion
 // connect` against b; its start time is taken just before fork/exec.
 func (e *env) startWorker(dir string, b *broker, slot string) (*worker, error) {
-	body, err := json.MarshalIndent(e.connectorConfig(slot), "", "  ")
+	return e.startWorkerWith(dir, b, e.connectorConfig(slot))
+}
+
+// startWorkerWith is startWorker with a connector body of its own.
+func (e *env) startWorkerWith(dir string, b *broker, connector map[string]any) (*worker, error) {
+	body, err := json.MarshalIndent(connector, "", "  ")
 	if err != nil {
 		return nil, err
 	}

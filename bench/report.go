@@ -35,6 +35,7 @@ type report struct {
 	latency            *latencyResult
 	failover           *failoverResult
 	snapshot           *snapshotResult
+	outbox             *outboxResult
 	bigTxn             *bigTxnResult
 	interrupted        bool
 }
@@ -154,7 +155,8 @@ func (r *report) failed() bool {
 		}
 	}
 	return r.latency != nil && r.latency.err != nil || r.failover != nil && r.failover.failed() ||
-		r.snapshot != nil && r.snapshot.failed() || r.bigTxn != nil && r.bigTxn.err != nil
+		r.snapshot != nil && r.snapshot.failed() || r.bigTxn != nil && r.bigTxn.err != nil ||
+		r.outbox != nil && r.outbox.failed()
 }
 
 func (r *report) print(out io.Writer) {
@@ -175,6 +177,9 @@ func (r *report) print(out io.Writer) {
 	}
 	if e.opts.only == "" || e.opts.only == "bigtxn" {
 		parts = append(parts, commas(e.opts.bigBytes>>20)+" MB transaction")
+	}
+	if e.opts.only == "" || e.opts.only == "outbox" {
+		parts = append(parts, commas(e.opts.outboxRows)+" outbox rows")
 	}
 	mode := strings.Join(parts, ", ")
 	if e.opts.only != "" {
@@ -215,6 +220,9 @@ func (r *report) print(out io.Writer) {
 	}
 	if r.bigTxn != nil {
 		r.printBigTxn(w)
+	}
+	if r.outbox != nil {
+		r.printOutbox(w)
 	}
 	r.printCommands(w)
 }

@@ -265,6 +265,12 @@ func (e *env) runBaseline(ctx context.Context, slot, end string, events int64, d
 // worker on slot, and times the worker from process start until the
 // topic holds all the events, polling its end offsets every 20 ms.
 func (e *env) runPgmotion(ctx context.Context, slot string, events int64, dir string, limit time.Duration) *runResult {
+	return e.runPgmotionWith(ctx, e.connectorConfig(slot), []string{topic}, events, dir, limit)
+}
+
+// runPgmotionWith runs a worker with the connector body until topics
+// hold events records between them.
+func (e *env) runPgmotionWith(ctx context.Context, body map[string]any, topics []string, events int64, dir string, limit time.Duration) *runResult {
 	r := &runResult{events: events}
 	b, err := e.startBroker(ctx, filepath.Join(dir, "broker"))
 	if err != nil {
@@ -279,13 +285,24 @@ func (e *env) runPgmotion(ctx context.Context, slot string, events int64, dir st
 		return r
 	}
 	defer ow.close()
+	count := func(ctx context.Context) (int64, error) {
+		var n int64
+		for _, t := range topics {
+			m, err := ow.eventsIn(ctx, t)
+			if err != nil {
+				return 0, err
+			}
+			n += m
+		}
+		return n, nil
+	}
 	// Connect the watcher before the clock starts.
-	if _, err := ow.events(ctx); err != nil {
+	if _, err := count(ctx); err != nil {
 		r.err = err
 		return r
 	}
 
-	w, err := e.startWorker(dir, b, slot)
+	w, err := e.startWorkerWith(dir, b, body)
 	if err != nil {
 		r.err = err
 		return r
@@ -307,7 +324,7 @@ func (e *env) runPgmotion(ctx context.Context, slot string, events int64, dir st
 	tick := time.NewTicker(poll)
 	defer tick.Stop()
 	for {
-		n, err := ow.events(ctx)
+		n, err := count(ctx)
 		now := time.Now()
 		switch {
 		case err == nil:
@@ -359,7 +376,7 @@ func (e *env) runPgmotion(ctx context.Context, slot string, events int64, dir st
 	}
 	// A correct worker delivers each change once: the count must stay put.
 	time.Sleep(time.Second)
-	if n, err := ow.events(ctx); err == nil && n != got {
+	if n, err := count(ctx); err == nil && n != got {
 		r.notes = append(r.notes, fmt.Sprintf("%s events in the topic 1 s later (%s extra, duplicates)", commas(n), commas(n-events)))
 	} else if got > events {
 		r.notes = append(r.notes, fmt.Sprintf("%s events in the topic (%s extra, duplicates)", commas(got), commas(got-events)))
