@@ -111,6 +111,16 @@ func runDemo(ctx context.Context, g *globals, f demoFlags, out io.Writer) error 
 		"topic.prefix":       "demo",
 		"slot.name":          "pgmotion_demo",
 		"table.include.list": "public.customers,public.products,public.orders",
+		// The transactional outbox without a table: each order's
+		// OrderCreated event is a pg_logical_emit_message routed by
+		// Debezium's EventRouter to outbox.event.order.
+		"pgmotion.outbox.source":      "message",
+		"transforms":                  "outbox",
+		"transforms.outbox.type":      "io.debezium.transforms.outbox.EventRouter",
+		"transforms.outbox.predicate": "isOutbox",
+		"predicates":                  "isOutbox",
+		"predicates.isOutbox.type":    "org.apache.kafka.connect.transforms.predicates.TopicNameMatches",
+		"predicates.isOutbox.pattern": `demo\.message`,
 	}
 	ln, err := listenREST(f.rest, connectFlags{})
 	if err != nil {
@@ -136,14 +146,15 @@ func runDemo(ctx context.Context, g *globals, f demoFlags, out io.Writer) error 
 pgmotion demo is running.
   PostgreSQL: %s  (tables customers, products, orders; %.0f transactions/s)
   Kafka:      %s  (embedded broker; topics demo.public.customers, demo.public.products, demo.public.orders,
-              and demo.message: each new order's OrderCreated outbox event, sent with pg_logical_emit_message)
+              and outbox.event.order: each new order's OrderCreated event, written with pg_logical_emit_message
+              in the order's transaction and routed by Debezium's outbox EventRouter; no outbox table)
   REST API:   http://%s  (Kafka Connect's, with the connector demo-connector)
 
 Look at it with any Kafka client, for example:
   kcat -b %s -L
   kcat -b %s -C -t demo.public.orders -o beginning -f '%%k\n%%s\n\n'
   kcat -b %s -C -t demo.public.orders -o end -J -u | jq .payload
-  kcat -b %s -C -t demo.message -o beginning -J | jq -r .payload | jq -r .payload.message.content | base64 -d
+  kcat -b %s -C -t outbox.event.order -o beginning -J | jq -c '{key, headers, payload}'
   curl -s %s/connectors/demo-connector/status
 Press Ctrl-C to stop.
 
@@ -185,7 +196,7 @@ func reportDemo(ctx context.Context, addr string, out io.Writer, st *demo.Stats)
 			return nil
 		case <-tick.C:
 		}
-		ends, err := adm.ListEndOffsets(ctx, "demo.public.customers", "demo.public.products", "demo.public.orders", "demo.message")
+		ends, err := adm.ListEndOffsets(ctx, "demo.public.customers", "demo.public.products", "demo.public.orders", "outbox.event.order")
 		if err != nil {
 			continue
 		}

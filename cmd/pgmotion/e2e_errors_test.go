@@ -115,9 +115,11 @@ func TestE2EDemo(t *testing.T) {
 	broker := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	p := startPgmotion(t, "demo", "--listen", broker, "--rest", "127.0.0.1:0", "--rate", "50")
 	msgs := consume(t, broker, "demo.public.orders", 5, 120*time.Second)
-	// Each new order's OrderCreated outbox message, an op "m" event.
-	if ev := consume(t, broker, "demo.message", 1, 120*time.Second); !strings.Contains(str(ev[0].Payload), `"op":"m"`) || !strings.Contains(str(ev[0].Payload), `"prefix":"outbox"`) {
-		t.Errorf("demo.message: %s", str(ev[0].Payload))
+	// Each new order's OrderCreated event, a pg_logical_emit_message that
+	// the EventRouter routes: key = the order id, an id header, the payload.
+	ev := consume(t, broker, "outbox.event.order", 1, 120*time.Second)[0]
+	if !strings.Contains(str(ev.Payload), `orderId`) || !strings.Contains(strings.Join(ev.Headers, ","), "id,") {
+		t.Errorf("outbox.event.order: headers %q, value %s", ev.Headers, str(ev.Payload))
 	}
 	if !strings.Contains(str(msgs[0].Payload), `"name":"demo.public.orders.Envelope"`) {
 		t.Errorf("first orders event: %s", str(msgs[0].Payload))

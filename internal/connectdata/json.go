@@ -170,12 +170,14 @@ func (c *JSONConverter) schemaAt(d *decoder) (*Schema, error) {
 		r := &c.recent[i]
 		if r.raw != nil && bytes.HasPrefix(rest, r.raw) {
 			d.pos += len(r.raw)
+			// Take the hit before moving it to the front: the move writes
+			// over *r.
+			hit := *r
 			if i > 0 {
-				hit := *r
 				copy(c.recent[1:i+1], c.recent[:i])
 				c.recent[0] = hit
 			}
-			return r.schema, nil
+			return hit.schema, nil
 		}
 	}
 	if bytes.HasPrefix(rest, []byte("null")) {
