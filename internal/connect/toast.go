@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strconv"
 
 	"github.com/pgmotion/pgmotion/internal/change"
 	"github.com/pgmotion/pgmotion/internal/pgsource"
@@ -72,13 +73,15 @@ func (f *toastFiller) rowKey(c *change.Change, t change.Tuple) (string, bool) {
 	if len(rel.Key) == 0 || t == nil {
 		return "", false
 	}
-	f.key = fmt.Appendf(f.key[:0], "%d", rel.ID)
+	f.key = strconv.AppendUint(f.key[:0], uint64(rel.ID), 10)
 	for _, k := range rel.Key {
 		v := t[k]
 		if v.Kind != change.KindText {
 			return "", false
 		}
-		f.key = fmt.Appendf(f.key, "\x00%d:", len(v.Data))
+		f.key = append(f.key, 0)
+		f.key = strconv.AppendInt(f.key, int64(len(v.Data)), 10)
+		f.key = append(f.key, ':')
 		f.key = append(f.key, v.Data...)
 	}
 	return string(f.key), true
@@ -142,40 +145,42 @@ func (f *toastFiller) fill(ctx context.Context, c *change.Change) error {
 // observe caches the large values of c's new row, and forgets a deleted
 // row. Call it after fill.
 func (f *toastFiller) observe(c *change.Change) {
-	switch c.Op {
-	case change.OpDelete:
-		if k, ok := f.rowKey(c, c.Before); ok {
-			f.drop(k)
-		}
-		return
-	case change.OpCreate, change.OpUpdate:
-	default:
+	if c.Op != change.OpCreate && c.Op != change.OpUpdate && c.Op != change.OpDelete {
 		return
 	}
-	if c.Op == change.OpUpdate && c.Before != nil {
-		// The key may have changed: forget the old row.
+	// Forget the old row: deleted, or its key may have changed. Keys are
+	// built only when there is something to forget or to keep, since this
+	// runs for every change.
+	if c.Before != nil && len(f.byKey) > 0 {
 		if k, ok := f.rowKey(c, c.Before); ok {
 			f.drop(k)
 		}
+	}
+	if c.Op == change.OpDelete {
+		return
+	}
+	var size int64
+	for _, v := range c.After {
+		if v.Kind == change.KindText && len(v.Data) >= toastMinBytes {
+			size += int64(len(v.Data))
+		}
+	}
+	if size == 0 && len(f.byKey) == 0 {
+		return
 	}
 	k, ok := f.rowKey(c, c.After)
 	if !ok {
 		return
 	}
-	var vals map[int][]byte
-	var size int64
+	f.drop(k)
+	if size == 0 || size > f.maxBytes {
+		return
+	}
+	vals := map[int][]byte{}
 	for i, v := range c.After {
 		if v.Kind == change.KindText && len(v.Data) >= toastMinBytes {
-			if vals == nil {
-				vals = map[int][]byte{}
-			}
 			vals[i] = append([]byte(nil), v.Data...)
-			size += int64(len(v.Data))
 		}
-	}
-	f.drop(k)
-	if vals == nil || size > f.maxBytes {
-		return
 	}
 	e := &toastEntry{key: k, vals: vals, size: size, cols: len(c.Rel.Columns)}
 	f.byKey[k] = f.lru.PushFront(e)

@@ -119,6 +119,15 @@ func (s *Source) buildRelation(relid uint32, schema, table string, replIdent byt
 	return rel, nil
 }
 
+// selectAll returns "SELECT <every column of rel> FROM <its table>".
+func selectAll(rel *change.Relation) string {
+	cols := make([]string, len(rel.Columns))
+	for i, c := range rel.Columns {
+		cols[i] = quoteIdent(c.Name)
+	}
+	return "SELECT " + strings.Join(cols, ", ") + " FROM " + quoteIdent(rel.Namespace) + "." + quoteIdent(rel.Name)
+}
+
 // relationFromMessage turns a RELATION message into a Relation, reading
 // the catalog for what the message leaves out. The message is the truth
 // for the stream: it lists the columns the tuples carry, with their types

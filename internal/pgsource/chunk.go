@@ -197,10 +197,6 @@ func (s *Source) ReadChunk(ctx context.Context, ct *ChunkTable, after, max []str
 	if len(max) != n || (after != nil && len(after) != n) {
 		return nil, fmt.Errorf("read chunk of %s: key of %d columns, bounds of %d and %d values", ct.Name, n, len(after), len(max))
 	}
-	cols := make([]string, len(ct.Rel.Columns))
-	for i, c := range ct.Rel.Columns {
-		cols[i] = quoteIdent(c.Name)
-	}
 	var params [][]byte
 	var bounds []string
 	if after != nil {
@@ -213,31 +209,14 @@ func (s *Source) ReadChunk(ctx context.Context, ct *ChunkTable, after, max []str
 	for _, v := range max {
 		params = append(params, []byte(v))
 	}
-	list := strings.Join(cols, ", ")
-	if len(cols) == 0 {
-		list = ""
-	}
-	sql := "SELECT " + list + " FROM " + ct.from() + ct.where(cond, bounds...) + ct.orderBy(false) + " LIMIT " + strconv.Itoa(limit)
+	sql := selectAll(ct.Rel) + ct.where(cond, bounds...) + ct.orderBy(false) + " LIMIT " + strconv.Itoa(limit)
 	rr := s.meta.ExecParams(ctx, sql, params, nil, nil, nil)
 	var out []*change.Change
 	for rr.NextRow() {
-		vals := rr.Values()
-		size := 0
-		for _, v := range vals {
-			size += len(v)
-		}
-		data := make([]byte, 0, size)
-		tuple := make(change.Tuple, len(vals))
-		for i, v := range vals {
-			if v == nil {
-				tuple[i] = change.Value{Kind: change.KindNull}
-				continue
-			}
-			start := len(data)
-			data = append(data, v...)
-			tuple[i] = change.Value{Kind: change.KindText, Data: data[start:len(data):len(data)]}
-		}
-		out = append(out, &change.Change{Op: change.OpRead, Rel: ct.Rel, After: tuple, Snapshot: change.SnapshotIncremental})
+		b := new(rowBuf) // each row is the caller's to keep
+		b.fill(ct.Rel, rr.Values(), nil)
+		b.c.Snapshot = change.SnapshotIncremental
+		out = append(out, &b.c)
 	}
 	if _, err := rr.Close(); err != nil {
 		return nil, fmt.Errorf("read chunk of %s (%s): %w", ct.Name, sql, err)

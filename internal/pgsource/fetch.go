@@ -16,16 +16,11 @@ func (s *Source) FetchRow(ctx context.Context, rel *change.Relation, key [][]byt
 	if len(rel.Key) == 0 || len(key) != len(rel.Key) {
 		return nil, fmt.Errorf("fetch a row of %s: the table has no key to find it by", rel.QualifiedName())
 	}
-	cols := make([]string, len(rel.Columns))
-	for i, c := range rel.Columns {
-		cols[i] = quoteIdent(c.Name)
-	}
 	conds := make([]string, len(rel.Key))
 	for i, k := range rel.Key {
 		conds[i] = fmt.Sprintf("%s = $%d", quoteIdent(rel.Columns[k].Name), i+1)
 	}
-	sql := "SELECT " + strings.Join(cols, ", ") + " FROM " + quoteIdent(rel.Namespace) + "." + quoteIdent(rel.Name) +
-		" WHERE " + strings.Join(conds, " AND ")
+	sql := selectAll(rel) + " WHERE " + strings.Join(conds, " AND ")
 	res := s.meta.ExecParams(ctx, sql, key, nil, nil, nil).Read()
 	if res.Err != nil {
 		return nil, fmt.Errorf("fetch a row of %s: %w", rel.QualifiedName(), res.Err)

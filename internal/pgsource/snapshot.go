@@ -310,7 +310,7 @@ func (b *rowBuf) fill(rel *change.Relation, vals [][]byte, cols []int) {
 		n += len(v)
 	}
 	if cap(b.data) < n {
-		b.data = make([]byte, 0, 2*n)
+		b.data = make([]byte, 0, n)
 	}
 	b.data = b.data[:0]
 	b.c.Op, b.c.Rel, b.c.Before = change.OpRead, rel, nil
@@ -358,12 +358,10 @@ func (b *rowBuf) copyFrom(o *rowBuf) {
 
 func (rd *snapReader) read(ctx context.Context, r Range) error {
 	t := r.T
-	sql, cols, err := rd.query(ctx, r)
-	if err != nil {
-		return err
-	}
+	var cols []int // result column → table column; nil: the same
+	var err error
 	start := time.Now()
-	rr := rd.conn.ExecParams(ctx, sql, nil, nil, nil, nil)
+	rr := rd.conn.ExecParams(ctx, r.query(), nil, nil, nil, nil)
 	if t.Select != "" {
 		if cols, err = overrideColumns(t, rr.FieldDescriptions()); err != nil {
 			rr.Close()
@@ -396,22 +394,17 @@ func (rd *snapReader) read(ctx context.Context, r Range) error {
 	return rd.finish(r, last, n)
 }
 
-// query returns the SQL that reads r and, for a default SELECT, nil
-// column mapping (result columns are the relation's, in order).
-func (rd *snapReader) query(ctx context.Context, r Range) (string, []int, error) {
-	t := r.T
-	if t.Select != "" {
-		return t.Select, nil, nil
+// query returns the SQL that reads r: the table's override, or its
+// columns in the relation's order within r's pages.
+func (r Range) query() string {
+	if r.T.Select != "" {
+		return r.T.Select
 	}
-	cols := make([]string, len(t.rel.Columns))
-	for i, c := range t.rel.Columns {
-		cols[i] = quoteIdent(c.Name)
-	}
-	sql := "SELECT " + strings.Join(cols, ", ") + " FROM " + quoteIdent(t.Table.Schema) + "." + quoteIdent(t.Table.Name)
+	sql := selectAll(r.T.rel)
 	if w := r.where(); w != "" {
 		sql += " WHERE " + w
 	}
-	return sql, nil, nil
+	return sql
 }
 
 // overrideColumns maps the columns of an overriding SELECT to the table's
