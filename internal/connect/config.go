@@ -97,6 +97,8 @@ func TaskConfigFrom(name string, raw map[string]string) (TaskConfig, []string, e
 	enc.MoneyFractionDigits = pc.Config.Int("money.fraction.digits")
 	enc.HstoreHandling = pc.Config.Str("hstore.handling.mode")
 	enc.IncludeUnknownDatatypes = pc.Config.Bool("include.unknown.datatypes")
+	enc.TransactionMetadata = pc.Config.Bool("provide.transaction.metadata")
+	enc.TransactionTopic = pc.Config.Str("topic.transaction")
 	if err := columnOptions(pc.Config, &enc); err != nil {
 		return TaskConfig{}, nil, err
 	}
@@ -126,6 +128,7 @@ func TaskConfigFrom(name string, raw map[string]string) (TaskConfig, []string, e
 			StatusInterval:  pc.StatusUpdateInterval,
 			DropSlotOnStop:  pc.SlotDropOnStop,
 			BufferMemory:    pc.Config.Long("pgmotion.buffer.memory.bytes"),
+			DDLCapture:      pc.Config.Bool(spec.PropDDLCapture),
 		},
 		Encoder:         enc,
 		Topics:          kafkasink.TopicSpec{Partitions: partitions, Replication: replication},
@@ -142,7 +145,8 @@ func TaskConfigFrom(name string, raw map[string]string) (TaskConfig, []string, e
 }
 
 // messageOptions reads the logical decoding message options: the prefix
-// filters and the outbox message source (internal/debezium/message.go).
+// filters, the outbox message source (internal/debezium/message.go) and
+// DDL capture (internal/debezium/ddl.go).
 func messageOptions(c *spec.Config, enc *debezium.Options) error {
 	for _, l := range []struct {
 		prop string
@@ -158,6 +162,9 @@ func messageOptions(c *spec.Config, enc *debezium.Options) error {
 			}
 			*l.dst = append(*l.dst, re)
 		}
+	}
+	if c.Bool(spec.PropDDLCapture) {
+		enc.DDLMessagePrefix = pgsource.DDLMessagePrefix
 	}
 	if c.Str(spec.PropOutboxSource) == spec.OutboxSourceMessage {
 		enc.OutboxMessagePrefix = c.Str(spec.PropOutboxMessagePrefix)

@@ -44,6 +44,13 @@ type Offset struct {
 	IncrementalPrimaryKey    string `json:"pgmotion_incremental_snapshot_primary_key,omitempty"`
 	IncrementalMaximumKey    string `json:"pgmotion_incremental_snapshot_maximum_key,omitempty"`
 	DebeziumPrimaryKey       string `json:"incremental_snapshot_primary_key,omitempty"`
+	// TransactionID is Debezium's transaction_id, the xid of the open
+	// transaction, in offsets sealed inside one with
+	// provide.transaction.metadata on (txmeta.go). TransactionOrders holds
+	// its transaction_data_collection_order_<schema.table> keys as ready
+	// JSON object members, so that an Offset stays comparable.
+	TransactionID     string `json:"transaction_id,omitempty"`
+	TransactionOrders string `json:"-"`
 }
 
 // snapshotFlag reads Debezium's "snapshot" offset key in both its forms.
@@ -142,6 +149,15 @@ func (o Offset) MarshalJSON() ([]byte, error) {
 			field(kv.k, string(jsonString(kv.v)))
 		}
 	}
+	if o.TransactionID != "" {
+		field("transaction_id", strconv.Quote(o.TransactionID))
+	}
+	if o.TransactionOrders != "" {
+		if !first {
+			b.WriteByte(',')
+		}
+		b.WriteString(o.TransactionOrders)
+	}
 	b.WriteByte('}')
 	return b.Bytes(), nil
 }
@@ -180,6 +196,9 @@ func (s *OffsetStore) Get(connector, server string) (*Offset, error) {
 	}
 	var o Offset
 	if err := json.Unmarshal(v, &o); err != nil {
+		return nil, fmt.Errorf("stored offset of connector %q is not valid: %w (value %s)", connector, err, v)
+	}
+	if err := o.loadTxOrders(v); err != nil { // txmeta.go
 		return nil, fmt.Errorf("stored offset of connector %q is not valid: %w (value %s)", connector, err, v)
 	}
 	return &o, nil

@@ -55,6 +55,17 @@ type TaskConfig struct {
 	Transforms *transform.Chain
 }
 
+// memoryBudget is the memory the task's options let it hold beyond its
+// working set: the streamed-transaction buffer and, when TOAST filling is
+// on, the TOAST cache.
+func (c TaskConfig) memoryBudget() int64 {
+	n := max(c.Source.BufferMemory, 0)
+	if c.ToastFill == ToastFillCache || c.ToastFill == ToastFillRefetch {
+		n += max(c.ToastCacheBytes, 0)
+	}
+	return n
+}
+
 // partialEvery seals a batch inside a large transaction or snapshot after
 // this many records, so that its progress reaches the offsets topic.
 const partialEvery = 8192
@@ -364,9 +375,9 @@ func (t *task) ensureTopic(topic string) error {
 }
 
 // Begin implements pgsource.Handler.
-func (t *task) Begin(xid uint32, _ change.LSN, ts int64) error {
+func (t *task) Begin(xid uint32, lsn, _ change.LSN, ts int64) error {
 	t.xid, t.ts = xid, ts
-	return nil
+	return t.txBegin(xid, lsn, ts) // txmeta.go
 }
 
 // Change implements pgsource.Handler.
@@ -398,7 +409,7 @@ func (t *task) Change(c *change.Change) error {
 	}
 	t.lastChange, t.lastOp = c.LSN, c.Op
 	if t.inBatch >= partialEvery {
-		t.seal(Offset{LSN: c.LSN, LSNProc: c.LSN, LSNCommit: t.lastCommit, TxID: int64(t.xid), TsUsec: t.ts, MessageType: messageType(c.Op)})
+		t.seal(t.txOffset(Offset{LSN: c.LSN, LSNProc: c.LSN, LSNCommit: t.lastCommit, TxID: int64(t.xid), TsUsec: t.ts, MessageType: messageType(c.Op)}))
 		t.inBatch = 0
 	}
 	return nil
@@ -441,6 +452,9 @@ func messageType(op change.Op) string {
 // Commit implements pgsource.Handler.
 func (t *task) Commit(_, end change.LSN, ts int64) error {
 	t.skip = nil
+	if err := t.txEnd(end, ts); err != nil { // txmeta.go
+		return err
+	}
 	t.seal(Offset{LSN: end, LSNProc: end, LSNCommit: end, TxID: int64(t.xid), TsUsec: ts, MessageType: "COMMIT"})
 	t.inBatch = 0
 	t.lastCommit = end

@@ -43,7 +43,15 @@ type Encoder struct {
 	opts Options
 	s    settings
 	log  *slog.Logger
-	now  func() time.Time // the envelope clock; replaced in tests
+	now  func() time.Time // the envelope clock; see SetClock
+
+	// The envelope's closing timestamps for the clock reading tsNanos,
+	// kept because a coarse clock repeats its reading for many rows.
+	tsNanos int64
+	tsTail  []byte
+	// The last LSN formatted, for the rows of a snapshot, which share one.
+	lsn      change.LSN
+	lsnBytes []byte
 
 	srcHead []byte // {"version":...,"ts_ms":
 	srcDB   []byte // ,"db":"...","sequence":
@@ -55,6 +63,8 @@ type Encoder struct {
 	plans map[uint32]*plan
 	last  *plan
 	msg   *plan // logical decoding messages (message.go)
+
+	tx txState // provide.transaction.metadata (txmeta.go)
 
 	slab []byte
 	hdrs []record.Header
@@ -166,7 +176,8 @@ func (e *Encoder) Encode(dst []record.Record, c *change.Change) ([]record.Record
 	e.reserve(p.estimate)
 	mark := len(e.slab)
 	hmark := len(e.hdrs)
-	out, err := e.encode(dst, p, c, e.now().UnixNano())
+	now := e.now().UnixNano()
+	out, err := e.encode(dst, p, c, now)
 	if err != nil {
 		if len(e.slab) >= mark {
 			e.slab = e.slab[:mark]
@@ -184,8 +195,20 @@ func (e *Encoder) Encode(dst []record.Record, c *change.Change) ([]record.Record
 		// A huge row grew the slab; do not let later records pin it.
 		e.slab = nil
 	}
+	// The records' Kafka timestamp is the envelope's time, as the Kafka
+	// producer would stamp it at send; setting it here saves the producer
+	// a clock reading per record.
+	ms := floorDiv(now, 1e6)
+	for i := len(dst); i < len(out); i++ {
+		out[i].Timestamp = ms
+	}
 	return out, nil
 }
+
+// SetClock replaces the clock of the envelope's ts_ms, ts_us and ts_ns and
+// of the records' timestamps, time.Now by default. A snapshot sets a
+// clock that is read once a millisecond rather than once a row.
+func (e *Encoder) SetClock(now func() time.Time) { e.now = now }
 
 func (e *Encoder) skipped(op change.Op) bool { return e.s.skipped[op] }
 
@@ -512,14 +535,21 @@ func (e *Encoder) valueRecord(p *plan, c *change.Change, op change.Op, before, a
 	}
 	b = append(b, `,"source":`...)
 	b = e.appendSource(b, p, c)
-	b = append(b, opField[op]...)
-	ns := now
-	b = strconv.AppendInt(b, floorDiv(ns, 1e6), 10)
-	b = append(b, `,"ts_us":`...)
-	b = strconv.AppendInt(b, floorDiv(ns, 1e3), 10)
-	b = append(b, `,"ts_ns":`...)
-	b = strconv.AppendInt(b, ns, 10)
-	b = append(b, '}')
+	if e.tx.open {
+		b = e.appendTransaction(b, p, c) // txmeta.go
+		b = append(b, opField[op][len(txNull):]...)
+	} else {
+		b = append(b, opField[op]...)
+	}
+	if now != e.tsNanos || e.tsTail == nil {
+		t := strconv.AppendInt(e.tsTail[:0], floorDiv(now, 1e6), 10)
+		t = append(t, `,"ts_us":`...)
+		t = strconv.AppendInt(t, floorDiv(now, 1e3), 10)
+		t = append(t, `,"ts_ns":`...)
+		t = strconv.AppendInt(t, now, 10)
+		e.tsNanos, e.tsTail = now, append(t, '}')
+	}
+	b = append(b, e.tsTail...)
 	if e.s.valueSchemas {
 		b = append(b, '}')
 	}
@@ -553,13 +583,16 @@ func (e *Encoder) appendSource(b []byte, p *plan, c *change.Change) []byte {
 	if k != e.srcKey || e.srcA == nil {
 		e.buildSource(k)
 	}
+	if c.LSN != e.lsn || e.lsnBytes == nil {
+		e.lsn, e.lsnBytes = c.LSN, strconv.AppendInt(e.lsnBytes[:0], int64(c.LSN), 10)
+	}
 	b = append(b, e.srcA...)
-	b = strconv.AppendInt(b, int64(c.LSN), 10)
+	b = append(b, e.lsnBytes...)
 	b = append(b, e.srcB...)
 	if c.Snapshot == change.SnapshotIncremental {
 		return b
 	}
-	b = strconv.AppendInt(b, int64(c.LSN), 10)
+	b = append(b, e.lsnBytes...)
 	return append(b, `,"xmin":null}`...)
 }
 

@@ -301,11 +301,11 @@ type goldenCollector struct {
 	changes []*change.Change
 }
 
-func (c *goldenCollector) Begin(uint32, change.LSN, int64) error { return nil }
-func (c *goldenCollector) Commit(_, _ change.LSN, _ int64) error { return nil }
-func (c *goldenCollector) Idle(change.LSN) error                 { return nil }
-func (c *goldenCollector) Tick(time.Time, bool) error            { return nil }
-func (c *goldenCollector) count() int                            { c.mu.Lock(); defer c.mu.Unlock(); return len(c.changes) }
+func (c *goldenCollector) Begin(uint32, change.LSN, change.LSN, int64) error { return nil }
+func (c *goldenCollector) Commit(_, _ change.LSN, _ int64) error             { return nil }
+func (c *goldenCollector) Idle(change.LSN) error                             { return nil }
+func (c *goldenCollector) Tick(time.Time, bool) error                        { return nil }
+func (c *goldenCollector) count() int                                        { c.mu.Lock(); defer c.mu.Unlock(); return len(c.changes) }
 func (c *goldenCollector) Change(ch *change.Change) error {
 	cp := *ch
 	cp.Before, cp.After = cloneTuple(ch.Before), cloneTuple(ch.After)

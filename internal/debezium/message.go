@@ -86,17 +86,25 @@ func (e *Encoder) msgPlan() *plan {
 
 // encodeMessage appends the record of one logical decoding message, or
 // none when the prefix lists filter it out. A message of the outbox
-// prefix becomes an outbox row event (outboxRecord); it is not subject to
-// the prefix lists.
+// prefix becomes an outbox row event (outboxRecord), and one of the DDL
+// capture prefix a DDL event (ddl.go); neither is subject to the prefix
+// lists.
 func (e *Encoder) encodeMessage(dst []record.Record, c *change.Change) ([]record.Record, error) {
 	m := &c.Message
+	ddl := e.opts.DDLMessagePrefix != "" && m.Prefix == e.opts.DDLMessagePrefix
+	if ddl {
+		if r, ok := e.encodeDDL(c); ok { // ddl.go
+			return append(dst, r), nil
+		}
+	}
 	outbox := e.opts.OutboxMessagePrefix != "" && m.Prefix == e.opts.OutboxMessagePrefix
-	if !outbox && !e.MessageIncluded(m.Prefix) {
+	if !outbox && !ddl && !e.MessageIncluded(m.Prefix) {
 		return dst, nil
 	}
 	p := e.msgPlan()
 	e.reserve(4096 + 2*len(m.Content))
 	now := e.now().UnixNano()
+	txb := e.txMessage(c) // txmeta.go: counted in its transaction, outbox rows too
 	if outbox {
 		start, hmark := len(e.slab), len(e.hdrs)
 		r, err := e.outboxRecord(p, c, now)
@@ -135,7 +143,9 @@ func (e *Encoder) encodeMessage(dst []record.Record, c *change.Change) ([]record
 	b = strconv.AppendInt(b, floorDiv(now, 1e6), 10)
 	b = append(b, `,"source":`...)
 	b = e.appendSource(b, p, c)
-	b = append(b, `,"transaction":null,"message":{"prefix":`...)
+	b = append(b, `,"transaction":`...)
+	b = append(b, txb...)
+	b = append(b, `,"message":{"prefix":`...)
 	b = appendJSONStr(b, m.Prefix)
 	b = append(b, `,"content":`...)
 	b = e.appendContent(b, m.Content)

@@ -173,6 +173,19 @@ type Options struct {
 	// create event whose row holds the members of the JSON object the
 	// message carries, for the outbox EventRouter (message.go).
 	OutboxMessagePrefix string
+	// DDLMessagePrefix, when set (pgmotion.ddl.capture=true), turns the
+	// logical decoding messages of this prefix, which pgmotion's DDL
+	// capture event trigger writes, into DDL events on
+	// <topic.prefix>.ddl (ddl.go). They are not subject to the message
+	// prefix lists.
+	DDLMessagePrefix string
+	// TransactionMetadata is provide.transaction.metadata: BEGIN and END
+	// records on TransactionTopic and a transaction block in each streamed
+	// event (txmeta.go).
+	TransactionMetadata bool
+	// TransactionTopic is topic.transaction (DefaultTransactionTopic when
+	// empty): the topic is <topic.prefix><topic.delimiter><topic.transaction>.
+	TransactionTopic string
 }
 
 // DefaultOptions returns Debezium's defaults; TopicPrefix still has to be

@@ -26,7 +26,7 @@ type rowLog struct {
 	idles []change.LSN
 }
 
-func (l *rowLog) Begin(uint32, change.LSN, int64) error {
+func (l *rowLog) Begin(uint32, change.LSN, change.LSN, int64) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.cur, l.in = nil, true

@@ -61,6 +61,10 @@ type Config struct {
 	// that open streamed transactions may take before they spill; 0 means
 	// DefaultBufferMemory.
 	BufferMemory int64
+	// DDLCapture is pgmotion.ddl.capture: Open installs the event
+	// triggers that write each DDL statement into the WAL as a message
+	// of prefix DDLMessagePrefix (ddlcapture.go).
+	DDLCapture bool
 
 	Log *slog.Logger
 }
@@ -152,7 +156,8 @@ func (s *Source) connConfig(replication bool) *pgconn.Config {
 }
 
 // Open connects, checks that the server can do logical replication for
-// this user, and makes sure the publication and the slot exist.
+// this user, and makes sure the DDL capture triggers (with DDLCapture),
+// the publication and the slot exist.
 func (s *Source) Open(ctx context.Context) (*SlotInfo, error) {
 	user, db := s.cfg.Conn.User, s.cfg.Conn.Database
 	var err error
@@ -162,6 +167,12 @@ func (s *Source) Open(ctx context.Context) (*SlotInfo, error) {
 	}
 	if err := s.checkServer(ctx); err != nil {
 		return nil, err
+	}
+	if s.cfg.DDLCapture {
+		// Before the slot, so that no DDL after its start goes uncaptured.
+		if err := s.ensureDDLCapture(ctx); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.ensurePublication(ctx); err != nil {
 		return nil, err

@@ -31,7 +31,7 @@ func (c *collector) add(s string) {
 	c.mu.Unlock()
 }
 
-func (c *collector) Begin(uint32, change.LSN, int64) error { c.add("BEGIN"); return nil }
+func (c *collector) Begin(uint32, change.LSN, change.LSN, int64) error { c.add("BEGIN"); return nil }
 func (c *collector) Commit(_, end change.LSN, _ int64) error {
 	c.add("COMMIT")
 	return nil

@@ -23,7 +23,12 @@ import (
 // Commit, a non-transactional one on its own, outside any transaction
 // (HasXid false).
 type Handler interface {
-	Begin(xid uint32, finalLSN change.LSN, tsMicros int64) error
+	// Begin opens transaction xid. beginLSN is the WAL position the server
+	// sent the BEGIN message at (pgoutput: the transaction's first LSN, or,
+	// from PostgreSQL 15 on, that of its first published change), which
+	// Debezium puts in the BEGIN transaction metadata event's id; finalLSN
+	// is the LSN of its commit record.
+	Begin(xid uint32, beginLSN, finalLSN change.LSN, tsMicros int64) error
 	Change(c *change.Change) error
 	Commit(commitLSN, endLSN change.LSN, tsMicros int64) error
 	// Idle says the server has sent everything up to walEnd and no
@@ -201,7 +206,7 @@ func (r *streamReader) logical(ctx context.Context, lsn change.LSN, b []byte) er
 	switch m.Type {
 	case MsgBegin:
 		r.inTxn, r.xid, r.ts = true, m.Xid, m.TsMicros
-		return r.h.Begin(m.Xid, m.FinalLSN, m.TsMicros)
+		return r.h.Begin(m.Xid, lsn, m.FinalLSN, m.TsMicros)
 	case MsgCommit:
 		r.inTxn = false
 		if err := r.h.Commit(m.CommitLSN, m.EndLSN, m.TsMicros); err != nil {

@@ -602,7 +602,11 @@ func (r *streamReader) streamRel(xid, id uint32, lsn change.LSN) (*change.Relati
 func (r *streamReader) streamCommit(xid uint32, commitLSN, endLSN change.LSN, ts int64) error {
 	// pgoutput counts the RELATION messages of a committed streamed
 	// transaction as sent for the transactions after it too.
+	begin := commitLSN
 	if t := r.txb.txs[xid]; t != nil {
+		if t.first != 0 {
+			begin = t.first
+		}
 		for id, name := range t.streamExcluded {
 			delete(r.src.rels, id)
 			r.src.excluded[id] = name
@@ -613,7 +617,7 @@ func (r *streamReader) streamCommit(xid uint32, commitLSN, endLSN change.LSN, ts
 		}
 	}
 	r.inTxn, r.xid, r.ts = true, xid, ts
-	if err := r.h.Begin(xid, commitLSN, ts); err != nil {
+	if err := r.h.Begin(xid, begin, commitLSN, ts); err != nil {
 		return err
 	}
 	err := r.txb.replay(xid, func(c *change.Change) error {

@@ -152,7 +152,7 @@ func TestRemoveSpillFiles(t *testing.T) {
 // recorder is a Handler that logs every call.
 type recorder struct{ calls []string }
 
-func (r *recorder) Begin(xid uint32, final change.LSN, _ int64) error {
+func (r *recorder) Begin(xid uint32, _, final change.LSN, _ int64) error {
 	r.calls = append(r.calls, fmt.Sprintf("BEGIN %d", xid))
 	return nil
 }

@@ -67,6 +67,9 @@ const (
 	// messages of the prefix are outbox events.
 	PropOutboxSource        = "pgmotion.outbox.source"
 	PropOutboxMessagePrefix = "pgmotion.outbox.message.prefix"
+	// PropDDLCapture is pgmotion.ddl.capture: DDL statements, written
+	// into the WAL by an event trigger, as events on <topic.prefix>.ddl.
+	PropDDLCapture = "pgmotion.ddl.capture"
 	// The values of pgmotion.outbox.source.
 	OutboxSourceTable   = "table"
 	OutboxSourceMessage = "message"
@@ -252,8 +255,8 @@ func postgresFields() []*Field {
 			DisplayName: "Change event buffer size in bytes", Status: Accepted, Check: checkNonNegativeLong,
 			Doc: "Maximum size of the buffer in bytes; 0 means no limit."},
 		{Name: "provide.transaction.metadata", Type: TypeBoolean, Default: "false", Importance: Low, Group: groupConnector, Width: WidthShort,
-			DisplayName: "Store transaction metadata information in a dedicated topic.", Status: Accepted,
-			Doc: "Write BEGIN/END events to <topic.prefix>.transaction and a transaction block into each event."},
+			DisplayName: "Store transaction metadata information in a dedicated topic.",
+			Doc:         "Write a BEGIN and an END event for each transaction to <topic.prefix>.<topic.transaction>, and a transaction block (id, total_order, data_collection_order) into each streamed event. Ids are <xid>:<LSN of the event>, as Debezium writes them."},
 		{Name: "snapshot.delay.ms", Type: TypeLong, Default: "0", Importance: Low, Group: groupConnector, Width: WidthMedium,
 			DisplayName: "Snapshot Delay (milliseconds)", Check: checkNonNegativeLong,
 			Doc: "Milliseconds to wait before starting a snapshot."},
@@ -505,8 +508,8 @@ func postgresFields() []*Field {
 			DisplayName: "Full name of heartbeat topic", Since: "3.6", Check: checkTopicName,
 			Doc: "Full name of the heartbeat topic; overrides topic.heartbeat.prefix."},
 		{Name: "topic.transaction", Type: TypeString, Default: "transaction", Importance: Low, Group: groupEvents, Width: WidthMedium,
-			DisplayName: "Transaction topic name", Status: Accepted, Check: checkTopicName,
-			Doc: "Suffix of the transaction metadata topic <topic.prefix>.<topic.transaction>."},
+			DisplayName: "Transaction topic name", Check: checkTopicName,
+			Doc: "Suffix of the transaction metadata topic <topic.prefix><topic.delimiter><topic.transaction>."},
 		{Name: "signal.kafka.topic", Type: TypeString, Importance: High, Group: groupEvents, Width: WidthLong,
 			DisplayName: "Signal topic name", Check: checkNonEmptyTopic,
 			Doc: "Topic of the Kafka signal channel; by default <topic.prefix>-signal. Only partition 0 is read; a record's key must be the connector's topic.prefix and its value {\"type\":\"execute-snapshot\",\"data\":{...}}. pgmotion creates the topic, with one partition, if it is missing."},
@@ -532,12 +535,20 @@ func postgresFields() []*Field {
 				"REPLICA IDENTITY FULL tables need neither: their old row carries the value."},
 		{Name: "pgmotion.toast.cache.max.bytes", Type: TypeLong, Default: "67108864", Importance: Low, Group: groupConnector, Width: WidthMedium,
 			DisplayName: "TOAST value cache (bytes)", Check: checkBetween(0, 1<<40),
-			Doc: "Memory for the large values pgmotion.toast.fill=cache or refetch keeps, least recently used first out; values under 1 kB are not kept."},
+			Doc: "Memory for the large values pgmotion.toast.fill=cache or refetch keeps, least recently used first out; values under 1 kB are not kept. The worker's soft memory limit (unless GOMEMLIMIT is set) grows by this much while the connector runs."},
+		{Name: PropDDLCapture, Type: TypeBoolean, Default: "false", Importance: Medium, Group: groupConnector, Width: WidthShort,
+			DisplayName: "Capture DDL statements", Origin: OriginPgmotion,
+			Doc: "Emit each DDL statement run in the database as an event on <topic.prefix>.ddl (PostgreSQL 14+), in its place among the data events. " +
+				"At start the connector installs, unless they exist, the function public.pgmotion_ddl_capture() and the event triggers pgmotion_ddl_capture (ddl_command_end) and pgmotion_ddl_capture_drop (sql_drop), " +
+				"which write each statement into the WAL in its own transaction with pg_logical_emit_message(true, 'pgmotion.ddl', ...); " +
+				"creating them takes a superuser, and a connector whose user is not one can use triggers a superuser installed. " +
+				"The triggers serve every connector on the database and stay when the connector is deleted. " +
+				"When false, messages of prefix pgmotion.ddl are plain logical decoding messages on <topic.prefix>.message, subject to message.prefix.include.list and message.prefix.exclude.list."},
 		{Name: propBufferMemory, Type: TypeLong, Default: "67108864", Importance: Medium, Group: groupConnector, Width: WidthMedium,
 			DisplayName: "Streamed transaction memory (bytes)", Check: checkBetween(65536, 1<<40),
 			Doc: "On PostgreSQL 14 and later pgmotion reads with pgoutput protocol 2 and streaming, so that the server sends a large transaction while it runs instead of spilling it to its own disk. " +
 				"Its events are emitted at its commit, and until then it is buffered: in memory up to this many bytes (shared by all open transactions, 64 MiB by default), " +
-				"and past them in files under the worker's --data-dir (spill/<connector>), which are removed at commit, at abort and at start-up. At least 65536."},
+				"and past them in files under the worker's --data-dir (spill/<connector>), which are removed at commit, at abort and at start-up. The worker's soft memory limit (unless GOMEMLIMIT is set) grows by this much while the connector runs. At least 65536."},
 	}
 }
 

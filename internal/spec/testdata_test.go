@@ -29,6 +29,9 @@ var badConnectors = map[string][]string{
 	"bad-message-key-columns":      {`The 'message.key.columns' value is invalid: public.orders has an invalid format (expecting '^\s*([^:]+):([^:,]+(,[^:,]+)*)\s*$')`},
 	"bad-topic-prefix":             {"The 'topic.prefix' value is invalid: my prefix has invalid format (only the underscore, hyphen, dot and alphanumeric characters are allowed)"},
 	"bad-boolean":                  {"The 'tombstones.on.delete' value is invalid: Either 'true' or 'false' is expected"},
+	"bad-ddl-capture":              {"The 'pgmotion.ddl.capture' value is invalid: Either 'true' or 'false' is expected"},
+	"bad-transaction-metadata":     {"The 'provide.transaction.metadata' value is invalid: Either 'true' or 'false' is expected"},
+	"bad-transaction-topic":        {"The 'topic.transaction' value is invalid: tx topic has invalid format (only the underscore, hyphen, dot and alphanumeric characters are allowed)"},
 	"missing-name":                 {"Invalid value  for configuration name: String may not be empty"},
 	"name-mismatch":                {"Connector name configuration (other) doesn't match connector name in the URL (c)"},
 	"null-value":                   {"Null value can not be supplied as the configuration value."},
@@ -44,8 +47,9 @@ var badConnectors = map[string][]string{
 
 // goodWarnings lists substrings of the warnings of some good files.
 var goodWarnings = map[string][]string{
-	"sakila":  nil,
-	"minimal": {`"plugin.name" is not set: Debezium defaults to decoderbufs, pgmotion to pgoutput`},
+	"sakila":      nil,
+	"ddl-capture": nil,
+	"minimal":     {`"plugin.name" is not set: Debezium defaults to decoderbufs, pgmotion to pgoutput`},
 	"debezium-1x": {
 		`"database.server.name" is the legacy name of "topic.prefix"`,
 		`"table.whitelist" is the legacy name of "table.include.list"`,
@@ -53,11 +57,12 @@ var goodWarnings = map[string][]string{
 		"snapshot.mode=never is a legacy value; using snapshot.mode=no_data",
 	},
 	"accepted": {
-		`"provide.transaction.metadata" is accepted`,
 		"snapshot.mode=custom is accepted for Debezium compatibility but not implemented by pgmotion yet; pgmotion behaves as snapshot.mode=initial",
 		`"errors.tolerance" is accepted`,
 		`"openlineage.integration.enabled" (openlineage.integration.*) is accepted`,
 	},
+	// provide.transaction.metadata and topic.transaction are implemented.
+	"transaction-metadata": nil,
 }
 
 func TestConnectorTestdata(t *testing.T) {
