@@ -272,7 +272,9 @@ func (t *task) snapshot(ctx context.Context, plan []*pgsource.SnapshotTable, nam
 	start := time.Now()
 
 	m := t.snapshotMetrics(plan)
-	sink, err := newSnapshotSink(t, t.cfg.Snapshot.Threads, pending, m)
+	clock := newCoarseClock(time.Millisecond)
+	defer clock.Close()
+	sink, err := newSnapshotSink(t, t.cfg.Snapshot.Threads, pending, m, clock)
 	if err != nil {
 		return err
 	}
@@ -408,13 +410,15 @@ func (s *snapshotSink) rows() int64 {
 // newSnapshotSink returns a sink for ranges ranges: its done channel
 // holds them all, so that an acknowledgement never waits on the reader
 // of the channel.
-func newSnapshotSink(t *task, threads, ranges int, m *metrics.SnapshotMetrics) (*snapshotSink, error) {
+func newSnapshotSink(t *task, threads, ranges int, m *metrics.SnapshotMetrics, clock *coarseClock) (*snapshotSink, error) {
 	s := &snapshotSink{t: t, done: make(chan pgsource.Range, ranges), batches: map[pgsource.Range]*batch{}, m: m}
 	for i := 0; i < max(threads, 1); i++ {
 		enc, err := debezium.NewEncoder(t.cfg.Encoder, t.log.With("snapshot_reader", i))
 		if err != nil {
 			return nil, err
 		}
+		// A row's envelope time is its read time, to the millisecond.
+		enc.SetClock(clock.Now)
 		s.workers = append(s.workers, &snapshotWorker{enc: enc})
 	}
 	return s, nil

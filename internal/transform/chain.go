@@ -204,7 +204,8 @@ func (c *Chain) apply(in *record.Record) (record.Record, bool, error) {
 			return record.Record{}, false, nil
 		}
 	}
-	out := record.Record{Topic: r.Topic, Partition: r.Partition, Key: r.rawKey, Value: r.rawValue, Headers: r.Headers}
+	// A timestamp a transform set wins over the one the record came with.
+	out := record.Record{Topic: r.Topic, Partition: r.Partition, Key: r.rawKey, Value: r.rawValue, Headers: r.Headers, Timestamp: in.Timestamp}
 	if r.HasTimestamp {
 		out.Timestamp = r.Timestamp
 	}
