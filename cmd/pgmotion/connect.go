@@ -254,6 +254,7 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 		Resolve:           resolver.Resolve,
 		Converters:        workerConverters(wc),
 		DataDir:           f.dataDir,
+		ReserveMemory:     reserveMemory,
 		Log:               g.log,
 		StartupFailed: func(name string, err error) {
 			if !isFileConnector(conns, name) {

@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"runtime/pprof"
+	"sync"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -104,6 +105,36 @@ func tuneGC() {
 		debug.SetGCPercent(400)
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(100 << 20)
+		debug.SetMemoryLimit(baseMemoryLimit)
 	}
+}
+
+// baseMemoryLimit is the soft memory limit of a process running no
+// connector; each running connector adds its memory budgets to it
+// (reserveMemory).
+const baseMemoryLimit = 100 << 20
+
+var reserved struct {
+	sync.Mutex
+	bytes int64
+}
+
+// reserveMemory raises the soft memory limit by n bytes until the
+// returned function is called: a connector's buffer and TOAST cache are
+// live data that the garbage collector cannot free, and under a limit
+// that does not count them it would collect without pause. A GOMEMLIMIT
+// in the environment is left alone.
+func reserveMemory(n int64) (release func()) {
+	if os.Getenv("GOMEMLIMIT") != "" || n <= 0 {
+		return func() {}
+	}
+	add := func(d int64) {
+		reserved.Lock()
+		defer reserved.Unlock()
+		reserved.bytes += d
+		debug.SetMemoryLimit(baseMemoryLimit + reserved.bytes)
+	}
+	add(n)
+	var once sync.Once
+	return func() { once.Do(func() { add(-n) }) }
 }

@@ -71,6 +71,13 @@ type WorkerConfig struct {
 	// pgmotion.buffer.memory.bytes spill under DataDir/spill/<connector>.
 	// Empty spills under os.TempDir.
 	DataDir string
+	// ReserveMemory, if set, is told the memory each connector's
+	// configured budgets allow it to hold (pgmotion.buffer.memory.bytes,
+	// and pgmotion.toast.cache.max.bytes when TOAST filling is on) while
+	// it runs; the function it returns gives them back. The command uses
+	// it to raise the garbage collector's soft memory limit, which would
+	// otherwise collect without pause once a full cache is live.
+	ReserveMemory func(bytes int64) (release func())
 	// Metrics receives the connectors' metrics; nil keeps none.
 	Metrics prometheus.Registerer
 	// Progress, if a terminal, shows a snapshot's progress bar; the log
@@ -408,6 +415,9 @@ func (w *Worker) runTask(ctx context.Context, name string, raw map[string]string
 		return err
 	}
 	t.metrics, t.progressOut = w.cfg.Metrics, w.cfg.Progress
+	if w.cfg.ReserveMemory != nil {
+		defer w.cfg.ReserveMemory(tc.memoryBudget())()
+	}
 	defer func() {
 		if err != nil && !t.opened.Load() && ctx.Err() == nil && w.cfg.StartupFailed != nil {
 			w.cfg.StartupFailed(name, err)

@@ -1,0 +1,43 @@
+package main
+
+import (
+	"runtime/debug"
+	"testing"
+)
+
+func TestReserveMemoryRaisesTheSoftLimit(t *testing.T) {
+	t.Setenv("GOMEMLIMIT", "")
+	prev := debug.SetMemoryLimit(baseMemoryLimit)
+	t.Cleanup(func() { debug.SetMemoryLimit(prev) })
+
+	limit := func() int64 { return debug.SetMemoryLimit(-1) }
+	r1 := reserveMemory(64 << 20)
+	r2 := reserveMemory(512 << 20)
+	if got, want := limit(), int64(baseMemoryLimit+64<<20+512<<20); got != want {
+		t.Fatalf("limit with two reservations = %d, want %d", got, want)
+	}
+	r2()
+	r2() // a second release gives nothing back twice
+	if got, want := limit(), int64(baseMemoryLimit+64<<20); got != want {
+		t.Fatalf("limit after releasing one = %d, want %d", got, want)
+	}
+	r1()
+	if got := limit(); got != baseMemoryLimit {
+		t.Fatalf("limit after releasing both = %d, want %d", got, baseMemoryLimit)
+	}
+	reserveMemory(0)()
+	if got := limit(); got != baseMemoryLimit {
+		t.Fatalf("a zero reservation moved the limit to %d", got)
+	}
+}
+
+func TestReserveMemoryLeavesGOMEMLIMIT(t *testing.T) {
+	t.Setenv("GOMEMLIMIT", "1GiB")
+	prev := debug.SetMemoryLimit(1 << 30)
+	t.Cleanup(func() { debug.SetMemoryLimit(prev) })
+	release := reserveMemory(256 << 20)
+	if got := debug.SetMemoryLimit(-1); got != 1<<30 {
+		t.Fatalf("limit = %d with GOMEMLIMIT set, want it untouched", got)
+	}
+	release()
+}
