@@ -293,3 +293,41 @@ func TestSnapshotRates(t *testing.T) {
 		t.Errorf("copyRef without psql = %+v, want pgx", ref)
 	}
 }
+
+func TestToastEvents(t *testing.T) {
+	body := strings.Repeat("a", toastBodyLen(7))
+	for _, tt := range []struct {
+		name, value, mode string
+		op                string
+		parseErr, bad     bool
+	}{
+		{"placeholder with schema", `{"schema":{"type":"struct"},"payload":{"before":null,"after":{"id":7,"version":1,"body":"__debezium_unavailable_value"},"op":"u"}}`, "none", "u", false, false},
+		{"placeholder schemaless", `{"before":null,"after":{"id":7,"body":"__debezium_unavailable_value"},"op":"u"}`, "none", "u", false, false},
+		{"value where the placeholder is wanted", `{"payload":{"after":{"id":7,"body":"` + body + `"},"op":"u"}}`, "none", "u", false, true},
+		{"value", `{"payload":{"after":{"id":7,"body":"` + body + `"},"op":"u"}}`, "cache", "u", false, false},
+		{"placeholder where the value is wanted", `{"payload":{"after":{"id":7,"body":"__debezium_unavailable_value"},"op":"u"}}`, "refetch", "u", false, true},
+		{"value of another length", `{"payload":{"after":{"id":8,"body":"` + body + `"},"op":"u"}}`, "refetch", "u", false, true},
+		{"insert is not checked", `{"payload":{"after":{"id":7,"body":"x"},"op":"c"}}`, "cache", "c", false, false},
+		{"update without body", `{"payload":{"after":{"id":7},"op":"u"}}`, "cache", "u", true, false},
+		{"no op", `{"payload":{"after":{"id":7}}}`, "cache", "", true, false},
+		{"not json", `{`, "cache", "", true, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			op, id, b, err := parseToastEvent([]byte(tt.value))
+			if (err != nil) != tt.parseErr || op != tt.op {
+				t.Fatalf("parseToastEvent = %q, %d, %d bytes, %v; want op %q, error %v", op, id, len(b), err, tt.op, tt.parseErr)
+			}
+			if err != nil || op != "u" {
+				return
+			}
+			if err := checkToastBody(tt.mode, id, b); (err != nil) != tt.bad {
+				t.Errorf("checkToastBody(%s) = %v, want an error: %v", tt.mode, err, tt.bad)
+			}
+		})
+	}
+	for id := int64(1); id <= 20000; id++ {
+		if n := toastBodyLen(id); n < 16<<10 || n > 64<<10 {
+			t.Fatalf("toastBodyLen(%d) = %d, not 16-64 kB", id, n)
+		}
+	}
+}

@@ -3,9 +3,10 @@
 // same run: catch-up throughput on a backlog, latency while streaming a
 // steady load live, and what each costs in memory and CPU; then how long a
 // connector takes to move to another worker when its worker dies; then an
-// initial snapshot of a large table against COPY of the same table. `make bench`
-// runs it after building bin/pgmotion; see README.md for how to read the
-// report.
+// initial snapshot of a large table against COPY of the same table; then a
+// big transaction, an outbox table, and wide rows with TOASTed text.
+// `make bench` runs it after building bin/pgmotion; see README.md for how
+// to read the report.
 //
 // Everything lives in a temporary directory under /tmp: a throwaway
 // PostgreSQL server (internal/pglocal), a fresh `pgmotion broker` process per
@@ -45,17 +46,19 @@ type options struct {
 	bigBytes int64
 	// outboxRows is the outbox group's backlog.
 	outboxRows int64
+	// toastRows is the toast group's table.
+	toastRows int64
 }
 
 func parseFlags() (options, error) {
 	var o options
-	flag.BoolVar(&o.quick, "quick", false, "development and CI smoke run: 100,000 rows, a 5 s latency run, a 200,000-row snapshot and a 50 MB transaction")
+	flag.BoolVar(&o.quick, "quick", false, "development and CI smoke run: 100,000 rows, a 5 s latency run, a 200,000-row snapshot, a 50 MB transaction, 20,000 outbox rows and 1,000 TOAST rows")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (server, broker data, logs) after the run")
-	flag.StringVar(&o.only, "only", "", "run one group only: throughput, latency, failover, snapshot, bigtxn or outbox")
+	flag.StringVar(&o.only, "only", "", "run one group only: throughput, latency, failover, snapshot, bigtxn, outbox or toast")
 	flag.StringVar(&o.bin, "bin", "bin/pgmotion", "the pgmotion binary to measure")
 	flag.IntVar(&o.reps, "reps", 2, "runs of each catch-up measurement and of each COPY baseline; the best is reported")
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run ./bench [-quick] [-keep] [-only throughput|latency|failover|snapshot|bigtxn|outbox] [-bin bin/pgmotion]\n\n"+
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run ./bench [-quick] [-keep] [-only throughput|latency|failover|snapshot|bigtxn|outbox|toast] [-bin bin/pgmotion]\n\n"+
 			"Measures pgmotion against pg_recvlogical on a throwaway PostgreSQL server; see bench/README.md.\n\n")
 		flag.PrintDefaults()
 	}
@@ -64,16 +67,16 @@ func parseFlags() (options, error) {
 		return o, fmt.Errorf("unexpected argument %q: bench takes flags only", flag.Arg(0))
 	}
 	switch o.only {
-	case "", "throughput", "latency", "failover", "snapshot", "bigtxn", "outbox":
+	case "", "throughput", "latency", "failover", "snapshot", "bigtxn", "outbox", "toast":
 	default:
-		return o, fmt.Errorf("-only %q: want throughput, latency, failover, snapshot, bigtxn or outbox", o.only)
+		return o, fmt.Errorf("-only %q: want throughput, latency, failover, snapshot, bigtxn, outbox or toast", o.only)
 	}
 	if o.reps < 1 {
 		return o, fmt.Errorf("-reps %d: want 1 or more", o.reps)
 	}
-	o.rows, o.latency, o.snapRows, o.bigBytes, o.outboxRows = 1_000_000, 20*time.Second, 5_000_000, 2<<30, 500_000
+	o.rows, o.latency, o.snapRows, o.bigBytes, o.outboxRows, o.toastRows = 1_000_000, 20*time.Second, 5_000_000, 2<<30, 500_000, 10_000
 	if o.quick {
-		o.rows, o.latency, o.snapRows, o.bigBytes, o.outboxRows = 100_000, 5*time.Second, 200_000, 50<<20, 20_000
+		o.rows, o.latency, o.snapRows, o.bigBytes, o.outboxRows, o.toastRows = 100_000, 5*time.Second, 200_000, 50<<20, 20_000, 1_000
 	}
 	return o, nil
 }
@@ -182,9 +185,9 @@ func (e *env) check() error {
 		return err
 	}
 	e.recvlogical = filepath.Join(binDir, "pg_recvlogical")
-	if e.opts.only == "" || e.opts.only == "throughput" {
+	if e.opts.only == "" || e.opts.only == "throughput" || e.opts.only == "toast" {
 		if _, err := os.Stat(e.recvlogical); err != nil {
-			return fmt.Errorf("pg_recvlogical, the baseline, not found in %s beside the server binaries: install PostgreSQL's client tools (apt-get install postgresql-client), or run -only latency, failover or snapshot", binDir)
+			return fmt.Errorf("pg_recvlogical, the baseline, not found in %s beside the server binaries: install PostgreSQL's client tools (apt-get install postgresql-client), or run -only latency, failover, snapshot, bigtxn or outbox", binDir)
 		}
 	}
 	return nil
@@ -268,6 +271,12 @@ func (e *env) measure(ctx context.Context, rep *report) error {
 	}
 	if e.opts.only == "" || e.opts.only == "outbox" {
 		rep.outbox = e.outboxBench(ctx, e.opts.outboxRows)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	if e.opts.only == "" || e.opts.only == "toast" {
+		rep.toast = e.toastBench(ctx, e.opts.toastRows)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}

@@ -104,7 +104,7 @@ func (e *env) outboxBench(ctx context.Context, rows int64) *outboxResult {
 			cfg[k] = val
 		}
 		e.logf("outbox: %s", v.name)
-		r := e.runPgmotionWith(ctx, map[string]any{"name": "bench-outbox", "config": cfg}, v.topics, rows, dir, 5*time.Minute)
+		r := e.runPgmotionWith(ctx, map[string]any{"name": "bench-outbox", "config": cfg}, v.topics, rows, dir, 5*time.Minute, nil)
 		r.tool = v.name
 		e.logRun(r)
 		res.runs = append(res.runs, r)

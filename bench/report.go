@@ -37,6 +37,7 @@ type report struct {
 	snapshot           *snapshotResult
 	outbox             *outboxResult
 	bigTxn             *bigTxnResult
+	toast              *toastResult
 	interrupted        bool
 }
 
@@ -156,7 +157,7 @@ func (r *report) failed() bool {
 	}
 	return r.latency != nil && r.latency.err != nil || r.failover != nil && r.failover.failed() ||
 		r.snapshot != nil && r.snapshot.failed() || r.bigTxn != nil && r.bigTxn.err != nil ||
-		r.outbox != nil && r.outbox.failed()
+		r.outbox != nil && r.outbox.failed() || r.toast != nil && r.toast.failed()
 }
 
 func (r *report) print(out io.Writer) {
@@ -180,6 +181,9 @@ func (r *report) print(out io.Writer) {
 	}
 	if e.opts.only == "" || e.opts.only == "outbox" {
 		parts = append(parts, commas(e.opts.outboxRows)+" outbox rows")
+	}
+	if e.opts.only == "" || e.opts.only == "toast" {
+		parts = append(parts, commas(e.opts.toastRows)+" TOAST rows")
 	}
 	mode := strings.Join(parts, ", ")
 	if e.opts.only != "" {
@@ -223,6 +227,9 @@ func (r *report) print(out io.Writer) {
 	}
 	if r.outbox != nil {
 		r.printOutbox(w)
+	}
+	if r.toast != nil {
+		r.printToast(w)
 	}
 	r.printCommands(w)
 }
@@ -280,10 +287,10 @@ func (r *report) printThroughput(w *printer) {
 	}
 }
 
-// runTimes lists every run's time, or its failure.
-func (t *throughputResult) runTimes(tool string) string {
+// times lists the time of every run of tool, or its failure.
+func (rs runList) times(tool string) string {
 	var s []string
-	for _, r := range t.runs {
+	for _, r := range rs {
 		if r.tool != tool {
 			continue
 		}
@@ -457,6 +464,13 @@ func (r *report) printCommands(w *printer) {
 		w.line("      %s", strings.ReplaceAll(strings.ReplaceAll(snapFillSQL, "$1::bigint", strconv.FormatInt(s.rows, 10)), "\n", "\n      "))
 		w.line("      VACUUM ANALYZE %s; CHECKPOINT", snapTable)
 		w.line("   pgx COPY baseline: PgConn().CopyTo(ctx, w, %q) with w counting and discarding the bytes", snapCopySQL)
+	}
+	if r.toast != nil {
+		w.line("   TOAST table: %s", strings.ReplaceAll(strings.ReplaceAll(toastCreateSQL, "\t", "  "), "\n", "\n      "))
+		w.line("      %s; CREATE PUBLICATION %s FOR TABLE %s", toastStorageSQL, toastPub, toastTable)
+		w.line("      %s", strings.ReplaceAll(toastInsertSQL, "\n", "\n      "))
+		w.line("      %s", toastUpdateSQL)
+		w.line("      -- each with $1..$2 spanning %s rows, every insert before the first update", commas(toastTxn))
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()

@@ -760,32 +760,46 @@ func samplePoints(end int64, k int, length int64) []int64 {
 // readRecords reads count records of one partition from offset at and
 // returns the bytes of their keys and values and how many it read.
 func readRecords(ctx context.Context, addr, topic string, partition int32, at, count int64) (keyBytes, valueBytes, n int64, err error) {
+	err = eachRecord(ctx, addr, topic, partition, at, count, func(r *kgo.Record) {
+		keyBytes += int64(len(r.Key))
+		valueBytes += int64(len(r.Value))
+		n++
+	})
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	return keyBytes, valueBytes, n, nil
+}
+
+// eachRecord reads count records of one partition from offset at and
+// calls fn with each, in order.
+func eachRecord(ctx context.Context, addr, topic string, partition int32, at, count int64, fn func(*kgo.Record)) error {
 	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ClientID("pgmotion-bench-sampler"),
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {partition: kgo.NewOffset().At(at)}}),
 		kgo.FetchMaxWait(100*time.Millisecond))
 	if err != nil {
-		return 0, 0, 0, fmt.Errorf("kafka client for %s: %w", addr, err)
+		return fmt.Errorf("kafka client for %s: %w", addr, err)
 	}
 	defer cl.Close()
 	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
+	var n int64
 	for n < count {
 		fs := cl.PollFetches(rctx)
 		if rctx.Err() != nil {
-			return 0, 0, 0, fmt.Errorf("read %s[%d] from offset %d: %d of %d records within 30 s", topic, partition, at, n, count)
+			return fmt.Errorf("read %s[%d] from offset %d: %d of %d records within 30 s", topic, partition, at, n, count)
 		}
 		if err := fs.Err0(); err != nil {
-			return 0, 0, 0, fmt.Errorf("read %s[%d] from offset %d: %w", topic, partition, at, err)
+			return fmt.Errorf("read %s[%d] from offset %d: %w", topic, partition, at, err)
 		}
 		fs.EachRecord(func(r *kgo.Record) {
-			if r.Offset >= at && r.Offset < at+count {
-				keyBytes += int64(len(r.Key))
-				valueBytes += int64(len(r.Value))
+			if r.Offset >= at && r.Offset < at+count && n < count {
+				fn(r)
 				n++
 			}
 		})
 	}
-	return keyBytes, valueBytes, n, nil
+	return nil
 }
 
 // logSnapshot prints a one-line summary of a snapshot run on the progress

@@ -45,8 +45,12 @@ type runResult struct {
 	// apart from pgmotion's own.
 	brokerCPU     time.Duration
 	brokerPeakKiB int64
-	notes         []string
-	err           error
+	// checked says what a check of the delivered events found, and
+	// checkErr why it failed; the run's figures stand either way.
+	checked  string
+	checkErr error
+	notes    []string
+	err      error
 }
 
 func (r *runResult) eventsPerSec() float64 {
@@ -62,14 +66,17 @@ type throughputResult struct {
 	insert   time.Duration
 	rowBytes int
 	walBytes int64
-	runs     []*runResult // in the order they ran
-	err      error        // a failure outside the runs, e.g. while inserting
+	runs     runList // in the order they ran
+	err      error   // a failure outside the runs, e.g. while inserting
 }
 
+// runList is the runs of one measurement, in the order they ran.
+type runList []*runResult
+
 // best returns the fastest successful run of tool, or nil.
-func (t *throughputResult) best(tool string) *runResult {
+func (rs runList) best(tool string) *runResult {
 	var b *runResult
-	for _, r := range t.runs {
+	for _, r := range rs {
 		if r.tool == tool && r.err == nil && (b == nil || r.wall < b.wall) {
 			b = r
 		}
@@ -78,14 +85,18 @@ func (t *throughputResult) best(tool string) *runResult {
 }
 
 // failed returns the first failed run of tool, or nil.
-func (t *throughputResult) failed(tool string) *runResult {
-	for _, r := range t.runs {
+func (rs runList) failed(tool string) *runResult {
+	for _, r := range rs {
 		if r.tool == tool && r.err != nil {
 			return r
 		}
 	}
 	return nil
 }
+
+func (t *throughputResult) best(tool string) *runResult   { return t.runs.best(tool) }
+func (t *throughputResult) failed(tool string) *runResult { return t.runs.failed(tool) }
+func (t *throughputResult) runTimes(tool string) string   { return t.runs.times(tool) }
 
 // throughput measures one workload: it builds the backlog once behind a
 // source slot that nobody consumes, then, for each repetition, copies that
@@ -108,7 +119,7 @@ func (e *env) throughput(ctx context.Context, w workload) *throughputResult {
 	for rep := 1; rep <= e.opts.reps; rep++ {
 		e.logf("throughput (%s) run %d/%d: %s", w.key, rep, e.opts.reps, toolBaseline)
 		base := e.slotRun(ctx, w, rep, toolBaseline, src, func(slot, dir string) *runResult {
-			return e.runBaseline(ctx, slot, end, w.rows, dir)
+			return e.runBaseline(ctx, slot, publication, end, w.rows, dir)
 		})
 		res.runs = append(res.runs, base)
 		e.logRun(base)
@@ -180,17 +191,24 @@ func (e *env) buildBacklog(ctx context.Context, w workload, res *throughputResul
 // the slot's decoding statistics afterwards and drops it.
 func (e *env) slotRun(ctx context.Context, w workload, rep int, tool, src string, run func(slot, dir string) *runResult) *runResult {
 	slot := fmt.Sprintf("bench_%s_%s_%d", w.key, map[string]string{toolBaseline: "recvlogical", toolPgmotion: "pgmotion"}[tool], rep)
-	dir := filepath.Join(e.dir, "throughput", slot)
-	fail := func(err error) *runResult { return &runResult{tool: tool, rep: rep, err: err} }
+	r := e.copiedSlotRun(ctx, "throughput", slot, src, run)
+	r.tool, r.rep = tool, rep
+	return r
+}
+
+// copiedSlotRun runs one catch-up of a group on slot, a copy of src made
+// for it, in the directory group/slot: it reads the slot's decoding
+// statistics afterwards and drops it. The caller names the run.
+func (e *env) copiedSlotRun(ctx context.Context, group, slot, src string, run func(slot, dir string) *runResult) *runResult {
+	dir := filepath.Join(e.dir, group, slot)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fail(err)
+		return &runResult{err: err}
 	}
 	if err := e.db.copySlot(ctx, src, slot); err != nil {
-		return fail(err)
+		return &runResult{err: err}
 	}
 	e.noteCommand("copy slot", fmt.Sprintf("SELECT pg_copy_logical_replication_slot('%s', '%s', false, 'pgoutput')", src, slot))
 	r := run(slot, dir)
-	r.tool, r.rep = tool, rep
 	if !e.opts.keep {
 		// A million ~3 KB events take a few hundred MB even compressed;
 		// the next run has its own broker.
@@ -206,12 +224,13 @@ func (e *env) slotRun(ctx context.Context, w workload, rep int, tool, src string
 	return r
 }
 
-// runBaseline runs pg_recvlogical from the slot to end, discarding its
-// output, and times it from process start to exit.
-func (e *env) runBaseline(ctx context.Context, slot, end string, events int64, dir string) *runResult {
+// runBaseline runs pg_recvlogical from the slot to end with the
+// publication pub, discarding its output, and times it from process start
+// to exit.
+func (e *env) runBaseline(ctx context.Context, slot, pub, end string, events int64, dir string) *runResult {
 	r := &runResult{events: events}
 	argv := []string{e.recvlogical, "-d", e.dsn, "--slot", slot, "--start", "--no-loop",
-		"-o", "proto_version=1", "-o", "publication_names=" + publication,
+		"-o", "proto_version=1", "-o", "publication_names=" + pub,
 		"--endpos", end, "-f", "/dev/null"}
 	e.noteCommand("pg_recvlogical", shellQuote(argv))
 	cmd := exec.Command(argv[0], argv[1:]...)
@@ -265,12 +284,15 @@ func (e *env) runBaseline(ctx context.Context, slot, end string, events int64, d
 // worker on slot, and times the worker from process start until the
 // topic holds all the events, polling its end offsets every 20 ms.
 func (e *env) runPgmotion(ctx context.Context, slot string, events int64, dir string, limit time.Duration) *runResult {
-	return e.runPgmotionWith(ctx, e.connectorConfig(slot), []string{topic}, events, dir, limit)
+	return e.runPgmotionWith(ctx, e.connectorConfig(slot), []string{topic}, events, dir, limit, nil)
 }
 
 // runPgmotionWith runs a worker with the connector body until topics
-// hold events records between them.
-func (e *env) runPgmotionWith(ctx context.Context, body map[string]any, topics []string, events int64, dir string, limit time.Duration) *runResult {
+// hold events records between them. Then, once the worker has stopped and
+// while the broker still runs, check (if not nil) may read the events
+// back: it says what it found, or why the events are wrong.
+func (e *env) runPgmotionWith(ctx context.Context, body map[string]any, topics []string, events int64, dir string, limit time.Duration,
+	check func(ctx context.Context, brokerAddr string) (string, error)) *runResult {
 	r := &runResult{events: events}
 	b, err := e.startBroker(ctx, filepath.Join(dir, "broker"))
 	if err != nil {
@@ -385,6 +407,9 @@ func (e *env) runPgmotionWith(ctx context.Context, body map[string]any, topics [
 		r.notes = append(r.notes, "the worker did not exit within 15 s of SIGTERM and was killed")
 	} else if st := w.describeExit(); st != "exited with status 0" {
 		r.notes = append(r.notes, "on SIGTERM the worker "+st)
+	}
+	if check != nil {
+		r.checked, r.checkErr = check(ctx, b.addr)
 	}
 	return r
 }
