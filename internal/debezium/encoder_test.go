@@ -176,7 +176,13 @@ func runGolden(t *testing.T, gc goldenCase) {
 		}
 	}
 	got := renderRecords(t, recs)
-	path := filepath.Join("testdata", "events", gc.name+".json")
+	checkGolden(t, filepath.Join("testdata", "events", gc.name+".json"), got, "go test ./internal/debezium -update")
+}
+
+// checkGolden compares got with the golden file at path, or with -update
+// writes it; hint is the command that creates the file.
+func checkGolden(t *testing.T, path string, got []byte, hint string) {
+	t.Helper()
 	if *update {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)
@@ -188,21 +194,22 @@ func runGolden(t *testing.T, gc goldenCase) {
 	}
 	want, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("%v (run go test ./internal/debezium -update to create it)", err)
+		t.Fatalf("%v (run %s to create it, then check it by hand)", err, hint)
 	}
-	if !bytes.Equal(got, want) {
-		gl, wl := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
-		for i := 0; i < len(gl) || i < len(wl); i++ {
-			var g, w string
-			if i < len(gl) {
-				g = gl[i]
-			}
-			if i < len(wl) {
-				w = wl[i]
-			}
-			if g != w {
-				t.Fatalf("%s differs at line %d\n got: %s\nwant: %s", path, i+1, g, w)
-			}
+	if bytes.Equal(got, want) {
+		return
+	}
+	gl, wl := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
+	for i := range max(len(gl), len(wl)) {
+		var g, w string
+		if i < len(gl) {
+			g = gl[i]
+		}
+		if i < len(wl) {
+			w = wl[i]
+		}
+		if g != w {
+			t.Fatalf("%s differs at line %d\n got: %s\nwant: %s", path, i+1, g, w)
 		}
 	}
 }

@@ -2,7 +2,6 @@ package debezium
 
 import (
 	"bytes"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -79,32 +78,7 @@ func runTxGolden(t *testing.T, name string, mutate func(*Options), steps []txSte
 		}
 	}
 	got := renderRecords(t, recs)
-	path := filepath.Join("testdata", "events", name+".json")
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return recs
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./internal/debezium -run TestTxMeta -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		gl, wl := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
-		for i := range max(len(gl), len(wl)) {
-			var g, w string
-			if i < len(gl) {
-				g = gl[i]
-			}
-			if i < len(wl) {
-				w = wl[i]
-			}
-			if g != w {
-				t.Fatalf("%s differs at line %d\n got: %s\nwant: %s", path, i+1, g, w)
-			}
-		}
-	}
+	checkGolden(t, filepath.Join("testdata", "events", name+".json"), got, "go test ./internal/debezium -run TestTxMeta -update")
 	return recs
 }
 
