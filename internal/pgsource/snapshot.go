@@ -357,41 +357,97 @@ func (b *rowBuf) copyFrom(o *rowBuf) {
 }
 
 func (rd *snapReader) read(ctx context.Context, r Range) error {
-	t := r.T
-	var cols []int // result column → table column; nil: the same
-	var err error
 	start := time.Now()
-	rr := rd.conn.ExecParams(ctx, r.query(), nil, nil, nil, nil)
-	if t.Select != "" {
-		if cols, err = overrideColumns(t, rr.FieldDescriptions()); err != nil {
-			rr.Close()
-			return err
-		}
+	var (
+		n   int64
+		err error
+	)
+	if r.T.Select != "" {
+		n, err = rd.readSelect(ctx, r)
+	} else {
+		n, err = rd.readCopy(ctx, r)
 	}
-	var n int64
-	pending := false
-	for rr.NextRow() {
-		b := &rd.bufs[rd.cur]
-		b.fill(t.rel, rr.Values(), cols)
-		if pending {
-			if err := rd.emit(r, &rd.bufs[rd.cur^1]); err != nil {
-				rr.Close()
-				return err
-			}
-		}
-		pending = true
-		rd.cur ^= 1
-		n++
-	}
-	if _, err := rr.Close(); err != nil {
-		return fmt.Errorf("snapshot %s: %w", r, err)
+	if err != nil {
+		return err
 	}
 	rd.log.Debug("snapshot range read", "range", r.String(), "rows", n, "elapsed", time.Since(start).Round(time.Millisecond))
 	var last *rowBuf
-	if pending {
+	if n > 0 {
 		last = &rd.bufs[rd.cur^1]
 	}
 	return rd.finish(r, last, n)
+}
+
+// next emits the row read before the one just filled, if any: each row
+// waits for the next, so that the range's last row is held back.
+func (rd *snapReader) next(r Range, n int64) error {
+	if n > 0 {
+		if err := rd.emit(r, &rd.bufs[rd.cur^1]); err != nil {
+			return err
+		}
+	}
+	rd.cur ^= 1
+	return nil
+}
+
+// readCopy reads r with COPY (SELECT ...) TO STDOUT, the cheaper way for
+// the server (copytext.go); it returns the rows read.
+func (rd *snapReader) readCopy(ctx context.Context, r Range) (int64, error) {
+	w := &copyRows{rd: rd, r: r}
+	if _, err := rd.conn.CopyTo(ctx, w, "COPY ("+r.query()+") TO STDOUT"); err != nil {
+		if w.err != nil {
+			// The sink's or the row's error, which made CopyTo give up.
+			return 0, w.err
+		}
+		return 0, fmt.Errorf("snapshot %s: %w", r, err)
+	}
+	return w.n, nil
+}
+
+// copyRows receives a COPY's rows, one per Write.
+type copyRows struct {
+	rd  *snapReader
+	r   Range
+	n   int64
+	err error
+}
+
+func (w *copyRows) Write(line []byte) (int, error) {
+	rd := w.rd
+	if err := rd.bufs[rd.cur].fillCopy(w.r.T.rel, line); err != nil {
+		w.err = fmt.Errorf("snapshot %s: row %d: %w", w.r, w.n+1, err)
+		return 0, w.err
+	}
+	if err := rd.next(w.r, w.n); err != nil {
+		w.err = err
+		return 0, err
+	}
+	w.n++
+	return len(line), nil
+}
+
+// readSelect reads r, a table with a SELECT override, whose columns are
+// matched to the table's by name; it returns the rows read.
+func (rd *snapReader) readSelect(ctx context.Context, r Range) (int64, error) {
+	rr := rd.conn.ExecParams(ctx, r.query(), nil, nil, nil, nil)
+	cols, err := overrideColumns(r.T, rr.FieldDescriptions())
+	if err != nil {
+		rr.Close()
+		return 0, err
+	}
+	var n int64
+	for rr.NextRow() {
+		rd.bufs[rd.cur].fill(r.T.rel, rr.Values(), cols)
+		if err := rd.next(r, n); err != nil {
+			rr.Close()
+			return 0, err
+		}
+		n++
+	}
+	if _, err := rr.Close(); err != nil {
+		return 0, fmt.Errorf("snapshot %s: %w", r, err)
+	}
+	return n, nil
 }
 
 // query returns the SQL that reads r: the table's override, or its
