@@ -22,21 +22,32 @@ const (
 	bigTxnInsertSQL = `INSERT INTO t (id, name, qty, price, active, created)
 SELECT g, repeat(md5(g::text), 31), (g % 1000)::int, (g % 100000) / 100.0, g % 2 = 0, now()
 FROM generate_series(1, $1::bigint) AS g`
+	// bigTxnAbortSQL inserts rows $1..$2 like bigTxnInsertSQL, in a
+	// transaction the benchmark then rolls back.
+	bigTxnAbortSQL = `INSERT INTO t (id, name, qty, price, active, created)
+SELECT g, repeat(md5(g::text), 31), (g % 1000)::int, (g % 100000) / 100.0, g % 2 = 0, now()
+FROM generate_series($1::bigint, $2::bigint) AS g`
 )
 
 // bigTxnResult is the outcome of the big transaction run.
 type bigTxnResult struct {
-	rows     int64
-	tableMB  int64
-	insert   time.Duration // the INSERT and its commit
-	toLast   time.Duration // commit to the last event in Kafka
-	total    time.Duration // start of the INSERT to the last event
-	peakKiB  int64         // the worker's VmHWM
-	cpu      time.Duration // the worker's CPU time
-	spilled  bool          // the worker spilled to its data dir
-	server   slotStats
-	protocol string
-	err      error
+	rows int64
+	// The rolled-back transaction before the big one: its rows, how long
+	// its INSERT ran, and the events beyond the big one's rows counted a
+	// second after they all arrived (any would be the aborted rows').
+	abortRows int64
+	abortIns  time.Duration
+	extra     int64
+	tableMB   int64
+	insert    time.Duration // the INSERT and its commit
+	toLast    time.Duration // commit to the last event in Kafka
+	total     time.Duration // start of the INSERT to the last event
+	peakKiB   int64         // the worker's VmHWM
+	cpu       time.Duration // the worker's CPU time
+	spilled   bool          // the worker spilled to its data dir
+	server    slotStats
+	protocol  string
+	err       error
 }
 
 // bigTxn runs the group with a transaction of about bytes bytes.
@@ -94,6 +105,23 @@ func (e *env) runBigTxn(ctx context.Context, res *bigTxnResult) error {
 		res.protocol = "pgoutput protocol 1 (the server is older than 14)"
 	}
 
+	// First a transaction half the size that rolls back: the worker
+	// buffers and spills it as it streams in, then drops it at the
+	// abort, and none of its rows may reach Kafka.
+	res.abortRows = res.rows / 2
+	e.logf("bigtxn: inserting %s rows of about 1 kB in one transaction, then rolling it back", commas(res.abortRows))
+	abortStart := time.Now()
+	if err := e.db.exec(ctx, "BEGIN"); err != nil {
+		return err
+	}
+	if err := e.db.exec(ctx, bigTxnAbortSQL, res.rows+1, res.rows+res.abortRows); err != nil {
+		return err
+	}
+	if err := e.db.exec(ctx, "ROLLBACK"); err != nil {
+		return err
+	}
+	res.abortIns = time.Since(abortStart)
+
 	e.logf("bigtxn: inserting %s rows of about 1 kB in one transaction", commas(res.rows))
 	start := time.Now()
 	if err := e.db.exec(ctx, bigTxnInsertSQL, res.rows); err != nil {
@@ -138,6 +166,14 @@ func (e *env) runBigTxn(ctx context.Context, res *bigTxnResult) error {
 	if s, err := sampleProc(w.pid()); err == nil {
 		res.peakKiB, res.cpu = s.peakKiB, s.cpu
 	}
+	time.Sleep(time.Second)
+	n, err := ow.events(ctx)
+	if err != nil {
+		return fmt.Errorf("count the events a second after the last: %w", err)
+	}
+	if res.extra = n - res.rows; res.extra != 0 {
+		return fmt.Errorf("%s events in Kafka for the %s committed rows: the rolled-back transaction's rows, or duplicates, were emitted", commas(n), commas(res.rows))
+	}
 	if out, err := os.ReadFile(w.logPath); err == nil {
 		res.spilled = bytes.Contains(out, []byte("spilling to disk"))
 	}
@@ -161,6 +197,7 @@ func (r *report) printBigTxn(w *printer) {
 		return
 	}
 	w.kv("read with", b.protocol+"; pgmotion.buffer.memory.bytes at its default (64 MiB)")
+	w.kv("aborted first", fmt.Sprintf("%s rows of about 1 kB (%s MB) inserted in %s and rolled back: none of its rows reached Kafka", commas(b.abortRows), commas(b.abortRows>>10), secs(b.abortIns)))
 	w.kv("table", fmt.Sprintf("%s MB, inserted and committed in %s", commas(b.tableMB), secs(b.insert)))
 	w.kv("to last event", fmt.Sprintf("%s after the commit, %s after the INSERT began (%s events/s overall)", secs(b.toLast), secs(b.total), commas(int64(rate(b.rows, b.total)))))
 	spill := "no"
