@@ -339,7 +339,7 @@ func (r *report) printLatency(w *printer) {
 		w.kv("received", fmt.Sprintf("%s of %s events (values of %s bytes on average), %s events/s from the first commit to the last arrival",
 			commas(l.received), commas(l.writer.rows), commas(l.avgValue), commas(int64(l.rate))))
 		w.kv("latency", fmt.Sprintf("p50 %s   p90 %s   p99 %s   max %s   (min %s, mean %s)", ms(s.p50), ms(s.p90), ms(s.p99), ms(s.max), ms(s.min), ms(s.mean)))
-		w.kv("  split", "at the Kafka record timestamp, set by pgmotion's producer (ms precision):")
+		w.kv("  split", "at the Kafka record timestamp, set by pgmotion as it encodes the event (ms precision):")
 		w.kv("  commit→produce", fmt.Sprintf("p50 %s   p90 %s   p99 %s   max %s   (pgmotion)", ms(l.toProduce.p50), ms(l.toProduce.p90), ms(l.toProduce.p99), ms(l.toProduce.max)))
 		w.kv("  produce→receive", fmt.Sprintf("p50 %s   p90 %s   p99 %s   max %s   (producer batching, broker, consumer)", ms(l.fromProduce.p50), ms(l.fromProduce.p90), ms(l.fromProduce.p99), ms(l.fromProduce.max)))
 		w.kv("drain", fmt.Sprintf("the last event arrived %s after the writer's last commit returned", ms(l.drain)))
