@@ -832,31 +832,15 @@ func (d *decoder) schema() (s *Schema, field string, hasField bool, err error) {
 	if !hasType {
 		return nil, "", false, dataErrorf("Schema must contain 'type' field")
 	}
-	switch typeName {
-	case "boolean":
-		b.Type = TypeBoolean
-	case "int8":
-		b.Type = TypeInt8
-	case "int16":
-		b.Type = TypeInt16
-	case "int32":
-		b.Type = TypeInt32
-	case "int64":
-		b.Type = TypeInt64
-	case "float":
-		b.Type = TypeFloat32
-	case "double":
-		b.Type = TypeFloat64
-	case "bytes":
-		b.Type = TypeBytes
-	case "string":
-		b.Type = TypeString
-	case "array":
+	switch t := typeFromJSONName(typeName); t {
+	case TypeInt8, TypeInt16, TypeInt32, TypeInt64, TypeFloat32, TypeFloat64, TypeBoolean, TypeString, TypeBytes:
+		b.Type = t
+	case TypeArray:
 		if items == nil {
 			return nil, "", false, dataErrorf("Array schema did not specify the element type")
 		}
 		b.Type, b.Elem = TypeArray, items
-	case "map":
+	case TypeMap:
 		if !hasKeys || keys == nil {
 			return nil, "", false, dataErrorf("Map schema did not specify the key type")
 		}
@@ -864,7 +848,7 @@ func (d *decoder) schema() (s *Schema, field string, hasField bool, err error) {
 			return nil, "", false, dataErrorf("Map schema did not specify the value type")
 		}
 		b.Type, b.Key, b.Elem = TypeMap, keys, values
-	case "struct":
+	case TypeStruct:
 		if !fieldsOK {
 			return nil, "", false, dataErrorf("Struct schema's \"fields\" argument is not an array.")
 		}

@@ -58,6 +58,17 @@ func (t Type) JSONName() string {
 	return ""
 }
 
+// typeFromJSONName returns the type a JsonConverter schema's "type"
+// names, or 0 for a name it does not know.
+func typeFromJSONName(name string) Type {
+	for t, n := range jsonTypeNames {
+		if n == name && n != "" {
+			return Type(t)
+		}
+	}
+	return 0
+}
+
 // ParseType returns the type named by Java's enum name, case-insensitively
 // (Schema.Type.valueOf(s.toUpperCase())).
 func ParseType(s string) (Type, bool) {

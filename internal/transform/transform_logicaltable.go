@@ -114,16 +114,12 @@ type logicalTable struct {
 }
 
 func newLogicalTable(c *spec.Config, _ *env) (transformation, error) {
-	rr, err := compileJavaRegex(c.Str(propTopicRegex))
-	if err != nil {
-		return nil, err
-	}
-	repl, err := parseJavaReplacement(c.Str(propTopicReplacement), rr.find)
+	topic, err := compileRegexRouter(c.Str(propTopicRegex), c.Str(propTopicReplacement))
 	if err != nil {
 		return nil, err
 	}
 	t := &logicalTable{
-		topic:         &regexRouter{re: rr, repl: repl, cache: map[string]string{}},
+		topic:         topic,
 		uniqueness:    c.Bool(propKeyEnforceUniqueness),
 		keyField:      c.Str(propKeyFieldName),
 		physicalCache: map[string]string{},

@@ -69,11 +69,17 @@ type regexRouter struct {
 }
 
 func newRegexRouter(c *spec.Config, _ *env) (transformation, error) {
-	re, err := compileJavaRegex(c.Str(propRegex))
+	return compileRegexRouter(c.Str(propRegex), c.Str(propReplacement))
+}
+
+// compileRegexRouter returns the router that renames topics matching
+// regex to replacement, in Java's syntax for both.
+func compileRegexRouter(regex, replacement string) (*regexRouter, error) {
+	re, err := compileJavaRegex(regex)
 	if err != nil {
 		return nil, err
 	}
-	repl, err := parseJavaReplacement(c.Str(propReplacement), re.find)
+	repl, err := parseJavaReplacement(replacement, re.find)
 	if err != nil {
 		return nil, err
 	}
