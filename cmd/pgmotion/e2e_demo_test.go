@@ -191,6 +191,9 @@ func testDemoCommands(t *testing.T, commands []string, broker string) {
 		out  bytes.Buffer
 		errs bytes.Buffer
 		done chan error
+		// ended is set once done has been received: the process group
+		// is gone and its id may be reused.
+		ended bool
 	}
 	var runs []*run
 	for _, line := range commands {
@@ -213,7 +216,11 @@ func testDemoCommands(t *testing.T, commands []string, broker string) {
 		if err := r.cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { syscall.Kill(-r.cmd.Process.Pid, syscall.SIGKILL) })
+		t.Cleanup(func() {
+			if !r.ended {
+				syscall.Kill(-r.cmd.Process.Pid, syscall.SIGKILL)
+			}
+		})
 		go func() { r.done <- r.cmd.Wait() }()
 		runs = append(runs, r)
 	}
@@ -230,6 +237,7 @@ func testDemoCommands(t *testing.T, commands []string, broker string) {
 	for _, r := range runs {
 		select {
 		case err := <-r.done:
+			r.ended = true
 			if err != nil && !r.c.consumer {
 				t.Errorf("%s: %v\n%s", r.line, err, r.errs.String())
 				continue
