@@ -87,9 +87,14 @@
 //   - point: struct io.debezium.data.geometry.Point v1, doc "Geometry
 //     (POINT)", fields x, y (double), wkb (1, type 1, x, y little-endian,
 //     21 bytes), srid (null).
-//   - Column defaults: none for the added types (Debezium's default
-//     mappers are keyed by type name; domains and enums have none, and
-//     the others were not checked yet).
+//   - Column defaults (PostgresDefaultValueConverter, see defaults.go):
+//     bit, varbit, xml, interval and enum columns get one; domain
+//     columns, arrays and the other added types do not.
+//   - Schema docs: only the logical types' own (VariableScaleDecimal
+//     "Variable scaled decimal", Point "Geometry (POINT)",
+//     SparseDoubleVector "Sparse double vector"); the PostgreSQL
+//     connector never reads column comments, whatever
+//     include.schema.comments says.
 //
 // Added with types_time.go and types_more.go:
 //

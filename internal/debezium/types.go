@@ -186,7 +186,8 @@ func setupNumeric(cp *colPlan, s *settings) error {
 	switch s.dec {
 	case decPrecise:
 		if cp.varScale {
-			cp.schema = fieldSchema{typ: "struct", name: nameVarDecimal, version: 1,
+			// SchemaFactory.datatypeVariableScaleDecimalSchema sets a doc.
+			cp.schema = fieldSchema{typ: "struct", name: nameVarDecimal, version: 1, doc: "Variable scaled decimal",
 				fields: `[{"type":"int32","optional":false,"field":"scale"},{"type":"bytes","optional":false,"field":"value"}]`}
 			cp.decode = decNumericVar
 			cp.fallback = val{k: kVarDecimal, b: []byte{0}, d: []byte{'0'}}

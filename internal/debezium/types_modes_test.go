@@ -157,7 +157,7 @@ func TestHstoreVectorUnknown(t *testing.T) {
 			t.Errorf("%s: column left out", tt.col.TypeName)
 			continue
 		}
-		if got := string(e.appendFieldSchema(nil, &p.cols[1], rel)); got != tt.schema {
+		if got := string(e.appendFieldSchema(nil, &p.cols[1])); got != tt.schema {
 			t.Errorf("%s schema\n got %s\nwant %s", tt.col.TypeName, got, tt.schema)
 		}
 		got, _, err := convertText(t, e, &p.cols[1], tt.in)
