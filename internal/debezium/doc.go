@@ -65,8 +65,8 @@
 //     and arrays of domains are left out. Multi-dimensional arrays fail.
 //   - tsvector io.debezium.data.Tsvector, ltree io.debezium.data.Ltree,
 //     xml io.debezium.data.Xml (all v1); inet, cidr, macaddr, macaddr8,
-//     citext (matched by type name) and the six built-in ranges: plain
-//     strings, PostgreSQL text form.
+//     citext and isbn (matched by type name) and the six built-in ranges:
+//     plain strings, PostgreSQL text form.
 //   - interval, numeric mode: int64 io.debezium.time.MicroDuration =
 //     (long)(((((y*12+m)*365.25/12 + d)*24 + h)*60 + min)*60 + s)*1e6) in
 //     doubles, s being PGInterval's wholeSeconds + round(frac*1e6)/1e6;

@@ -141,6 +141,9 @@ func TestHstoreVectorUnknown(t *testing.T) {
 		{nil, change.Column{TypeName: "sparsevec", TypeOID: 16502, TypeMod: -1}, `{3:1.5,5:2,17:-1}/20`,
 			`{"type":"struct","fields":[{"type":"int16","optional":false,"field":"dimensions"},{"type":"map","keys":{"type":"int16","optional":false},"values":{"type":"double","optional":false},"optional":false,"field":"vector"}],"optional":true,"name":"io.debezium.data.SparseDoubleVector","version":1,"doc":"Sparse double vector","field":"c"}`,
 			`{"dimensions":20,"vector":[[5,2.0],[17,-1.0],[3,1.5]]}`},
+		// isn's isbn: a plain string (PostgresValueConverter, TypeRegistry.isbn).
+		{nil, change.Column{TypeName: "isbn", TypeOID: 16503, TypeMod: -1}, `978-0-393-04002-9`,
+			`{"type":"string","optional":true,"field":"c"}`, `"978-0-393-04002-9"`},
 		{func(o *Options) { o.IncludeUnknownDatatypes = true }, change.Column{TypeName: "box", TypeOID: 603, TypeMod: -1}, `(1,1),(0,0)`,
 			`{"type":"bytes","optional":true,"field":"c"}`, `"KDEsMSksKDAsMCk="`},
 		{func(o *Options) { o.IncludeUnknownDatatypes = true; o.BinaryHandling = BinaryHex }, change.Column{TypeName: "box", TypeOID: 603, TypeMod: -1}, `(1,1),(0,0)`,

@@ -21,6 +21,7 @@ const (
 	pseudoVector    = 0xFFFFFFF5
 	pseudoHalfvec   = 0xFFFFFFF6
 	pseudoSparsevec = 0xFFFFFFF7
+	pseudoIsbn      = 0xFFFFFFF8
 )
 
 // Logical names of the pgvector types (Debezium 3.x SchemaFactory).
@@ -39,6 +40,11 @@ func init() {
 	extensionTypes["vector"] = pseudoVector
 	extensionTypes["halfvec"] = pseudoHalfvec
 	extensionTypes["sparsevec"] = pseudoSparsevec
+	// isn's isbn: a plain string of its text form
+	// (PostgresValueConverter's typeRegistry.isbn() case), no default
+	// mapper, arrays not mapped.
+	typeMappings[pseudoIsbn] = typeMapping{setup: setupString("", 0)}
+	extensionTypes["isbn"] = pseudoIsbn
 }
 
 // appendSchemaChildren writes the member schemas of an array, map or
