@@ -117,6 +117,13 @@
 //     struct io.debezium.data.SparseDoubleVector {dimensions int16,
 //     vector map<int16,double>} (JSON: [[k,v],…] in HashMap(n) order); a
 //     sparsevec Debezium cannot split ("{}/5") is null.
+//   - PostGIS (found by name): geometry → struct
+//     io.debezium.data.geometry.Geometry v1 doc "Geometry", always
+//     optional (its builder calls optional()); geography → Geography v1
+//     doc "Geography"; both {wkb: the whole EWKB, srid: from the EWKB
+//     when flagged, else null}; arrays of both; a null in a NOT NULL
+//     column is an empty GEOMETRYCOLLECTION; an unchanged TOASTed value
+//     is null.
 //   - include.unknown.datatypes: columns with no mapping become the
 //     bytes of their text, per binary.handling.mode; without it they are
 //     left out with one warning per relation naming schema.table.column.

@@ -192,7 +192,7 @@ func (e *Encoder) appendFieldSchema(dst []byte, cp *colPlan) []byte {
 	dst = append(dst, fs.typ...)
 	dst = append(dst, '"')
 	dst = appendSchemaChildren(dst, fs)
-	if cp.notNull {
+	if cp.notNull && !fs.optional {
 		dst = append(dst, `,"optional":false`...)
 	} else {
 		dst = append(dst, `,"optional":true`...)

@@ -39,9 +39,9 @@ type debeziumBuilder struct {
 // debeziumBuilders are the logical types Debezium's PostgreSQL connector
 // can write. Not here because the PostgreSQL connector never writes them:
 // io.debezium.data.EnumSet and io.debezium.time.Year (MySQL),
-// io.debezium.time.NanoDuration, and the Geometry/Geography/Circle/Line
-// structs of PostGIS and Debezium 3.7 (pgmotion does not map PostGIS types
-// yet; such columns are left out with a warning).
+// io.debezium.time.NanoDuration, and the Circle and Line structs (and
+// Geometry version 2) of Debezium 3.7, which maps box, circle, line,
+// lseg, path and polygon; 3.4 leaves those columns out.
 var debeziumBuilders = map[string]debeziumBuilder{
 	"io.debezium.data.Bits":  {typ: "bytes", version: 1, params: []string{"length"}, source: "debezium-core/.../schema/SchemaFactory.java datatypeBitsSchema"},
 	"io.debezium.data.Json":  {typ: "string", version: 1, source: "debezium-core/.../schema/SchemaFactory.java datatypeJsonSchema"},
@@ -57,6 +57,10 @@ var debeziumBuilders = map[string]debeziumBuilder{
 	"io.debezium.data.geometry.Point": {typ: "struct", version: 1, doc: "Geometry (POINT)",
 		members: `[{"type":"double","optional":false,"field":"x"},{"type":"double","optional":false,"field":"y"},{"type":"bytes","optional":true,"field":"wkb"},{"type":"int32","optional":true,"field":"srid"}]`,
 		source:  "debezium-core/.../data/geometry/Point.java builder"},
+	"io.debezium.data.geometry.Geometry": {typ: "struct", version: 1, doc: "Geometry", members: postgisMembers,
+		source: "debezium-core/.../data/geometry/Geometry.java builder"},
+	"io.debezium.data.geometry.Geography": {typ: "struct", version: 1, doc: "Geography", members: postgisMembers,
+		source: "debezium-core/.../data/geometry/Geography.java builder"},
 	"io.debezium.data.DoubleVector": {typ: "array", version: 1, members: `{"type":"double","optional":false}`,
 		source: "debezium-core/.../schema/SchemaFactory.java datatypeDoubleVectorSchema"},
 	"io.debezium.data.FloatVector": {typ: "array", version: 1, members: `{"type":"float","optional":false}`,
@@ -87,6 +91,8 @@ var debeziumBuilders = map[string]debeziumBuilder{
 	"org.apache.kafka.connect.data.Time":      {typ: "int32", version: 1, source: "kafka connect/api/.../data/Time.java"},
 	"org.apache.kafka.connect.data.Timestamp": {typ: "int64", version: 1, source: "kafka connect/api/.../data/Timestamp.java"},
 }
+
+const postgisMembers = `[{"type":"bytes","optional":false,"field":"wkb"},{"type":"int32","optional":true,"field":"srid"}]`
 
 // schemaCol is one column of a logical-type case.
 type schemaCol struct {
@@ -204,6 +210,18 @@ func logicalCases() []logicalCase {
 		{golden: "io.debezium.data.geometry.Point", opts: adaptive, cols: []schemaCol{
 			{sql: `p point`, col: typed("p", oidPoint, -1, "point")},
 			{sql: `pd point NOT NULL DEFAULT '(1,2)'`, col: notNull(withDefault(typed("pd", oidPoint, -1, "point"), `'(1,2)'::point`))},
+		}},
+		{golden: "io.debezium.data.geometry.Geometry", opts: adaptive, cols: []schemaCol{
+			{sql: `g geometry`, col: typed("g", 17100, -1, "geometry")},
+			// Geometry.builder() is already optional(): optional even here.
+			{sql: `gn geometry NOT NULL DEFAULT 'SRID=4326;POINT(1 2)'`, col: notNull(withDefault(typed("gn", 17100, -1, "geometry"),
+				`'0101000020E6100000000000000000F03F0000000000000040'::geometry`))},
+			{sql: `ga geometry[]`, col: arrayCol("ga", 17101, -1, "_geometry", 17100, "geometry")},
+		}},
+		{golden: "io.debezium.data.geometry.Geography", opts: adaptive, cols: []schemaCol{
+			{sql: `g geography`, col: typed("g", 17110, -1, "geography")},
+			{sql: `gn geography NOT NULL`, col: notNull(typed("gn", 17110, -1, "geography"))},
+			{sql: `ga geography[]`, col: arrayCol("ga", 17111, -1, "_geography", 17110, "geography")},
 		}},
 		{golden: "io.debezium.data.DoubleVector", opts: adaptive, cols: []schemaCol{
 			{sql: `v vector(3)`, col: typed("v", 17000, 3, "vector")},
@@ -458,4 +476,20 @@ func paramKeys(t *testing.T, raw json.RawMessage) []string {
 		}
 	}
 	return keys
+}
+
+// TestPostgisNotNullFallback: a null in a NOT NULL geometry column (the
+// non-key columns of a delete under REPLICA IDENTITY DEFAULT) is
+// PostgisGeometry.createEmpty(), an empty GEOMETRYCOLLECTION.
+func TestPostgisNotNullFallback(t *testing.T) {
+	rel := &change.Relation{ID: 30002, Namespace: "public", Name: "shapes", ReplicaIdentity: 'd', Key: []int{0},
+		Columns: []change.Column{{Name: "pk", TypeOID: oidInt4, TypeMod: -1, TypeName: "int4", NotNull: true},
+			notNull(typed("gn", 17100, -1, "geometry"))}}
+	recs, err := newTestEncoder(t, nil).Encode(nil, streamed(change.OpDelete, rel, keyOnly(rel, "1"), nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `"before":{"pk":1,"gn":{"wkb":"AQcAAAAAAAAA","srid":null}}`; !bytes.Contains(recs[0].Value, []byte(want)) {
+		t.Errorf("delete lacks %s:\n%s", want, recs[0].Value)
+	}
 }

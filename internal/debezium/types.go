@@ -73,6 +73,9 @@ type fieldSchema struct {
 	version int         // 0 for none
 	doc     string      // the schema's own doc ("" for none)
 	params  [][2]string // schema parameters, in order
+	// optional: the builder itself is optional(), so the field is
+	// optional whatever the column's nullability (PostGIS Geometry).
+	optional bool
 }
 
 // toastMode says what an unchanged TOASTed value becomes.
