@@ -222,7 +222,7 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 		}()
 		brokers = []string{addr}
 		replication = func(int16) int16 { return -1 } // one broker
-		bc, bcl, err := newBrokerCollector(addr) // brokermetrics.go
+		bc, bcl, err := newBrokerCollector(addr)      // brokermetrics.go
 		if err != nil {
 			return err
 		}

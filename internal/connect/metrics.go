@@ -154,11 +154,24 @@ func (c *workerCollector) Collect(ch chan<- prometheus.Metric) {
 // on the worker's registry, as pgmotion_kafka_client_*) and its log
 // (through kslog, into the worker's log).
 func (w *Worker) clientObservability() []kgo.Opt {
-	opts := []kgo.Opt{kgo.WithLogger(kslog.New(w.log.With("component", "kafka-client")))}
+	opts := []kgo.Opt{kgo.WithLogger(quietLogger{kslog.New(w.log.With("component", "kafka-client"))})}
 	if w.cfg.Metrics != nil {
-		opts = append(opts, kgo.WithHooks(kprom.NewMetrics("pgmotion_kafka_client", kprom.Registerer(w.cfg.Metrics), kprom.Gatherer(noGatherer{}))))
+		opts = append(opts, kgo.WithHooks(kprom.NewMetrics("pgmotion_kafka_client", kprom.Registerer(w.cfg.Metrics), kprom.Gatherer(noGatherer{}),
+			kprom.FetchAndProduceDetail(kprom.ByNode, kprom.ByTopic, kprom.Batches, kprom.Records, kprom.CompressedBytes, kprom.UncompressedBytes, kprom.ConsistentNaming))))
 	}
 	return opts
+}
+
+// quietLogger passes franz-go's warnings and errors to the log, and its
+// info lines (metadata refreshes, producer ids: several per topic) only
+// when the log shows debug lines.
+type quietLogger struct{ *kslog.Logger }
+
+func (l quietLogger) Level() kgo.LogLevel {
+	if lv := l.Logger.Level(); lv < kgo.LogLevelDebug {
+		return min(lv, kgo.LogLevelWarn)
+	}
+	return kgo.LogLevelDebug
 }
 
 // noGatherer stands in for kprom's gatherer, which only its own HTTP
@@ -177,6 +190,9 @@ func (w *Worker) startTaskMetrics(ctx context.Context, t *task, tc TaskConfig, l
 	t.sm = newStreamingMetrics(w.cfg.Metrics, tc, func() (int64, int64) {
 		return cl.BufferedProduceRecords(), cl.BufferedProduceBytes()
 	}, log)
+	if t.sm != nil {
+		t.tr.acked = t.sm.Acked
+	}
 	mon := newSlotMonitor(tc.Source.Conn, tc.Source.Slot, tc.Name, log)
 	registered := w.cfg.Metrics.Register(mon) == nil
 	mctx, cancel := context.WithCancel(ctx)

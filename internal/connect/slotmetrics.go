@@ -17,6 +17,7 @@ import (
 const (
 	slotPollInterval = 5 * time.Second
 	slotQueryTimeout = 4 * time.Second
+	slotFirstRead    = 2 * time.Second
 )
 
 // The wal_status values of pg_replication_slots (PostgreSQL 13+).
@@ -45,7 +46,7 @@ type slotMonitor struct {
 
 // slotState is one read of pg_replication_slots.
 type slotState struct {
-	lag, retained     float64 // bytes; NaN-free: -1 when the server has no value
+	lag, retained     float64 // bytes, when hasLag and hasRetain
 	safeWalSize       *float64
 	walStatus         string // "" before PostgreSQL 13
 	active            bool
@@ -93,6 +94,13 @@ func (s *slotMonitor) Run(ctx context.Context) {
 	tick := time.NewTicker(slotPollInterval)
 	defer tick.Stop()
 	var lastErr string
+	// The first read waits a little: the task creates the slot as it
+	// starts.
+	select {
+	case <-ctx.Done():
+		return
+	case <-time.After(slotFirstRead):
+	}
 	for {
 		qctx, cancel := context.WithTimeout(ctx, slotQueryTimeout)
 		st, err := s.read(qctx, &pc)

@@ -328,8 +328,8 @@ func newStreamingCollector(m *StreamingMetrics, l, task prometheus.Labels) *stre
 		connected: gaugeDesc(debeziumName("Connected"), "Whether the connector is currently connected to the database server (1) or not (0).", l),
 		behind: gaugeDesc(debeziumName("MilliSecondsBehindSource"),
 			"The number of milliseconds between the last change event's timestamp (its transaction's commit time) and the connector processing it, growing while the event waits; includes any clock difference between the database server and the connector; -1 before the first event.", l),
-		sinceLast: gaugeDesc(debeziumName("MilliSecondsSinceLastEvent"), "The number of milliseconds since the connector has read and processed the most recent event; -1 before the first.", l),
-		events:    gaugeDesc(debeziumName("TotalNumberOfEventsSeen"), "The total number of change events that the connector has seen since it started streaming.", l),
+		sinceLast: gaugeDesc(debeziumName("MilliSecondsSinceLastEvent"), helpSinceLastEvent, l),
+		events:    gaugeDesc(debeziumName("TotalNumberOfEventsSeen"), helpEventsSeen, l),
 		creates:   gaugeDesc(debeziumName("TotalNumberOfCreateEventsSeen"), "The total number of create (insert) events seen since streaming started.", l),
 		updates:   gaugeDesc(debeziumName("TotalNumberOfUpdateEventsSeen"), "The total number of update events seen since streaming started.", l),
 		deletes:   gaugeDesc(debeziumName("TotalNumberOfDeleteEventsSeen"), "The total number of delete events seen since streaming started.", l),
@@ -348,8 +348,7 @@ func newStreamingCollector(m *StreamingMetrics, l, task prometheus.Labels) *stre
 			"The LSN of the last event read or transaction committed, as a number: Debezium's SourceEventPosition {\"lsn\": …}, a map attribute that the JMX exporter drops; 0 before the first.", nil, task),
 		lastTxID: prometheus.NewDesc("pgmotion_streaming_last_transaction_id",
 			"The id (txId) of the last transaction processed, as a number: Debezium's LastTransactionId, a string attribute that the JMX exporter drops; -1 before the first.", nil, task),
-		capturedTables: info("CapturedTables", "Always 1, one series per captured table, as the table label. Debezium's String[] attribute, which the JMX exporter drops.",
-			labelTable),
+		capturedTables: info("CapturedTables", helpCapturedTables, labelTable),
 
 		pollRate:      kc("kafka_connect_source_task_source_record_poll_rate", "The average per-second number of records produced/polled (before transformation) by this task, over the last 30 to 60 seconds."),
 		pollTotal:     kc("kafka_connect_source_task_source_record_poll_total", "The total number of records produced/polled (before transformation) by this task since it started."),
@@ -418,9 +417,12 @@ func (c *streamingCollector) Collect(ch chan<- prometheus.Metric) {
 
 	polled, written := m.polled.Load(), m.written.Load()
 	gauge(c.pollRate, m.rates.rate("poll", polled, now))
-	gauge(c.pollTotal, float64(polled))
+	counter := func(d *prometheus.Desc, v float64) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v)
+	}
+	counter(c.pollTotal, float64(polled))
 	gauge(c.writeRate, m.rates.rate("write", written, now))
-	gauge(c.writeTotal, float64(written))
+	counter(c.writeTotal, float64(written))
 	m.commitMu.Lock()
 	ok, failed, sum, mx := m.commitOK, m.commitFailed, m.commitTimeSum, m.commitTimeMax
 	m.commitMu.Unlock()
