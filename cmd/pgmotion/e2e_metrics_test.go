@@ -223,6 +223,27 @@ func TestE2EMetricsStreaming(t *testing.T) {
 		}
 	}
 
+	// Every metric that examples/monitoring queries is served, but for
+	// those served only in some setups.
+	names, err := exampleMetricNames()
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := map[string]bool{}
+	for _, s := range samples {
+		served[s.name] = true
+	}
+	for _, name := range names {
+		switch name {
+		case "pgmotion_slot_safe_wal_size_bytes": // only with max_slot_wal_keep_size
+		case "pgmotion_broker_topic_bytes": // only with --embedded-broker
+		default:
+			if !served[name] {
+				t.Errorf("examples/monitoring queries %s, which /metrics does not serve", name)
+			}
+		}
+	}
+
 	// Health: ready, the connector healthy, an unknown one 404.
 	if got := a.want("GET", "/health/ready", "", 200); !strings.Contains(got, `"status":"ready"`) || !strings.Contains(got, `"name":"metrics-test"`) {
 		t.Errorf("GET /health/ready: %s", got)
@@ -257,8 +278,9 @@ func TestE2EMetricsBrokerDown(t *testing.T) {
 	_, a := restWorker(t, brokerAddr, t.TempDir(), file)
 	a.waitState("down", "RUNNING", "RUNNING")
 
-	// A steady writer: 20 rows of 16 kB every 100 ms (3.2 MB/s of WAL),
-	// which fills the producer's 32 MB buffer within seconds of the stop.
+	// A steady writer: 20 rows of 16 kB every 100 ms (3.2 MB/s of
+	// events), which fills the producer's 32 MB buffer about 10 s after
+	// the stop.
 	conn, err := pgx.Connect(context.Background(), dsn)
 	if err != nil {
 		t.Fatal(err)
@@ -314,8 +336,9 @@ func TestE2EMetricsBrokerDown(t *testing.T) {
 	if err := bp.cmd.Process.Signal(syscall.SIGCONT); err != nil {
 		t.Fatal(err)
 	}
-	if lag < lag0+20<<20 || ret < ret0+20<<20 {
-		t.Errorf("with the broker stopped for 30 s the slot lag went from %.0f to %.0f B and the WAL retained from %.0f to %.0f B; want both to grow by 20 MB or more", lag0, lag, ret0, ret)
+	// The rows compress well in the WAL (TOAST): about 64 kB/s of WAL.
+	if lag < lag0+1<<20 || ret < ret0+1<<20 {
+		t.Errorf("with the broker stopped for 30 s the slot lag went from %.0f to %.0f B and the WAL retained from %.0f to %.0f B; want both to grow by 1 MB or more", lag0, lag, ret0, ret)
 	}
 	if beh < 10_000 {
 		t.Errorf("with the broker stopped for 30 s MilliSecondsBehindSource is %.0f, want 10000 or more", beh)
@@ -323,7 +346,7 @@ func TestE2EMetricsBrokerDown(t *testing.T) {
 	start := time.Now()
 	pgtest.WaitFor(t, 120*time.Second, func() (bool, error) {
 		lag, ret, beh = read()
-		return lag < 8<<20 && beh < 5_000, nil
+		return lag < 512<<10 && beh < 5_000, nil
 	})
 	t.Logf("broker back after %s: lag %.0f B, retained %.0f B, behind %.0f ms", time.Since(start).Round(time.Second), lag, ret, beh)
 	if os.Getenv("PGMOTION_TEST_VERBOSE") != "" {
