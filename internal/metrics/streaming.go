@@ -136,7 +136,8 @@ func (m *StreamingMetrics) Begin(tsMicros int64) {
 }
 
 // Event counts one change event read from the stream. Only atomic
-// stores and adds; the time of the last event is taken by Tick and Commit.
+// stores and adds; the time of the last event is taken by Tick and
+// Commit, the position by Commit.
 func (m *StreamingMetrics) Event(c *change.Change) {
 	m.events.Add(1)
 	switch c.Op {
@@ -151,7 +152,6 @@ func (m *StreamingMetrics) Event(c *change.Change) {
 	if c.Rel != nil {
 		m.lastRel.Store(c.Rel)
 	}
-	m.lsn.Store(uint64(c.LSN))
 }
 
 // Erroneous counts an event that failed.
