@@ -204,6 +204,7 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 	}
 	brokers := wc.BootstrapServers
 	replication := func(r int16) int16 { return r }
+	reg := newRegistry()
 	if f.embedded != "" {
 		// The broker outlives the connectors: they write their final
 		// offsets to it while stopping.
@@ -221,6 +222,12 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 		}()
 		brokers = []string{addr}
 		replication = func(int16) int16 { return -1 } // one broker
+		bc, bcl, err := newBrokerCollector(addr)      // brokermetrics.go
+		if err != nil {
+			return err
+		}
+		defer bcl.Close()
+		reg.MustRegister(bc)
 	}
 
 	listen := f.rest
@@ -234,7 +241,6 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 	defer ln.Close()
 	workerID := advertised(wc, ln.Addr().String())
 	fatal := make(chan error, 1)
-	reg := newRegistry()
 	w, err := connect.NewWorker(connect.WorkerConfig{
 		Metrics:     reg,
 		Progress:    os.Stderr,

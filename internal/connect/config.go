@@ -139,6 +139,8 @@ func TaskConfigFrom(name string, raw map[string]string) (TaskConfig, []string, e
 		SlotRetries:     pc.Config.Int("slot.max.retries"),
 		SlotRetryDelay:  time.Duration(pc.Config.Long("slot.retry.delay.ms")) * time.Millisecond,
 		Incremental:     incrementalConfigFrom(pc),
+		QueueCapacity:   pc.Config.Long(spec.PropMaxQueueSize),
+		MaxQueueBytes:   pc.Config.Long(spec.PropMaxQueueSizeBytes),
 		Transforms:      chain,
 	}
 	return tc, pc.Warnings, nil

@@ -166,7 +166,8 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 // starts every connector they hold, as it was.
 func (w *Worker) Start(ctx context.Context) error {
 	w.ctx, w.cancel = context.WithCancel(context.WithoutCancel(ctx))
-	sink, err := kafkasink.New(kafkasink.Config{Brokers: w.cfg.Brokers, ClientID: "pgmotion", Compression: w.cfg.Compression, MaxRequestSize: w.cfg.MaxRequestSize, Log: w.log})
+	sink, err := kafkasink.New(kafkasink.Config{Brokers: w.cfg.Brokers, ClientID: "pgmotion", Compression: w.cfg.Compression, MaxRequestSize: w.cfg.MaxRequestSize, Log: w.log,
+		Opts: w.clientObservability()}) // metrics.go
 	if err != nil {
 		return err
 	}
@@ -217,6 +218,11 @@ func (w *Worker) Start(ctx context.Context) error {
 		w.reconcileLoop()
 	}()
 	w.poke()
+	if w.cfg.Metrics != nil {
+		if err := w.cfg.Metrics.Register(newWorkerCollector(w)); err != nil {
+			w.log.Warn("Kafka Connect worker metrics are not served", "err", err)
+		}
+	}
 	w.ready.Store(true)
 	return nil
 }
@@ -415,6 +421,8 @@ func (w *Worker) runTask(ctx context.Context, name string, raw map[string]string
 		return err
 	}
 	t.metrics, t.progressOut = w.cfg.Metrics, w.cfg.Progress
+	stopMetrics := w.startTaskMetrics(ctx, t, tc, log) // metrics.go
+	defer stopMetrics()
 	if w.cfg.ReserveMemory != nil {
 		defer w.cfg.ReserveMemory(tc.memoryBudget())()
 	}

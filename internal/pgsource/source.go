@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pglogrepl"
@@ -93,6 +94,8 @@ type Source struct {
 	excluded map[uint32]string
 
 	confirmed syncLSN
+	// filtered counts changes of tables that are not captured.
+	filtered  atomic.Int64
 	closeOnce sync.Once
 	dbName    string
 	// serverVersion is server_version_num, known after Open.
@@ -407,3 +410,7 @@ func (s *Source) Close(ctx context.Context) error {
 	})
 	return err
 }
+
+// Filtered returns the number of changes dropped because their table is
+// not captured (NumberOfEventsFiltered). Safe from any goroutine.
+func (s *Source) Filtered() int64 { return s.filtered.Load() }

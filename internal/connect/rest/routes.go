@@ -14,9 +14,15 @@ func (h *handler) routeTable() []route {
 	health := newRoute("GET", "/health", h.health)
 	health.timeout = healthTimeout
 	health.onTimeout = unhealthy
+	ready := newRoute("GET", "/health/ready", h.ready) // health.go
+	ready.timeout = healthTimeout
+	connHealth := newRoute("GET", "/health/connectors/{connector}", h.connectorHealth)
+	connHealth.timeout = healthTimeout
 	return []route{
 		newRoute("GET", "/", h.serverInfo),
 		health,
+		newRoute("GET", "/health/ready", h.ready),                            // health.go
+		newRoute("GET", "/health/connectors/{connector}", h.connectorHealth), // health.go
 
 		newRoute("GET", "/connectors", h.listConnectors),
 		newRoute("POST", "/connectors", h.createConnector).withBody(),
