@@ -316,23 +316,26 @@ func sortedPartitions(m map[int32]int64) []int32 {
 
 // sse is a server-sent event stream.
 type sse struct {
-	w http.ResponseWriter
-	f http.Flusher
+	w  http.ResponseWriter
+	rc *http.ResponseController
 }
 
+// newSSE starts a stream. It lifts the server's write deadline, if any,
+// for the stream's life, which the client ends.
 func newSSE(w http.ResponseWriter) (*sse, bool) {
-	f, ok := w.(http.Flusher)
-	if !ok {
-		writeError(w, http.StatusInternalServerError, "streaming is not supported by this connection")
-		return nil, false
-	}
+	rc := http.NewResponseController(w)
+	_ = rc.SetWriteDeadline(time.Time{}) // not every writer has one
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
-	f.Flush()
-	return &sse{w: w, f: f}, true
+	if err := rc.Flush(); err != nil {
+		return nil, false
+	}
+	return &sse{w: w, rc: rc}, true
 }
+
+func (s *sse) flush() error { return s.rc.Flush() }
 
 func (s *sse) send(event string, v any) error {
 	b, err := json.Marshal(v)
@@ -342,8 +345,7 @@ func (s *sse) send(event string, v any) error {
 	if _, err := fmt.Fprintf(s.w, "event: %s\ndata: %s\n\n", event, b); err != nil {
 		return err
 	}
-	s.f.Flush()
-	return nil
+	return s.flush()
 }
 
 // searchProgress is the "progress" and "done" events' data.
@@ -551,10 +553,9 @@ func (c *Console) tail(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if fetches.NumRecords() == 0 {
-			if _, err := fmt.Fprint(w, ": keep-alive\n\n"); err != nil {
+			if _, err := fmt.Fprint(w, ": keep-alive\n\n"); err != nil || stream.flush() != nil {
 				return
 			}
-			stream.f.Flush()
 		}
 	}
 }
