@@ -21,6 +21,7 @@ import (
 
 	"github.com/pgmotion/pgmotion/internal/broker"
 	"github.com/pgmotion/pgmotion/internal/connect"
+	"github.com/pgmotion/pgmotion/internal/console"
 	"github.com/pgmotion/pgmotion/internal/connect/rest"
 	"github.com/pgmotion/pgmotion/internal/spec"
 	"github.com/pgmotion/pgmotion/internal/workerconfig"
@@ -35,6 +36,8 @@ type connectFlags struct {
 	dataDir       string
 	rest          string
 	restAuth      string
+	restViewer    string
+	noConsole     bool
 	restCert      string
 	restKey       string
 	groupID       string
@@ -77,6 +80,8 @@ config file, then defaults.`,
 	fl.StringVar(&f.dataDir, "data-dir", "./pgmotion-data", "directory for the embedded broker's log and other worker state")
 	fl.StringVar(&f.rest, "rest", "127.0.0.1:8083", "host:port of the Kafka Connect REST API (listeners); its address is the worker's id")
 	fl.StringVar(&f.restAuth, "rest-auth", "", `REST API authentication: "basic:USER:PASSWORD" or "bearer:TOKEN" (also PGMOTION_REST_AUTH)`)
+	fl.StringVar(&f.restViewer, "rest-viewer-auth", "", `a read-only REST API and console user, in --rest-auth's format; needs --rest-auth (also PGMOTION_REST_VIEWER_AUTH)`)
+	fl.BoolVar(&f.noConsole, "no-console", false, "do not serve the web console under /ui/ on the REST port")
 	fl.StringVar(&f.restCert, "rest-tls-cert", "", "serve the REST API over TLS with this certificate file")
 	fl.StringVar(&f.restKey, "rest-tls-key", "", "the TLS private key file for --rest-tls-cert")
 	fl.StringVar(&f.groupID, "group-id", "connect-cluster", "worker group (group.id): workers sharing it share connectors")
@@ -281,7 +286,18 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 	if auth == "" {
 		auth = os.Getenv("PGMOTION_REST_AUTH")
 	}
-	srv, err := serveREST(ln, w, reg, auth, f, g)
+	viewerAuth := f.restViewer
+	if viewerAuth == "" {
+		viewerAuth = os.Getenv("PGMOTION_REST_VIEWER_AUTH")
+	}
+	var ui *console.Console
+	if !f.noConsole {
+		if ui, err = startConsole(ctx, brokers, reg, g); err != nil {
+			return err
+		}
+		defer ui.Close()
+	}
+	srv, err := serveREST(ln, w, reg, restAuth{admin: auth, viewer: viewerAuth}, ui, f, g)
 	if err != nil {
 		return err
 	}
@@ -364,9 +380,27 @@ func newRegistry() *prometheus.Registry {
 	return reg
 }
 
-func serveREST(ln net.Listener, h connect.Herder, reg *prometheus.Registry, auth string, f connectFlags, g *globals) (*http.Server, error) {
-	handler, err := rest.NewHandler(rest.Options{Herder: h, Auth: auth, Log: g.log.With("component", "rest"),
-		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(g.log.Handler(), slog.LevelError)})})
+// startConsole returns the web console over brokers, sampling reg for its
+// CDC views until ctx ends.
+func startConsole(ctx context.Context, brokers []string, reg *prometheus.Registry, g *globals) (*console.Console, error) {
+	ui, err := console.New(console.Options{Brokers: brokers, Metrics: reg, Log: g.log})
+	if err != nil {
+		return nil, err
+	}
+	go func() { _ = ui.Run(ctx) }()
+	return ui, nil
+}
+
+// restAuth holds the REST API's credentials.
+type restAuth struct{ admin, viewer string }
+
+func serveREST(ln net.Listener, h connect.Herder, reg *prometheus.Registry, auth restAuth, ui *console.Console, f connectFlags, g *globals) (*http.Server, error) {
+	o := rest.Options{Herder: h, Auth: auth.admin, ViewerAuth: auth.viewer, Log: g.log.With("component", "rest"),
+		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(g.log.Handler(), slog.LevelError)})}
+	if ui != nil {
+		o.Console = ui
+	}
+	handler, err := rest.NewHandler(o)
 	if err != nil {
 		return nil, err
 	}
@@ -381,6 +415,9 @@ func serveREST(ln net.Listener, h connect.Herder, reg *prometheus.Registry, auth
 		scheme = "https"
 	}
 	g.log.Info("REST API listening", "url", scheme+"://"+ln.Addr().String())
+	if ui != nil {
+		g.log.Info("console", "url", scheme+"://"+ln.Addr().String()+console.Prefix)
+	}
 	return srv, nil
 }
 

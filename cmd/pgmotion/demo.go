@@ -133,7 +133,12 @@ func runDemo(ctx context.Context, g *globals, f demoFlags, out io.Writer) error 
 		return err
 	}
 	defer w.Close()
-	srv, err := serveREST(ln, w, reg, "", connectFlags{}, g)
+	ui, err := startConsole(ctx, []string{addr}, reg, g)
+	if err != nil {
+		return err
+	}
+	defer ui.Close()
+	srv, err := serveREST(ln, w, reg, restAuth{}, ui, connectFlags{}, g)
 	if err != nil {
 		return err
 	}
@@ -149,6 +154,7 @@ pgmotion demo is running.
               and outbox.event.order: each new order's OrderCreated event, written with pg_logical_emit_message
               in the order's transaction and routed by Debezium's outbox EventRouter; no outbox table)
   REST API:   http://%s  (Kafka Connect's, with the connector demo-connector)
+  Console:    http://%s/ui/  (topics, Debezium events decoded, consumer groups, connectors, slot lag)
 
 Look at it with any Kafka client, for example:
   kcat -b %s -L
@@ -158,7 +164,7 @@ Look at it with any Kafka client, for example:
   curl -s %s/connectors/demo-connector/status
 Press Ctrl-C to stop.
 
-`, redactDSN(pc), f.rate, addr, ln.Addr(), addr, addr, addr, addr, "http://"+ln.Addr().String())
+`, redactDSN(pc), f.rate, addr, ln.Addr(), ln.Addr(), addr, addr, addr, addr, "http://"+ln.Addr().String())
 
 	if _, _, err := w.PutConnectorConfig(ctx, "demo-connector", cfg, true, connect.TargetStarted); err != nil {
 		return err

@@ -49,6 +49,7 @@ import (
 	"net/http"
 	"net/url"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/pgmotion/pgmotion/internal/connect"
@@ -74,7 +75,20 @@ type Options struct {
 	// Metrics, if set, serves GET /metrics (Prometheus), behind the same
 	// authentication as the API.
 	Metrics http.Handler
+	// ViewerAuth is a second credential, in Auth's format, for read-only
+	// users: they may GET everything and change nothing (403). It needs
+	// Auth.
+	ViewerAuth string
+	// Console, if set, serves everything under /ui/ (the web console),
+	// behind the same authentication. Each request it gets carries the
+	// caller's role in the header console.RoleHeader ("admin" or
+	// "viewer"), set here whatever the client sent.
+	Console http.Handler
 }
+
+// RoleHeader carries the caller's role to Options.Console; it is the
+// console package's console.RoleHeader.
+const RoleHeader = "X-Pgmotion-Role"
 
 // DefaultRequestTimeout is Kafka Connect's REST request timeout.
 const DefaultRequestTimeout = 90 * time.Second
@@ -92,6 +106,7 @@ const (
 	msgTimedOut         = "Request timed out"
 	msgInterrupted      = "Request interrupted"
 	msgUnauthorized     = "User cannot access the resource." // JaasBasicAuthFilter
+	msgReadOnly         = "This user is read-only: it may look at everything and change nothing. Use the admin credentials (--rest-auth) to make changes."
 )
 
 // NewHandler returns the Kafka Connect REST API over o.Herder. It fails when
@@ -105,6 +120,13 @@ func NewHandler(o Options) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	viewer, err := parseAuth(o.ViewerAuth)
+	if err != nil {
+		return nil, err
+	}
+	if viewer != nil && auth == nil {
+		return nil, errors.New("rest: a read-only credential (ViewerAuth) needs an admin one (Auth) too")
+	}
 	h := &handler{
 		herder:  o.Herder,
 		auth:    auth,
@@ -112,6 +134,8 @@ func NewHandler(o Options) (http.Handler, error) {
 		timeout: o.RequestTimeout,
 		maxBody: maxBodyBytes,
 		metrics: o.Metrics,
+		viewer:  viewer,
+		console: o.Console,
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -132,6 +156,8 @@ type handler struct {
 	maxBody int64
 	routes  []route
 	metrics http.Handler
+	viewer  *authenticator // nil: no read-only users
+	console http.Handler
 }
 
 // call is one routed request.
@@ -161,9 +187,26 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) serve(w http.ResponseWriter, r *http.Request) {
+	role := "admin"
 	if h.auth != nil && !h.auth.allow(r) {
-		w.Header().Set("WWW-Authenticate", h.auth.challenge)
-		writeError(w, http.StatusUnauthorized, msgUnauthorized)
+		if h.viewer == nil || !h.viewer.allow(r) {
+			w.Header().Set("WWW-Authenticate", h.auth.challenge)
+			writeError(w, http.StatusUnauthorized, msgUnauthorized)
+			return
+		}
+		role = "viewer"
+	}
+	if role == "viewer" && r.Method != http.MethodGet && r.Method != http.MethodHead {
+		writeError(w, http.StatusForbidden, msgReadOnly)
+		return
+	}
+	if h.console != nil && (r.URL.Path == "/ui" || strings.HasPrefix(r.URL.Path, "/ui/")) {
+		if r.URL.Path == "/ui" {
+			http.Redirect(w, r, "/ui/", http.StatusMovedPermanently)
+			return
+		}
+		r.Header.Set(RoleHeader, role)
+		h.console.ServeHTTP(w, r)
 		return
 	}
 	if h.metrics != nil && r.URL.Path == "/metrics" && r.Method == http.MethodGet {
