@@ -116,6 +116,9 @@ type task struct {
 	// when no signal channel is configured. It belongs to the streaming
 	// goroutine.
 	inc *incremental
+	// dropErr is set when run ends and slot.drop.on.stop could not drop
+	// the slot.
+	dropErr *pgsource.SlotDropError
 }
 
 func newTask(cfg TaskConfig, sink *kafkasink.Sink, store *OffsetStore, log *slog.Logger) (*task, error) {
@@ -142,8 +145,14 @@ func (t *task) run(ctx context.Context) (err error) {
 	defer func() {
 		cctx, ccancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer ccancel()
-		if cerr := t.src.Close(cctx); cerr != nil && err == nil {
-			err = cerr
+		if cerr := t.src.Close(cctx); cerr != nil {
+			var drop *pgsource.SlotDropError
+			if errors.As(cerr, &drop) {
+				// Reported by runTask even when the task was stopped.
+				t.dropErr = drop
+			} else if err == nil {
+				err = cerr
+			}
 		}
 	}()
 

@@ -94,7 +94,10 @@ type Source struct {
 
 	confirmed syncLSN
 	closeOnce sync.Once
-	dbName    string
+	// slotHeld is set once Open has the slot: only then may Close drop it
+	// (a slot another process holds is not this source's to drop).
+	slotHeld bool
+	dbName   string
 	// serverVersion is server_version_num, known after Open.
 	serverVersion int
 }
@@ -344,6 +347,7 @@ func (s *Source) ensureSlot(ctx context.Context) (*SlotInfo, error) {
 			return nil, fmt.Errorf("create replication slot %q: %w", slot, err)
 		}
 		s.log.Info("created replication slot", "slot", slot, "lsn", cp.String())
+		s.slotHeld = true
 		return &SlotInfo{Created: true, SnapshotName: res.SnapshotName, ConsistentPoint: cp}, nil
 	}
 	plugin, db, active, pid := string(row[0]), string(row[1]), string(row[2]), string(row[3])
@@ -361,6 +365,7 @@ func (s *Source) ensureSlot(ctx context.Context) (*SlotInfo, error) {
 		fmt.Sscanf(pid, "%d", &p)
 		return nil, &SlotInUseError{Slot: slot, PID: p}
 	}
+	s.slotHeld = true
 	info := &SlotInfo{}
 	if v := string(row[4]); v != "" {
 		info.ConfirmedFlush, _ = change.ParseLSN(v)
@@ -388,22 +393,86 @@ func (s *Source) Confirm(lsn change.LSN) { s.confirmed.advance(lsn) }
 // Confirmed returns the last position passed to Confirm.
 func (s *Source) Confirmed() change.LSN { return s.confirmed.load() }
 
-// Close disconnects; with DropSlotOnStop it drops the slot first. It is
-// safe to call more than once.
+// Close disconnects; with DropSlotOnStop it then drops the slot, if this
+// source held it. The drop waits, within ctx (10s when ctx has no
+// deadline), for the slot's walsender to end: the server releases the slot
+// only once the backend of the closed replication connection has exited.
+// A slot that cannot be dropped gives a *SlotDropError, which says how to
+// drop it by hand. Close is safe to call more than once.
 func (s *Source) Close(ctx context.Context) error {
 	var err error
 	s.closeOnce.Do(func() {
 		if s.repl != nil {
 			s.repl.Close(ctx)
 		}
+		if s.cfg.DropSlotOnStop && s.slotHeld {
+			err = s.dropSlot(ctx)
+		}
 		if s.meta != nil {
-			if s.cfg.DropSlotOnStop {
-				if _, e := s.meta.Exec(ctx, "SELECT pg_drop_replication_slot('"+s.cfg.Slot+"')").ReadAll(); e != nil {
-					err = fmt.Errorf("drop replication slot %q: %w", s.cfg.Slot, e)
-				}
-			}
 			s.meta.Close(ctx)
 		}
 	})
 	return err
+}
+
+// dropSlotTimeout bounds the wait for the walsender when Close's context
+// has no deadline.
+const dropSlotTimeout = 10 * time.Second
+
+// dropSlot drops the slot, retrying with a short backoff while the server
+// still counts it active (SQLSTATE 55006, "replication slot … is active
+// for PID …"): the walsender of the connection Close just ended takes a
+// moment to exit.
+func (s *Source) dropSlot(ctx context.Context) error {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, dropSlotTimeout)
+		defer cancel()
+	}
+	slot := s.cfg.Slot
+	fail := func(pid int32, err error) error { return &SlotDropError{Slot: slot, PID: pid, Err: err} }
+	conn := s.meta
+	if conn == nil || conn.IsClosed() || conn.IsBusy() {
+		// A query cut short by the stop leaves the catalog connection
+		// closed: drop on a new one.
+		var err error
+		if conn, err = pgconn.ConnectConfig(ctx, s.connConfig(false)); err != nil {
+			return fail(0, explain(err, s.cfg.Conn.User, s.dbName))
+		}
+		defer conn.Close(context.WithoutCancel(ctx))
+	}
+	delay := 5 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		_, err := conn.ExecParams(ctx, "SELECT pg_drop_replication_slot($1)", [][]byte{[]byte(slot)}, nil, nil, nil).Close()
+		var pgErr *pgconn.PgError
+		switch {
+		case err == nil:
+			s.log.Info("dropped replication slot", "slot", slot, "attempts", attempt)
+			return nil
+		case errors.As(err, &pgErr) && pgErr.Code == "42704":
+			// undefined_object: someone dropped it already.
+			return nil
+		case !errors.As(err, &pgErr) || pgErr.Code != "55006":
+			return fail(0, err)
+		}
+		pid := activePID(pgErr.Message)
+		select {
+		case <-ctx.Done():
+			return fail(pid, fmt.Errorf("still active after %d attempts: %w", attempt, err))
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, 250*time.Millisecond)
+	}
+}
+
+// activePID reads the PID out of PostgreSQL's "replication slot \"x\" is
+// active for PID 123"; 0 if there is none.
+func activePID(msg string) int32 {
+	i := strings.LastIndex(msg, "PID")
+	if i < 0 {
+		return 0
+	}
+	var pid int32
+	fmt.Sscanf(msg[i+3:], "%d", &pid)
+	return pid
 }
