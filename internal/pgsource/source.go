@@ -38,9 +38,9 @@ type Config struct {
 	// Include reports whether a table is captured (the connector's schema
 	// and table include and exclude lists); nil captures every table.
 	Include func(schema, table string) bool
-	// TableInclude is table.include.list, used only to warn about entries
+	// TableInclude is table.include.list, used only to report entries
 	// that match no table.
-	TableInclude []*regexp.Regexp
+	TableInclude []IncludeEntry
 	// KeyColumns picks the key columns of a table from its columns
 	// (message.key.columns); nil, or an empty result, keeps the primary
 	// key.
@@ -180,6 +180,9 @@ func (s *Source) Open(ctx context.Context) (*SlotInfo, error) {
 	if err := s.ensurePublication(ctx); err != nil {
 		return nil, err
 	}
+	if err := s.logCapture(ctx); err != nil {
+		return nil, err
+	}
 	s.repl, err = pgconn.ConnectConfig(ctx, s.connConfig(true))
 	if err != nil {
 		return nil, explain(err, user, db)
@@ -219,36 +222,72 @@ func (s *Source) checkServer(ctx context.Context) error {
 	return nil
 }
 
-// Tables lists the captured tables, sorted by schema and name, and warns
-// about each table.include.list entry that matches none.
+// IncludeEntry is one entry of an include list: as the user typed it, for
+// messages, and as it matches (anchored, case-insensitive).
+type IncludeEntry struct {
+	Entry string
+	Re    *regexp.Regexp
+}
+
+// Tables lists the captured tables, sorted by schema and name.
 func (s *Source) Tables(ctx context.Context) ([]TableName, error) {
-	res := s.meta.ExecParams(ctx, `SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-		WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
-		  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_toast%' AND n.nspname NOT LIKE 'pg\_temp%'
-		ORDER BY 1, 2`, nil, nil, nil, nil).Read()
-	if res.Err != nil {
-		return nil, fmt.Errorf("list tables: %w", res.Err)
+	all, err := s.ListTables(ctx)
+	if err != nil {
+		return nil, err
 	}
-	var out []TableName
-	used := make([]bool, len(s.cfg.TableInclude))
-	for _, r := range res.Rows {
-		t := TableName{Schema: string(r[0]), Name: string(r[1])}
+	captured, _ := selectTables(all, s.included, nil)
+	return captured, nil
+}
+
+// selectTables returns the tables of all that include selects, and the
+// entries that match none of all (whatever the other filters say), as
+// typed.
+func selectTables(all []TableName, include func(schema, table string) bool, entries []IncludeEntry) (captured []TableName, unmatched []string) {
+	used := make([]bool, len(entries))
+	for _, t := range all {
 		q := t.String()
-		for i, re := range s.cfg.TableInclude {
-			if re.MatchString(q) {
+		for i, e := range entries {
+			if !used[i] && e.Re.MatchString(q) {
 				used[i] = true
 			}
 		}
-		if s.included(t.Schema, t.Name) {
-			out = append(out, t)
+		if include(t.Schema, t.Name) {
+			captured = append(captured, t)
 		}
 	}
-	for i, re := range s.cfg.TableInclude {
+	for i, e := range entries {
 		if !used[i] {
-			s.log.Warn("table.include.list entry matches no table; check the spelling and that the table exists", "entry", re.String())
+			unmatched = append(unmatched, e.Entry)
 		}
 	}
-	return out, nil
+	return captured, unmatched
+}
+
+// maxLoggedTables bounds the table names in the "captured tables" line.
+const maxLoggedTables = 100
+
+// logCapture says, once when the source opens, which tables the include
+// and exclude lists capture, and warns about each table.include.list entry
+// that matches no table.
+func (s *Source) logCapture(ctx context.Context) error {
+	all, err := s.ListTables(ctx)
+	if err != nil {
+		return err
+	}
+	captured, unmatched := selectTables(all, s.included, s.cfg.TableInclude)
+	names := make([]string, 0, min(len(captured), maxLoggedTables+1))
+	for i, t := range captured {
+		if i == maxLoggedTables {
+			names = append(names, fmt.Sprintf("and %d more", len(captured)-i))
+			break
+		}
+		names = append(names, t.String())
+	}
+	s.log.Info("captured tables", "count", len(captured), "tables", strings.Join(names, ","), "publication", s.cfg.Publication)
+	for _, e := range unmatched {
+		s.log.Warn("table.include.list entry matches no table: fix its spelling or create the table; entries are regular expressions matched against the whole schema.table name, case-insensitively", "entry", e)
+	}
+	return nil
 }
 
 // TableName is a schema-qualified table name.
