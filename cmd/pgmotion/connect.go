@@ -359,7 +359,7 @@ func newRegistry() *prometheus.Registry {
 }
 
 func serveREST(ln net.Listener, h connect.Herder, reg *prometheus.Registry, auth string, f connectFlags, g *globals) (*http.Server, error) {
-	handler, err := rest.NewHandler(rest.Options{Herder: h, Auth: auth, Log: g.log.With("component", "rest"),
+	handler, err := rest.NewHandler(rest.Options{Herder: h, Auth: auth, Log: g.log,
 		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(g.log.Handler(), slog.LevelError)})})
 	if err != nil {
 		return nil, err

@@ -288,7 +288,7 @@ func (t *task) sleep(ctx context.Context, d time.Duration, option string) error 
 	if d <= 0 {
 		return nil
 	}
-	t.log.Info("waiting", "for", d, "option", option)
+	t.log.Info("waiting", "delay", d, "option", option)
 	select {
 	case <-ctx.Done():
 		return context.Cause(ctx)

@@ -42,7 +42,7 @@ func TestIntegrationCaptureLog(t *testing.T) {
 	if n := strings.Count(out, `msg="captured tables"`); n != 1 {
 		t.Errorf("%d captured tables lines, want 1:\n%s", n, out)
 	}
-	if !strings.Contains(out, `msg="captured tables" count=1 tables=public.actor publication=pgm_pub`) {
+	if !strings.Contains(out, `msg="captured tables" tables=1 list=public.actor publication=pgm_pub`) {
 		t.Errorf("no captured tables line naming public.actor:\n%s", out)
 	}
 	warn := regexp.MustCompile(`level=WARN msg="table.include.list entry matches no table: [^"]*" entry=(\S+)`).FindAllStringSubmatch(out, -1)

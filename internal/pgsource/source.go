@@ -283,7 +283,7 @@ func (s *Source) logCapture(ctx context.Context) error {
 		}
 		names = append(names, t.String())
 	}
-	s.log.Info("captured tables", "count", len(captured), "tables", strings.Join(names, ","), "publication", s.cfg.Publication)
+	s.log.Info("captured tables", "tables", len(captured), "list", strings.Join(names, ","), "publication", s.cfg.Publication)
 	for _, e := range unmatched {
 		s.log.Warn("table.include.list entry matches no table: fix its spelling or create the table; entries are regular expressions matched against the whole schema.table name, case-insensitively", "entry", e)
 	}
