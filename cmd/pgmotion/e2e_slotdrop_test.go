@@ -1,8 +1,10 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -69,5 +71,56 @@ func TestE2ESlotDropOnStopCycles(t *testing.T) {
 		}
 	}
 	t.Logf("%d of %d drops waited for the walsender to exit", retried, cycles)
+	p.stop(t)
+}
+
+// TestE2ESlotDropFailureShown stops a connector with slot.drop.on.stop=true
+// whose user may not drop its slot: the worker logs one ERROR line naming
+// the slot and the fix, and the STOPPED connector's status carries it.
+func TestE2ESlotDropFailureShown(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	const role, slot, name = "e2e_slot_nodrop", "nodrop_slot", "nodrop-connector"
+	pgtest.Exec(t, pgtest.Server(t).AdminDSN(), `DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '`+role+`') THEN CREATE ROLE `+role+` LOGIN REPLICATION; END IF; END $$`)
+	// In this database only: the drop fails with a permission error.
+	pgtest.Exec(t, dsn, `CREATE TABLE t (id int PRIMARY KEY)`, `CREATE PUBLICATION nodrop_pub FOR ALL TABLES`,
+		`REVOKE EXECUTE ON FUNCTION pg_drop_replication_slot(name) FROM PUBLIC`)
+	t.Cleanup(func() {
+		pgtest.Exec(t, dsn, `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '`+slot+`' AND NOT active`)
+	})
+	u := parseDSN(t, dsn)
+	broker := startBroker(t)
+	p, a := restWorker(t, broker, t.TempDir())
+	body := fmt.Sprintf(`{"name":%q,"config":{"connector.class":"io.debezium.connector.postgresql.PostgresConnector",`+
+		`"database.hostname":%q,"database.port":%q,"database.user":%q,"database.dbname":%q,"topic.prefix":"nodrop","slot.name":%q,`+
+		`"slot.drop.on.stop":"true","snapshot.mode":"no_data","publication.name":"nodrop_pub","publication.autocreate.mode":"disabled"}}`,
+		name, u.host, u.port, role, u.db, slot)
+	a.want("POST", "/connectors", body, 201)
+	a.waitState(name, "RUNNING", "RUNNING")
+	a.want("PUT", "/connectors/"+name+"/stop", "", 204)
+	a.waitState(name, "STOPPED", "")
+
+	var st struct {
+		Connector struct{ Trace string } `json:"connector"`
+	}
+	if err := json.Unmarshal([]byte(a.want("GET", "/connectors/"+name+"/status", "", 200)), &st); err != nil {
+		t.Fatal(err)
+	}
+	fix := "SELECT pg_drop_replication_slot('" + slot + "')"
+	if !strings.Contains(st.Connector.Trace, `replication slot "`+slot+`" was not dropped`) || !strings.Contains(st.Connector.Trace, fix) {
+		t.Errorf("status trace %q does not name the slot and the fix", st.Connector.Trace)
+	}
+	var errLines []string
+	for line := range strings.Lines(p.output()) {
+		if strings.Contains(line, "level=ERROR") {
+			errLines = append(errLines, line)
+		}
+	}
+	if len(errLines) != 1 || !strings.Contains(errLines[0], "slot="+slot) || !strings.Contains(errLines[0], "permission denied") ||
+		!strings.Contains(errLines[0], strconv.Quote(fix)) {
+		t.Errorf("ERROR lines %q, want one naming the slot, the cause and the fix", errLines)
+	}
+	if n := pgtest.QueryValue[int64](t, dsn, `SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1`, slot); n != 1 {
+		t.Errorf("%d slots named %s, want the one that could not be dropped", n, slot)
+	}
 	p.stop(t)
 }

@@ -442,8 +442,11 @@ func (w *Worker) runTask(ctx context.Context, name string, raw map[string]string
 		err = nil
 	}
 	if d := t.dropErr; d != nil {
-		log.Error("replication slot not dropped on stop (slot.drop.on.stop=true); it keeps WAL on the server until it is dropped",
-			"slot", d.Slot, "pid", d.PID, "err", d.Err, "fix", "SELECT pg_drop_replication_slot('"+strings.ReplaceAll(d.Slot, "'", "''")+"')")
+		attrs := []any{"slot", d.Slot, "err", d.Err, "fix", "SELECT pg_drop_replication_slot('" + strings.ReplaceAll(d.Slot, "'", "''") + "')"}
+		if d.PID != 0 {
+			attrs = append(attrs, "pid", d.PID)
+		}
+		log.Error("replication slot not dropped on stop (slot.drop.on.stop=true); it keeps WAL on the server until it is dropped", attrs...)
 		if err == nil {
 			err = d
 		}
