@@ -180,14 +180,20 @@ func (s *Source) Open(ctx context.Context) (*SlotInfo, error) {
 	if err := s.ensurePublication(ctx); err != nil {
 		return nil, err
 	}
-	if err := s.logCapture(ctx); err != nil {
-		return nil, err
-	}
 	s.repl, err = pgconn.ConnectConfig(ctx, s.connConfig(true))
 	if err != nil {
 		return nil, explain(err, user, db)
 	}
-	return s.ensureSlot(ctx)
+	info, err := s.ensureSlot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// Once the slot is ours, so that waiting for a busy slot does not
+	// repeat it.
+	if err := s.logCapture(ctx); err != nil {
+		return nil, err
+	}
+	return info, nil
 }
 
 func (s *Source) queryOne(ctx context.Context, sql string, args ...string) ([][]byte, error) {
