@@ -395,7 +395,7 @@ func startConsole(ctx context.Context, brokers []string, reg *prometheus.Registr
 type restAuth struct{ admin, viewer string }
 
 func serveREST(ln net.Listener, h connect.Herder, reg *prometheus.Registry, auth restAuth, ui *console.Console, f connectFlags, g *globals) (*http.Server, error) {
-	o := rest.Options{Herder: h, Auth: auth.admin, ViewerAuth: auth.viewer, Log: g.log.With("component", "rest"),
+	o := rest.Options{Herder: h, Auth: auth.admin, ViewerAuth: auth.viewer, Log: g.log,
 		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(g.log.Handler(), slog.LevelError)})}
 	if ui != nil {
 		o.Console = ui

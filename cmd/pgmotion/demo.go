@@ -69,7 +69,7 @@ func runDemo(ctx context.Context, g *globals, f demoFlags, out io.Writer) error 
 	dsn := f.pgURL
 	if dsn == "" {
 		fmt.Fprintln(out, "starting a throwaway PostgreSQL (wal_level=logical) ...")
-		srv, err := pglocal.Start(ctx, pglocal.Options{Dir: filepath.Join(tmp, "postgres"), Logical: true, Log: g.log.With("component", "postgres")})
+		srv, err := pglocal.Start(ctx, pglocal.Options{Dir: filepath.Join(tmp, "postgres"), Logical: true, Log: g.log})
 		if err != nil {
 			return err
 		}

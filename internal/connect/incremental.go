@@ -850,7 +850,7 @@ func (t *task) incExecute(sig signal, req snapshotRequest, log *slog.Logger) err
 		added = append(added, tb)
 	}
 	if len(added) == 0 {
-		log.Warn("execute-snapshot signal names no table to add; nothing to do", "data-collections", strings.Join(req.Collections, ","))
+		log.Warn("execute-snapshot signal names no table to add; nothing to do", "collections", strings.Join(req.Collections, ","))
 		return nil
 	}
 	inc.state.correlationID = sig.ID
@@ -1136,7 +1136,7 @@ func (t *task) incBlocking(req snapshotRequest, pos change.LSN, log *slog.Logger
 		return t.incFailed(err)
 	}
 	if len(tables) == 0 {
-		log.Warn("blocking execute-snapshot signal names no captured table; nothing to do", "data-collections", strings.Join(req.Collections, ","))
+		log.Warn("blocking execute-snapshot signal names no captured table; nothing to do", "collections", strings.Join(req.Collections, ","))
 		return nil
 	}
 	names := make([]pgsource.TableName, len(tables))

@@ -269,7 +269,6 @@ func (t *task) snapshot(ctx context.Context, plan []*pgsource.SnapshotTable, nam
 	pending = total - done
 	t.log.Info("snapshot starting", "tables", len(plan), "list", strings.Join(names, ","), "ranges", total,
 		"ranges_done", done, "threads", t.cfg.Snapshot.Threads, "lsn", lsn.String(), "resumed", resumed, planSummary(plan))
-	start := time.Now()
 
 	m := t.snapshotMetrics(plan)
 	clock := newCoarseClock(time.Millisecond)
@@ -288,11 +287,7 @@ func (t *task) snapshot(ctx context.Context, plan []*pgsource.SnapshotTable, nam
 		if !m.Progress().State.Over() {
 			m.Aborted()
 		}
-		// The reporter sees the end within a poll and logs it.
-		select {
-		case <-reported:
-		case <-time.After(2 * time.Second):
-		}
+		// The reporter logs the snapshot's one end line as it stops.
 		stopReport()
 		<-reported
 	}()
@@ -331,10 +326,6 @@ func (t *task) snapshot(ctx context.Context, plan []*pgsource.SnapshotTable, nam
 	sink.flushCounts()
 	m.Completed()
 	t.inBatch = 0
-	elapsed := time.Since(start)
-	rows := sink.rows()
-	t.log.Info("snapshot done", "rows", rows, "elapsed", elapsed.Round(time.Millisecond),
-		"rows_per_sec", int64(float64(rows)/max(elapsed.Seconds(), 1e-3)))
 	return nil
 }
 
@@ -395,16 +386,6 @@ func (s *snapshotSink) flushCounts() {
 	for _, w := range s.workers {
 		w.flush()
 	}
-}
-
-// rows counts the rows passed to the sink; call it once the readers are
-// done.
-func (s *snapshotSink) rows() int64 {
-	var n int64
-	for _, w := range s.workers {
-		n += w.rows
-	}
-	return n
 }
 
 // newSnapshotSink returns a sink for ranges ranges: its done channel

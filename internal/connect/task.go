@@ -121,6 +121,9 @@ type task struct {
 	// when no signal channel is configured. It belongs to the streaming
 	// goroutine.
 	inc *incremental
+	// dropErr is set when run ends and slot.drop.on.stop could not drop
+	// the slot.
+	dropErr *pgsource.SlotDropError
 }
 
 func newTask(cfg TaskConfig, sink *kafkasink.Sink, store *OffsetStore, log *slog.Logger) (*task, error) {
@@ -147,8 +150,14 @@ func (t *task) run(ctx context.Context) (err error) {
 	defer func() {
 		cctx, ccancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer ccancel()
-		if cerr := t.src.Close(cctx); cerr != nil && err == nil {
-			err = cerr
+		if cerr := t.src.Close(cctx); cerr != nil {
+			var drop *pgsource.SlotDropError
+			if errors.As(cerr, &drop) {
+				// Reported by runTask even when the task was stopped.
+				t.dropErr = drop
+			} else if err == nil {
+				err = cerr
+			}
 		}
 	}()
 
@@ -288,7 +297,7 @@ func (t *task) sleep(ctx context.Context, d time.Duration, option string) error 
 	if d <= 0 {
 		return nil
 	}
-	t.log.Info("waiting", "for", d, "option", option)
+	t.log.Info("waiting", "delay", d, "option", option)
 	select {
 	case <-ctx.Done():
 		return context.Cause(ctx)

@@ -26,6 +26,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/pgmotion/pgmotion/internal/kafkasink"
+	"github.com/pgmotion/pgmotion/internal/pgsource"
 )
 
 // WorkerConfig configures a worker. Zero values take Kafka Connect's
@@ -117,6 +118,9 @@ type runner struct {
 	config string // the JSON of the config it runs, to notice changes
 	cancel context.CancelFunc
 	done   chan struct{}
+	// trace, set before done closes, is a failure of the task's stop
+	// (a slot slot.drop.on.stop could not drop) for the status.
+	trace string
 }
 
 // NewWorker checks cfg; it connects to nothing.
@@ -357,9 +361,9 @@ func (w *Worker) reconcile() {
 		case !ok:
 			w.putStatus(name, "", StateDestroyed, "")
 		case c.target == TargetPaused:
-			w.putStatus(name, "", StatePaused, "")
+			w.putStatus(name, "", StatePaused, r.trace)
 		case c.target == TargetStopped:
-			w.putStatus(name, "", StateStopped, "")
+			w.putStatus(name, "", StateStopped, r.trace)
 		}
 	}
 	for name, c := range want {
@@ -391,6 +395,11 @@ func (w *Worker) startLocked(name string, config map[string]string) {
 	go func() {
 		defer close(r.done)
 		err := w.runTask(ctx, name, config)
+		if _, ok := errors.AsType[*pgsource.SlotDropError](err); ok {
+			// Logged by runTask; the status shows it too if the
+			// connector lives on (reconcile).
+			r.trace = err.Error()
+		}
 		if err != nil && ctx.Err() == nil {
 			w.log.Error("connector task failed", "connector", name, "err", err)
 			w.putStatus(name, "task", StateFailed, err.Error())
@@ -439,6 +448,16 @@ func (w *Worker) runTask(ctx context.Context, name string, raw map[string]string
 	err = t.run(ctx)
 	if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
 		err = nil
+	}
+	if d := t.dropErr; d != nil {
+		attrs := []any{"slot", d.Slot, "err", d.Err, "fix", "SELECT pg_drop_replication_slot('" + strings.ReplaceAll(d.Slot, "'", "''") + "')"}
+		if d.PID != 0 {
+			attrs = append(attrs, "pid", d.PID)
+		}
+		log.Error("replication slot not dropped on stop (slot.drop.on.stop=true); it keeps WAL on the server until it is dropped", attrs...)
+		if err == nil {
+			err = d
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("connector %q: %w", name, err)

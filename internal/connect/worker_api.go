@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"strconv"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -149,14 +150,36 @@ func (w *Worker) PatchConnectorConfig(ctx context.Context, name string, patch ma
 	return info, err
 }
 
-// DeleteConnector implements Herder.
+// deleteWait bounds how long DeleteConnector waits for the connector's
+// task on this worker to stop: longer than the task's own bound on closing
+// its source and dropping its slot.
+const deleteWait = 30 * time.Second
+
+// DeleteConnector implements Herder. When this worker runs the connector,
+// it answers once the task has stopped (and, with slot.drop.on.stop, its
+// slot is dropped, or the failure logged), so that a client that deletes
+// and then creates a connector on the same slot, or checks the slot, sees
+// the end of the old one. Kafka Connect answers before the tasks stop.
 func (w *Worker) DeleteConnector(ctx context.Context, name string) error {
 	if _, err := w.lookup(name); err != nil {
 		return err
 	}
+	w.mu.Lock()
+	r := w.runners[name]
+	w.mu.Unlock()
 	for _, k := range []string{"connector-" + name, "target-state-" + name, "task-" + name + "-0", "commit-" + name} {
 		if err := w.configs.put(ctx, k, nil); err != nil {
 			return err
+		}
+	}
+	if r != nil {
+		wait := time.NewTimer(deleteWait)
+		defer wait.Stop()
+		select {
+		case <-r.done:
+		case <-wait.C:
+			w.log.Warn("connector deleted, but its task has not stopped yet; it stops in the background", "connector", name, "waited", deleteWait)
+		case <-ctx.Done():
 		}
 	}
 	return nil
