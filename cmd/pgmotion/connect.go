@@ -21,8 +21,8 @@ import (
 
 	"github.com/pgmotion/pgmotion/internal/broker"
 	"github.com/pgmotion/pgmotion/internal/connect"
-	"github.com/pgmotion/pgmotion/internal/console"
 	"github.com/pgmotion/pgmotion/internal/connect/rest"
+	"github.com/pgmotion/pgmotion/internal/console"
 	"github.com/pgmotion/pgmotion/internal/spec"
 	"github.com/pgmotion/pgmotion/internal/workerconfig"
 )

@@ -213,7 +213,9 @@ func (s *sampler) snapshot() []series {
 		}
 		out = append(out, series{Name: ser.Name, Labels: ser.Labels, Points: slices.Clone(ser.Points)})
 	}
-	slices.SortFunc(out, func(a, b series) int { return strings.Compare(seriesKey(a.Name, a.Labels), seriesKey(b.Name, b.Labels)) })
+	slices.SortFunc(out, func(a, b series) int {
+		return strings.Compare(seriesKey(a.Name, a.Labels), seriesKey(b.Name, b.Labels))
+	})
 	return out
 }
 

@@ -559,4 +559,3 @@ func (c *Console) tail(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 }
-
