@@ -7,6 +7,7 @@
 //
 //	component=rest                  org.apache.kafka.connect.runtime.rest
 //	component=broker                kafka (the embedded broker)
+//	component=kafka-client          org.apache.kafka.clients (franz-go)
 //	component=debezium              io.debezium.connector.postgresql.encoder
 //	component=incremental-snapshot  io.debezium.pipeline.source.snapshot.incremental
 //	component=postgres, pglocal     pgmotion.postgres (the demo's PostgreSQL)
@@ -44,6 +45,7 @@ const (
 	Encoder    = "io.debezium.connector.postgresql.encoder"
 	Increments = "io.debezium.pipeline.source.snapshot.incremental"
 	Broker     = "kafka"
+	Clients    = "org.apache.kafka.clients"
 	LocalPG    = "pgmotion.postgres"
 )
 
@@ -51,6 +53,7 @@ const (
 var componentLoggers = map[string]string{
 	"rest":                 REST,
 	"broker":               Broker,
+	"kafka-client":         Clients,
 	"debezium":             Encoder,
 	"incremental-snapshot": Increments,
 	"postgres":             LocalPG,
@@ -58,7 +61,7 @@ var componentLoggers = map[string]string{
 }
 
 // known are the loggers that exist from the start, besides root.
-var known = []string{Connect, Runtime, REST, Postgres, Encoder, Increments, Broker, LocalPG}
+var known = []string{Connect, Runtime, REST, Postgres, Encoder, Increments, Broker, Clients, LocalPG}
 
 // Level is a log4j level.
 type Level int8
