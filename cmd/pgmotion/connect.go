@@ -267,6 +267,10 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 		DataDir:           f.dataDir,
 		ReserveMemory:     reserveMemory,
 		Log:               g.log,
+		Loggers:           g.levels,
+
+		DisableTopicTracking:      !wc.TopicTracking,
+		DisableTopicTrackingReset: !wc.TopicTrackingReset,
 		StartupFailed: func(name string, err error) {
 			if !isFileConnector(conns, name) {
 				return

@@ -128,7 +128,7 @@ func runDemo(ctx context.Context, g *globals, f demoFlags, out io.Writer) error 
 	}
 	defer ln.Close()
 	reg := newRegistry()
-	w, err := connect.NewWorker(connect.WorkerConfig{Brokers: []string{addr}, WorkerID: ln.Addr().String(), Metrics: reg, ReserveMemory: reserveMemory, Log: g.log})
+	w, err := connect.NewWorker(connect.WorkerConfig{Brokers: []string{addr}, WorkerID: ln.Addr().String(), Metrics: reg, ReserveMemory: reserveMemory, Log: g.log, Loggers: g.levels})
 	if err != nil {
 		return err
 	}

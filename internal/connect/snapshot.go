@@ -15,6 +15,7 @@ import (
 
 	"github.com/pgmotion/pgmotion/internal/change"
 	"github.com/pgmotion/pgmotion/internal/debezium"
+	"github.com/pgmotion/pgmotion/internal/kafkasink"
 	"github.com/pgmotion/pgmotion/internal/metrics"
 	"github.com/pgmotion/pgmotion/internal/pgsource"
 	"github.com/pgmotion/pgmotion/internal/record"
@@ -437,14 +438,16 @@ func (s *snapshotSink) Row(worker int, r pgsource.Range, c *change.Change) error
 	}
 	for i := range w.recs {
 		rec := &w.recs[i]
+		var ack kafkasink.Acker = b
 		if _, ok := s.topics.Load(rec.Topic); !ok {
 			if err := s.t.sink.EnsureTopic(context.Background(), rec.Topic, s.t.cfg.Topics); err != nil {
 				return err
 			}
 			s.topics.Store(rec.Topic, true)
+			ack = ackFirst(b, rec.Topic, s.t.onTopic)
 		}
 		b.pending.Add(1)
-		s.t.sink.Produce(rec, b)
+		s.t.sink.Produce(rec, ack)
 	}
 	if w.rows++; w.rows == 1 {
 		s.xid.Store(c.Xid)

@@ -103,6 +103,10 @@ type task struct {
 	opened atomic.Bool
 	// onOpen, if set, runs once the source is open.
 	onOpen func()
+	// onTopic, if set, is told a topic once Kafka has acknowledged the
+	// first record this run wrote to it (topic tracking, topics.go); it
+	// runs on the producer's callback goroutine and must not block.
+	onTopic func(topic string)
 	// skip drops the events of a half-delivered transaction that Kafka
 	// already holds when streaming resumes.
 	skip *Offset
@@ -334,11 +338,15 @@ func (t *task) produce() error {
 	b := t.tr.current()
 	for i := range t.recs {
 		r := &t.recs[i]
-		if err := t.ensureTopic(r.Topic); err != nil {
-			return err
+		var ack kafkasink.Acker = b
+		if !t.topics[r.Topic] {
+			if err := t.ensureTopic(r.Topic); err != nil {
+				return err
+			}
+			ack = ackFirst(b, r.Topic, t.onTopic)
 		}
 		b.pending.Add(1)
-		t.sink.Produce(r, b)
+		t.sink.Produce(r, ack)
 	}
 	t.inBatch += len(t.recs)
 	if t.sm != nil {

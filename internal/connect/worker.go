@@ -26,6 +26,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/pgmotion/pgmotion/internal/kafkasink"
+	"github.com/pgmotion/pgmotion/internal/logging"
 	"github.com/pgmotion/pgmotion/internal/pgsource"
 )
 
@@ -79,6 +80,13 @@ type WorkerConfig struct {
 	// it to raise the garbage collector's soft memory limit, which would
 	// otherwise collect without pause once a full cache is live.
 	ReserveMemory func(bytes int64) (release func())
+	// DisableTopicTracking and DisableTopicTrackingReset are
+	// topic.tracking.enable=false and topic.tracking.allow.reset=false.
+	DisableTopicTracking, DisableTopicTrackingReset bool
+	// Loggers are the process's logger levels, which the admin/loggers
+	// endpoints change; nil gives the worker a table of its own, which
+	// changes no output.
+	Loggers *logging.Levels
 	// Metrics receives the connectors' metrics; nil keeps none.
 	Metrics prometheus.Registerer
 	// Progress, if a terminal, shows a snapshot's progress bar; the log
@@ -111,6 +119,8 @@ type Worker struct {
 	mu      sync.Mutex // guards runners
 	runners map[string]*runner
 	gen     atomic.Int64
+
+	topicq chan topicSeen // topics to record (topics.go)
 }
 
 // runner is one connector's running task.
@@ -163,7 +173,11 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Worker{cfg: cfg, log: cfg.Log, runners: map[string]*runner{}, kick: make(chan struct{}, 1)}, nil
+	if cfg.Loggers == nil {
+		cfg.Loggers = logging.NewLevels(logging.Info)
+	}
+	return &Worker{cfg: cfg, log: cfg.Log, runners: map[string]*runner{}, kick: make(chan struct{}, 1),
+		topicq: make(chan topicSeen, topicQueueSize)}, nil
 }
 
 // Start connects to Kafka, reads the internal topics to their end and
@@ -195,6 +209,9 @@ func (w *Worker) Start(ctx context.Context) error {
 			}
 			return
 		}
+		if w.applyClusterLevel(key, val) {
+			return
+		}
 		w.poke()
 	}
 	w.status = newKVLog(cl, w.cfg.StatusTopic, w.log)
@@ -216,10 +233,14 @@ func (w *Worker) Start(ctx context.Context) error {
 			return err
 		}
 	}
-	w.wg.Add(1)
+	w.wg.Add(2)
 	go func() {
 		defer w.wg.Done()
 		w.reconcileLoop()
+	}()
+	go func() {
+		defer w.wg.Done()
+		w.topicLoop()
 	}()
 	w.poke()
 	if w.cfg.Metrics != nil {
@@ -375,7 +396,8 @@ func (w *Worker) reconcile() {
 			w.startLocked(name, c.config)
 		case TargetPaused:
 			if w.connectorStatus(name) != StatePaused {
-				w.putStatus(name, "", StatePaused, "")
+				// A connector that never ran has no tasks to pause.
+				w.putStatus(name, w.pausedWhich(name), StatePaused, "")
 			}
 		case TargetStopped:
 			if w.connectorStatus(name) != StateStopped {
@@ -394,7 +416,10 @@ func (w *Worker) startLocked(name string, config map[string]string) {
 	w.putStatus(name, "connector", StateRunning, "")
 	go func() {
 		defer close(r.done)
-		err := w.runTask(ctx, name, config)
+		err := w.ensureTasks(ctx, name, config)
+		if err == nil {
+			err = w.runTask(ctx, name, config)
+		}
 		if _, ok := errors.AsType[*pgsource.SlotDropError](err); ok {
 			// Logged by runTask; the status shows it too if the
 			// connector lives on (reconcile).
@@ -445,6 +470,7 @@ func (w *Worker) runTask(ctx context.Context, name string, raw map[string]string
 	// waits for a slot another worker still holds.
 	w.putStatus(name, "task", StateUnassigned, "")
 	t.onOpen = func() { w.putStatus(name, "task", StateRunning, "") }
+	t.onTopic = func(topic string) { w.sawTopic(name, topic) }
 	err = t.run(ctx)
 	if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
 		err = nil

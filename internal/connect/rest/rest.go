@@ -1,6 +1,7 @@
 // Package rest serves Kafka Connect's REST API over a [connect.Herder]: the
-// endpoints, status codes and bodies of Kafka Connect's ConnectorsResource,
-// ConnectorPluginsResource and RootResource, with its error body
+// endpoints, status codes and bodies of Kafka Connect 4.0's
+// ConnectorsResource (topic tracking included), ConnectorPluginsResource,
+// RootResource and LoggingResource (/admin/loggers), with its error body
 // {"error_code": <status>, "message": "..."} for every failure, including
 // unknown paths ("HTTP 404 Not Found") and wrong methods ("HTTP 405 Method
 // Not Allowed"), as Jersey and ConnectExceptionMapper produce them. Bodies
@@ -25,11 +26,19 @@
 //     name that are two names of one registered plugin, and the message for
 //     a body without connector.class lists the config with secrets masked.
 //   - A slash in a connector's name is escaped in the Location header.
-//   - Topic tracking is not implemented: GET /connectors/{name}/topics and
-//     PUT /connectors/{name}/topics/reset answer 403 "Topic tracking is
-//     disabled.", as Kafka Connect does with topic.tracking.enable=false.
-//     The admin endpoints (/admin/loggers) and the internal ones used
-//     between workers are not served (404 or 405).
+//   - PUT /connectors/{name}/topics/reset needs the connector STOPPED (a
+//     400 otherwise, worded like the offsets endpoints' refusal); Kafka
+//     Connect resets at any time, and a running task records its topics
+//     again as it writes. An unknown connector is reset (202) as in Kafka
+//     Connect.
+//   - PUT /admin/loggers/{name} with a malformed body, or none, is a 400
+//     (Kafka Connect: 500), and an empty level is a 404 "invalid log
+//     level" (Kafka Connect: 500). The loggers are pgmotion's components
+//     under Kafka Connect's and Debezium's names (see internal/logging).
+//     admin.listeners is not supported: the admin endpoints are served
+//     with the others.
+//   - The internal endpoints used between workers are not served (404 or
+//     405).
 //   - Kafka Connect has no built-in credentials check (its JAAS basic-auth
 //     extension answers 401 with a bare text). Here authentication, when
 //     configured, is checked before routing, for every path including
@@ -166,6 +175,7 @@ type call struct {
 	query     url.Values
 	connector string // {connector}
 	plugin    string // {plugin}
+	logger    string // {logger}
 	task      int    // {task}
 	body      []byte // for routes that read one
 }
