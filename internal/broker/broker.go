@@ -40,10 +40,10 @@ package broker
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"path/filepath"
