@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/binary"
 	"fmt"
 	"net"
@@ -126,4 +127,53 @@ func TestBrokerDataDirPrivate(t *testing.T) {
 	if n < 5 {
 		t.Errorf("only %d paths in the data dir; did the broker write anything?", n)
 	}
+}
+
+// TestE2EEmbeddedBrokerSASLSSL: pgmotion connect runs its embedded broker
+// with SASL over TLS, its own clients authenticate as the first user, and a
+// consumer reads the connector's events as another user; a consumer
+// without credentials gets nothing.
+func TestE2EEmbeddedBrokerSASLSSL(t *testing.T) {
+	kc := needKcat(t)
+	dsn := pgtest.NewDatabase(t)
+	conn := pgtest.Connect(t, dsn)
+	if _, err := conn.Exec(t.Context(), `CREATE TABLE sec (id int PRIMARY KEY, v text); INSERT INTO sec SELECT g, 'row ' || g FROM generate_series(1, 3) g`); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cert, key, _ := selfSigned(t, dir)
+	users := filepath.Join(dir, "users")
+	writeFile(t, users, "SCRAM-SHA-512:connect:w0rker:pw\nPLAIN:reader:r3ad\n")
+	broker := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	file := connectorFile(t, dsn, "sec", map[string]string{"topic.prefix": "sec", "slot.name": "sec_slot", "table.include.list": "public.sec"})
+	p := startPgmotion(t, "connect", "--rest", "127.0.0.1:0", "--embedded-broker", broker,
+		"--embedded-broker-tls-cert", cert, "--embedded-broker-tls-key", key, "--embedded-broker-sasl-users-file", users,
+		"--data-dir", t.TempDir(), file)
+
+	secured := []string{"-X", "security.protocol=SASL_SSL", "-X", "sasl.mechanisms=PLAIN",
+		"-X", "sasl.username=reader", "-X", "sasl.password=r3ad", "-X", "ssl.ca.location=" + cert}
+	var out []byte
+	pgtest.WaitFor(t, 120*time.Second, func() (bool, error) {
+		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+		defer cancel()
+		var err error
+		out, err = exec.CommandContext(ctx, kc, append([]string{"-C", "-b", broker, "-t", "sec.public.sec", "-o", "beginning", "-c", "3", "-e", "-q", "-f", "%k\n"}, secured...)...).Output()
+		return err == nil && strings.Count(string(out), "\n") == 3, nil
+	})
+	for i := 1; i <= 3; i++ {
+		if !strings.Contains(string(out), fmt.Sprintf(`"id":%d}`, i)) {
+			t.Errorf("no event keyed by id %d:\n%s", i, out)
+		}
+	}
+	if strings.Contains(p.output(), "r3ad") || strings.Contains(p.output(), "w0rker:pw") {
+		t.Errorf("the worker's output shows a password:\n%s", p.output())
+	}
+
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	plainOut, err := exec.CommandContext(ctx, kc, "-C", "-b", broker, "-t", "sec.public.sec", "-o", "beginning", "-c", "1", "-e", "-m", "5").CombinedOutput()
+	if err == nil {
+		t.Errorf("kcat without TLS and SASL read the topic:\n%s", plainOut)
+	}
+	p.stop(t)
 }
