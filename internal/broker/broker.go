@@ -36,6 +36,11 @@
 //   - Partition snapshots are written on a clean shutdown only: after a crash
 //     the broker rereads every segment file at start-up.
 //   - Every record lives in memory when no data directory is given.
+//   - With TLS and SASL (Options.TLSCertFile, Options.SASLUsers), every
+//     connection uses both: one listener, no PLAINTEXT one beside it. The
+//     users are the options' alone, with no authorizer; GSSAPI,
+//     OAUTHBEARER, client certificates and SaslHandshake v0's raw framing
+//     are not served.
 package broker
 
 import (
