@@ -364,6 +364,10 @@ func (b *Broker) start() (_ *kfake.Cluster, unlock func(), err error) {
 	if dataDir == "" {
 		dataDir = "(memory)"
 	}
+	if h, _, _ := net.SplitHostPort(bound); len(o.SASLUsers) == 0 && !isLoopback(h) {
+		b.log.Warn("broker serves other hosts without authentication: whoever reaches the port can read and write every topic, connect-configs included; give it SASL users and a TLS certificate",
+			"listen", bound)
+	}
 	security := "PLAINTEXT"
 	switch {
 	case tlsConfig != nil && len(o.SASLUsers) > 0:

@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/binary"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -315,4 +317,43 @@ func TestParseSASLUsers(t *testing.T) {
 	if err != nil || len(users) != 1 || users[0].User != "env" {
 		t.Errorf("LoadSASLUsers from the environment: %v, %v", users, err)
 	}
+}
+
+// A broker that other hosts can reach without authentication says so.
+func TestWarnsOpenToOthers(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		listen string
+		users  []broker.SASLUser
+		warn   bool
+	}{
+		{"loopback", "127.0.0.1:0", nil, false},
+		{"every interface", "0.0.0.0:0", nil, true},
+		{"every interface with SASL", "0.0.0.0:0", []broker.SASLUser{{Mechanism: broker.MechanismPlain, User: "u", Password: "p"}}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf syncBuffer
+			startBroker(t, broker.Options{Listen: tc.listen, SASLUsers: tc.users, Log: slog.New(slog.NewTextHandler(&buf, nil))})
+			if got := strings.Contains(buf.String(), "without authentication"); got != tc.warn {
+				t.Errorf("warned %v, want %v:\n%s", got, tc.warn, buf.String())
+			}
+		})
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
