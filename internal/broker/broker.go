@@ -252,9 +252,6 @@ func (b *Broker) start() (_ *kfake.Cluster, unlock func(), err error) {
 	)
 	logDir := "(in memory)"
 	if o.DataDir != "" {
-		if err = makePrivate(o.DataDir, b.log); err != nil {
-			return nil, nil, err
-		}
 		if release, err = lockDataDir(o.DataDir); err != nil {
 			return nil, nil, err
 		}
@@ -263,6 +260,9 @@ func (b *Broker) start() (_ *kfake.Cluster, unlock func(), err error) {
 				release()
 			}
 		}()
+		if err = makePrivate(o.DataDir, b.log); err != nil {
+			return nil, nil, err
+		}
 		if err = forgetSASLUsers(o.DataDir); err != nil {
 			return nil, nil, err
 		}

@@ -19,14 +19,10 @@ import (
 // kfake creates its files 0644 and directories 0755, so the broker also
 // narrows the process umask (restrictUmask).
 
-// makePrivate creates dir 0700 if it does not exist, and otherwise takes
-// group and other permissions away from it and everything below it, saying
-// so once when there was anything to change.
+// makePrivate takes group and other permissions away from dir and
+// everything below it, saying so once when there was anything to change.
 func makePrivate(dir string, log *slog.Logger) error {
 	restrictUmask()
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("create data dir: %w", err)
-	}
 	changed := 0
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
