@@ -24,8 +24,8 @@ const brokerScrapeTimeout = 3 * time.Second
 
 // newBrokerCollector connects to the broker at addr lazily; Close the
 // returned client when the broker stops.
-func newBrokerCollector(addr string) (*brokerCollector, *kgo.Client, error) {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ClientID("pgmotion-broker-metrics"))
+func newBrokerCollector(addr string, opts ...kgo.Opt) (*brokerCollector, *kgo.Client, error) {
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(addr), kgo.ClientID("pgmotion-broker-metrics")}, opts...)...)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -93,7 +93,7 @@ func runDemo(ctx context.Context, g *globals, f demoFlags, out io.Writer) error 
 	}
 
 	bctx, stopBroker := context.WithCancel(context.WithoutCancel(ctx))
-	addr, waitBroker, err := startEmbeddedBroker(bctx, g, connectFlags{embedded: f.listen, dataDir: tmp}, 0)
+	addr, _, waitBroker, err := startEmbeddedBroker(bctx, g, connectFlags{embedded: f.listen, dataDir: tmp}, 0)
 	if err != nil {
 		stopBroker()
 		return err
@@ -133,7 +133,7 @@ func runDemo(ctx context.Context, g *globals, f demoFlags, out io.Writer) error 
 		return err
 	}
 	defer w.Close()
-	ui, err := startConsole(ctx, []string{addr}, reg, g)
+	ui, err := startConsole(ctx, []string{addr}, nil, reg, g)
 	if err != nil {
 		return err
 	}

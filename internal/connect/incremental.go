@@ -484,10 +484,13 @@ func (t *task) startIncremental(ctx context.Context, off *Offset) error {
 
 	if kafkaOn {
 		seeds := cfg.KafkaBrokers
+		var conn []kgo.Opt
 		if len(seeds) == 0 {
 			seeds = t.sink.Client().OptValue(kgo.SeedBrokers).([]string)
+			conn = connOpts(t.sink.Client())
 		}
 		inc.kafka = newKafkaSignals(seeds, cfg.KafkaTopic, cfg.KafkaGroup, t.cfg.TopicPrefix, cfg.KafkaPollTimeout, inc.log)
+		inc.kafka.opts = append(inc.kafka.opts, conn...)
 		inc.kafka.start(ctx)
 	}
 	return nil

@@ -34,6 +34,10 @@ import (
 // defaults, except where a comment says otherwise.
 type WorkerConfig struct {
 	Brokers []string
+	// KafkaOpts are connection options (TLS, SASL) for every Kafka client
+	// the worker makes: the embedded broker's, for now. Clients made from
+	// the worker's own take them over in connOpts.
+	KafkaOpts []kgo.Opt
 	// The internal topics: config.storage.topic, status.storage.topic and
 	// offset.storage.topic, with the partitions and replication used when
 	// the worker creates them (-1 = the broker's default).
@@ -185,7 +189,7 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 func (w *Worker) Start(ctx context.Context) error {
 	w.ctx, w.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	sink, err := kafkasink.New(kafkasink.Config{Brokers: w.cfg.Brokers, ClientID: "pgmotion", Compression: w.cfg.Compression, MaxRequestSize: w.cfg.MaxRequestSize, Log: w.log,
-		Opts: w.clientObservability()}) // metrics.go
+		Opts: append(w.clientObservability(), w.cfg.KafkaOpts...)}) // metrics.go
 	if err != nil {
 		return err
 	}
