@@ -9,7 +9,7 @@ GO ?= go
 FUZZTIME ?= 10000x
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: all build test fuzz lint docs demo bench clean outbox-example
+.PHONY: all build test fuzz lint docs demo bench clean outbox-example console
 
 all: build
 
@@ -20,6 +20,14 @@ test:
 	$(GO) vet ./...
 	$(GO) test -count=1 -race=false -timeout 20m ./...
 	bash scripts/fuzz.sh $(FUZZTIME)
+	$(GO) build -o bin/pgmotion ./cmd/pgmotion
+	PGMOTION_BIN=$(CURDIR)/bin/pgmotion bash scripts/console-test.sh
+
+# The web console (web/console, TypeScript and Preact) built into
+# internal/console/dist, which the binary embeds. Needs Node.js and npm;
+# the built files are committed, so Go builds without them.
+console:
+	cd web/console && npm ci --no-audit --no-fund && node build.mjs
 
 fuzz:
 	bash scripts/fuzz.sh 10m

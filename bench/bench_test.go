@@ -181,11 +181,11 @@ func TestScanSnapshotLog(t *testing.T) {
 {"time":"2026-11-27T21:15:10.258745773Z","level":"INFO","msg":"snapshot starting","connector":"snapshot","tables":1,"list":"public.snap","ranges":4,"threads":2}
 not a log line
 {"time":"2026-11-27T21:15:11.333672174Z","level":"INFO","msg":"snapshot of table done","table":"public.snap","rows":200000}
-{"time":"2026-11-27T21:15:11.334385497Z","level":"INFO","msg":"snapshot done","connector":"snapshot","rows":200000,"elapsed":1076000000}
-{"time":"2026-11-27T21:15:12.000000000Z","level":"INFO","msg":"snapshot done","rows":1}
+{"time":"2026-11-27T21:15:11.334385497Z","level":"INFO","msg":"snapshot done","connector":"snapshot","state":"completed","tables_done":1,"tables_total":1,"rows_scanned":200000,"rows_per_second":185874,"elapsed":"1.076s"}
+{"time":"2026-11-27T21:15:12.000000000Z","level":"INFO","msg":"snapshot done","rows_scanned":1}
 `
 	textLog := `time=2026-11-27T21:15:10.258+00:00 level=INFO msg="snapshot starting" connector=snapshot tables=1 list=public.snap
-time=2026-11-27T21:15:11.334+00:00 level=INFO msg="snapshot done" connector=snapshot rows=5000000 elapsed=1.076s
+time=2026-11-27T21:15:11.334+00:00 level=INFO msg="snapshot done" connector=snapshot state=completed tables_done=1 tables_total=1 rows_scanned=5000000 rows_per_second=4646840 elapsed=1.076s
 `
 	for _, tt := range []struct {
 		name        string

@@ -612,7 +612,7 @@ func snapshotCompleted(value []byte) bool {
 // snapshotLog is what the worker's log says about a snapshot.
 type snapshotLog struct {
 	start, done time.Time // the "snapshot starting" and "snapshot done" lines
-	rows        int64     // rows in the "snapshot done" line, or -1
+	rows        int64     // rows_scanned in the "snapshot done" line, or -1
 	// threads and ranges are the attributes of the "snapshot starting"
 	// line, "" when it has none: how the worker split the work.
 	threads, ranges string
@@ -642,7 +642,7 @@ func scanSnapshotLog(r io.Reader) snapshotLog {
 			out.threads, out.ranges = attrs["threads"], attrs["ranges"]
 		case msg == "snapshot done" && out.done.IsZero():
 			out.done = at
-			if n, err := strconv.ParseInt(attrs["rows"], 10, 64); err == nil {
+			if n, err := strconv.ParseInt(attrs["rows_scanned"], 10, 64); err == nil {
 				out.rows = n
 			}
 		}

@@ -18,10 +18,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/pgmotion/pgmotion/internal/broker"
 	"github.com/pgmotion/pgmotion/internal/connect"
 	"github.com/pgmotion/pgmotion/internal/connect/rest"
+	"github.com/pgmotion/pgmotion/internal/console"
 	"github.com/pgmotion/pgmotion/internal/kafkasink"
 	"github.com/pgmotion/pgmotion/internal/spec"
 	"github.com/pgmotion/pgmotion/internal/workerconfig"
@@ -36,11 +38,17 @@ type connectFlags struct {
 	dataDir       string
 	rest          string
 	restAuth      string
+	restViewer    string
+	noConsole     bool
 	restCert      string
 	restKey       string
 	groupID       string
 	flushInterval time.Duration
 	compression   string
+
+	// The embedded broker's TLS certificate and key and SASL users.
+	brokerCert, brokerKey, brokerUsersFile string
+	brokerUsers                            []broker.SASLUser
 }
 
 // newConnectCmd is `pgmotion connect`: a Kafka Connect-compatible worker.
@@ -76,8 +84,13 @@ config file, then defaults.`,
 	fl.StringVar(&f.bootstrap, "bootstrap-servers", "", "Kafka bootstrap servers, host:port[,host:port] (bootstrap.servers)")
 	fl.StringVar(&f.embedded, "embedded-broker", "", "start the embedded Kafka-protocol broker in this process on host:port")
 	fl.StringVar(&f.dataDir, "data-dir", "./pgmotion-data", "directory for the embedded broker's log and other worker state")
+	fl.StringVar(&f.brokerCert, "embedded-broker-tls-cert", "", "the embedded broker serves TLS only, with this PEM certificate (chain) file")
+	fl.StringVar(&f.brokerKey, "embedded-broker-tls-key", "", "the PEM private key file for --embedded-broker-tls-cert")
+	fl.StringVar(&f.brokerUsersFile, "embedded-broker-sasl-users-file", "", "the embedded broker requires SASL: file of MECHANISM:USER:PASSWORD lines (or set "+broker.EnvSASLUsers+"); the worker uses the first")
 	fl.StringVar(&f.rest, "rest", "127.0.0.1:8083", "host:port of the Kafka Connect REST API (listeners); its address is the worker's id")
 	fl.StringVar(&f.restAuth, "rest-auth", "", `REST API authentication: "basic:USER:PASSWORD" or "bearer:TOKEN" (also PGMOTION_REST_AUTH)`)
+	fl.StringVar(&f.restViewer, "rest-viewer-auth", "", `a read-only REST API and console user, in --rest-auth's format; needs --rest-auth (also PGMOTION_REST_VIEWER_AUTH)`)
+	fl.BoolVar(&f.noConsole, "no-console", false, "do not serve the web console under /ui/ on the REST port")
 	fl.StringVar(&f.restCert, "rest-tls-cert", "", "serve the REST API over TLS with this certificate file")
 	fl.StringVar(&f.restKey, "rest-tls-key", "", "the TLS private key file for --rest-tls-cert")
 	fl.StringVar(&f.groupID, "group-id", "connect-cluster", "worker group (group.id): workers sharing it share connectors")
@@ -152,6 +165,9 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 	if f.embedded != "" && cmd.Flags().Changed("bootstrap-servers") {
 		return errors.New("give one of --bootstrap-servers (an existing Kafka cluster) and --embedded-broker (start one in this process), not both")
 	}
+	if f.embedded == "" && (f.brokerCert != "" || f.brokerKey != "" || f.brokerUsersFile != "") {
+		return errors.New("the --embedded-broker-* flags configure the embedded broker: add --embedded-broker, or drop them")
+	}
 	wc, err := workerSettings(cmd, f)
 	if err != nil {
 		return err
@@ -208,11 +224,16 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 	}
 	brokers := wc.BootstrapServers
 	replication := func(r int16) int16 { return r }
+	reg := newRegistry()
+	var kafkaOpts []kgo.Opt
 	if f.embedded != "" {
+		if f.brokerUsers, err = broker.LoadSASLUsers(f.brokerUsersFile, os.Getenv); err != nil {
+			return err
+		}
 		// The broker outlives the connectors: they write their final
 		// offsets to it while stopping.
 		bctx, stopBroker := context.WithCancel(context.WithoutCancel(ctx))
-		addr, wait, err := startEmbeddedBroker(bctx, g, f, int(maxRequest))
+		addr, opts, wait, err := startEmbeddedBroker(bctx, g, f, int(maxRequest))
 		if err != nil {
 			stopBroker()
 			return err
@@ -224,7 +245,14 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 			}
 		}()
 		brokers = []string{addr}
-		replication = func(int16) int16 { return -1 } // one broker
+		kafkaOpts = opts
+		replication = func(int16) int16 { return -1 }          // one broker
+		bc, bcl, err := newBrokerCollector(addr, kafkaOpts...) // brokermetrics.go
+		if err != nil {
+			return err
+		}
+		defer bcl.Close()
+		reg.MustRegister(bc)
 	}
 
 	listen := f.rest
@@ -238,11 +266,11 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 	defer ln.Close()
 	workerID := advertised(wc, ln.Addr().String())
 	fatal := make(chan error, 1)
-	reg := newRegistry()
 	w, err := connect.NewWorker(connect.WorkerConfig{
 		Metrics:     reg,
 		Progress:    os.Stderr,
 		Brokers:     brokers,
+		KafkaOpts:   kafkaOpts,
 		ConfigTopic: wc.ConfigTopic, StatusTopic: wc.StatusTopic, OffsetTopic: wc.OffsetTopic,
 		StatusPartitions: wc.StatusPartitions, OffsetPartitions: wc.OffsetPartitions,
 		ConfigReplication: replication(wc.ConfigReplication), StatusReplication: replication(wc.StatusReplication),
@@ -260,6 +288,10 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 		DataDir:           f.dataDir,
 		ReserveMemory:     reserveMemory,
 		Log:               g.log,
+		Loggers:           g.levels,
+
+		DisableTopicTracking:      !wc.TopicTracking,
+		DisableTopicTrackingReset: !wc.TopicTrackingReset,
 		StartupFailed: func(name string, err error) {
 			if !isFileConnector(conns, name) {
 				return
@@ -279,7 +311,18 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 	if auth == "" {
 		auth = os.Getenv("PGMOTION_REST_AUTH")
 	}
-	srv, err := serveREST(ln, w, reg, auth, f, g)
+	viewerAuth := f.restViewer
+	if viewerAuth == "" {
+		viewerAuth = os.Getenv("PGMOTION_REST_VIEWER_AUTH")
+	}
+	var ui *console.Console
+	if !f.noConsole {
+		if ui, err = startConsole(ctx, brokers, kafkaOpts, reg, g); err != nil {
+			return err
+		}
+		defer ui.Close()
+	}
+	srv, err := serveREST(ln, w, reg, restAuth{admin: auth, viewer: viewerAuth}, ui, f, g)
 	if err != nil {
 		return err
 	}
@@ -362,9 +405,27 @@ func newRegistry() *prometheus.Registry {
 	return reg
 }
 
-func serveREST(ln net.Listener, h connect.Herder, reg *prometheus.Registry, auth string, f connectFlags, g *globals) (*http.Server, error) {
-	handler, err := rest.NewHandler(rest.Options{Herder: h, Auth: auth, Log: g.log.With("component", "rest"),
-		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(g.log.Handler(), slog.LevelError)})})
+// startConsole returns the web console over brokers, sampling reg for its
+// CDC views until ctx ends.
+func startConsole(ctx context.Context, brokers []string, opts []kgo.Opt, reg *prometheus.Registry, g *globals) (*console.Console, error) {
+	ui, err := console.New(console.Options{Brokers: brokers, ClientOpts: opts, Metrics: reg, Log: g.log})
+	if err != nil {
+		return nil, err
+	}
+	go func() { _ = ui.Run(ctx) }()
+	return ui, nil
+}
+
+// restAuth holds the REST API's credentials.
+type restAuth struct{ admin, viewer string }
+
+func serveREST(ln net.Listener, h connect.Herder, reg *prometheus.Registry, auth restAuth, ui *console.Console, f connectFlags, g *globals) (*http.Server, error) {
+	o := rest.Options{Herder: h, Auth: auth.admin, ViewerAuth: auth.viewer, Log: g.log,
+		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(g.log.Handler(), slog.LevelError)})}
+	if ui != nil {
+		o.Console = ui
+	}
+	handler, err := rest.NewHandler(o)
 	if err != nil {
 		return nil, err
 	}
@@ -379,28 +440,33 @@ func serveREST(ln net.Listener, h connect.Herder, reg *prometheus.Registry, auth
 		scheme = "https"
 	}
 	g.log.Info("REST API listening", "url", scheme+"://"+ln.Addr().String())
+	if ui != nil {
+		g.log.Info("console", "url", scheme+"://"+ln.Addr().String()+console.Prefix)
+	}
 	return srv, nil
 }
 
 // startEmbeddedBroker runs the broker until ctx ends and returns its
-// address and a function that waits for it to stop.
+// address, the options a client in this process connects to it with (TLS
+// and SASL, when it requires them) and a function that waits for it to stop.
 // The broker accepts what the worker's producer may send
 // (producer.max.request.size), and at least Kafka's default.
-func startEmbeddedBroker(ctx context.Context, g *globals, f connectFlags, maxRequest int) (string, func() error, error) {
+func startEmbeddedBroker(ctx context.Context, g *globals, f connectFlags, maxRequest int) (string, []kgo.Opt, func() error, error) {
 	dir := filepath.Join(f.dataDir, "broker")
-	b, err := broker.New(broker.Options{Listen: f.embedded, DataDir: dir, MessageMaxBytes: max(maxRequest+1024, 1048588), Log: g.log.With("component", "broker")})
+	b, err := broker.New(broker.Options{Listen: f.embedded, DataDir: dir, MessageMaxBytes: max(maxRequest+1024, 1048588),
+		TLSCertFile: f.brokerCert, TLSKeyFile: f.brokerKey, SASLUsers: f.brokerUsers, Log: g.log.With("component", "broker")})
 	if err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- b.Run(ctx) }()
 	select {
 	case <-b.Ready():
 	case err := <-errc:
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	g.log.Info("embedded broker ready", "addr", b.Addr(), "data_dir", dir)
-	return b.Addr(), func() error { return <-errc }, nil
+	return b.Addr(), b.ClientOpts(), func() error { return <-errc }, nil
 }
 
 // workerConverters is the worker's converter settings, which connectors

@@ -69,7 +69,7 @@ func runDemo(ctx context.Context, g *globals, f demoFlags, out io.Writer) error 
 	dsn := f.pgURL
 	if dsn == "" {
 		fmt.Fprintln(out, "starting a throwaway PostgreSQL (wal_level=logical) ...")
-		srv, err := pglocal.Start(ctx, pglocal.Options{Dir: filepath.Join(tmp, "postgres"), Logical: true, Log: g.log.With("component", "postgres")})
+		srv, err := pglocal.Start(ctx, pglocal.Options{Dir: filepath.Join(tmp, "postgres"), Logical: true, Log: g.log})
 		if err != nil {
 			return err
 		}
@@ -93,7 +93,7 @@ func runDemo(ctx context.Context, g *globals, f demoFlags, out io.Writer) error 
 	}
 
 	bctx, stopBroker := context.WithCancel(context.WithoutCancel(ctx))
-	addr, waitBroker, err := startEmbeddedBroker(bctx, g, connectFlags{embedded: f.listen, dataDir: tmp}, 0)
+	addr, _, waitBroker, err := startEmbeddedBroker(bctx, g, connectFlags{embedded: f.listen, dataDir: tmp}, 0)
 	if err != nil {
 		stopBroker()
 		return err
@@ -128,12 +128,17 @@ func runDemo(ctx context.Context, g *globals, f demoFlags, out io.Writer) error 
 	}
 	defer ln.Close()
 	reg := newRegistry()
-	w, err := connect.NewWorker(connect.WorkerConfig{Brokers: []string{addr}, WorkerID: ln.Addr().String(), Metrics: reg, ReserveMemory: reserveMemory, Log: g.log})
+	w, err := connect.NewWorker(connect.WorkerConfig{Brokers: []string{addr}, WorkerID: ln.Addr().String(), Metrics: reg, ReserveMemory: reserveMemory, Log: g.log, Loggers: g.levels})
 	if err != nil {
 		return err
 	}
 	defer w.Close()
-	srv, err := serveREST(ln, w, reg, "", connectFlags{}, g)
+	ui, err := startConsole(ctx, []string{addr}, nil, reg, g)
+	if err != nil {
+		return err
+	}
+	defer ui.Close()
+	srv, err := serveREST(ln, w, reg, restAuth{}, ui, connectFlags{}, g)
 	if err != nil {
 		return err
 	}
@@ -149,6 +154,7 @@ pgmotion demo is running.
               and outbox.event.order: each new order's OrderCreated event, written with pg_logical_emit_message
               in the order's transaction and routed by Debezium's outbox EventRouter; no outbox table)
   REST API:   http://%s  (Kafka Connect's, with the connector demo-connector)
+  Console:    http://%s/ui/  (topics, Debezium events decoded, consumer groups, connectors, slot lag)
 
 Look at it with any Kafka client, for example:
   kcat -b %s -L
@@ -158,7 +164,7 @@ Look at it with any Kafka client, for example:
   curl -s %s/connectors/demo-connector/status
 Press Ctrl-C to stop.
 
-`, redactDSN(pc), f.rate, addr, ln.Addr(), addr, addr, addr, addr, "http://"+ln.Addr().String())
+`, redactDSN(pc), f.rate, addr, ln.Addr(), ln.Addr(), addr, addr, addr, addr, "http://"+ln.Addr().String())
 
 	if _, _, err := w.PutConnectorConfig(ctx, "demo-connector", cfg, true, connect.TargetStarted); err != nil {
 		return err

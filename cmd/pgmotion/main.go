@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -16,6 +17,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/pgmotion/pgmotion/internal/logging"
 )
 
 // subcommands is filled by the init() of each subcommand's file.
@@ -27,6 +30,9 @@ type globals struct {
 	logFormat  string
 	cpuProfile string
 	log        *slog.Logger
+	// levels are the loggers' levels, which the REST API's admin/loggers
+	// endpoints change at run time.
+	levels *logging.Levels
 }
 
 func main() {
@@ -41,11 +47,11 @@ func run(args []string) int {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(*cobra.Command, []string) error {
-			l, err := newLogger(g.logLevel, g.logFormat)
+			l, levels, err := newLogger(g.logLevel, g.logFormat)
 			if err != nil {
 				return err
 			}
-			g.log = l
+			g.log, g.levels = l, levels
 			if g.cpuProfile != "" {
 				f, err := os.Create(g.cpuProfile)
 				if err != nil {
@@ -79,20 +85,26 @@ func run(args []string) int {
 	return 0
 }
 
-func newLogger(level, format string) (*slog.Logger, error) {
+// newLogger returns the process's logger and the table of its loggers'
+// levels, all at --log-level to begin with (see internal/logging).
+func newLogger(level, format string) (*slog.Logger, *logging.Levels, error) {
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+		return nil, nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
 	}
-	opts := &slog.HandlerOptions{Level: lv}
+	// The level table filters; the handler itself lets everything through.
+	opts := &slog.HandlerOptions{Level: slog.Level(math.MinInt32)}
+	var h slog.Handler
 	switch format {
 	case "text":
-		return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
+		h = slog.NewTextHandler(os.Stderr, opts)
 	case "json":
-		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
+		h = slog.NewJSONHandler(os.Stderr, opts)
 	default:
-		return nil, fmt.Errorf("--log-format %q: want text or json", format)
+		return nil, nil, fmt.Errorf("--log-format %q: want text or json", format)
 	}
+	levels := logging.NewLevels(logging.FromSlog(lv))
+	return slog.New(logging.NewHandler(h, levels)), levels, nil
 }
 
 // tuneGC trades a little memory for a lot less garbage-collection work on

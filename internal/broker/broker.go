@@ -36,14 +36,22 @@
 //   - Partition snapshots are written on a clean shutdown only: after a crash
 //     the broker rereads every segment file at start-up.
 //   - Every record lives in memory when no data directory is given.
+//   - With TLS and SASL (Options.TLSCertFile, Options.SASLUsers), every
+//     connection uses both: one listener, no PLAINTEXT one beside it. The
+//     users are the options' alone, with no authorizer; GSSAPI,
+//     OAUTHBEARER, client certificates and SaslHandshake v0's raw framing
+//     are not served.
 package broker
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -91,6 +99,23 @@ type Options struct {
 	// broker accepts. Zero means Kafka's default, 1048588.
 	MessageMaxBytes int
 
+	// SocketRequestMaxBytes is socket.request.max.bytes: a connection that
+	// announces a larger request is closed before anything is allocated
+	// for it. Zero means Kafka's default, 104857600 (100 MiB). With SASL,
+	// a client that has not authenticated yet may send at most 512 KiB
+	// (Kafka's sasl.server.max.receive.size).
+	SocketRequestMaxBytes int
+
+	// TLSCertFile and TLSKeyFile, PEM files, make the listener serve TLS
+	// only. Both or neither.
+	TLSCertFile, TLSKeyFile string
+
+	// SASLUsers, when not empty, makes every client authenticate with
+	// SASL as one of them before any other request (Kafka's
+	// SASL_PLAINTEXT, or SASL_SSL with TLS). They are the only users:
+	// AlterUserScramCredentials is refused.
+	SASLUsers []SASLUser
+
 	// Log receives the broker's own log lines and kfake's, which carry
 	// logger=kfake; nil discards them. Scope it for the broker yourself,
 	// with With("component", "broker").
@@ -113,6 +138,7 @@ type Broker struct {
 	addr       string // advertised bootstrap address
 	listenAddr string // bound address
 	clusterID  string
+	leaf       *x509.Certificate // the TLS certificate, when serving TLS
 }
 
 // New validates opts and returns a Broker that Run starts. It binds nothing
@@ -137,6 +163,23 @@ func New(opts Options) (*Broker, error) {
 		opts.DefaultPartitions = 1
 	case opts.DefaultPartitions < 0:
 		return nil, fmt.Errorf("broker: default partitions %d: want 1 or more", opts.DefaultPartitions)
+	}
+	if (opts.TLSCertFile == "") != (opts.TLSKeyFile == "") {
+		return nil, errors.New("broker: a TLS certificate and key go together: give both or neither")
+	}
+	switch {
+	case opts.SocketRequestMaxBytes == 0:
+		opts.SocketRequestMaxBytes = DefaultSocketRequestMaxBytes
+	case opts.SocketRequestMaxBytes < 0:
+		return nil, fmt.Errorf("broker: socket.request.max.bytes %d: want 1 or more", opts.SocketRequestMaxBytes)
+	}
+	for _, u := range opts.SASLUsers {
+		if u.Mechanism != MechanismPlain && u.Mechanism != MechanismScramSHA256 && u.Mechanism != MechanismScramSHA512 {
+			return nil, fmt.Errorf("broker: SASL user %q: mechanism %q: want PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", u.User, u.Mechanism)
+		}
+		if u.User == "" || u.Password == "" {
+			return nil, fmt.Errorf("broker: SASL user %q (%s): the name and the password must not be empty", u.User, u.Mechanism)
+		}
 	}
 	if strings.ContainsAny(opts.ClusterID, " \t\r\n") {
 		return nil, fmt.Errorf("broker: cluster ID %q: must not contain white space", opts.ClusterID)
@@ -188,6 +231,11 @@ func (b *Broker) Run(ctx context.Context) error {
 	}
 	b.log.Info("broker stopping")
 	cluster.Close()
+	if b.opts.DataDir != "" {
+		if err := forgetSASLUsers(b.opts.DataDir); err != nil {
+			b.log.Warn("remove the SASL users kfake saved", "err", err)
+		}
+	}
 	b.log.Info("broker stopped")
 	return nil
 }
@@ -202,6 +250,7 @@ func (b *Broker) start() (_ *kfake.Cluster, unlock func(), err error) {
 		kopts     []kfake.Opt
 		release   = func() {}
 	)
+	logDir := "(in memory)"
 	if o.DataDir != "" {
 		if release, err = lockDataDir(o.DataDir); err != nil {
 			return nil, nil, err
@@ -211,6 +260,15 @@ func (b *Broker) start() (_ *kfake.Cluster, unlock func(), err error) {
 				release()
 			}
 		}()
+		if err = makePrivate(o.DataDir, b.log); err != nil {
+			return nil, nil, err
+		}
+		if err = forgetSASLUsers(o.DataDir); err != nil {
+			return nil, nil, err
+		}
+		if logDir, err = filepath.Abs(o.DataDir); err != nil {
+			return nil, nil, fmt.Errorf("data dir %s: %w", o.DataDir, err)
+		}
 		if clusterID, err = loadClusterID(o.DataDir, o.ClusterID); err != nil {
 			return nil, nil, err
 		}
@@ -228,6 +286,22 @@ func (b *Broker) start() (_ *kfake.Cluster, unlock func(), err error) {
 		b.log.Warn("broker data is kept in memory only and is lost when the broker stops; set a data dir to keep it")
 	}
 
+	var (
+		tlsConfig *tls.Config
+		leaf      *x509.Certificate
+	)
+	if o.TLSCertFile != "" {
+		if tlsConfig, leaf, err = loadTLS(o.TLSCertFile, o.TLSKeyFile); err != nil {
+			return nil, nil, err
+		}
+	}
+	if len(o.SASLUsers) > 0 {
+		kopts = append(kopts, kfake.EnableSASL())
+		for _, u := range o.SASLUsers {
+			kopts = append(kopts, kfake.User(u.Mechanism, u.User, u.Password))
+		}
+	}
+
 	ln, err := listen(o.Listen)
 	if err != nil {
 		return nil, nil, err
@@ -237,9 +311,21 @@ func (b *Broker) start() (_ *kfake.Cluster, unlock func(), err error) {
 		ln.Close()
 		return nil, nil, err
 	}
+	// We terminate TLS ourselves rather than with kfake.TLS, so that the
+	// guard sees the Kafka protocol.
+	served := ln
+	if tlsConfig != nil {
+		served = tls.NewListener(ln, tlsConfig)
+	}
+	served = guardListener{served, &guard{
+		maxRequest: o.SocketRequestMaxBytes,
+		sasl:       len(o.SASLUsers) > 0,
+		logDir:     logDir,
+		log:        b.log,
+	}}
 	kopts = append(kopts,
 		kfake.NumBrokers(1),
-		kfake.ListenFn(oneListener(ln, adv)),
+		kfake.ListenFn(oneListener(served, adv)),
 		kfake.ClusterID(clusterID),
 		kfake.DefaultNumPartitions(o.DefaultPartitions),
 		kfake.WithLogger(kfakeLogger{b.log}),
@@ -260,12 +346,14 @@ func (b *Broker) start() (_ *kfake.Cluster, unlock func(), err error) {
 	// that instant, before Ready, finds no topic to auto-create and the
 	// client retries.
 	cluster.ControlKey(int16(kmsg.Metadata), autoCreateTopics(cluster, b.log))
+	cluster.ControlKey(int16(kmsg.AlterUserSCRAMCredentials), refuseUserChanges(cluster))
 
 	bound := ln.Addr().String()
 	b.mu.Lock()
 	b.addr = adv
 	b.listenAddr = bound
 	b.clusterID = clusterID
+	b.leaf = leaf
 	b.mu.Unlock()
 
 	if o.Advertise == "" && bound != adv {
@@ -276,8 +364,22 @@ func (b *Broker) start() (_ *kfake.Cluster, unlock func(), err error) {
 	if dataDir == "" {
 		dataDir = "(memory)"
 	}
-	b.log.Info("broker started", "listen", bound, "advertise", adv,
-		"data_dir", dataDir, "sync_writes", o.SyncWrites, "cluster_id", clusterID)
+	if h, _, _ := net.SplitHostPort(bound); len(o.SASLUsers) == 0 && !isLoopback(h) {
+		b.log.Warn("broker serves other hosts without authentication: whoever reaches the port can read and write every topic, connect-configs included; give it SASL users and a TLS certificate",
+			"listen", bound)
+	}
+	security := "PLAINTEXT"
+	switch {
+	case tlsConfig != nil && len(o.SASLUsers) > 0:
+		security = "SASL_SSL"
+	case tlsConfig != nil:
+		security = "SSL"
+	case len(o.SASLUsers) > 0:
+		security = "SASL_PLAINTEXT"
+		b.log.Warn("broker requires SASL without TLS: passwords of PLAIN users and all data cross the network in clear text; give it a TLS certificate and key")
+	}
+	b.log.Info("broker started", "listen", bound, "advertise", adv, "security_protocol", security,
+		"sasl_users", len(o.SASLUsers), "data_dir", dataDir, "sync_writes", o.SyncWrites, "cluster_id", clusterID)
 	return cluster, release, nil
 }
 

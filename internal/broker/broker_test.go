@@ -108,9 +108,9 @@ func produceKeyed(t testing.TB, cl *kgo.Client, topic string, first, n int) {
 
 // consumeAll reads topic from the start until it has want records, and
 // returns them in offset order per partition.
-func consumeAll(t testing.TB, addr, topic string, want int) []*kgo.Record {
+func consumeAll(t testing.TB, addr, topic string, want int, opts ...kgo.Opt) []*kgo.Record {
 	t.Helper()
-	cl := newClient(t, addr, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	cl := newClient(t, addr, append(opts, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))...)
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

@@ -58,6 +58,11 @@ func advertised(bound net.Addr, listenAddr, adv string) (string, error) {
 	return net.JoinHostPort(bhost, bport), nil
 }
 
+func isLoopback(host string) bool {
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
 func isUnspecified(host string) bool {
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsUnspecified()

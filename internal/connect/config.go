@@ -123,7 +123,7 @@ func TaskConfigFrom(name string, raw map[string]string) (TaskConfig, []string, e
 			Publication:     pc.PublicationName,
 			PublicationMode: string(pc.PublicationAutocreate),
 			Include:         pc.TableIncluded,
-			TableInclude:    pc.TableInclude,
+			TableInclude:    includeEntries(pc.TableIncludeList, pc.TableInclude),
 			KeyColumns:      pc.KeyColumnsFor,
 			StatusInterval:  pc.StatusUpdateInterval,
 			DropSlotOnStop:  pc.SlotDropOnStop,
@@ -139,9 +139,24 @@ func TaskConfigFrom(name string, raw map[string]string) (TaskConfig, []string, e
 		SlotRetries:     pc.Config.Int("slot.max.retries"),
 		SlotRetryDelay:  time.Duration(pc.Config.Long("slot.retry.delay.ms")) * time.Millisecond,
 		Incremental:     incrementalConfigFrom(pc),
+		QueueCapacity:   pc.Config.Long(spec.PropMaxQueueSize),
+		MaxQueueBytes:   pc.Config.Long(spec.PropMaxQueueSizeBytes),
 		Transforms:      chain,
 	}
 	return tc, pc.Warnings, nil
+}
+
+// includeEntries pairs the entries of an include list, as typed, with
+// their compiled expressions.
+func includeEntries(typed []string, res []*regexp.Regexp) []pgsource.IncludeEntry {
+	out := make([]pgsource.IncludeEntry, len(res))
+	for i, re := range res {
+		out[i] = pgsource.IncludeEntry{Entry: re.String(), Re: re}
+		if i < len(typed) {
+			out[i].Entry = typed[i]
+		}
+	}
+	return out
 }
 
 // messageOptions reads the logical decoding message options: the prefix

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/pgmotion/pgmotion/internal/logging"
 	"github.com/pgmotion/pgmotion/internal/spec"
 )
 
@@ -45,6 +46,23 @@ type Herder interface {
 	// AlterOffsets and ResetOffsets need the connector STOPPED.
 	AlterOffsets(ctx context.Context, name string, offsets []ConnectorOffset) (message string, err error)
 	ResetOffsets(ctx context.Context, name string) (message string, err error)
+
+	// ActiveTopics is GET /connectors/{name}/topics (KIP-558): the topics
+	// the connector's tasks have written to, sorted; none for a connector
+	// that does not exist. ResetActiveTopics forgets them. Both fail with
+	// a 403 *Error while topic tracking is disabled.
+	ActiveTopics(ctx context.Context, name string) ([]string, error)
+	ResetActiveTopics(ctx context.Context, name string) error
+
+	// LoggerLevels, LoggerLevel, SetWorkerLoggerLevel and
+	// SetClusterLoggerLevel serve /admin/loggers (KIP-495, KIP-976).
+	// LoggerLevel fails with a 404 *Error for a logger that does not
+	// exist; the setters take a level that logging.ParseLevel accepts and
+	// SetWorkerLoggerLevel returns the loggers whose level changed.
+	LoggerLevels(ctx context.Context) (map[string]LoggerLevel, error)
+	LoggerLevel(ctx context.Context, name string) (*LoggerLevel, error)
+	SetWorkerLoggerLevel(ctx context.Context, namespace, level string) ([]string, error)
+	SetClusterLoggerLevel(ctx context.Context, namespace, level string) error
 
 	// Plugins lists the connector plugins (and with all, transforms,
 	// converters and predicates).
@@ -134,6 +152,9 @@ type ConnectorOffset struct {
 	Partition map[string]any `json:"partition"`
 	Offset    map[string]any `json:"offset"`
 }
+
+// LoggerLevel is Kafka Connect's LoggerLevel entity.
+type LoggerLevel = logging.LoggerLevel
 
 // PluginInfo is one entry of GET /connector-plugins.
 type PluginInfo struct {

@@ -484,10 +484,13 @@ func (t *task) startIncremental(ctx context.Context, off *Offset) error {
 
 	if kafkaOn {
 		seeds := cfg.KafkaBrokers
+		var conn []kgo.Opt
 		if len(seeds) == 0 {
 			seeds = t.sink.Client().OptValue(kgo.SeedBrokers).([]string)
+			conn = connOpts(t.sink.Client())
 		}
 		inc.kafka = newKafkaSignals(seeds, cfg.KafkaTopic, cfg.KafkaGroup, t.cfg.TopicPrefix, cfg.KafkaPollTimeout, inc.log)
+		inc.kafka.opts = append(inc.kafka.opts, conn...)
 		inc.kafka.start(ctx)
 	}
 	return nil
@@ -850,7 +853,7 @@ func (t *task) incExecute(sig signal, req snapshotRequest, log *slog.Logger) err
 		added = append(added, tb)
 	}
 	if len(added) == 0 {
-		log.Warn("execute-snapshot signal names no table to add; nothing to do", "data-collections", strings.Join(req.Collections, ","))
+		log.Warn("execute-snapshot signal names no table to add; nothing to do", "collections", strings.Join(req.Collections, ","))
 		return nil
 	}
 	inc.state.correlationID = sig.ID
@@ -1136,7 +1139,7 @@ func (t *task) incBlocking(req snapshotRequest, pos change.LSN, log *slog.Logger
 		return t.incFailed(err)
 	}
 	if len(tables) == 0 {
-		log.Warn("blocking execute-snapshot signal names no captured table; nothing to do", "data-collections", strings.Join(req.Collections, ","))
+		log.Warn("blocking execute-snapshot signal names no captured table; nothing to do", "collections", strings.Join(req.Collections, ","))
 		return nil
 	}
 	names := make([]pgsource.TableName, len(tables))

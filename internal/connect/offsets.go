@@ -3,12 +3,14 @@ package connect
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strconv"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sasl"
 
 	"github.com/pgmotion/pgmotion/internal/change"
 )
@@ -222,5 +224,18 @@ func (s *OffsetStore) Raw(connector, server string) []byte {
 }
 
 func seedsOf(cl *kgo.Client) []kgo.Opt {
-	return []kgo.Opt{kgo.SeedBrokers(cl.OptValue(kgo.SeedBrokers).([]string)...)}
+	return append([]kgo.Opt{kgo.SeedBrokers(cl.OptValue(kgo.SeedBrokers).([]string)...)}, connOpts(cl)...)
+}
+
+// connOpts returns the options cl connects with, TLS and SASL, for another
+// client of the same cluster.
+func connOpts(cl *kgo.Client) []kgo.Opt {
+	var opts []kgo.Opt
+	if c, _ := cl.OptValue(kgo.DialTLSConfig).(*tls.Config); c != nil {
+		opts = append(opts, kgo.DialTLSConfig(c))
+	}
+	if ms, _ := cl.OptValue(kgo.SASL).([]sasl.Mechanism); len(ms) > 0 {
+		opts = append(opts, kgo.SASL(ms...))
+	}
+	return opts
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/pgmotion/pgmotion/internal/change"
 	"github.com/pgmotion/pgmotion/internal/debezium"
+	"github.com/pgmotion/pgmotion/internal/kafkasink"
 	"github.com/pgmotion/pgmotion/internal/metrics"
 	"github.com/pgmotion/pgmotion/internal/pgsource"
 	"github.com/pgmotion/pgmotion/internal/record"
@@ -269,7 +270,6 @@ func (t *task) snapshot(ctx context.Context, plan []*pgsource.SnapshotTable, nam
 	pending = total - done
 	t.log.Info("snapshot starting", "tables", len(plan), "list", strings.Join(names, ","), "ranges", total,
 		"ranges_done", done, "threads", t.cfg.Snapshot.Threads, "lsn", lsn.String(), "resumed", resumed, planSummary(plan))
-	start := time.Now()
 
 	m := t.snapshotMetrics(plan)
 	clock := newCoarseClock(time.Millisecond)
@@ -288,11 +288,7 @@ func (t *task) snapshot(ctx context.Context, plan []*pgsource.SnapshotTable, nam
 		if !m.Progress().State.Over() {
 			m.Aborted()
 		}
-		// The reporter sees the end within a poll and logs it.
-		select {
-		case <-reported:
-		case <-time.After(2 * time.Second):
-		}
+		// The reporter logs the snapshot's one end line as it stops.
 		stopReport()
 		<-reported
 	}()
@@ -331,10 +327,6 @@ func (t *task) snapshot(ctx context.Context, plan []*pgsource.SnapshotTable, nam
 	sink.flushCounts()
 	m.Completed()
 	t.inBatch = 0
-	elapsed := time.Since(start)
-	rows := sink.rows()
-	t.log.Info("snapshot done", "rows", rows, "elapsed", elapsed.Round(time.Millisecond),
-		"rows_per_sec", int64(float64(rows)/max(elapsed.Seconds(), 1e-3)))
 	return nil
 }
 
@@ -397,16 +389,6 @@ func (s *snapshotSink) flushCounts() {
 	}
 }
 
-// rows counts the rows passed to the sink; call it once the readers are
-// done.
-func (s *snapshotSink) rows() int64 {
-	var n int64
-	for _, w := range s.workers {
-		n += w.rows
-	}
-	return n
-}
-
 // newSnapshotSink returns a sink for ranges ranges: its done channel
 // holds them all, so that an acknowledgement never waits on the reader
 // of the channel.
@@ -456,14 +438,16 @@ func (s *snapshotSink) Row(worker int, r pgsource.Range, c *change.Change) error
 	}
 	for i := range w.recs {
 		rec := &w.recs[i]
+		var ack kafkasink.Acker = b
 		if _, ok := s.topics.Load(rec.Topic); !ok {
 			if err := s.t.sink.EnsureTopic(context.Background(), rec.Topic, s.t.cfg.Topics); err != nil {
 				return err
 			}
 			s.topics.Store(rec.Topic, true)
+			ack = ackFirst(b, rec.Topic, s.t.onTopic)
 		}
 		b.pending.Add(1)
-		s.t.sink.Produce(rec, b)
+		s.t.sink.Produce(rec, ack)
 	}
 	if w.rows++; w.rows == 1 {
 		s.xid.Store(c.Xid)

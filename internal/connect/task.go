@@ -53,6 +53,9 @@ type TaskConfig struct {
 	Incremental IncrementalConfig
 	// Transforms is the connector's transforms chain; nil without one.
 	Transforms *transform.Chain
+	// QueueCapacity and MaxQueueBytes are max.queue.size and
+	// max.queue.size.in.bytes, which the streaming metrics report.
+	QueueCapacity, MaxQueueBytes int64
 }
 
 // memoryBudget is the memory the task's options let it hold beyond its
@@ -100,6 +103,10 @@ type task struct {
 	opened atomic.Bool
 	// onOpen, if set, runs once the source is open.
 	onOpen func()
+	// onTopic, if set, is told a topic once Kafka has acknowledged the
+	// first record this run wrote to it (topic tracking, topics.go); it
+	// runs on the producer's callback goroutine and must not block.
+	onTopic func(topic string)
 	// skip drops the events of a half-delivered transaction that Kafka
 	// already holds when streaming resumes.
 	skip *Offset
@@ -108,6 +115,8 @@ type task struct {
 	metrics     prometheus.Registerer
 	progressOut io.Writer
 	snapMetrics *metrics.SnapshotMetrics // the last snapshot's, until the task ends
+	// sm counts the streaming (nil: not counted); the worker sets it.
+	sm *metrics.StreamingMetrics
 	// toast fills unchanged TOAST values (pgmotion.toast.fill); nil when
 	// off. It belongs to the streaming goroutine.
 	toast *toastFiller
@@ -116,6 +125,9 @@ type task struct {
 	// when no signal channel is configured. It belongs to the streaming
 	// goroutine.
 	inc *incremental
+	// dropErr is set when run ends and slot.drop.on.stop could not drop
+	// the slot.
+	dropErr *pgsource.SlotDropError
 }
 
 func newTask(cfg TaskConfig, sink *kafkasink.Sink, store *OffsetStore, log *slog.Logger) (*task, error) {
@@ -142,8 +154,14 @@ func (t *task) run(ctx context.Context) (err error) {
 	defer func() {
 		cctx, ccancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer ccancel()
-		if cerr := t.src.Close(cctx); cerr != nil && err == nil {
-			err = cerr
+		if cerr := t.src.Close(cctx); cerr != nil {
+			var drop *pgsource.SlotDropError
+			if errors.As(cerr, &drop) {
+				// Reported by runTask even when the task was stopped.
+				t.dropErr = drop
+			} else if err == nil {
+				err = cerr
+			}
 		}
 	}()
 
@@ -161,6 +179,7 @@ func (t *task) run(ctx context.Context) (err error) {
 		return err
 	}
 	t.opened.Store(true)
+	t.streamingOpened(ctx) // metrics.go
 	t.toast = newToastFiller(t.cfg.ToastFill, t.cfg.ToastCacheBytes, t.src, t.log)
 	if t.onOpen != nil {
 		t.onOpen()
@@ -260,6 +279,9 @@ func (t *task) open(ctx context.Context) (*pgsource.SlotInfo, error) {
 			return info, err
 		}
 		t.log.Warn("replication slot is busy; retrying", "slot", inUse.Slot, "pid", inUse.PID, "attempt", attempt+1, "of", t.cfg.SlotRetries, "delay", t.cfg.SlotRetryDelay)
+		if t.sm != nil {
+			t.sm.Retry()
+		}
 		t.src.Close(ctx)
 		src, nerr := pgsource.New(t.cfg.Source)
 		if nerr != nil {
@@ -279,7 +301,7 @@ func (t *task) sleep(ctx context.Context, d time.Duration, option string) error 
 	if d <= 0 {
 		return nil
 	}
-	t.log.Info("waiting", "for", d, "option", option)
+	t.log.Info("waiting", "delay", d, "option", option)
 	select {
 	case <-ctx.Done():
 		return context.Cause(ctx)
@@ -302,6 +324,9 @@ func (t *task) emit(c *change.Change) error {
 // the producer, in the open batch.
 func (t *task) produce() error {
 	var err error
+	if t.sm != nil {
+		t.sm.Polled(len(t.recs))
+	}
 	if t.cfg.Transforms != nil {
 		if t.recs, err = t.cfg.Transforms.ApplyAll(t.recs, t.log); err != nil {
 			return err
@@ -313,13 +338,20 @@ func (t *task) produce() error {
 	b := t.tr.current()
 	for i := range t.recs {
 		r := &t.recs[i]
-		if err := t.ensureTopic(r.Topic); err != nil {
-			return err
+		var ack kafkasink.Acker = b
+		if !t.topics[r.Topic] {
+			if err := t.ensureTopic(r.Topic); err != nil {
+				return err
+			}
+			ack = ackFirst(b, r.Topic, t.onTopic)
 		}
 		b.pending.Add(1)
-		t.sink.Produce(r, b)
+		t.sink.Produce(r, ack)
 	}
 	t.inBatch += len(t.recs)
+	if t.sm != nil {
+		t.sm.Written(len(t.recs))
+	}
 	if err := t.tr.Err(); err != nil {
 		return fmt.Errorf("deliver to Kafka: %w", err)
 	}
@@ -338,6 +370,9 @@ func (t *task) seal(off Offset) {
 // and no transaction is open. The heartbeat carries the current position,
 // so that offsets move during quiet periods, as Debezium's do.
 func (t *task) Tick(now time.Time, inTxn bool) error {
+	if t.sm != nil {
+		t.sm.Tick(now)
+	}
 	if t.inc != nil {
 		if err := t.incTick(now, inTxn); err != nil {
 			return err
@@ -377,6 +412,9 @@ func (t *task) ensureTopic(topic string) error {
 // Begin implements pgsource.Handler.
 func (t *task) Begin(xid uint32, lsn, _ change.LSN, ts int64) error {
 	t.xid, t.ts = xid, ts
+	if t.sm != nil {
+		t.sm.Begin(ts)
+	}
 	return t.txBegin(xid, lsn, ts) // txmeta.go
 }
 
@@ -402,7 +440,13 @@ func (t *task) Change(c *change.Change) error {
 		}
 	}
 	if err := t.emit(c); err != nil {
+		if t.sm != nil {
+			t.sm.Erroneous()
+		}
 		return err
+	}
+	if t.sm != nil {
+		t.sm.Event(c)
 	}
 	if t.toast != nil {
 		t.toast.observe(c)
@@ -455,6 +499,12 @@ func (t *task) Commit(_, end change.LSN, ts int64) error {
 	if err := t.txEnd(end, ts); err != nil { // txmeta.go
 		return err
 	}
+	if t.sm != nil {
+		t.sm.Commit(int64(t.xid), uint64(end), ts)
+		if b := t.tr.cur; b != nil {
+			b.ackTs = ts // Kafka's acknowledgement of it ends the commit → ack time
+		}
+	}
 	t.seal(Offset{LSN: end, LSNProc: end, LSNCommit: end, TxID: int64(t.xid), TsUsec: ts, MessageType: "COMMIT"})
 	t.inBatch = 0
 	t.lastCommit = end
@@ -484,7 +534,12 @@ func (t *task) commitLoop(ctx context.Context, fail context.CancelCauseFunc) err
 		if !ok || (written != nil && *written == off) {
 			return nil
 		}
-		if err := t.store.Put(ctx, t.cfg.Name, t.cfg.TopicPrefix, &off); err != nil {
+		began := time.Now()
+		err := t.store.Put(ctx, t.cfg.Name, t.cfg.TopicPrefix, &off)
+		if t.sm != nil {
+			t.sm.OffsetCommit(time.Since(began), err)
+		}
+		if err != nil {
 			return err
 		}
 		written = &off

@@ -19,6 +19,10 @@ type batch struct {
 	// is acknowledged (snapshot ranges, which complete out of order).
 	onDone func()
 	fired  atomic.Bool
+	// ackTs, when not 0, is the source commit timestamp (microseconds)
+	// of the transaction this batch ends: once done, tracker.acked is
+	// told it. Written before sealed is set, read after.
+	ackTs int64
 }
 
 // The context.Context methods: a batch never cancels its records.
@@ -46,10 +50,17 @@ func (b *batch) seal() {
 	b.fire()
 }
 
-// fire runs onDone once the batch is done.
+// fire runs onDone, and reports the acknowledgement of a transaction's
+// end, once the batch is done. ackTs is read only once sealed is seen.
 func (b *batch) fire() {
-	if b.onDone != nil && b.done() && b.fired.CompareAndSwap(false, true) {
+	if !b.done() || (b.onDone == nil && (b.ackTs == 0 || b.t.acked == nil)) || !b.fired.CompareAndSwap(false, true) {
+		return
+	}
+	if b.onDone != nil {
 		b.onDone()
+	}
+	if b.ackTs != 0 && b.t.acked != nil {
+		b.t.acked(b.ackTs)
 	}
 }
 
@@ -68,6 +79,10 @@ type tracker struct {
 	errOnce sync.Once
 	err     atomic.Pointer[error]
 	failed  chan struct{}
+
+	// acked, if set, is told the ackTs of each batch that has one, once
+	// Kafka acknowledged all of it (the commit → ack latency).
+	acked func(tsMicros int64)
 }
 
 func newTracker() *tracker { return &tracker{failed: make(chan struct{})} }
@@ -90,6 +105,7 @@ func (t *tracker) seal(off Offset) {
 	b.off = off
 	b.sealed.Store(true)
 	t.cur = nil
+	b.fire()
 }
 
 // advance pops the batches that are complete, in order, and returns the

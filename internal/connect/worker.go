@@ -26,12 +26,18 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/pgmotion/pgmotion/internal/kafkasink"
+	"github.com/pgmotion/pgmotion/internal/logging"
+	"github.com/pgmotion/pgmotion/internal/pgsource"
 )
 
 // WorkerConfig configures a worker. Zero values take Kafka Connect's
 // defaults, except where a comment says otherwise.
 type WorkerConfig struct {
 	Brokers []string
+	// KafkaOpts are connection options (TLS, SASL) for every Kafka client
+	// the worker makes: the embedded broker's, for now. Clients made from
+	// the worker's own take them over in connOpts.
+	KafkaOpts []kgo.Opt
 	// The internal topics: config.storage.topic, status.storage.topic and
 	// offset.storage.topic, with the partitions and replication used when
 	// the worker creates them (-1 = the broker's default).
@@ -78,6 +84,13 @@ type WorkerConfig struct {
 	// it to raise the garbage collector's soft memory limit, which would
 	// otherwise collect without pause once a full cache is live.
 	ReserveMemory func(bytes int64) (release func())
+	// DisableTopicTracking and DisableTopicTrackingReset are
+	// topic.tracking.enable=false and topic.tracking.allow.reset=false.
+	DisableTopicTracking, DisableTopicTrackingReset bool
+	// Loggers are the process's logger levels, which the admin/loggers
+	// endpoints change; nil gives the worker a table of its own, which
+	// changes no output.
+	Loggers *logging.Levels
 	// Metrics receives the connectors' metrics; nil keeps none.
 	Metrics prometheus.Registerer
 	// Progress, if a terminal, shows a snapshot's progress bar; the log
@@ -110,6 +123,8 @@ type Worker struct {
 	mu      sync.Mutex // guards runners
 	runners map[string]*runner
 	gen     atomic.Int64
+
+	topicq chan topicSeen // topics to record (topics.go)
 }
 
 // runner is one connector's running task.
@@ -117,6 +132,9 @@ type runner struct {
 	config string // the JSON of the config it runs, to notice changes
 	cancel context.CancelFunc
 	done   chan struct{}
+	// trace, set before done closes, is a failure of the task's stop
+	// (a slot slot.drop.on.stop could not drop) for the status.
+	trace string
 }
 
 // NewWorker checks cfg; it connects to nothing.
@@ -159,14 +177,19 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Worker{cfg: cfg, log: cfg.Log, runners: map[string]*runner{}, kick: make(chan struct{}, 1)}, nil
+	if cfg.Loggers == nil {
+		cfg.Loggers = logging.NewLevels(logging.Info)
+	}
+	return &Worker{cfg: cfg, log: cfg.Log, runners: map[string]*runner{}, kick: make(chan struct{}, 1),
+		topicq: make(chan topicSeen, topicQueueSize)}, nil
 }
 
 // Start connects to Kafka, reads the internal topics to their end and
 // starts every connector they hold, as it was.
 func (w *Worker) Start(ctx context.Context) error {
 	w.ctx, w.cancel = context.WithCancel(context.WithoutCancel(ctx))
-	sink, err := kafkasink.New(kafkasink.Config{Brokers: w.cfg.Brokers, ClientID: "pgmotion", Compression: w.cfg.Compression, MaxRequestSize: w.cfg.MaxRequestSize, Log: w.log})
+	sink, err := kafkasink.New(kafkasink.Config{Brokers: w.cfg.Brokers, ClientID: "pgmotion", Compression: w.cfg.Compression, MaxRequestSize: w.cfg.MaxRequestSize, Log: w.log,
+		Opts: append(w.clientObservability(), w.cfg.KafkaOpts...)}) // metrics.go
 	if err != nil {
 		return err
 	}
@@ -190,6 +213,9 @@ func (w *Worker) Start(ctx context.Context) error {
 			}
 			return
 		}
+		if w.applyClusterLevel(key, val) {
+			return
+		}
 		w.poke()
 	}
 	w.status = newKVLog(cl, w.cfg.StatusTopic, w.log)
@@ -211,12 +237,21 @@ func (w *Worker) Start(ctx context.Context) error {
 			return err
 		}
 	}
-	w.wg.Add(1)
+	w.wg.Add(2)
 	go func() {
 		defer w.wg.Done()
 		w.reconcileLoop()
 	}()
+	go func() {
+		defer w.wg.Done()
+		w.topicLoop()
+	}()
 	w.poke()
+	if w.cfg.Metrics != nil {
+		if err := w.cfg.Metrics.Register(newWorkerCollector(w)); err != nil {
+			w.log.Warn("Kafka Connect worker metrics are not served", "err", err)
+		}
+	}
 	w.ready.Store(true)
 	return nil
 }
@@ -353,9 +388,9 @@ func (w *Worker) reconcile() {
 		case !ok:
 			w.putStatus(name, "", StateDestroyed, "")
 		case c.target == TargetPaused:
-			w.putStatus(name, "", StatePaused, "")
+			w.putStatus(name, "", StatePaused, r.trace)
 		case c.target == TargetStopped:
-			w.putStatus(name, "", StateStopped, "")
+			w.putStatus(name, "", StateStopped, r.trace)
 		}
 	}
 	for name, c := range want {
@@ -367,7 +402,8 @@ func (w *Worker) reconcile() {
 			w.startLocked(name, c.config)
 		case TargetPaused:
 			if w.connectorStatus(name) != StatePaused {
-				w.putStatus(name, "", StatePaused, "")
+				// A connector that never ran has no tasks to pause.
+				w.putStatus(name, w.pausedWhich(name), StatePaused, "")
 			}
 		case TargetStopped:
 			if w.connectorStatus(name) != StateStopped {
@@ -386,7 +422,15 @@ func (w *Worker) startLocked(name string, config map[string]string) {
 	w.putStatus(name, "connector", StateRunning, "")
 	go func() {
 		defer close(r.done)
-		err := w.runTask(ctx, name, config)
+		err := w.ensureTasks(ctx, name, config)
+		if err == nil {
+			err = w.runTask(ctx, name, config)
+		}
+		if _, ok := errors.AsType[*pgsource.SlotDropError](err); ok {
+			// Logged by runTask; the status shows it too if the
+			// connector lives on (reconcile).
+			r.trace = err.Error()
+		}
 		if err != nil && ctx.Err() == nil {
 			w.log.Error("connector task failed", "connector", name, "err", err)
 			w.putStatus(name, "task", StateFailed, err.Error())
@@ -417,6 +461,8 @@ func (w *Worker) runTask(ctx context.Context, name string, raw map[string]string
 		return err
 	}
 	t.metrics, t.progressOut = w.cfg.Metrics, w.cfg.Progress
+	stopMetrics := w.startTaskMetrics(ctx, t, tc, log) // metrics.go
+	defer stopMetrics()
 	if w.cfg.ReserveMemory != nil {
 		defer w.cfg.ReserveMemory(tc.memoryBudget())()
 	}
@@ -430,9 +476,20 @@ func (w *Worker) runTask(ctx context.Context, name string, raw map[string]string
 	// waits for a slot another worker still holds.
 	w.putStatus(name, "task", StateUnassigned, "")
 	t.onOpen = func() { w.putStatus(name, "task", StateRunning, "") }
+	t.onTopic = func(topic string) { w.sawTopic(name, topic) }
 	err = t.run(ctx)
 	if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
 		err = nil
+	}
+	if d := t.dropErr; d != nil {
+		attrs := []any{"slot", d.Slot, "err", d.Err, "fix", "SELECT pg_drop_replication_slot('" + strings.ReplaceAll(d.Slot, "'", "''") + "')"}
+		if d.PID != 0 {
+			attrs = append(attrs, "pid", d.PID)
+		}
+		log.Error("replication slot not dropped on stop (slot.drop.on.stop=true); it keeps WAL on the server until it is dropped", attrs...)
+		if err == nil {
+			err = d
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("connector %q: %w", name, err)

@@ -1,12 +1,14 @@
 package connect
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
 	"strconv"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -29,7 +31,7 @@ func (w *Worker) lookup(name string) (connectorState, error) {
 
 func (w *Worker) info(name string, c connectorState) *ConnectorInfo {
 	ci := &ConnectorInfo{Name: name, Config: c.config, Tasks: []TaskID{}, Type: "source"}
-	if c.target != TargetStopped {
+	if w.hasTasks(name, c) {
 		ci.Tasks = append(ci.Tasks, TaskID{Connector: name, Task: 0})
 	}
 	return ci
@@ -88,36 +90,85 @@ func (w *Worker) PutConnectorConfig(ctx context.Context, name string, config map
 			return false, nil, err
 		}
 	}
-	if err := w.putConfig(ctx, name, config); err != nil {
-		return false, nil, err
-	}
 	target := initial
 	if exists {
 		target = existing.target
 	}
+	// As in Kafka Connect, only a started connector has its task configs
+	// written: one created PAUSED or STOPPED has no tasks until resumed.
+	if err := w.putConfig(ctx, name, config, target == TargetStarted); err != nil {
+		return false, nil, err
+	}
 	return !exists, w.info(name, connectorState{config: config, target: target}), nil
 }
 
-// putConfig writes a connector's config the way Kafka Connect does: the
-// connector record, its one task's config, and the commit record.
-func (w *Worker) putConfig(ctx context.Context, name string, config map[string]string) error {
-	body, _ := json.Marshal(map[string]any{"properties": config})
-	task := maps.Clone(config)
-	task["task.class"] = "io.debezium.connector.postgresql.PostgresConnectorTask"
-	taskBody, _ := json.Marshal(map[string]any{"properties": task})
-	for _, kv := range []struct {
-		k string
-		v []byte
-	}{
-		{"task-" + name + "-0", taskBody},
-		{"commit-" + name, []byte(`{"tasks":1}`)},
-		{"connector-" + name, body},
-	} {
-		if err := w.configs.put(ctx, kv.k, kv.v); err != nil {
+// putConfig writes a connector's config the way Kafka Connect does: with
+// withTasks its one task's config and the commit record, then the
+// connector record.
+func (w *Worker) putConfig(ctx context.Context, name string, config map[string]string, withTasks bool) error {
+	if withTasks {
+		if err := w.putTasks(ctx, name, config); err != nil {
 			return err
 		}
 	}
-	return nil
+	body, _ := json.Marshal(map[string]any{"properties": config})
+	return w.configs.put(ctx, "connector-"+name, body)
+}
+
+// putTasks writes the config of the connector's one task and the commit
+// record that makes it current.
+func (w *Worker) putTasks(ctx context.Context, name string, config map[string]string) error {
+	if err := w.configs.put(ctx, "task-"+name+"-0", taskRecord(config)); err != nil {
+		return err
+	}
+	return w.configs.put(ctx, "commit-"+name, []byte(`{"tasks":1}`))
+}
+
+// taskRecord is the config-topic value of the task of a connector with
+// config.
+func taskRecord(config map[string]string) []byte {
+	task := maps.Clone(config)
+	task["task.class"] = "io.debezium.connector.postgresql.PostgresConnectorTask"
+	b, _ := json.Marshal(map[string]any{"properties": task})
+	return b
+}
+
+// taskCount is the number of tasks the connector's last commit record
+// holds: 0 before it first started, and after a stop.
+func (w *Worker) taskCount(name string) int {
+	var c struct {
+		Tasks int `json:"tasks"`
+	}
+	if v := w.configs.get("commit-" + name); v == nil || json.Unmarshal(v, &c) != nil {
+		return 0
+	}
+	return c.Tasks
+}
+
+// hasTasks reports whether the connector has its task: it has started
+// since it was created or last stopped, and is not stopped.
+func (w *Worker) hasTasks(name string, c connectorState) bool {
+	return c.target != TargetStopped && w.taskCount(name) > 0
+}
+
+// ensureTasks writes the task config of a connector that starts, as
+// Kafka Connect does when a connector starts: when it has none (its first
+// start, or the first after a stop) or an outdated one (its config
+// changed while it was paused).
+func (w *Worker) ensureTasks(ctx context.Context, name string, config map[string]string) error {
+	if w.taskCount(name) > 0 && bytes.Equal(w.configs.get("task-"+name+"-0"), taskRecord(config)) {
+		return nil
+	}
+	return w.putTasks(ctx, name, config)
+}
+
+// pausedWhich is which status putStatus gives a paused connector: the
+// connector's and its task's, or only the connector's when it has no task.
+func (w *Worker) pausedWhich(name string) string {
+	if w.taskCount(name) > 0 {
+		return ""
+	}
+	return "connector"
 }
 
 // putTarget writes a target state in both of Kafka Connect's fields: old
@@ -149,17 +200,40 @@ func (w *Worker) PatchConnectorConfig(ctx context.Context, name string, patch ma
 	return info, err
 }
 
-// DeleteConnector implements Herder.
+// deleteWait bounds how long DeleteConnector waits for the connector's
+// task on this worker to stop: longer than the task's own bound on closing
+// its source and dropping its slot.
+const deleteWait = 30 * time.Second
+
+// DeleteConnector implements Herder. When this worker runs the connector,
+// it answers once the task has stopped (and, with slot.drop.on.stop, its
+// slot is dropped, or the failure logged), so that a client that deletes
+// and then creates a connector on the same slot, or checks the slot, sees
+// the end of the old one. Kafka Connect answers before the tasks stop.
 func (w *Worker) DeleteConnector(ctx context.Context, name string) error {
 	if _, err := w.lookup(name); err != nil {
 		return err
 	}
+	w.mu.Lock()
+	r := w.runners[name]
+	w.mu.Unlock()
 	for _, k := range []string{"connector-" + name, "target-state-" + name, "task-" + name + "-0", "commit-" + name} {
 		if err := w.configs.put(ctx, k, nil); err != nil {
 			return err
 		}
 	}
-	return nil
+	if r != nil {
+		wait := time.NewTimer(deleteWait)
+		defer wait.Stop()
+		select {
+		case <-r.done:
+		case <-wait.C:
+			w.log.Warn("connector deleted, but its task has not stopped yet; it stops in the background", "connector", name, "waited", deleteWait)
+		case <-ctx.Done():
+		}
+	}
+	// Kafka Connect resets a deleted connector's active topics.
+	return w.forgetTopics(ctx, name)
 }
 
 // ConnectorStatus implements Herder.
@@ -204,7 +278,7 @@ func (w *Worker) Tasks(_ context.Context, name string) ([]TaskInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	if c.target == TargetStopped {
+	if !w.hasTasks(name, c) {
 		return []TaskInfo{}, nil
 	}
 	task := maps.Clone(c.config)
@@ -229,9 +303,13 @@ func (w *Worker) Resume(ctx context.Context, name string) error {
 	return w.setTarget(ctx, name, TargetStarted)
 }
 
-// Stop implements Herder.
+// Stop implements Herder. As in Kafka Connect, a stopped connector's task
+// configs are emptied; it gets them again when it next starts.
 func (w *Worker) Stop(ctx context.Context, name string) error {
-	return w.setTarget(ctx, name, TargetStopped)
+	if err := w.setTarget(ctx, name, TargetStopped); err != nil {
+		return err
+	}
+	return w.configs.put(ctx, "commit-"+name, []byte(`{"tasks":0}`))
 }
 
 // restart stops the connector's task if it runs and starts it again.
@@ -280,7 +358,7 @@ func (w *Worker) RestartTask(ctx context.Context, name string, task int) error {
 	if err != nil {
 		return NotFoundf("Unknown connector: %s", name)
 	}
-	if task != 0 {
+	if task != 0 || !w.hasTasks(name, c) {
 		return NotFoundf("Unknown task: %s-%d", name, task)
 	}
 	if c.target == TargetStarted {

@@ -8,9 +8,15 @@ import (
 // Column defaults, as Debezium's PostgresDefaultValueConverter (3.4) reads
 // the pg_get_expr text of a column default into the schema's "default":
 //
-//   - Only some types have a mapper (bool, int2/4/8, float4/8, numeric,
-//     text/varchar/bpchar, json/jsonb, uuid, date, time, timestamp,
-//     timestamptz here); others (name, oid, bytea) get no default.
+//   - Only some types have a mapper, chosen by the column's type name:
+//     bool, int2/4/8, float4/8, numeric, text/varchar/bpchar, json/jsonb,
+//     xml, uuid, date, time, timestamp, timestamptz, interval, bit,
+//     varbit and every enum type. Others (name, oid, bytea, money,
+//     timetz, inet and the other network types, ranges, tsvector, point,
+//     arrays, citext, ltree, hstore, the pgvector types) get no default,
+//     nor do domain columns: their type name is the domain's, which has
+//     no mapper (PostgresConnection.doReadTableColumn only keeps the
+//     default when supportConversion(typeName) holds).
 //   - NULL::type means no default.
 //   - A function call (^\(?[A-Za-z0-9_.]+\(.*\)) or one of current_date,
 //     current_time, current_timestamp, localtime, localtimestamp is
@@ -24,6 +30,12 @@ import (
 //     the column; any failure means no default (Debezium logs a warning).
 //     A VariableScaleDecimal (numeric without typmod, precise mode) never
 //     gets one: Debezium drops struct defaults (KAFKA-12694).
+//   - bit's placeholder is "00" and a one-character text is a boolean;
+//     varbit's placeholder is "0"; both are then converted as a value of
+//     the column (boolean for length 1, else io.debezium.data.Bits).
+//   - interval's placeholder is "epoch", which PGInterval reads as zero.
+//   - An enum default is kept only when the expression is '<label>'::<type
+//     name>; there is no placeholder, so a function call gives none.
 
 // defaultRule is PostgresDefaultValueConverter's mapper for one type.
 type defaultRule struct {
@@ -33,6 +45,8 @@ type defaultRule struct {
 	trim bool
 	// parse converts the extracted text; ok false means no default.
 	parse func(e *Encoder, cp *colPlan, s string) (v val, ok bool)
+	// extract replaces extractDefault when set.
+	extract func(cp *colPlan, expr string) (string, bool)
 }
 
 var (
@@ -50,7 +64,21 @@ var (
 	ruleTime        = defaultRule{placeholder: "00:00", trim: true, parse: defaultTime}
 	ruleTimestamp   = defaultRule{placeholder: "1970-01-01", trim: true, parse: defaultTimestamp}
 	ruleTimestamptz = defaultRule{placeholder: "1970-01-01", trim: true, parse: defaultTimestamp}
+	ruleXML         = defaultRule{placeholder: "", parse: defaultString}
+	ruleInterval    = defaultRule{placeholder: "epoch", trim: true, parse: defaultInterval}
+	ruleBit         = defaultRule{placeholder: "00", trim: true, parse: defaultBits}
+	ruleVarbit      = defaultRule{placeholder: "0", trim: true, parse: defaultBits}
+	ruleEnum        = defaultRule{extract: extractEnumDefault, parse: defaultString}
 )
+
+// columnDefaultRule is the default mapper of a column of the given
+// mapping, or nil: domain columns have none.
+func columnDefaultRule(tm typeMapping, typeType byte) *defaultRule {
+	if typeType == 'd' {
+		return nil
+	}
+	return tm.dflt
+}
 
 // parseDefault returns the schema default for expr, a pg_get_expr text.
 // The value is cloned: it owns its bytes.
@@ -64,7 +92,13 @@ func (e *Encoder) parseDefault(cp *colPlan, rule *defaultRule, expr string) (val
 	if strings.HasPrefix(expr, "NULL::") {
 		return val{}, false
 	}
-	s, ok := extractDefault(expr, rule.placeholder)
+	var s string
+	var ok bool
+	if rule.extract != nil {
+		s, ok = rule.extract(cp, expr)
+	} else {
+		s, ok = extractDefault(expr, rule.placeholder)
+	}
 	if !ok {
 		return val{}, false
 	}
@@ -374,4 +408,34 @@ func defaultTimestamp(e *Encoder, cp *colPlan, s string) (val, bool) {
 		return val{k: kString, b: appendZonedTimestamp(nil, t.secs, t.nanos, cp.frac)}, true
 	}
 	return timestampVal(cp, t), true
+}
+
+// extractEnumDefault is PostgresDefaultValueConverter.extractEnumDefault:
+// '<label>'::<type name> gives the label, anything else no default.
+func extractEnumDefault(cp *colPlan, expr string) (string, bool) {
+	if cp.col == nil {
+		return "", false
+	}
+	v, ok := strings.CutSuffix(expr, "::"+cp.col.TypeName)
+	if !ok || len(v) < 2 || v[0] != '\'' || v[len(v)-1] != '\'' {
+		return "", false
+	}
+	return v[1 : len(v)-1], true
+}
+
+// defaultBits converts a bit or varbit default as the column's values
+// are converted: a boolean for bit(1)/varbit(1), else Bits bytes.
+func defaultBits(e *Encoder, cp *colPlan, s string) (val, bool) {
+	v, err := cp.decode(e, cp, []byte(s))
+	return v, err == nil
+}
+
+// defaultInterval reads the text as PGInterval does; the function
+// placeholder "epoch" has no number and so is a zero interval.
+func defaultInterval(e *Encoder, cp *colPlan, s string) (val, bool) {
+	if s == "epoch" {
+		s = "00:00:00"
+	}
+	v, err := decInterval(e, cp, []byte(s))
+	return v, err == nil
 }

@@ -65,8 +65,8 @@
 //     and arrays of domains are left out. Multi-dimensional arrays fail.
 //   - tsvector io.debezium.data.Tsvector, ltree io.debezium.data.Ltree,
 //     xml io.debezium.data.Xml (all v1); inet, cidr, macaddr, macaddr8,
-//     citext (matched by type name) and the six built-in ranges: plain
-//     strings, PostgreSQL text form.
+//     citext and isbn (matched by type name) and the six built-in ranges:
+//     plain strings, PostgreSQL text form.
 //   - interval, numeric mode: int64 io.debezium.time.MicroDuration =
 //     (long)(((((y*12+m)*365.25/12 + d)*24 + h)*60 + min)*60 + s)*1e6) in
 //     doubles, s being PGInterval's wholeSeconds + round(frac*1e6)/1e6;
@@ -87,9 +87,14 @@
 //   - point: struct io.debezium.data.geometry.Point v1, doc "Geometry
 //     (POINT)", fields x, y (double), wkb (1, type 1, x, y little-endian,
 //     21 bytes), srid (null).
-//   - Column defaults: none for the added types (Debezium's default
-//     mappers are keyed by type name; domains and enums have none, and
-//     the others were not checked yet).
+//   - Column defaults (PostgresDefaultValueConverter, see defaults.go):
+//     bit, varbit, xml, interval and enum columns get one; domain
+//     columns, arrays and the other added types do not.
+//   - Schema docs: only the logical types' own (VariableScaleDecimal
+//     "Variable scaled decimal", Point "Geometry (POINT)",
+//     SparseDoubleVector "Sparse double vector"); the PostgreSQL
+//     connector never reads column comments, whatever
+//     include.schema.comments says.
 //
 // Added with types_time.go and types_more.go:
 //
@@ -112,6 +117,13 @@
 //     struct io.debezium.data.SparseDoubleVector {dimensions int16,
 //     vector map<int16,double>} (JSON: [[k,v],…] in HashMap(n) order); a
 //     sparsevec Debezium cannot split ("{}/5") is null.
+//   - PostGIS (found by name): geometry → struct
+//     io.debezium.data.geometry.Geometry v1 doc "Geometry", always
+//     optional (its builder calls optional()); geography → Geography v1
+//     doc "Geography"; both {wkb: the whole EWKB, srid: from the EWKB
+//     when flagged, else null}; arrays of both; a null in a NOT NULL
+//     column is an empty GEOMETRYCOLLECTION; an unchanged TOASTed value
+//     is null.
 //   - include.unknown.datatypes: columns with no mapping become the
 //     bytes of their text, per binary.handling.mode; without it they are
 //     left out with one warning per relation naming schema.table.column.

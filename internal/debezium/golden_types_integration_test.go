@@ -192,7 +192,8 @@ func TestIntegrationSakilaFilm(t *testing.T) {
 	}
 	for _, want := range []string{
 		`{"type":"bytes","optional":false,"name":"org.apache.kafka.connect.data.Decimal","version":1,"parameters":{"scale":"2","connect.decimal.precision":"4"},"default":"AfM=","field":"rental_rate"}`, // DEFAULT 4.99: 499 = 0x01F3
-		`{"type":"string","optional":true,"name":"io.debezium.data.Enum","version":1,"parameters":{"allowed":"G,PG,PG-13,R,NC-17"},"field":"rating"}`,
+		// DEFAULT 'G'::mpaa_rating: PostgresDefaultValueConverter's enum mapper.
+		`{"type":"string","optional":true,"name":"io.debezium.data.Enum","version":1,"parameters":{"allowed":"G,PG,PG-13,R,NC-17"},"default":"G","field":"rating"}`,
 		`{"type":"int32","optional":true,"field":"release_year"}`,
 		`{"type":"array","items":{"type":"string","optional":true},"optional":true,"field":"special_features"}`,
 		`{"type":"string","optional":false,"name":"io.debezium.data.Tsvector","version":1,"field":"fulltext"}`,

@@ -155,9 +155,6 @@ type Options struct {
 	TopicDelimiter string
 	// Version is written as source.version (DebeziumVersion by default).
 	Version string
-	// IncludeSchemaComments is include.schema.comments: column comments
-	// become the field schema's doc.
-	IncludeSchemaComments bool
 	// UnavailablePlaceholder is unavailable.value.placeholder
 	// (DefaultUnavailablePlaceholder when empty); a "hex:" prefix gives the
 	// bytes in hexadecimal.
@@ -269,7 +266,6 @@ type settings struct {
 	delimiter    string
 	taskID       string
 	skipped      [256]bool
-	includeDocs  bool
 	keySchemas   bool
 	valueSchemas bool
 	tombstones   bool
@@ -396,7 +392,6 @@ func (o *Options) validate() (settings, error) {
 	if s.runID == "" {
 		s.runID = newUUIDv7(time.Now())
 	}
-	s.includeDocs = o.IncludeSchemaComments
 	s.keySchemas = o.KeySchemas
 	s.valueSchemas = o.ValueSchemas
 	s.tombstones = o.TombstonesOnDelete

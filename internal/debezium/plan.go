@@ -102,7 +102,7 @@ func (e *Encoder) compile(rel *change.Relation) (*plan, error) {
 		cp.jsonKey = append(cp.jsonKey, ':')
 		cp.hdrKey = appendValuesString(nil, []byte(col.Name))
 		cp.hdrKey = append(cp.hdrKey, ':')
-		if v, ok := e.parseDefault(&cp, tm.dflt, col.Default); ok {
+		if v, ok := e.parseDefault(&cp, columnDefaultRule(tm, col.TypeType), col.Default); ok {
 			cp.hasDflt = true
 			cp.nullVal = v
 			cp.dfltJSON = v.appendJSON(nil)
@@ -130,7 +130,7 @@ func (e *Encoder) compile(rel *change.Relation) (*plan, error) {
 		if i > 0 {
 			fields = append(fields, ',')
 		}
-		fields = e.appendFieldSchema(fields, &p.cols[i], rel)
+		fields = e.appendFieldSchema(fields, &p.cols[i])
 	}
 	valueStruct := []byte(`{"type":"struct","fields":[`)
 	valueStruct = append(valueStruct, fields...)
@@ -157,7 +157,7 @@ func (e *Encoder) compile(rel *change.Relation) (*plan, error) {
 			if i > 0 {
 				ks = append(ks, ',')
 			}
-			ks = e.appendFieldSchema(ks, &p.cols[k], rel)
+			ks = e.appendFieldSchema(ks, &p.cols[k])
 		}
 		ks = append(ks, `],"optional":false,"name":`...)
 		ks = appendJSONStr(ks, p.topic+".Key")
@@ -186,13 +186,13 @@ func typeLabel(col *change.Column) string {
 // appendFieldSchema appends the schema of one struct member in
 // JsonConverter's key order: type, fields, optional, name, version, doc,
 // parameters, default, field.
-func (e *Encoder) appendFieldSchema(dst []byte, cp *colPlan, rel *change.Relation) []byte {
+func (e *Encoder) appendFieldSchema(dst []byte, cp *colPlan) []byte {
 	fs := &cp.schema
 	dst = append(dst, `{"type":"`...)
 	dst = append(dst, fs.typ...)
 	dst = append(dst, '"')
 	dst = appendSchemaChildren(dst, fs)
-	if cp.notNull {
+	if cp.notNull && !fs.optional {
 		dst = append(dst, `,"optional":false`...)
 	} else {
 		dst = append(dst, `,"optional":true`...)
@@ -205,15 +205,13 @@ func (e *Encoder) appendFieldSchema(dst []byte, cp *colPlan, rel *change.Relatio
 		dst = append(dst, `,"version":`...)
 		dst = strconv.AppendInt(dst, int64(fs.version), 10)
 	}
-	doc := fs.doc
-	if e.s.includeDocs {
-		if c := rel.Columns[cp.idx].Comment; c != "" {
-			doc = c
-		}
-	}
-	if doc != "" {
+	// Only the logical type's own doc: Debezium's PostgreSQL connector
+	// never reads column comments (no ColumnEditor.comment call in
+	// PostgresConnection or PgOutputMessageDecoder), so
+	// include.schema.comments changes nothing.
+	if fs.doc != "" {
 		dst = append(dst, `,"doc":`...)
-		dst = appendJSONStr(dst, doc)
+		dst = appendJSONStr(dst, fs.doc)
 	}
 	dst = appendParams(dst, fs.params)
 	if cp.hasDflt {

@@ -73,6 +73,9 @@ type fieldSchema struct {
 	version int         // 0 for none
 	doc     string      // the schema's own doc ("" for none)
 	params  [][2]string // schema parameters, in order
+	// optional: the builder itself is optional(), so the field is
+	// optional whatever the column's nullability (PostGIS Geometry).
+	optional bool
 }
 
 // toastMode says what an unchanged TOASTed value becomes.
@@ -186,7 +189,8 @@ func setupNumeric(cp *colPlan, s *settings) error {
 	switch s.dec {
 	case decPrecise:
 		if cp.varScale {
-			cp.schema = fieldSchema{typ: "struct", name: nameVarDecimal, version: 1,
+			// SchemaFactory.datatypeVariableScaleDecimalSchema sets a doc.
+			cp.schema = fieldSchema{typ: "struct", name: nameVarDecimal, version: 1, doc: "Variable scaled decimal",
 				fields: `[{"type":"int32","optional":false,"field":"scale"},{"type":"bytes","optional":false,"field":"value"}]`}
 			cp.decode = decNumericVar
 			cp.fallback = val{k: kVarDecimal, b: []byte{0}, d: []byte{'0'}}

@@ -63,16 +63,16 @@ func init() {
 		oidInt4Range, oidNumRange, oidTsRange, oidTstzRange, oidDateRange, oidInt8Range} {
 		typeMappings[oid] = plain
 	}
-	typeMappings[oidXML] = typeMapping{setup: setupString(nameXML, 1)}
+	typeMappings[oidXML] = typeMapping{setup: setupString(nameXML, 1), dflt: &ruleXML}
 	typeMappings[oidTsvector] = typeMapping{setup: setupString(nameTsvector, 1)}
 	typeMappings[pseudoCitext] = typeMapping{setup: setupString("", 0)}
 	typeMappings[pseudoLtree] = typeMapping{setup: setupString(nameLtree, 1)}
-	typeMappings[pseudoEnumOID] = typeMapping{setup: setupEnum}
+	typeMappings[pseudoEnumOID] = typeMapping{setup: setupEnum, dflt: &ruleEnum}
 	typeMappings[pseudoArrayOID] = typeMapping{setup: setupArray}
-	typeMappings[oidInterval] = typeMapping{setup: setupInterval}
+	typeMappings[oidInterval] = typeMapping{setup: setupInterval, dflt: &ruleInterval}
 	typeMappings[oidMoney] = typeMapping{setup: setupMoney}
-	typeMappings[oidBit] = typeMapping{setup: setupBits}
-	typeMappings[oidVarbit] = typeMapping{setup: setupBits}
+	typeMappings[oidBit] = typeMapping{setup: setupBits, dflt: &ruleBit}
+	typeMappings[oidVarbit] = typeMapping{setup: setupBits, dflt: &ruleVarbit}
 	typeMappings[oidTimetz] = typeMapping{setup: setupTimetz}
 	typeMappings[oidPoint] = typeMapping{setup: setupPoint}
 }

@@ -141,6 +141,20 @@ func TestHstoreVectorUnknown(t *testing.T) {
 		{nil, change.Column{TypeName: "sparsevec", TypeOID: 16502, TypeMod: -1}, `{3:1.5,5:2,17:-1}/20`,
 			`{"type":"struct","fields":[{"type":"int16","optional":false,"field":"dimensions"},{"type":"map","keys":{"type":"int16","optional":false},"values":{"type":"double","optional":false},"optional":false,"field":"vector"}],"optional":true,"name":"io.debezium.data.SparseDoubleVector","version":1,"doc":"Sparse double vector","field":"c"}`,
 			`{"dimensions":20,"vector":[[5,2.0],[17,-1.0],[3,1.5]]}`},
+		// PostGIS: the whole EWKB as wkb; the SRID (0x10E6 = 4326) read
+		// after the type when the type has the 0x20000000 flag.
+		{nil, change.Column{TypeName: "geometry", TypeOID: 16504, TypeMod: -1}, `0101000020E6100000000000000000F03F0000000000000040`,
+			`{"type":"struct","fields":[{"type":"bytes","optional":false,"field":"wkb"},{"type":"int32","optional":true,"field":"srid"}],"optional":true,"name":"io.debezium.data.geometry.Geometry","version":1,"doc":"Geometry","field":"c"}`,
+			`{"wkb":"AQEAACDmEAAAAAAAAAAA8D8AAAAAAAAAQA==","srid":4326}`},
+		{nil, change.Column{TypeName: "geometry", TypeOID: 16504, TypeMod: -1}, `010100000000000000000000F03F0000000000000040`,
+			`{"type":"struct","fields":[{"type":"bytes","optional":false,"field":"wkb"},{"type":"int32","optional":true,"field":"srid"}],"optional":true,"name":"io.debezium.data.geometry.Geometry","version":1,"doc":"Geometry","field":"c"}`,
+			`{"wkb":"AQEAAAAAAAAAAAAA8D8AAAAAAAAAQA==","srid":null}`},
+		{nil, change.Column{TypeName: "geography", TypeOID: 16505, TypeMod: -1}, `0101000020E6100000000000000000F03F0000000000000040`,
+			`{"type":"struct","fields":[{"type":"bytes","optional":false,"field":"wkb"},{"type":"int32","optional":true,"field":"srid"}],"optional":true,"name":"io.debezium.data.geometry.Geography","version":1,"doc":"Geography","field":"c"}`,
+			`{"wkb":"AQEAACDmEAAAAAAAAAAA8D8AAAAAAAAAQA==","srid":4326}`},
+		// isn's isbn: a plain string (PostgresValueConverter, TypeRegistry.isbn).
+		{nil, change.Column{TypeName: "isbn", TypeOID: 16503, TypeMod: -1}, `978-0-393-04002-9`,
+			`{"type":"string","optional":true,"field":"c"}`, `"978-0-393-04002-9"`},
 		{func(o *Options) { o.IncludeUnknownDatatypes = true }, change.Column{TypeName: "box", TypeOID: 603, TypeMod: -1}, `(1,1),(0,0)`,
 			`{"type":"bytes","optional":true,"field":"c"}`, `"KDEsMSksKDAsMCk="`},
 		{func(o *Options) { o.IncludeUnknownDatatypes = true; o.BinaryHandling = BinaryHex }, change.Column{TypeName: "box", TypeOID: 603, TypeMod: -1}, `(1,1),(0,0)`,
@@ -157,7 +171,7 @@ func TestHstoreVectorUnknown(t *testing.T) {
 			t.Errorf("%s: column left out", tt.col.TypeName)
 			continue
 		}
-		if got := string(e.appendFieldSchema(nil, &p.cols[1], rel)); got != tt.schema {
+		if got := string(e.appendFieldSchema(nil, &p.cols[1])); got != tt.schema {
 			t.Errorf("%s schema\n got %s\nwant %s", tt.col.TypeName, got, tt.schema)
 		}
 		got, _, err := convertText(t, e, &p.cols[1], tt.in)

@@ -2,6 +2,7 @@ package debezium
 
 import (
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"strconv"
@@ -21,6 +22,9 @@ const (
 	pseudoVector    = 0xFFFFFFF5
 	pseudoHalfvec   = 0xFFFFFFF6
 	pseudoSparsevec = 0xFFFFFFF7
+	pseudoIsbn      = 0xFFFFFFF8
+	pseudoGeometry  = 0xFFFFFFF9
+	pseudoGeography = 0xFFFFFFFA
 )
 
 // Logical names of the pgvector types (Debezium 3.x SchemaFactory).
@@ -39,6 +43,96 @@ func init() {
 	extensionTypes["vector"] = pseudoVector
 	extensionTypes["halfvec"] = pseudoHalfvec
 	extensionTypes["sparsevec"] = pseudoSparsevec
+	// isn's isbn: a plain string of its text form
+	// (PostgresValueConverter's typeRegistry.isbn() case), no default
+	// mapper, arrays not mapped.
+	typeMappings[pseudoIsbn] = typeMapping{setup: setupString("", 0)}
+	extensionTypes["isbn"] = pseudoIsbn
+	typeMappings[pseudoGeometry] = typeMapping{setup: setupPostgis}
+	typeMappings[pseudoGeography] = typeMapping{setup: setupPostgis}
+	extensionTypes["geometry"] = pseudoGeometry
+	extensionTypes["geography"] = pseudoGeography
+	arrayExtensions[pseudoGeometry] = true
+	arrayExtensions[pseudoGeography] = true
+}
+
+// PostGIS.
+
+const (
+	nameGeometry  = "io.debezium.data.geometry.Geometry"
+	nameGeography = "io.debezium.data.geometry.Geography"
+	postgisFields = `[{"type":"bytes","optional":false,"field":"wkb"},{"type":"int32","optional":true,"field":"srid"}]`
+)
+
+// postgisEmpty is PostgisGeometry.createEmpty(): an empty
+// GEOMETRYCOLLECTION, the value of a null in a NOT NULL column.
+var postgisEmpty = []byte{0x01, 0x07, 0, 0, 0, 0, 0, 0, 0}
+
+// setupPostgis: geometry is a struct io.debezium.data.geometry.Geometry
+// v1, doc "Geometry", whose builder is already optional(), so the field
+// is optional even for a NOT NULL column; geography is
+// io.debezium.data.geometry.Geography v1, doc "Geography", optional as
+// its column. Both have wkb (the whole EWKB, SRID included) and srid.
+// PostGIS types have no default mapper.
+func setupPostgis(cp *colPlan, s *settings) error {
+	if cp.oid == pseudoGeography {
+		cp.schema = fieldSchema{typ: "struct", name: nameGeography, version: 1, doc: "Geography", fields: postgisFields}
+	} else {
+		cp.schema = fieldSchema{typ: "struct", name: nameGeometry, version: 1, doc: "Geometry", fields: postgisFields, optional: true}
+	}
+	cp.decode = decPostgis
+	b := postgisJSON(nil, postgisEmpty, false, 0)
+	cp.fallback = val{k: kRaw, b: b, d: b}
+	// Debezium feeds the placeholder text to the EWKB parser; null is
+	// the closest well-defined outcome.
+	cp.toast = toastNull
+	return nil
+}
+
+var errEWKB = errors.New("geometry value is not hexadecimal EWKB of at least 9 bytes")
+
+// decPostgis is PostgisGeometry.fromHexEwkb: the text output is the
+// hexadecimal EWKB; the SRID is the int after the type when the type has
+// the 0x20000000 flag, in the byte order the first byte gives.
+func decPostgis(e *Encoder, cp *colPlan, b []byte) (val, error) {
+	if len(b)%2 != 0 || len(b) < 18 {
+		return val{}, errEWKB
+	}
+	ewkb := e.tmp2[:0]
+	for i := 0; i < len(b); i += 2 {
+		hi, ok1 := unhex(b[i])
+		lo, ok2 := unhex(b[i+1])
+		if !ok1 || !ok2 {
+			e.tmp2 = ewkb
+			return val{}, errEWKB
+		}
+		ewkb = append(ewkb, hi<<4|lo)
+	}
+	e.tmp2 = ewkb
+	order := binary.ByteOrder(binary.BigEndian)
+	if ewkb[0] != 0 {
+		order = binary.LittleEndian
+	}
+	hasSRID := order.Uint32(ewkb[1:5])&0x20000000 != 0
+	var srid int32
+	if hasSRID {
+		srid = int32(order.Uint32(ewkb[5:9]))
+	}
+	e.tmp = postgisJSON(e.tmp[:0], ewkb, hasSRID, srid)
+	return val{k: kRaw, b: e.tmp, d: e.tmp}, nil
+}
+
+// postgisJSON writes {"wkb":<base64>,"srid":<int or null>}; the header
+// form (Values.append) is the same.
+func postgisJSON(dst, ewkb []byte, hasSRID bool, srid int32) []byte {
+	dst = append(dst, `{"wkb":`...)
+	dst = appendBase64(dst, ewkb)
+	dst = append(dst, `,"srid":`...)
+	if !hasSRID {
+		return append(dst, "null}"...)
+	}
+	dst = strconv.AppendInt(dst, int64(srid), 10)
+	return append(dst, '}')
 }
 
 // appendSchemaChildren writes the member schemas of an array, map or

@@ -44,8 +44,11 @@ CREATE TABLE IF NOT EXISTS orders (
 	total       numeric(12,2) NOT NULL,
 	status      varchar(16) NOT NULL DEFAULT 'new',
 	placed_on   date NOT NULL DEFAULT current_date,
-	updated_at  timestamp(3)
-);`
+	updated_at  timestamptz
+);
+-- Updates carry the whole old row, so that consumers (and the console's
+-- before/after view) see what changed.
+ALTER TABLE orders REPLICA IDENTITY FULL;`
 
 var (
 	firstNames = []string{"Ada", "Grace", "Linus", "Barbara", "Ken", "Margaret", "Dennis", "Frances", "Edsger", "Radia"}

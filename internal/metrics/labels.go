@@ -30,6 +30,14 @@ const (
 	pgmotionSnapshotPrefix = "pgmotion_snapshot_"
 )
 
+// The help texts of the attributes that both the snapshot and the
+// streaming MBeans have: a registry wants one help text per name.
+const (
+	helpEventsSeen     = "The total number of events that this connector has seen: for context=snapshot, rows read since the last start of the snapshot; for context=streaming, change events since streaming started."
+	helpSinceLastEvent = "The number of milliseconds since the connector has read and processed the most recent event; -1 before the first."
+	helpCapturedTables = "Always 1, one series per captured table (for context=snapshot, per table included in the snapshot): Debezium's String[] attribute, which the JMX exporter drops."
+)
+
 // debeziumName is the Prometheus name the JMX exporter's common rule
 // gives a Debezium MBean attribute: debezium_metrics_RowsScanned.
 func debeziumName(attribute string) string { return debeziumPrefix + attribute }

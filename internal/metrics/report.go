@@ -25,8 +25,9 @@ const (
 // not positive) it logs "snapshot progress" at INFO with the tables being
 // read (rows read against the estimate), the overall percentage, the rate
 // in rows/s, the elapsed time and the ETA; the first line comes after
-// `every`. When the snapshot completes or aborts it logs "snapshot
-// finished".
+// `every`. When the snapshot completes or aborts it logs one end line,
+// "snapshot done" or "snapshot aborted", when it sees the end or, if
+// first, when ctx ends.
 //
 // When out is an interactive terminal (a character device, TERM not
 // "dumb") it also redraws a one-line progress bar in place at 5 Hz, and
@@ -78,7 +79,13 @@ func (r *reporter) run(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
-			r.endBar(r.m.Progress())
+			// A snapshot that ended just before gets its end line now,
+			// rather than after the next poll.
+			if p := r.m.Progress(); p.State.Over() {
+				r.finish(p)
+			} else {
+				r.endBar(p)
+			}
 			return
 		case <-poll.C:
 			p := r.m.Progress()
@@ -133,9 +140,17 @@ func (r *reporter) endBar(p Progress) {
 	}
 }
 
+// finish logs the one line that ends a snapshot: "snapshot done" when it
+// completed, "snapshot aborted" when it stopped short, with the keys of
+// the progress lines. Its elapsed time is to the millisecond.
 func (r *reporter) finish(p Progress) {
 	r.endBar(p)
-	if p.State != StateCompleted && p.State != StateAborted {
+	msg := "snapshot done"
+	switch p.State {
+	case StateCompleted:
+	case StateAborted:
+		msg = "snapshot aborted"
+	default:
 		return
 	}
 	attrs := []any{
@@ -143,13 +158,20 @@ func (r *reporter) finish(p Progress) {
 		"tables_done", p.TotalTables - p.RemainingTables,
 		"tables_total", p.TotalTables,
 		"rows_scanned", p.Scanned,
+	}
+	if p.Resumed > 0 {
+		// Counted by the earlier run: rows_scanned less these is what
+		// this run read.
+		attrs = append(attrs, "rows_resumed", p.Resumed)
+	}
+	attrs = append(attrs,
 		"rows_per_second", math.Round(p.RowsPerSecond),
-		"elapsed", formatDuration(p.Elapsed),
-	}
+		"elapsed", p.Elapsed.Round(time.Millisecond).String(),
+	)
 	if p.Paused > 0 {
-		attrs = append(attrs, "paused", formatDuration(p.Paused))
+		attrs = append(attrs, "paused", p.Paused.Round(time.Millisecond).String())
 	}
-	r.log.Info("snapshot finished", attrs...)
+	r.log.Info(msg, attrs...)
 }
 
 func (r *reporter) logProgress(p Progress) {

@@ -171,7 +171,7 @@ func TestReportProgressTerminal(t *testing.T) {
 		}
 	}
 	for k, want := range map[string]any{
-		"msg": "snapshot finished", "state": "completed", "rows_scanned": 1000.0, "elapsed": "10s",
+		"msg": "snapshot done", "state": "completed", "rows_scanned": 1000.0, "rows_per_second": 100.0, "elapsed": "10s",
 	} {
 		if last[k] != want {
 			t.Errorf("last log line: %s = %v, want %v", k, last[k], want)
@@ -243,8 +243,8 @@ func TestReportProgressNotTerminal(t *testing.T) {
 			t.Errorf("%s = %v logged though unknown", k, v)
 		}
 	}
-	if strings.Contains(logs.String(), "snapshot finished") {
-		t.Error(`"snapshot finished" logged on cancel`)
+	if strings.Contains(logs.String(), "snapshot done") || strings.Contains(logs.String(), "snapshot aborted") {
+		t.Error(`an end line logged on cancel of a running snapshot`)
 	}
 }
 
@@ -278,5 +278,65 @@ func TestActiveTables(t *testing.T) {
 	}
 	if strings.Contains(got, "done") || strings.Contains(got, "waiting") {
 		t.Errorf("activeTables = %q names tables not being read", got)
+	}
+}
+
+// TestReportProgressEndLine checks the one line that ends a snapshot: its
+// message per state, the progress lines' keys, the elapsed time to the
+// millisecond, and that it comes when the caller stops the reporter right
+// after the end, before any poll.
+func TestReportProgressEndLine(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		end     func(m *SnapshotMetrics)
+		resumed bool
+		want    map[string]any
+		absent  []string
+	}{
+		{name: "completed", end: (*SnapshotMetrics).Completed,
+			want: map[string]any{"msg": "snapshot done", "state": "completed", "tables_done": 2.0, "tables_total": 2.0,
+				"rows_scanned": 3000.0, "rows_per_second": 923.0, "elapsed": "3.25s"},
+			absent: []string{"rows_resumed", "paused", "rows", "rows_per_sec"}},
+		{name: "aborted", end: (*SnapshotMetrics).Aborted,
+			want: map[string]any{"msg": "snapshot aborted", "state": "aborted", "tables_done": 0.0, "tables_total": 2.0,
+				"rows_scanned": 3000.0, "elapsed": "3.25s"}},
+		{name: "resumed", end: (*SnapshotMetrics).Completed, resumed: true,
+			want: map[string]any{"msg": "snapshot done", "rows_scanned": 3500.0, "rows_resumed": 500.0, "rows_per_second": 923.0}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, clk := newTestMetrics(t)
+			var logs syncBuffer
+			r := &reporter{m: m, log: slog.New(slog.NewJSONHandler(&logs, nil)), every: time.Hour, redraw: time.Hour}
+			m.Start([]TableEstimate{{Name: "a", Rows: 2000}, {Name: "b", Rows: -1}})
+			if tc.resumed {
+				m.Resume("a", 500, 1)
+			}
+			m.AddRows("a", 2000)
+			m.AddRows("b", 1000)
+			clk.advance(3250 * time.Millisecond)
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				r.run(ctx)
+			}()
+			tc.end(m)
+			cancel()
+			<-done
+			recs := logLines(t, logs.String())
+			if len(recs) != 1 {
+				t.Fatalf("%d log lines, want 1: %s", len(recs), logs.String())
+			}
+			for k, want := range tc.want {
+				if recs[0][k] != want {
+					t.Errorf("%s = %v, want %v", k, recs[0][k], want)
+				}
+			}
+			for _, k := range tc.absent {
+				if v, ok := recs[0][k]; ok {
+					t.Errorf("%s = %v logged", k, v)
+				}
+			}
+		})
 	}
 }

@@ -43,9 +43,8 @@ func newSnapshotCollector(m *SnapshotMetrics, l prometheus.Labels) *snapshotColl
 		pausedDuration: gaugeDesc(debeziumName("SnapshotPausedDurationInSeconds"),
 			"The total number of seconds that the snapshot was paused, the current pause included.", l),
 		eventsSeen: gaugeDesc(debeziumName("TotalNumberOfEventsSeen"),
-			"The total number of events (rows) that this connector has seen since the last start of the snapshot.", l),
-		sinceLastEvent: gaugeDesc(debeziumName("MilliSecondsSinceLastEvent"),
-			"The number of milliseconds since the connector has read and processed the most recent event; -1 before the first.", l),
+			helpEventsSeen, l),
+		sinceLastEvent: gaugeDesc(debeziumName("MilliSecondsSinceLastEvent"), helpSinceLastEvent, l),
 
 		rowsScanned: tableGaugeDesc(debeziumName("RowsScanned"),
 			"The number of rows that have been scanned for each table in the snapshot, including rows read by an earlier run of a resumed snapshot.", l),
@@ -54,7 +53,7 @@ func newSnapshotCollector(m *SnapshotMetrics, l prometheus.Labels) *snapshotColl
 		chunksCompleted: tableGaugeDesc(debeziumName("TableChunksCompletedCounts"),
 			"The number of chunks of each table that the snapshot has read.", l),
 		capturedTables: tableGaugeDesc(debeziumName("CapturedTables"),
-			"Always 1, one series per table included in the snapshot.", l),
+			helpCapturedTables, l),
 
 		rowsEstimated: tableGaugeDesc(pgmotionSnapshotPrefix+"rows_estimated",
 			"The estimated number of rows of each table in the snapshot (pg_class.reltuples when the snapshot started); -1 when unknown.", l),

@@ -54,7 +54,7 @@ debezium_metrics_SnapshotCompleted{BASE} 0
 # HELP debezium_metrics_SnapshotDurationInSeconds The total number of seconds that the snapshot has taken so far, even if not complete; includes the time when the snapshot was paused.
 # TYPE debezium_metrics_SnapshotDurationInSeconds gauge
 debezium_metrics_SnapshotDurationInSeconds{BASE} 12
-# HELP debezium_metrics_TotalNumberOfEventsSeen The total number of events (rows) that this connector has seen since the last start of the snapshot.
+# HELP debezium_metrics_TotalNumberOfEventsSeen The total number of events that this connector has seen: for context=snapshot, rows read since the last start of the snapshot; for context=streaming, change events since streaming started.
 # TYPE debezium_metrics_TotalNumberOfEventsSeen gauge
 debezium_metrics_TotalNumberOfEventsSeen{BASE} 500
 # HELP debezium_metrics_MilliSecondsSinceLastEvent The number of milliseconds since the connector has read and processed the most recent event; -1 before the first.

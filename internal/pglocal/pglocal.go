@@ -74,7 +74,8 @@ type Options struct {
 	// Settings are extra postgresql.conf settings, written last so they
 	// override the ones above.
 	Settings map[string]string
-	// Log receives progress messages; nil discards them.
+	// Log receives progress messages, which carry component=pglocal: pass
+	// it unscoped. Nil discards them.
 	Log *slog.Logger
 }
 
@@ -388,7 +389,7 @@ func (s *Server) initdb(ctx context.Context, fast bool) error {
 	if err != nil {
 		return fmt.Errorf("pglocal: write %s: %w", conf, err)
 	}
-	s.log.Info("initialised data directory", "version", dataVersion(data), "took", time.Since(start).Round(time.Millisecond))
+	s.log.Info("initialised data directory", "version", dataVersion(data), "elapsed", time.Since(start).Round(time.Millisecond))
 	return nil
 }
 

@@ -27,6 +27,28 @@ func (e *SlotInUseError) Error() string {
 // Temporary reports that waiting may clear the error.
 func (e *SlotInUseError) Temporary() bool { return true }
 
+// SlotDropError reports a replication slot that slot.drop.on.stop should
+// have dropped and that is still there: it keeps WAL on the server until
+// someone drops it. It shows up from Source.Close.
+type SlotDropError struct {
+	Slot string
+	// PID is the backend that held the slot at the last attempt, 0 if
+	// none was named.
+	PID int32
+	Err error
+}
+
+func (e *SlotDropError) Error() string {
+	by := ""
+	if e.PID != 0 {
+		by = fmt.Sprintf(" (held by PID %d)", e.PID)
+	}
+	return fmt.Sprintf("replication slot %q was not dropped%s and keeps WAL on the server until it is: once nothing streams from it, run SELECT pg_drop_replication_slot('%s'): %v",
+		e.Slot, by, strings.ReplaceAll(e.Slot, "'", "''"), e.Err)
+}
+
+func (e *SlotDropError) Unwrap() error { return e.Err }
+
 // explain turns the PostgreSQL errors a user can fix into one line that
 // says how. Other errors pass through unchanged. Passwords never appear:
 // pgconn keeps them out of its messages.
@@ -46,9 +68,7 @@ func explain(err error, user, db string) error {
 			}
 			return fmt.Errorf("user %q lacks a privilege pgmotion needs: %w", user, err)
 		case "55006":
-			var pid int32
-			fmt.Sscanf(pgErr.Message[strings.LastIndex(pgErr.Message, "PID")+3:], "%d", &pid)
-			return fmt.Errorf("%w", &SlotInUseError{Slot: slotFromMessage(pgErr.Message), PID: pid})
+			return fmt.Errorf("%w", &SlotInUseError{Slot: slotFromMessage(pgErr.Message), PID: activePID(pgErr.Message)})
 		}
 		return err
 	}

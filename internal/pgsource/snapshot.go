@@ -100,6 +100,10 @@ func (s *Source) PlanSnapshot(ctx context.Context, tables []TableName, threads i
 		st.Rows, _ = strconv.ParseInt(string(row[1]), 10, 64)
 		if st.Rows < 0 || (st.Rows == 0 && st.Pages > 0) {
 			st.Rows = -1 // never analysed
+			if st.Pages <= countPagesMax {
+				// A small table: counting it costs less than a guess.
+				st.Rows = s.countRows(ctx, t)
+			}
 		}
 		if st.Select == "" && s.serverVersion >= 140000 && st.Pages >= minSplitPages {
 			n := max(int64(threads*rangesPerThread), (st.Pages+maxRangePages-1)/maxRangePages)
@@ -111,6 +115,27 @@ func (s *Source) PlanSnapshot(ctx context.Context, tables []TableName, threads i
 	}
 	return plan, nil
 }
+
+// countPagesMax is the size, in pages (8 MB), up to which a table that
+// was never analysed is counted for its snapshot's row estimate.
+const countPagesMax = 1024
+
+// countRows counts a small table's rows for the snapshot's estimate,
+// reading at most countRowsMax of them: -1 if that fails.
+func (s *Source) countRows(ctx context.Context, t TableName) int64 {
+	row, err := s.queryOne(ctx, `SELECT count(*)::text FROM (SELECT FROM `+quoteIdent(t.Schema)+`.`+quoteIdent(t.Name)+` LIMIT `+strconv.Itoa(countRowsMax)+`) r`)
+	if err != nil || row == nil {
+		return -1
+	}
+	n, err := strconv.ParseInt(string(row[0]), 10, 64)
+	if err != nil {
+		return -1
+	}
+	return n
+}
+
+// countRowsMax bounds countRows.
+const countRowsMax = 1_000_000
 
 // SnapshotSink receives a snapshot's rows. Row and RangeDone are called
 // from several reader goroutines at once; worker (0 to threads-1) names

@@ -289,3 +289,29 @@ func TestIntegrationSnapshotCopyMatchesSelect(t *testing.T) {
 		}
 	}
 }
+
+// TestIntegrationSnapshotEstimateSmallTable: a table never analysed has
+// reltuples -1; a small one is counted, so its estimate is its row count.
+func TestIntegrationSnapshotEstimateSmallTable(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	pgtest.Exec(t, dsn,
+		`CREATE TABLE ten (id int PRIMARY KEY)`,
+		`INSERT INTO ten SELECT generate_series(1, 10)`,
+		`CREATE TABLE empty (id int PRIMARY KEY)`)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	src := newTestSource(t, dsn, Config{})
+	if _, err := src.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	plan, err := src.PlanSnapshot(ctx, []TableName{{"public", "ten"}, {"public", "empty"}}, 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan[0].Rows != 10 {
+		t.Errorf("estimate of a 10-row table never analysed: %d, want 10", plan[0].Rows)
+	}
+	if plan[1].Rows != 0 {
+		t.Errorf("estimate of an empty table: %d, want 0", plan[1].Rows)
+	}
+}

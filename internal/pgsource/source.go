@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pglogrepl"
@@ -38,9 +39,9 @@ type Config struct {
 	// Include reports whether a table is captured (the connector's schema
 	// and table include and exclude lists); nil captures every table.
 	Include func(schema, table string) bool
-	// TableInclude is table.include.list, used only to warn about entries
+	// TableInclude is table.include.list, used only to report entries
 	// that match no table.
-	TableInclude []*regexp.Regexp
+	TableInclude []IncludeEntry
 	// KeyColumns picks the key columns of a table from its columns
 	// (message.key.columns); nil, or an empty result, keeps the primary
 	// key.
@@ -93,8 +94,13 @@ type Source struct {
 	excluded map[uint32]string
 
 	confirmed syncLSN
+	// filtered counts changes of tables that are not captured.
+	filtered  atomic.Int64
 	closeOnce sync.Once
-	dbName    string
+	// slotHeld is set once Open has the slot: only then may Close drop it
+	// (a slot another process holds is not this source's to drop).
+	slotHeld bool
+	dbName   string
 	// serverVersion is server_version_num, known after Open.
 	serverVersion int
 }
@@ -181,7 +187,16 @@ func (s *Source) Open(ctx context.Context) (*SlotInfo, error) {
 	if err != nil {
 		return nil, explain(err, user, db)
 	}
-	return s.ensureSlot(ctx)
+	info, err := s.ensureSlot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// Once the slot is ours, so that waiting for a busy slot does not
+	// repeat it.
+	if err := s.logCapture(ctx); err != nil {
+		return nil, err
+	}
+	return info, nil
 }
 
 func (s *Source) queryOne(ctx context.Context, sql string, args ...string) ([][]byte, error) {
@@ -216,36 +231,72 @@ func (s *Source) checkServer(ctx context.Context) error {
 	return nil
 }
 
-// Tables lists the captured tables, sorted by schema and name, and warns
-// about each table.include.list entry that matches none.
+// IncludeEntry is one entry of an include list: as the user typed it, for
+// messages, and as it matches (anchored, case-insensitive).
+type IncludeEntry struct {
+	Entry string
+	Re    *regexp.Regexp
+}
+
+// Tables lists the captured tables, sorted by schema and name.
 func (s *Source) Tables(ctx context.Context) ([]TableName, error) {
-	res := s.meta.ExecParams(ctx, `SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-		WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
-		  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_toast%' AND n.nspname NOT LIKE 'pg\_temp%'
-		ORDER BY 1, 2`, nil, nil, nil, nil).Read()
-	if res.Err != nil {
-		return nil, fmt.Errorf("list tables: %w", res.Err)
+	all, err := s.ListTables(ctx)
+	if err != nil {
+		return nil, err
 	}
-	var out []TableName
-	used := make([]bool, len(s.cfg.TableInclude))
-	for _, r := range res.Rows {
-		t := TableName{Schema: string(r[0]), Name: string(r[1])}
+	captured, _ := selectTables(all, s.included, nil)
+	return captured, nil
+}
+
+// selectTables returns the tables of all that include selects, and the
+// entries that match none of all (whatever the other filters say), as
+// typed.
+func selectTables(all []TableName, include func(schema, table string) bool, entries []IncludeEntry) (captured []TableName, unmatched []string) {
+	used := make([]bool, len(entries))
+	for _, t := range all {
 		q := t.String()
-		for i, re := range s.cfg.TableInclude {
-			if re.MatchString(q) {
+		for i, e := range entries {
+			if !used[i] && e.Re.MatchString(q) {
 				used[i] = true
 			}
 		}
-		if s.included(t.Schema, t.Name) {
-			out = append(out, t)
+		if include(t.Schema, t.Name) {
+			captured = append(captured, t)
 		}
 	}
-	for i, re := range s.cfg.TableInclude {
+	for i, e := range entries {
 		if !used[i] {
-			s.log.Warn("table.include.list entry matches no table; check the spelling and that the table exists", "entry", re.String())
+			unmatched = append(unmatched, e.Entry)
 		}
 	}
-	return out, nil
+	return captured, unmatched
+}
+
+// maxLoggedTables bounds the table names in the "captured tables" line.
+const maxLoggedTables = 100
+
+// logCapture says, once when the source opens, which tables the include
+// and exclude lists capture, and warns about each table.include.list entry
+// that matches no table.
+func (s *Source) logCapture(ctx context.Context) error {
+	all, err := s.ListTables(ctx)
+	if err != nil {
+		return err
+	}
+	captured, unmatched := selectTables(all, s.included, s.cfg.TableInclude)
+	names := make([]string, 0, min(len(captured), maxLoggedTables+1))
+	for i, t := range captured {
+		if i == maxLoggedTables {
+			names = append(names, fmt.Sprintf("and %d more", len(captured)-i))
+			break
+		}
+		names = append(names, t.String())
+	}
+	s.log.Info("captured tables", "tables", len(captured), "list", strings.Join(names, ","), "publication", s.cfg.Publication)
+	for _, e := range unmatched {
+		s.log.Warn("table.include.list entry matches no table: fix its spelling or create the table; entries are regular expressions matched against the whole schema.table name, case-insensitively", "entry", e)
+	}
+	return nil
 }
 
 // TableName is a schema-qualified table name.
@@ -344,6 +395,7 @@ func (s *Source) ensureSlot(ctx context.Context) (*SlotInfo, error) {
 			return nil, fmt.Errorf("create replication slot %q: %w", slot, err)
 		}
 		s.log.Info("created replication slot", "slot", slot, "lsn", cp.String())
+		s.slotHeld = true
 		return &SlotInfo{Created: true, SnapshotName: res.SnapshotName, ConsistentPoint: cp}, nil
 	}
 	plugin, db, active, pid := string(row[0]), string(row[1]), string(row[2]), string(row[3])
@@ -361,6 +413,7 @@ func (s *Source) ensureSlot(ctx context.Context) (*SlotInfo, error) {
 		fmt.Sscanf(pid, "%d", &p)
 		return nil, &SlotInUseError{Slot: slot, PID: p}
 	}
+	s.slotHeld = true
 	info := &SlotInfo{}
 	if v := string(row[4]); v != "" {
 		info.ConfirmedFlush, _ = change.ParseLSN(v)
@@ -388,22 +441,90 @@ func (s *Source) Confirm(lsn change.LSN) { s.confirmed.advance(lsn) }
 // Confirmed returns the last position passed to Confirm.
 func (s *Source) Confirmed() change.LSN { return s.confirmed.load() }
 
-// Close disconnects; with DropSlotOnStop it drops the slot first. It is
-// safe to call more than once.
+// Close disconnects; with DropSlotOnStop it then drops the slot, if this
+// source held it. The drop waits, within ctx (10s when ctx has no
+// deadline), for the slot's walsender to end: the server releases the slot
+// only once the backend of the closed replication connection has exited.
+// A slot that cannot be dropped gives a *SlotDropError, which says how to
+// drop it by hand. Close is safe to call more than once.
 func (s *Source) Close(ctx context.Context) error {
 	var err error
 	s.closeOnce.Do(func() {
 		if s.repl != nil {
 			s.repl.Close(ctx)
 		}
+		if s.cfg.DropSlotOnStop && s.slotHeld {
+			err = s.dropSlot(ctx)
+		}
 		if s.meta != nil {
-			if s.cfg.DropSlotOnStop {
-				if _, e := s.meta.Exec(ctx, "SELECT pg_drop_replication_slot('"+s.cfg.Slot+"')").ReadAll(); e != nil {
-					err = fmt.Errorf("drop replication slot %q: %w", s.cfg.Slot, e)
-				}
-			}
 			s.meta.Close(ctx)
 		}
 	})
 	return err
+}
+
+// Filtered returns the number of changes dropped because their table is
+// not captured (NumberOfEventsFiltered). Safe from any goroutine.
+func (s *Source) Filtered() int64 { return s.filtered.Load() }
+
+// dropSlotTimeout bounds the wait for the walsender when Close's context
+// has no deadline.
+const dropSlotTimeout = 10 * time.Second
+
+// dropSlot drops the slot, retrying with a short backoff while the server
+// still counts it active (SQLSTATE 55006, "replication slot … is active
+// for PID …"): the walsender of the connection Close just ended takes a
+// moment to exit.
+func (s *Source) dropSlot(ctx context.Context) error {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, dropSlotTimeout)
+		defer cancel()
+	}
+	slot := s.cfg.Slot
+	fail := func(pid int32, err error) error { return &SlotDropError{Slot: slot, PID: pid, Err: err} }
+	conn := s.meta
+	if conn == nil || conn.IsClosed() || conn.IsBusy() {
+		// A query cut short by the stop leaves the catalog connection
+		// closed: drop on a new one.
+		var err error
+		if conn, err = pgconn.ConnectConfig(ctx, s.connConfig(false)); err != nil {
+			return fail(0, explain(err, s.cfg.Conn.User, s.dbName))
+		}
+		defer conn.Close(context.WithoutCancel(ctx))
+	}
+	delay := 5 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		_, err := conn.ExecParams(ctx, "SELECT pg_drop_replication_slot($1)", [][]byte{[]byte(slot)}, nil, nil, nil).Close()
+		var pgErr *pgconn.PgError
+		switch {
+		case err == nil:
+			s.log.Info("dropped replication slot", "slot", slot, "attempts", attempt)
+			return nil
+		case errors.As(err, &pgErr) && pgErr.Code == "42704":
+			// undefined_object: someone dropped it already.
+			return nil
+		case !errors.As(err, &pgErr) || pgErr.Code != "55006":
+			return fail(0, err)
+		}
+		pid := activePID(pgErr.Message)
+		select {
+		case <-ctx.Done():
+			return fail(pid, fmt.Errorf("still active after %d attempts: %w", attempt, err))
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, 250*time.Millisecond)
+	}
+}
+
+// activePID reads the PID out of PostgreSQL's "replication slot \"x\" is
+// active for PID 123"; 0 if there is none.
+func activePID(msg string) int32 {
+	i := strings.LastIndex(msg, "PID")
+	if i < 0 {
+		return 0
+	}
+	var pid int32
+	fmt.Sscanf(msg[i+3:], "%d", &pid)
+	return pid
 }

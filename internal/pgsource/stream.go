@@ -231,6 +231,7 @@ func (r *streamReader) logical(ctx context.Context, lsn change.LSN, b []byte) er
 		rel, ok := s.rels[m.RelationID]
 		if !ok {
 			if _, skip := s.excluded[m.RelationID]; skip {
+				s.filtered.Add(1)
 				return nil
 			}
 			return fmt.Errorf("at LSN %s: change for relation %d before its RELATION message", lsn, m.RelationID)

@@ -592,6 +592,9 @@ func (r *streamReader) streamRel(xid, id uint32, lsn change.LSN) (*change.Relati
 		return rel, nil
 	}
 	if _, skip := r.src.excluded[id]; skip || lsn == 0 {
+		if skip {
+			r.src.filtered.Add(1)
+		}
 		return nil, nil
 	}
 	return nil, fmt.Errorf("at LSN %s: change for relation %d before its RELATION message", lsn, id)

@@ -137,6 +137,10 @@ type PostgresConfig struct {
 	IgnoreBuiltinTables          bool
 	MessageKeyColumns            []KeyColumns
 
+	// TableIncludeList holds the entries of table.include.list as typed,
+	// one per expression of TableInclude, for messages.
+	TableIncludeList []string
+
 	SnapshotMode         SnapshotMode
 	SnapshotFetchSize    int
 	DecimalHandling      DecimalHandling
@@ -225,6 +229,7 @@ func newPostgresConfig(c *Config) (*PostgresConfig, error) {
 			return nil, fmt.Errorf("%s: %w", l.prop, err) // unreachable: validated
 		}
 	}
+	p.TableIncludeList = SplitRegexList(c.values[propTableInclude])
 	if c.IsSet(propMessageKeyColumns) {
 		if p.MessageKeyColumns, err = parseKeyColumns(c.Str(propMessageKeyColumns)); err != nil {
 			return nil, err // unreachable: validated

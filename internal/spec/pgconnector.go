@@ -70,6 +70,10 @@ const (
 	// PropDDLCapture is pgmotion.ddl.capture: DDL statements, written
 	// into the WAL by an event trigger, as events on <topic.prefix>.ddl.
 	PropDDLCapture = "pgmotion.ddl.capture"
+	// PropMaxQueueSize and PropMaxQueueSizeBytes are max.queue.size and
+	// max.queue.size.in.bytes, which the streaming metrics report.
+	PropMaxQueueSize      = "max.queue.size"
+	PropMaxQueueSizeBytes = "max.queue.size.in.bytes"
 	// The values of pgmotion.outbox.source.
 	OutboxSourceTable   = "table"
 	OutboxSourceMessage = "message"
@@ -245,13 +249,13 @@ func postgresFields() []*Field {
 		{Name: propMaxBatchSize, Type: TypeInt, Default: "2048", Importance: Medium, Group: groupConnector, Width: WidthShort,
 			DisplayName: "Change event batch size", Status: Accepted, Check: checkPositiveInt,
 			Doc: "Maximum number of events in each batch handed to Kafka Connect."},
-		{Name: "max.queue.size", Type: TypeInt, Default: "8192", Importance: Medium, Group: groupConnector, Width: WidthShort,
+		{Name: PropMaxQueueSize, Type: TypeInt, Default: "8192", Importance: Medium, Group: groupConnector, Width: WidthShort,
 			DisplayName: "Change event buffer size", Status: Accepted, Check: checkMaxQueueSize,
 			Doc: "Maximum number of events buffered between the reader and Kafka Connect; larger than max.batch.size."},
 		{Name: "poll.interval.ms", Type: TypeLong, Default: "500", Importance: Medium, Group: groupConnector, Width: WidthShort,
 			DisplayName: "Poll interval (ms)", Status: Accepted, Check: checkPositiveInt,
 			Doc: "Milliseconds to wait for new events when the buffer is empty."},
-		{Name: "max.queue.size.in.bytes", Type: TypeLong, Default: "0", Importance: Medium, Group: groupConnector, Width: WidthLong,
+		{Name: PropMaxQueueSizeBytes, Type: TypeLong, Default: "0", Importance: Medium, Group: groupConnector, Width: WidthLong,
 			DisplayName: "Change event buffer size in bytes", Status: Accepted, Check: checkNonNegativeLong,
 			Doc: "Maximum size of the buffer in bytes; 0 means no limit."},
 		{Name: "provide.transaction.metadata", Type: TypeBoolean, Default: "false", Importance: Low, Group: groupConnector, Width: WidthShort,
@@ -478,8 +482,8 @@ func postgresFields() []*Field {
 			DisplayName: "List of tables where the default select statement used during snapshotting should be overridden.",
 			Doc:         "Comma-separated schema.table names whose snapshot SELECT is given by snapshot.select.statement.overrides.<schema>.<table>."},
 		{Name: "include.schema.comments", Type: TypeBoolean, Default: "false", Importance: Medium, Group: groupEvents, Width: WidthShort,
-			DisplayName: "Include Table and Column Comments", Status: Accepted,
-			Doc: "Put table and column comments into the schemas' doc."},
+			DisplayName: "Include Table and Column Comments",
+			Doc:         "Has no effect, as in Debezium: its PostgreSQL connector reads no table or column comments, so schemas never carry them as doc."},
 		{Name: "column.propagate.source.type", Type: TypeList, Importance: Low, Group: groupEvents,
 			DisplayName: "Propagate Source Types by Columns", Check: checkRegexList,
 			Doc: "Regexes of columns whose schemas get __debezium.source.column.* parameters."},

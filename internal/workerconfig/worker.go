@@ -42,6 +42,8 @@ const (
 	propRebalanceTimeout    = "rebalance.timeout.ms"
 	propPluginPath          = "plugin.path"
 	propConfigProviders     = "config.providers"
+	propTopicTracking       = "topic.tracking.enable"
+	propTopicTrackingReset  = "topic.tracking.allow.reset"
 
 	prefixProducer        = "producer."
 	prefixConsumer        = "consumer."
@@ -93,6 +95,10 @@ type Worker struct {
 	// session.timeout.ms (10000), heartbeat.interval.ms (3000) and
 	// rebalance.timeout.ms (60000).
 	SessionTimeout, HeartbeatInterval, RebalanceTimeout time.Duration
+	// topic.tracking.enable and topic.tracking.allow.reset (KIP-558),
+	// both true by default: record the topics each connector writes to in
+	// the status topic, and allow PUT /connectors/{name}/topics/reset.
+	TopicTracking, TopicTrackingReset bool
 	// Producer and Consumer hold the producer.* and consumer.* overrides
 	// with the prefix removed.
 	Producer, Consumer map[string]string
@@ -143,6 +149,8 @@ func Default() *Worker {
 		SessionTimeout:      10 * time.Second,
 		HeartbeatInterval:   3 * time.Second,
 		RebalanceTimeout:    60 * time.Second,
+		TopicTracking:       true,
+		TopicTrackingReset:  true,
 		Producer:            map[string]string{},
 		Consumer:            map[string]string{},
 		ConfigProviders:     map[string]string{},
@@ -562,6 +570,8 @@ var fields = map[string]field{
 	propSessionTimeout:      millisField(func(w *Worker) *time.Duration { return &w.SessionTimeout }, math.MaxInt32),
 	propHeartbeatInterval:   millisField(func(w *Worker) *time.Duration { return &w.HeartbeatInterval }, math.MaxInt32),
 	propRebalanceTimeout:    millisField(func(w *Worker) *time.Duration { return &w.RebalanceTimeout }, math.MaxInt32),
+	propTopicTracking:       boolField(func(w *Worker) *bool { return &w.TopicTracking }),
+	propTopicTrackingReset:  boolField(func(w *Worker) *bool { return &w.TopicTrackingReset }),
 	propListeners: {
 		set: func(w *Worker, v string) error {
 			addrs, err := parseListeners(v)

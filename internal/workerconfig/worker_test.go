@@ -22,6 +22,7 @@ func exported(w *Worker) Worker {
 		KeyConverter: w.KeyConverter, ValueConverter: w.ValueConverter, KeySchemas: w.KeySchemas, ValueSchemas: w.ValueSchemas,
 		OffsetFlushInterval: w.OffsetFlushInterval, OffsetFlushTimeout: w.OffsetFlushTimeout,
 		SessionTimeout: w.SessionTimeout, HeartbeatInterval: w.HeartbeatInterval, RebalanceTimeout: w.RebalanceTimeout,
+		TopicTracking: w.TopicTracking, TopicTrackingReset: w.TopicTrackingReset,
 		Producer: w.Producer, Consumer: w.Consumer, ConfigProviders: w.ConfigProviders,
 		PluginPath: w.PluginPath, Unknown: w.Unknown,
 	}
@@ -75,6 +76,9 @@ func TestDefault(t *testing.T) {
 	if w.OffsetPartitions != 25 || w.StatusPartitions != 5 || w.ConfigReplication != 3 {
 		t.Errorf("topics: %+v", exported(w))
 	}
+	if !w.TopicTracking || !w.TopicTrackingReset {
+		t.Errorf("topic tracking is on by default in Kafka Connect: %+v", exported(w))
+	}
 	if !reflect.DeepEqual(w.Listeners, []string{":8083"}) || !reflect.DeepEqual(w.BootstrapServers, []string{"localhost:9092"}) {
 		t.Errorf("addresses: %+v", exported(w))
 	}
@@ -100,6 +104,8 @@ heartbeat.interval.ms=15000
 rebalance.timeout.ms=+300000
 offset.flush.timeout.ms= 7000
 group.id =  my-group  
+topic.tracking.enable=FALSE
+topic.tracking.allow.reset = false
 producer.compression.type=lz4
 producer.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required;
 consumer.max.poll.records=10
@@ -121,6 +127,7 @@ header.converter=org.apache.kafka.connect.storage.SimpleHeaderConverter
 		{"rebalance", w.RebalanceTimeout, 5 * time.Minute},
 		{"flush timeout", w.OffsetFlushTimeout, 7 * time.Second},
 		{"group", w.GroupID, "my-group"},
+		{"topic tracking", []bool{w.TopicTracking, w.TopicTrackingReset}, []bool{false, false}},
 		{"producer", w.Producer, map[string]string{"compression.type": "lz4", "sasl.jaas.config": "org.apache.kafka.common.security.plain.PlainLoginModule required;"}},
 		{"consumer", w.Consumer, map[string]string{"max.poll.records": "10"}},
 		{"unknown", w.Unknown, map[string]string{"security.protocol": "SASL_SSL", "header.converter": "org.apache.kafka.connect.storage.SimpleHeaderConverter"}},
@@ -148,6 +155,7 @@ func TestParseErrors(t *testing.T) {
 		{"offset.storage.replication.factor=three", `offset.storage.replication.factor: "three" is not a number`},
 		{"status.storage.partitions=-2", `status.storage.partitions: "-2" is not allowed: use a positive number of partitions, or -1 for the broker's default`},
 		{"key.converter.schemas.enable=yes", `key.converter.schemas.enable: "yes" is not a boolean: use true or false`},
+		{"topic.tracking.enable=on", `topic.tracking.enable: "on" is not a boolean: use true or false`},
 		{"group.id=  ", `group.id: "" is empty: a value is required`},
 		{"group.id=\\ \\ ", `group.id: "  " is empty: a value is required`},
 		{"key.converter=", `key.converter: "" is empty: a value is required`},

@@ -278,10 +278,30 @@ func (h *handler) stop(ctx context.Context, c *call) (*reply, error) {
 	return noBody(http.StatusNoContent), nil
 }
 
-// topicTrackingDisabled answers the topic endpoints as Kafka Connect does
-// with topic.tracking.enable=false; it checks before the connector exists.
-func topicTrackingDisabled(context.Context, *call) (*reply, error) {
-	return nil, &connect.Error{Code: http.StatusForbidden, Msg: "Topic tracking is disabled."}
+// activeTopicsBody is Kafka Connect's ActiveTopicsInfo entity.
+type activeTopicsBody struct {
+	Topics []string `json:"topics"`
+}
+
+// topics is GET /connectors/{name}/topics: {"<name>": {"topics": [...]}},
+// empty for a connector that does not exist, as in Kafka Connect.
+func (h *handler) topics(ctx context.Context, c *call) (*reply, error) {
+	topics, err := h.herder.ActiveTopics(ctx, c.connector)
+	if err != nil {
+		return nil, err
+	}
+	if topics == nil {
+		topics = []string{}
+	}
+	return ok(map[string]activeTopicsBody{c.connector: {topics}})
+}
+
+// resetTopics is PUT /connectors/{name}/topics/reset: 202 without a body.
+func (h *handler) resetTopics(ctx context.Context, c *call) (*reply, error) {
+	if err := h.herder.ResetActiveTopics(ctx, c.connector); err != nil {
+		return nil, err
+	}
+	return noBody(http.StatusAccepted), nil
 }
 
 // offsetsBody is Kafka Connect's ConnectorOffsets entity.

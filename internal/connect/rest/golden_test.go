@@ -53,6 +53,8 @@ const ordersConfig = `{"connector.class":"io.debezium.connector.postgresql.Postg
 
 func slowInventory(f *fakeHerder) { f.slow["inventory"] = true }
 
+func trackingOff(f *fakeHerder) { f.trackingOff = true }
+
 var goldenCases = []goldenCase{
 	// Root and health.
 	{name: "root", method: "GET", path: "/"},
@@ -175,10 +177,55 @@ var goldenCases = []goldenCase{
 	{name: "offsets_reset", method: "DELETE", path: "/connectors/archive/offsets"},
 	{name: "offsets_reset_running", method: "DELETE", path: "/connectors/inventory/offsets"},
 
-	// Topic tracking is not implemented.
+	// Topic tracking (KIP-558), from ConnectorsResourceTest's
+	// testConnectorActiveTopics* and testResetConnectorActiveTopics*.
 	{name: "topics", method: "GET", path: "/connectors/inventory/topics"},
+	{name: "topics_stopped", method: "GET", path: "/connectors/archive/topics"},
+	{name: "topics_none", method: "GET", path: "/connectors/example/topics"},
 	{name: "topics_unknown", method: "GET", path: "/connectors/nope/topics"},
-	{name: "topics_reset", method: "PUT", path: "/connectors/inventory/topics/reset"},
+	{name: "topics_disabled", method: "GET", path: "/connectors/inventory/topics", setup: trackingOff},
+	{name: "topics_disabled_unknown", method: "GET", path: "/connectors/nope/topics", setup: trackingOff},
+	{name: "topics_reset", method: "PUT", path: "/connectors/archive/topics/reset"},
+	{name: "topics_reset_running", method: "PUT", path: "/connectors/inventory/topics/reset"},
+	{name: "topics_reset_paused", method: "PUT", path: "/connectors/example/topics/reset"},
+	{name: "topics_reset_unknown", method: "PUT", path: "/connectors/nope/topics/reset"},
+	{name: "topics_reset_disabled", method: "PUT", path: "/connectors/archive/topics/reset", setup: func(f *fakeHerder) { f.trackingOff = true; f.resetOff = true }},
+	{name: "topics_reset_tracking_disabled", method: "PUT", path: "/connectors/archive/topics/reset", setup: trackingOff},
+	{name: "topics_reset_not_allowed", method: "PUT", path: "/connectors/archive/topics/reset", setup: func(f *fakeHerder) { f.resetOff = true }},
+	{name: "topics_reset_wrong_method", method: "POST", path: "/connectors/archive/topics/reset"},
+	{name: "topics_wrong_method", method: "PUT", path: "/connectors/archive/topics"},
+
+	// Logger levels (KIP-495, KIP-976), from LoggingResourceTest.
+	{name: "loggers", method: "GET", path: "/admin/loggers"},
+	{name: "loggers_trailing_slash", method: "GET", path: "/admin/loggers/"},
+	{name: "logger", method: "GET", path: "/admin/loggers/io.debezium.connector.postgresql"},
+	{name: "logger_unset", method: "GET", path: "/admin/loggers/org.apache.kafka.connect.runtime.rest"},
+	{name: "logger_root", method: "GET", path: "/admin/loggers/root"},
+	{name: "logger_root_case", method: "GET", path: "/admin/loggers/ROOT"},
+	{name: "logger_not_found", method: "GET", path: "/admin/loggers/org.apache.rostropovich"},
+	{name: "logger_set", method: "PUT", path: "/admin/loggers/org.apache.kafka.connect", body: `{"level":"TRACE"}`},
+	{name: "logger_set_worker_scope", method: "PUT", path: "/admin/loggers/org.apache.kafka.connect?scope=worker", body: `{"level":"TRACE"}`},
+	{name: "logger_set_invalid_scope", method: "PUT", path: "/admin/loggers/org.apache.kafka.connect?scope=kip-976", body: `{"level":"TRACE"}`},
+	{name: "logger_set_scope_case", method: "PUT", path: "/admin/loggers/org.apache.kafka.connect?scope=Cluster", body: `{"level":"TRACE"}`},
+	{name: "logger_set_cluster", method: "PUT", path: "/admin/loggers/org.apache.kafka.connect?scope=cluster", body: `{"level":"TRACE"}`},
+	{name: "logger_set_lower_case", method: "PUT", path: "/admin/loggers/kafka", body: `{"level":"warn"}`},
+	{name: "logger_set_unchanged", method: "PUT", path: "/admin/loggers/io.debezium.connector.postgresql", body: `{"level":"DEBUG"}`},
+	{name: "logger_set_child", method: "PUT", path: "/admin/loggers/io.debezium.connector.postgresql.encoder", body: `{"level":"ERROR"}`},
+	{name: "logger_set_new", method: "PUT", path: "/admin/loggers/org.example.custom", body: `{"level":"INFO"}`},
+	{name: "logger_set_root", method: "PUT", path: "/admin/loggers/root", body: `{"level":"ERROR"}`},
+	{name: "logger_set_off", method: "PUT", path: "/admin/loggers/kafka", body: `{"level":"OFF"}`},
+	{name: "logger_set_empty_args", method: "PUT", path: "/admin/loggers/@root", body: `{}`},
+	{name: "logger_set_empty_args_cluster", method: "PUT", path: "/admin/loggers/@root?scope=cluster", body: `{}`},
+	{name: "logger_set_empty_args_bad_scope", method: "PUT", path: "/admin/loggers/@root?scope=N/A", body: `{"lvl":"DEBUG"}`},
+	{name: "logger_set_null_level", method: "PUT", path: "/admin/loggers/@root", body: `{"level":null}`},
+	{name: "logger_set_invalid_level", method: "PUT", path: "/admin/loggers/@root", body: `{"level":"HIGH"}`},
+	{name: "logger_set_invalid_level_cluster", method: "PUT", path: "/admin/loggers/@root?scope=cluster", body: `{"level":"HIGH"}`},
+	{name: "logger_set_empty_level", method: "PUT", path: "/admin/loggers/@root", body: `{"level":""}`},
+	{name: "logger_set_invalid_json", method: "PUT", path: "/admin/loggers/root", body: `{"level":`},
+	{name: "logger_set_no_body", method: "PUT", path: "/admin/loggers/root"},
+	{name: "logger_set_nested", method: "PUT", path: "/admin/loggers/root", body: `{"level":{"name":"DEBUG"}}`},
+	{name: "logger_wrong_method", method: "DELETE", path: "/admin/loggers/root"},
+	{name: "loggers_wrong_method", method: "POST", path: "/admin/loggers"},
 
 	// Plugins.
 	{name: "plugins", method: "GET", path: "/connector-plugins"},
@@ -208,7 +255,7 @@ var goldenCases = []goldenCase{
 	{name: "unknown_path", method: "GET", path: "/nope"},
 	{name: "unknown_subresource", method: "GET", path: "/connectors/inventory/nope"},
 	{name: "empty_name", method: "GET", path: "/connectors//config"},
-	{name: "admin_loggers", method: "GET", path: "/admin/loggers"},
+	{name: "admin_unknown", method: "GET", path: "/admin/nope"},
 	{name: "wrong_method", method: "DELETE", path: "/connectors"},
 	{name: "wrong_method_root", method: "POST", path: "/"},
 

@@ -9,8 +9,10 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/pgmotion/pgmotion/internal/connect"
+	"github.com/pgmotion/pgmotion/internal/logging"
 	"github.com/pgmotion/pgmotion/internal/spec"
 )
 
@@ -29,6 +31,13 @@ type fakeHerder struct {
 	// the herder is used and only read afterwards.
 	slow   map[string]bool
 	broken map[string]error
+	// trackingOff and resetOff are topic.tracking.enable=false and
+	// topic.tracking.allow.reset=false.
+	trackingOff, resetOff bool
+	// levels is a real level table with a fixed clock; cluster records
+	// the cluster-wide levels asked for.
+	levels  *logging.Levels
+	cluster map[string]string
 }
 
 type fakeConn struct {
@@ -38,12 +47,17 @@ type fakeConn struct {
 	trace   string
 	tasks   []connect.State
 	offsets []connect.ConnectorOffset
+	topics  []string // active topics
 }
 
 var _ connect.Herder = (*fakeHerder)(nil)
 
+// fakeNow is the fake herder's clock, for last_modified.
+var fakeNow = time.UnixMilli(1718000000000)
+
 func newFakeHerder() *fakeHerder {
-	return &fakeHerder{conns: map[string]*fakeConn{}, slow: map[string]bool{}, broken: map[string]error{}}
+	return &fakeHerder{conns: map[string]*fakeConn{}, slow: map[string]bool{}, broken: map[string]error{},
+		levels: logging.NewLevels(logging.Info).WithClock(func() time.Time { return fakeNow }), cluster: map[string]string{}}
 }
 
 // enter applies the slow and broken settings for a call naming name.
@@ -151,7 +165,8 @@ func (f *fakeHerder) put(name string, config map[string]string, allowReplace boo
 		c = &fakeConn{target: initial}
 		switch initial {
 		case connect.TargetPaused:
-			c.state, c.tasks = connect.StatePaused, []connect.State{connect.StatePaused}
+			// Kafka Connect makes no task for a connector created paused.
+			c.state = connect.StatePaused
 		case connect.TargetStopped:
 			c.state = connect.StateStopped
 		default:
@@ -359,6 +374,72 @@ func (f *fakeHerder) ResetOffsets(ctx context.Context, name string) (string, err
 	return "The Connect framework-managed offsets for this connector have been reset successfully. However, if this connector manages offsets externally, they will need to be manually reset in the system that the connector uses.", nil
 }
 
+// ActiveTopics and ResetActiveTopics follow Kafka Connect's
+// ConnectorsResource and AbstractHerder, with pgmotion's rule that a
+// reset needs the connector stopped.
+func (f *fakeHerder) ActiveTopics(ctx context.Context, name string) ([]string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.trackingOff {
+		return nil, &connect.Error{Code: http.StatusForbidden, Msg: "Topic tracking is disabled."}
+	}
+	if err := f.enter(ctx, name); err != nil {
+		return nil, err
+	}
+	if c, ok := f.conns[name]; ok {
+		return slices.Sorted(slices.Values(c.topics)), nil
+	}
+	return nil, nil
+}
+
+func (f *fakeHerder) ResetActiveTopics(ctx context.Context, name string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch {
+	case f.trackingOff:
+		return &connect.Error{Code: http.StatusForbidden, Msg: "Topic tracking is disabled."}
+	case f.resetOff:
+		return &connect.Error{Code: http.StatusForbidden, Msg: "Topic tracking reset is disabled."}
+	}
+	if err := f.enter(ctx, name); err != nil {
+		return err
+	}
+	if c, ok := f.conns[name]; ok {
+		if c.target != connect.TargetStopped {
+			return connect.BadRequestf("Connectors must be in the STOPPED state before their active topics can be reset. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/%s/stop' endpoint", name)
+		}
+		c.topics = nil
+	}
+	return nil
+}
+
+func (f *fakeHerder) LoggerLevels(context.Context) (map[string]connect.LoggerLevel, error) {
+	return f.levels.All(), nil
+}
+
+func (f *fakeHerder) LoggerLevel(_ context.Context, name string) (*connect.LoggerLevel, error) {
+	ll, ok := f.levels.Get(name)
+	if !ok {
+		return nil, connect.NotFoundf("Logger %s not found.", name)
+	}
+	return &ll, nil
+}
+
+func (f *fakeHerder) SetWorkerLoggerLevel(_ context.Context, namespace, level string) ([]string, error) {
+	lv, ok := logging.ParseLevel(level)
+	if !ok {
+		return nil, connect.NotFoundf("invalid log level '%s'.", level)
+	}
+	return f.levels.Set(namespace, lv), nil
+}
+
+func (f *fakeHerder) SetClusterLoggerLevel(_ context.Context, namespace, level string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.cluster[namespace] = level
+	return nil
+}
+
 func (f *fakeHerder) Plugins(all bool) []connect.PluginInfo {
 	var out []connect.PluginInfo
 	for _, s := range spec.All() {
@@ -426,6 +507,9 @@ var fixtureSecrets = []string{"pg-s3cret", "api-s3cret", "tr-s3cret", "tok-s3cre
 //	archive    a stopped PostgreSQL connector
 //	example    a paused example connector whose task failed
 //	ghost      a connector with no status yet
+//
+// inventory and archive have active topics, and the capture's logger
+// (io.debezium.connector.postgresql and its children) is at DEBUG.
 func newFixture() *fakeHerder {
 	f := newFakeHerder()
 	f.conns["inventory"] = &fakeConn{
@@ -447,6 +531,7 @@ func newFixture() *fakeHerder {
 			"transforms.mask.credential": "tr-s3cret",
 		},
 		target: connect.TargetStarted, state: connect.StateRunning, tasks: []connect.State{connect.StateRunning},
+		topics: []string{"inv.public.orders", "inv.public.customers", "__debezium-heartbeat.inv"},
 		offsets: []connect.ConnectorOffset{{
 			Partition: map[string]any{"server": "inv"},
 			// An LSN beyond 2^53: numbers must round-trip exactly.
@@ -459,6 +544,7 @@ func newFixture() *fakeHerder {
 			"database.password": "pg-s3cret", "database.dbname": "archive", "topic.prefix": "arc",
 		},
 		target: connect.TargetStopped, state: connect.StateStopped,
+		topics: []string{"arc.public.invoices"},
 		offsets: []connect.ConnectorOffset{{
 			Partition: map[string]any{"server": "arc"},
 			Offset:    map[string]any{"lsn": jsonNumber("24023128"), "txId": jsonNumber("555")},
@@ -471,6 +557,8 @@ func newFixture() *fakeHerder {
 		},
 		target: connect.TargetPaused, state: connect.StatePaused, tasks: []connect.State{connect.StateFailed},
 	}
+	// The capture's logger was set to DEBUG through the API earlier.
+	f.levels.Set("io.debezium.connector.postgresql", logging.Debug)
 	f.conns["ghost"] = &fakeConn{
 		config: map[string]string{"name": "ghost", "connector.class": "Postgres", "database.password": "pg-s3cret"},
 		target: connect.TargetStarted,

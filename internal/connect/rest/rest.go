@@ -1,6 +1,7 @@
 // Package rest serves Kafka Connect's REST API over a [connect.Herder]: the
-// endpoints, status codes and bodies of Kafka Connect's ConnectorsResource,
-// ConnectorPluginsResource and RootResource, with its error body
+// endpoints, status codes and bodies of Kafka Connect 4.0's
+// ConnectorsResource (topic tracking included), ConnectorPluginsResource,
+// RootResource and LoggingResource (/admin/loggers), with its error body
 // {"error_code": <status>, "message": "..."} for every failure, including
 // unknown paths ("HTTP 404 Not Found") and wrong methods ("HTTP 405 Method
 // Not Allowed"), as Jersey and ConnectExceptionMapper produce them. Bodies
@@ -25,11 +26,19 @@
 //     name that are two names of one registered plugin, and the message for
 //     a body without connector.class lists the config with secrets masked.
 //   - A slash in a connector's name is escaped in the Location header.
-//   - Topic tracking is not implemented: GET /connectors/{name}/topics and
-//     PUT /connectors/{name}/topics/reset answer 403 "Topic tracking is
-//     disabled.", as Kafka Connect does with topic.tracking.enable=false.
-//     The admin endpoints (/admin/loggers) and the internal ones used
-//     between workers are not served (404 or 405).
+//   - PUT /connectors/{name}/topics/reset needs the connector STOPPED (a
+//     400 otherwise, worded like the offsets endpoints' refusal); Kafka
+//     Connect resets at any time, and a running task records its topics
+//     again as it writes. An unknown connector is reset (202) as in Kafka
+//     Connect.
+//   - PUT /admin/loggers/{name} with a malformed body, or none, is a 400
+//     (Kafka Connect: 500), and an empty level is a 404 "invalid log
+//     level" (Kafka Connect: 500). The loggers are pgmotion's components
+//     under Kafka Connect's and Debezium's names (see internal/logging).
+//     admin.listeners is not supported: the admin endpoints are served
+//     with the others.
+//   - The internal endpoints used between workers are not served (404 or
+//     405).
 //   - Kafka Connect has no built-in credentials check (its JAAS basic-auth
 //     extension answers 401 with a bare text). Here authentication, when
 //     configured, is checked before routing, for every path including
@@ -49,6 +58,7 @@ import (
 	"net/http"
 	"net/url"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/pgmotion/pgmotion/internal/connect"
@@ -74,7 +84,20 @@ type Options struct {
 	// Metrics, if set, serves GET /metrics (Prometheus), behind the same
 	// authentication as the API.
 	Metrics http.Handler
+	// ViewerAuth is a second credential, in Auth's format, for read-only
+	// users: they may GET everything and change nothing (403). It needs
+	// Auth.
+	ViewerAuth string
+	// Console, if set, serves everything under /ui/ (the web console),
+	// behind the same authentication. Each request it gets carries the
+	// caller's role in the header console.RoleHeader ("admin" or
+	// "viewer"), set here whatever the client sent.
+	Console http.Handler
 }
+
+// RoleHeader carries the caller's role to Options.Console; it is the
+// console package's console.RoleHeader.
+const RoleHeader = "X-Pgmotion-Role"
 
 // DefaultRequestTimeout is Kafka Connect's REST request timeout.
 const DefaultRequestTimeout = 90 * time.Second
@@ -92,6 +115,7 @@ const (
 	msgTimedOut         = "Request timed out"
 	msgInterrupted      = "Request interrupted"
 	msgUnauthorized     = "User cannot access the resource." // JaasBasicAuthFilter
+	msgReadOnly         = "This user is read-only: it may look at everything and change nothing. Use the admin credentials (--rest-auth) to make changes."
 )
 
 // NewHandler returns the Kafka Connect REST API over o.Herder. It fails when
@@ -105,6 +129,13 @@ func NewHandler(o Options) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	viewer, err := parseAuth(o.ViewerAuth)
+	if err != nil {
+		return nil, err
+	}
+	if viewer != nil && auth == nil {
+		return nil, errors.New("rest: a read-only credential (ViewerAuth) needs an admin one (Auth) too")
+	}
 	h := &handler{
 		herder:  o.Herder,
 		auth:    auth,
@@ -112,6 +143,8 @@ func NewHandler(o Options) (http.Handler, error) {
 		timeout: o.RequestTimeout,
 		maxBody: maxBodyBytes,
 		metrics: o.Metrics,
+		viewer:  viewer,
+		console: o.Console,
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -132,6 +165,8 @@ type handler struct {
 	maxBody int64
 	routes  []route
 	metrics http.Handler
+	viewer  *authenticator // nil: no read-only users
+	console http.Handler
 }
 
 // call is one routed request.
@@ -140,6 +175,7 @@ type call struct {
 	query     url.Values
 	connector string // {connector}
 	plugin    string // {plugin}
+	logger    string // {logger}
 	task      int    // {task}
 	body      []byte // for routes that read one
 }
@@ -161,9 +197,26 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) serve(w http.ResponseWriter, r *http.Request) {
+	role := "admin"
 	if h.auth != nil && !h.auth.allow(r) {
-		w.Header().Set("WWW-Authenticate", h.auth.challenge)
-		writeError(w, http.StatusUnauthorized, msgUnauthorized)
+		if h.viewer == nil || !h.viewer.allow(r) {
+			w.Header().Set("WWW-Authenticate", h.auth.challenge)
+			writeError(w, http.StatusUnauthorized, msgUnauthorized)
+			return
+		}
+		role = "viewer"
+	}
+	if role == "viewer" && r.Method != http.MethodGet && r.Method != http.MethodHead {
+		writeError(w, http.StatusForbidden, msgReadOnly)
+		return
+	}
+	if h.console != nil && (r.URL.Path == "/ui" || strings.HasPrefix(r.URL.Path, "/ui/")) {
+		if r.URL.Path == "/ui" {
+			http.Redirect(w, r, "/ui/", http.StatusMovedPermanently)
+			return
+		}
+		r.Header.Set(RoleHeader, role)
+		h.console.ServeHTTP(w, r)
 		return
 	}
 	if h.metrics != nil && r.URL.Path == "/metrics" && r.Method == http.MethodGet {

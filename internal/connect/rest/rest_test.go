@@ -267,3 +267,65 @@ func TestServer(t *testing.T) {
 		t.Fatalf("dot segments: %d %q", resp.StatusCode, body)
 	}
 }
+
+// TestLoggerScopeWarning follows LoggingResourceTest's
+// testSetLevel*Scope: an unknown scope acts as worker with one WARN line;
+// worker and the default scope log none; cluster reaches the herder's
+// cluster setter and nothing else.
+func TestLoggerScopeWarning(t *testing.T) {
+	for _, tt := range []struct {
+		query   string
+		status  int
+		warns   int
+		cluster bool
+	}{
+		{"", 200, 0, false},
+		{"?scope=worker", 200, 0, false},
+		{"?scope=kip-976", 200, 1, false},
+		{"?scope=", 200, 1, false},
+		{"?scope=cluster", 204, 0, true},
+	} {
+		var logs bytes.Buffer
+		f := newFixture()
+		h, err := NewHandler(Options{Herder: f, Log: slog.New(slog.NewJSONHandler(&logs, nil))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("PUT", "/admin/loggers/org.apache.kafka.connect"+tt.query, strings.NewReader(`{"level":"TRACE"}`)))
+		if rec.Code != tt.status {
+			t.Errorf("%q: status %d, want %d: %s", tt.query, rec.Code, tt.status, rec.Body)
+		}
+		if got := strings.Count(logs.String(), `"level":"WARN"`); got != tt.warns {
+			t.Errorf("%q: %d warnings, want %d:\n%s", tt.query, got, tt.warns, logs.String())
+		}
+		_, inCluster := f.cluster["org.apache.kafka.connect"]
+		got, _ := f.levels.Get("org.apache.kafka.connect")
+		if inCluster != tt.cluster || (got.Level == "TRACE") == tt.cluster {
+			t.Errorf("%q: cluster %v, worker level %s", tt.query, inCluster, got.Level)
+		}
+	}
+}
+
+// TestLoggerSetThenGet sets a level and reads it back with its
+// last_modified, as Kafka Connect's integration tests do.
+func TestLoggerSetThenGet(t *testing.T) {
+	h, err := NewHandler(Options{Herder: newFixture()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	do := func(method, path, body string) string {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(method, path, strings.NewReader(body)))
+		return rec.Body.String()
+	}
+	if got := do("PUT", "/admin/loggers/kafka", `{"level":"debug"}`); got != `["kafka"]` {
+		t.Fatalf("PUT: %s", got)
+	}
+	if got := do("GET", "/admin/loggers/kafka", ""); got != `{"level":"DEBUG","last_modified":1718000000000}` {
+		t.Errorf("GET: %s", got)
+	}
+	if got := do("PUT", "/admin/loggers/kafka", `{"level":"DEBUG"}`); got != `[]` {
+		t.Errorf("PUT again: %s", got)
+	}
+}

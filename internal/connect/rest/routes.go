@@ -9,14 +9,21 @@ import (
 )
 
 // routeTable lists the endpoints of Kafka Connect's RootResource,
-// ConnectorsResource and ConnectorPluginsResource that pgmotion serves.
+// ConnectorsResource, ConnectorPluginsResource and LoggingResource that
+// pgmotion serves.
 func (h *handler) routeTable() []route {
 	health := newRoute("GET", "/health", h.health)
 	health.timeout = healthTimeout
 	health.onTimeout = unhealthy
+	ready := newRoute("GET", "/health/ready", h.ready) // health.go
+	ready.timeout = healthTimeout
+	connHealth := newRoute("GET", "/health/connectors/{connector}", h.connectorHealth)
+	connHealth.timeout = healthTimeout
 	return []route{
 		newRoute("GET", "/", h.serverInfo),
 		health,
+		newRoute("GET", "/health/ready", h.ready),                            // health.go
+		newRoute("GET", "/health/connectors/{connector}", h.connectorHealth), // health.go
 
 		newRoute("GET", "/connectors", h.listConnectors),
 		newRoute("POST", "/connectors", h.createConnector).withBody(),
@@ -34,8 +41,8 @@ func (h *handler) routeTable() []route {
 		newRoute("PUT", "/connectors/{connector}/pause", h.pause),
 		newRoute("PUT", "/connectors/{connector}/resume", h.resume),
 		newRoute("PUT", "/connectors/{connector}/stop", h.stop),
-		newRoute("GET", "/connectors/{connector}/topics", topicTrackingDisabled),
-		newRoute("PUT", "/connectors/{connector}/topics/reset", topicTrackingDisabled),
+		newRoute("GET", "/connectors/{connector}/topics", h.topics),
+		newRoute("PUT", "/connectors/{connector}/topics/reset", h.resetTopics),
 		newRoute("GET", "/connectors/{connector}/offsets", h.offsets),
 		newRoute("PATCH", "/connectors/{connector}/offsets", h.alterOffsets).withBody(),
 		newRoute("DELETE", "/connectors/{connector}/offsets", h.resetOffsets),
@@ -43,11 +50,15 @@ func (h *handler) routeTable() []route {
 		newRoute("GET", "/connector-plugins", h.plugins),
 		newRoute("GET", "/connector-plugins/{plugin}/config", h.pluginConfig),
 		newRoute("PUT", "/connector-plugins/{plugin}/config/validate", h.validate).withBody(),
+
+		newRoute("GET", "/admin/loggers", h.loggers),
+		newRoute("GET", "/admin/loggers/{logger}", h.logger),
+		newRoute("PUT", "/admin/loggers/{logger}", h.setLogger).withBody(),
 	}
 }
 
 // route is one endpoint. Patterns are literal segments and the wildcards
-// {connector}, {plugin} and {task}; {task} only matches a 32-bit integer,
+// {connector}, {plugin}, {logger} and {task}; {task} only matches a 32-bit integer,
 // as Jersey's Integer path parameter does (anything else is a 404).
 type route struct {
 	method    string
@@ -133,6 +144,8 @@ func matchPattern(pattern, segs []string) (*call, bool) {
 			c.connector = s
 		case "{plugin}":
 			c.plugin = s
+		case "{logger}":
+			c.logger = s
 		case "{task}":
 			n, err := strconv.ParseInt(s, 10, 32)
 			if err != nil {

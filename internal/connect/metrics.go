@@ -1,0 +1,215 @@
+package connect
+
+import (
+	"context"
+	"log/slog"
+	"strconv"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/plugin/kprom"
+	"github.com/twmb/franz-go/plugin/kslog"
+
+	"github.com/pgmotion/pgmotion/internal/metrics"
+)
+
+// newStreamingMetrics makes the streaming metrics of a task and registers
+// them on reg. A registration that fails (another connector with the same
+// topic.prefix, different custom.metric.tags keys) is logged and leaves
+// the metrics unregistered: nothing a connector's metrics do stops it.
+func newStreamingMetrics(reg prometheus.Registerer, tc TaskConfig, buffered func() (int64, int64), log *slog.Logger) *metrics.StreamingMetrics {
+	o := metrics.StreamingOptions{
+		Connector:     tc.Name,
+		QueueCapacity: tc.QueueCapacity,
+		MaxQueueBytes: tc.MaxQueueBytes,
+		Buffered:      buffered,
+		Tags:          tc.MetricTags,
+	}
+	prefix := tc.TopicPrefix
+	if prefix == "" {
+		prefix = tc.Name
+	}
+	sm, err := metrics.NewStreamingMetrics(reg, prefix, o)
+	if err != nil && reg != nil {
+		log.Warn("streaming metrics are not served", "err", err)
+		o.Tags = nil
+		sm, err = metrics.NewStreamingMetrics(nil, prefix, o)
+	}
+	if err != nil {
+		return nil
+	}
+	return sm
+}
+
+// streamingOpened tells the streaming metrics that the source is open:
+// connected, with its captured tables and filter counter.
+func (t *task) streamingOpened(ctx context.Context) {
+	if t.sm == nil {
+		return
+	}
+	t.sm.SetConnected(true)
+	src := t.src
+	t.sm.SetFiltered(src.Filtered)
+	if tables, err := src.Tables(ctx); err == nil {
+		names := make([]string, len(tables))
+		for i, tn := range tables {
+			names[i] = tn.String()
+		}
+		t.sm.SetCapturedTables(names)
+	}
+}
+
+// workerCollector serves Kafka Connect's worker metrics
+// (type=connect-worker-metrics) and the status of each connector and task
+// this worker runs, named as the JMX exporter's common Kafka Connect rules
+// name them (see the README's monitoring section).
+type workerCollector struct {
+	w *Worker
+
+	connectorCount, taskCount *prometheus.Desc
+	tasksByState              map[State]*prometheus.Desc
+	connectorStatus           *prometheus.Desc
+	taskStatus                *prometheus.Desc
+}
+
+// taskCountStates are the states of connect-worker-metrics'
+// connector-<state>-task-count attributes.
+var taskCountStates = []State{StateRunning, StatePaused, StateFailed, StateUnassigned, StateDestroyed, StateRestarting}
+
+func newWorkerCollector(w *Worker) *workerCollector {
+	c := &workerCollector{
+		w: w,
+		connectorCount: prometheus.NewDesc("kafka_connect_worker_connector_count",
+			"The number of connectors run in this worker.", nil, nil),
+		taskCount: prometheus.NewDesc("kafka_connect_worker_task_count",
+			"The number of tasks run in this worker.", nil, nil),
+		connectorStatus: prometheus.NewDesc("kafka_connect_connector_status",
+			"Always 1: the status of each connector run in this worker, as the status label (running, paused, stopped, failed, unassigned, restarting).", []string{"connector", "status"}, nil),
+		taskStatus: prometheus.NewDesc("kafka_connect_connector_task_status",
+			"Always 1: the status of each task run in this worker, as the status label (running, paused, failed, unassigned, restarting, destroyed).", []string{"connector", "task", "status"}, nil),
+		tasksByState: map[State]*prometheus.Desc{},
+	}
+	c.tasksByState[""] = prometheus.NewDesc("kafka_connect_worker_connector_total_task_count",
+		"The number of tasks of the connector on this worker.", []string{"connector"}, nil)
+	for _, s := range taskCountStates {
+		st := strings.ToLower(string(s))
+		c.tasksByState[s] = prometheus.NewDesc("kafka_connect_worker_connector_"+st+"_task_count",
+			"The number of "+st+" tasks of the connector on this worker.", []string{"connector"}, nil)
+	}
+	return c
+}
+
+// Describe implements prometheus.Collector.
+func (c *workerCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.connectorCount
+	ch <- c.taskCount
+	ch <- c.connectorStatus
+	ch <- c.taskStatus
+	for _, d := range c.tasksByState {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (c *workerCollector) Collect(ch chan<- prometheus.Metric) {
+	w := c.w
+	if w.configs == nil || w.status == nil {
+		return
+	}
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	conns, tasks := 0, 0
+	for name := range w.connectorsFromTopic() {
+		if w.group != nil && !w.group.owns(name) {
+			continue
+		}
+		cs := w.readStatus("status-connector-" + name)
+		if cs == nil {
+			continue
+		}
+		conns++
+		gauge(c.connectorStatus, 1, name, strings.ToLower(string(cs.State)))
+		ts := w.readStatus("status-task-" + name + "-0")
+		counts := map[State]int{}
+		if ts != nil {
+			tasks++
+			counts[ts.State]++
+			gauge(c.taskStatus, 1, name, strconv.Itoa(0), strings.ToLower(string(ts.State)))
+		}
+		total := 0
+		for _, s := range taskCountStates {
+			gauge(c.tasksByState[s], float64(counts[s]), name)
+			total += counts[s]
+		}
+		gauge(c.tasksByState[""], float64(total), name)
+	}
+	gauge(c.connectorCount, float64(conns))
+	gauge(c.taskCount, float64(tasks))
+}
+
+// clientObservability is the Kafka client's metrics (franz-go's kprom,
+// on the worker's registry, as pgmotion_kafka_client_*) and its log
+// (through kslog, into the worker's log).
+func (w *Worker) clientObservability() []kgo.Opt {
+	opts := []kgo.Opt{kgo.WithLogger(quietLogger{kslog.New(w.log.With("component", "kafka-client"))})}
+	if w.cfg.Metrics != nil {
+		opts = append(opts, kgo.WithHooks(kprom.NewMetrics("pgmotion_kafka_client", kprom.Registerer(w.cfg.Metrics), kprom.Gatherer(noGatherer{}),
+			kprom.FetchAndProduceDetail(kprom.ByNode, kprom.ByTopic, kprom.Batches, kprom.Records, kprom.CompressedBytes, kprom.UncompressedBytes, kprom.ConsistentNaming))))
+	}
+	return opts
+}
+
+// quietLogger passes franz-go's warnings and errors to the log, and its
+// info lines (metadata refreshes, producer ids: several per topic) only
+// when the log shows debug lines.
+type quietLogger struct{ *kslog.Logger }
+
+func (l quietLogger) Level() kgo.LogLevel {
+	if lv := l.Logger.Level(); lv < kgo.LogLevelDebug {
+		return min(lv, kgo.LogLevelWarn)
+	}
+	return kgo.LogLevelDebug
+}
+
+// noGatherer stands in for kprom's gatherer, which only its own HTTP
+// handler uses; the worker serves its registry itself.
+type noGatherer struct{}
+
+func (noGatherer) Gather() ([]*dto.MetricFamily, error) { return nil, nil }
+
+// startTaskMetrics gives the task its streaming metrics and starts the
+// slot monitor; the function it returns stops both and unregisters them.
+func (w *Worker) startTaskMetrics(ctx context.Context, t *task, tc TaskConfig, log *slog.Logger) func() {
+	if w.cfg.Metrics == nil {
+		return func() {}
+	}
+	cl := w.sink.Client()
+	t.sm = newStreamingMetrics(w.cfg.Metrics, tc, func() (int64, int64) {
+		return cl.BufferedProduceRecords(), cl.BufferedProduceBytes()
+	}, log)
+	if t.sm != nil {
+		t.tr.acked = t.sm.Acked
+	}
+	mon := newSlotMonitor(tc.Source.Conn, tc.Source.Slot, tc.Name, log)
+	registered := w.cfg.Metrics.Register(mon) == nil
+	mctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		mon.Run(mctx)
+	}()
+	return func() {
+		cancel()
+		<-done
+		if registered {
+			w.cfg.Metrics.Unregister(mon)
+		}
+		if t.sm != nil {
+			t.sm.SetConnected(false)
+			t.sm.Unregister()
+		}
+	}
+}

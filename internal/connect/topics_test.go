@@ -1,0 +1,71 @@
+package connect
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"testing"
+)
+
+// TestTopicStatusKey checks Kafka Connect's key layout both ways, and
+// that keys KafkaStatusBackingStore discards are not read as topics.
+func TestTopicStatusKey(t *testing.T) {
+	if got := topicStatusKey("inventory", "inv.public.orders"); got != "status-topic-inv.public.orders:connector-inventory" {
+		t.Errorf("key = %q", got)
+	}
+	for _, tt := range []struct {
+		key, topic, connector string
+		ok                    bool
+	}{
+		{"status-topic-inv.public.orders:connector-inventory", "inv.public.orders", "inventory", true},
+		{"status-topic-t:connector-a:b", "t", "a:b", true}, // a connector name may hold ':'
+		{"status-topic-:connector-inventory", "", "", false},
+		{"status-topic-t:connector-", "", "", false},
+		{"status-topic-t", "", "", false},
+		{"status-task-inventory-0", "", "", false},
+		{"status-topic-t:x:connector-a", "", "", false},
+	} {
+		topic, conn, ok := parseTopicStatusKey(tt.key)
+		if ok != tt.ok || topic != tt.topic || conn != tt.connector {
+			t.Errorf("parseTopicStatusKey(%q) = %q, %q, %v; want %q, %q, %v", tt.key, topic, conn, ok, tt.topic, tt.connector, tt.ok)
+		}
+	}
+}
+
+// TestTopicStatusValue checks the value's JSON: JsonConverter's, fields
+// in the schema's order.
+func TestTopicStatusValue(t *testing.T) {
+	b, err := json.Marshal(topicStatus{topicStatusBody{Name: "t1", Connector: "c", Task: 0, DiscoverTimestamp: 1718000000000}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"topic":{"name":"t1","connector":"c","task":0,"discoverTimestamp":1718000000000}}`; string(b) != want {
+		t.Errorf("value = %s, want %s", b, want)
+	}
+}
+
+type countAck struct {
+	context.Context
+	acks []error
+}
+
+func (c *countAck) Ack(err error) { c.acks = append(c.acks, err) }
+
+// TestAckFirst checks that the first record's acknowledgement reports
+// its topic only when Kafka has it, and always reaches the batch.
+func TestAckFirst(t *testing.T) {
+	inner := &countAck{Context: context.Background()}
+	var seen []string
+	a := ackFirst(inner, "t1", func(topic string) { seen = append(seen, topic) })
+	a.Ack(errors.New("broker gone"))
+	if len(seen) != 0 || len(inner.acks) != 1 {
+		t.Fatalf("failed delivery: seen %q, acks %v", seen, inner.acks)
+	}
+	a.Ack(nil)
+	if len(seen) != 1 || seen[0] != "t1" || len(inner.acks) != 2 {
+		t.Fatalf("delivery: seen %q, acks %v", seen, inner.acks)
+	}
+	if ackFirst(inner, "t1", nil) != inner {
+		t.Error("without a seen function the batch itself should be the acker")
+	}
+}
