@@ -24,6 +24,7 @@ import (
 	"github.com/pgmotion/pgmotion/internal/connect"
 	"github.com/pgmotion/pgmotion/internal/connect/rest"
 	"github.com/pgmotion/pgmotion/internal/console"
+	"github.com/pgmotion/pgmotion/internal/kafkasink"
 	"github.com/pgmotion/pgmotion/internal/spec"
 	"github.com/pgmotion/pgmotion/internal/workerconfig"
 )
@@ -94,7 +95,7 @@ config file, then defaults.`,
 	fl.StringVar(&f.restKey, "rest-tls-key", "", "the TLS private key file for --rest-tls-cert")
 	fl.StringVar(&f.groupID, "group-id", "connect-cluster", "worker group (group.id): workers sharing it share connectors")
 	fl.DurationVar(&f.flushInterval, "offset-flush-interval", time.Second, "how often acknowledged positions are written to connect-offsets and confirmed to the slot (offset.flush.interval.ms)")
-	fl.StringVar(&f.compression, "compression", "snappy", "producer compression: none, gzip, snappy, lz4 or zstd")
+	fl.StringVar(&f.compression, "compression", kafkasink.DefaultCompression, "producer compression (producer.compression.type): "+kafkasink.Compressions)
 	return cmd
 }
 
@@ -202,11 +203,14 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 		}
 	}
 
-	if c, ok := wc.Producer["compression.type"]; ok && !cmd.Flags().Changed("compression") {
+	if c, ok := wc.Producer[kafkasink.PropCompressionType]; ok && !cmd.Flags().Changed("compression") {
 		f.compression = c
 	}
+	if err := kafkasink.CheckCompression(f.compression); err != nil {
+		return err
+	}
 	var maxRequest int32
-	if v, ok := wc.Producer["max.request.size"]; ok {
+	if v, ok := wc.Producer[kafkasink.PropMaxRequestSize]; ok {
 		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 32)
 		if err != nil || n < 1024 {
 			return fmt.Errorf("producer.max.request.size=%q: want a number of bytes of at least 1024", v)
@@ -214,7 +218,7 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 		maxRequest = int32(n)
 	}
 	for k := range wc.Producer {
-		if k != "compression.type" && k != "max.request.size" {
+		if k != kafkasink.PropCompressionType && k != kafkasink.PropMaxRequestSize {
 			g.log.Warn("producer override is not used by pgmotion's producer yet", "property", "producer."+k)
 		}
 	}

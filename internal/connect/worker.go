@@ -292,7 +292,9 @@ func (w *Worker) Close() {
 	if w.groupClient != nil {
 		w.groupClient.Close()
 	}
-	w.sink.Close()
+	if w.sink != nil { // nil when Start failed before creating it
+		w.sink.Close()
+	}
 }
 
 // connectorState is a connector as the config topic describes it.

@@ -21,11 +21,26 @@ import (
 	"github.com/pgmotion/pgmotion/internal/record"
 )
 
+// Producer properties pgmotion's producer uses (producer.* in a worker
+// config), and the compression it applies when none is asked for: Kafka's
+// producer default, and so Kafka Connect's. Every Kafka client reads
+// uncompressed batches; kafkajs, for one, needs an extra codec package for
+// snappy, lz4 and zstd.
+const (
+	PropCompressionType = "compression.type"
+	PropMaxRequestSize  = "max.request.size"
+
+	DefaultCompression = "none"
+	// Compressions lists the values of compression.type, for help texts.
+	Compressions = "none, gzip, snappy, lz4 or zstd"
+)
+
 // Config says where to deliver.
 type Config struct {
 	Brokers  []string
 	ClientID string
-	// Compression is none, gzip, snappy, lz4 or zstd.
+	// Compression is compression.type: one of Compressions; ""
+	// means DefaultCompression.
 	Compression string
 	// MaxBufferedBytes bounds the records held in memory while in flight;
 	// Produce blocks past it, which slows the reader instead of growing
@@ -65,17 +80,30 @@ var codecs = map[string]kgo.CompressionCodec{
 	"lz4": kgo.Lz4Compression(), "zstd": kgo.ZstdCompression(),
 }
 
+// CheckCompression tells whether name is a compression.type value the
+// producer accepts ("" is DefaultCompression), so that a bad one stops the
+// worker before it starts anything.
+func CheckCompression(name string) error {
+	_, err := compression(name)
+	return err
+}
+
+func compression(name string) (kgo.CompressionCodec, error) {
+	codec, ok := codecs[cmp.Or(name, DefaultCompression)]
+	if !ok {
+		return codec, fmt.Errorf("producer compression %q (producer.%s or --compression): want %s", name, PropCompressionType, Compressions)
+	}
+	return codec, nil
+}
+
 // New creates the client. It does not connect until the first request.
 func New(cfg Config) (*Sink, error) {
 	if len(cfg.Brokers) == 0 {
 		return nil, errors.New("no Kafka bootstrap servers: set --bootstrap-servers or --embedded-broker")
 	}
-	if cfg.Compression == "" {
-		cfg.Compression = "snappy"
-	}
-	codec, ok := codecs[cfg.Compression]
-	if !ok {
-		return nil, fmt.Errorf("compression %q: want none, gzip, snappy, lz4 or zstd", cfg.Compression)
+	codec, err := compression(cfg.Compression)
+	if err != nil {
+		return nil, err
 	}
 	if cfg.MaxBufferedBytes <= 0 {
 		cfg.MaxBufferedBytes = 32 << 20
