@@ -18,7 +18,7 @@ type JAAS struct {
 
 // ParseJAAS reads a sasl.jaas.config value as Kafka's JaasConfig does (a
 // java.io.StreamTokenizer): bytes up to ' ' are white space; '/' starts a
-// comment to the end of the line and "/*" one up to "*/"; '"' and '\''
+// comment to the end of the line and "/*" one up to "*/"; '"' and '\”
 // quote values, with Java's escapes (\n, \t, \\, \", octal \123, ...), and
 // a quoted value also ends at a line break; '=' and ';' are tokens of
 // their own; everything else makes up words. A client takes exactly one

@@ -186,10 +186,10 @@ func (t *tokenSource) token(ctx context.Context, tlsCfg *tls.Config) (string, er
 		return "", fmt.Errorf("%s%s: cannot read the token response: %w", t.prefix, SASLOAuthTokenEndpointURL, err)
 	}
 	var r struct {
-		AccessToken string          `json:"access_token"`
-		ExpiresIn   json.Number     `json:"expires_in"`
-		Error       string          `json:"error"`
-		Description string          `json:"error_description"`
+		AccessToken string      `json:"access_token"`
+		ExpiresIn   json.Number `json:"expires_in"`
+		Error       string      `json:"error"`
+		Description string      `json:"error_description"`
 	}
 	_ = json.Unmarshal(body, &r)
 	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusCreated {

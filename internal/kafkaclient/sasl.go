@@ -126,4 +126,3 @@ func (p *parser) parseSASL() {
 		p.errorf(SASLLoginCallbackHandlerClass, "is not supported with %s=%s: pgmotion cannot load Java callback handlers; remove it", p.name(SASLMechanism), mech)
 	}
 }
-

@@ -356,4 +356,3 @@ func (p *parser) pemCert(key string, data []byte, keyPass string) *tls.Certifica
 func errorWithoutKey(err error) string {
 	return strings.ReplaceAll(err.Error(), "\n", " ")
 }
-
