@@ -22,6 +22,7 @@ import (
 	"github.com/pgmotion/pgmotion/internal/broker"
 	"github.com/pgmotion/pgmotion/internal/connect"
 	"github.com/pgmotion/pgmotion/internal/connect/rest"
+	"github.com/pgmotion/pgmotion/internal/kafkaclient"
 	"github.com/pgmotion/pgmotion/internal/spec"
 	"github.com/pgmotion/pgmotion/internal/workerconfig"
 )
@@ -198,7 +199,7 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 		maxRequest = int32(n)
 	}
 	for k := range wc.Producer {
-		if k != "compression.type" && k != "max.request.size" {
+		if k != "compression.type" && k != "max.request.size" && !kafkaclient.IsSecurityKey(k) {
 			g.log.Warn("producer override is not used by pgmotion's producer yet", "property", "producer."+k)
 		}
 	}
@@ -239,6 +240,7 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 		Metrics:     reg,
 		Progress:    os.Stderr,
 		Brokers:     brokers,
+		Kafka:       wc.KafkaClients(),
 		ConfigTopic: wc.ConfigTopic, StatusTopic: wc.StatusTopic, OffsetTopic: wc.OffsetTopic,
 		StatusPartitions: wc.StatusPartitions, OffsetPartitions: wc.OffsetPartitions,
 		ConfigReplication: replication(wc.ConfigReplication), StatusReplication: replication(wc.StatusReplication),

@@ -487,7 +487,9 @@ func (t *task) startIncremental(ctx context.Context, off *Offset) error {
 		if len(seeds) == 0 {
 			seeds = t.sink.Client().OptValue(kgo.SeedBrokers).([]string)
 		}
-		inc.kafka = newKafkaSignals(seeds, cfg.KafkaTopic, cfg.KafkaGroup, t.cfg.TopicPrefix, cfg.KafkaPollTimeout, inc.log)
+		// The consumer's security settings (signal.consumer.* over the
+		// worker's consumer.*).
+		inc.kafka = newKafkaSignals(seeds, cfg.KafkaTopic, cfg.KafkaGroup, t.cfg.TopicPrefix, cfg.KafkaPollTimeout, inc.log, t.signalOpts...)
 		inc.kafka.start(ctx)
 	}
 	return nil

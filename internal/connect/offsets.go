@@ -220,7 +220,3 @@ func (s *OffsetStore) Put(ctx context.Context, connector, server string, o *Offs
 func (s *OffsetStore) Raw(connector, server string) []byte {
 	return s.kv.get(string(OffsetKey(connector, server)))
 }
-
-func seedsOf(cl *kgo.Client) []kgo.Opt {
-	return []kgo.Opt{kgo.SeedBrokers(cl.OptValue(kgo.SeedBrokers).([]string)...)}
-}

@@ -15,6 +15,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 
@@ -132,7 +133,8 @@ type Security struct {
 	// Warnings has one line per property that is accepted but not used.
 	Warnings []string
 
-	prefix       string // how the properties were named: "", "producer.", ...
+	prefix       string            // how the properties were named: "", "producer.", ...
+	props        map[string]string // the security properties given
 	tls          *tls.Config
 	mech         sasl.Mechanism
 	truststore   string // the property that holds the trusted CAs, "" for the system's
@@ -159,7 +161,7 @@ func (e *PropertyError) Error() string {
 // ("producer.", "consumer.", "producer.override.", ...) is how the
 // properties are named in messages. Every bad property is reported.
 func Parse(props map[string]string, prefix string) (*Security, error) {
-	p := &parser{props: props, prefix: prefix, s: &Security{prefix: prefix}}
+	p := &parser{props: props, prefix: prefix, s: &Security{prefix: prefix, props: Pick(props)}}
 	p.parse()
 	if len(p.errs) > 0 {
 		return nil, errors.Join(p.errs...)
@@ -338,3 +340,22 @@ func (p OverridePolicy) Allows(key string) bool {
 
 // SASL is the SASL mechanism, nil unless Protocol uses SASL.
 func (s *Security) SASL() sasl.Mechanism { return s.mech }
+
+// Clients holds a Kafka Connect worker's client properties, each map
+// named without its prefix: Worker for the worker's own clients (the
+// top-level properties), Producer, Consumer and Admin for its tasks'
+// clients (producer.*, consumer.*, admin.*), and OverridePolicy,
+// connector.client.config.override.policy.
+type Clients struct {
+	Worker, Producer, Consumer, Admin map[string]string
+	OverridePolicy                    string
+}
+
+// Equal reports whether s and o come from the same properties, so that
+// their clients connect alike.
+func (s *Security) Equal(o *Security) bool {
+	if s == nil || o == nil {
+		return s == o
+	}
+	return maps.Equal(s.props, o.props)
+}
