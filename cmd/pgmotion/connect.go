@@ -24,6 +24,7 @@ import (
 	"github.com/pgmotion/pgmotion/internal/connect"
 	"github.com/pgmotion/pgmotion/internal/connect/rest"
 	"github.com/pgmotion/pgmotion/internal/console"
+	"github.com/pgmotion/pgmotion/internal/kafkaclient"
 	"github.com/pgmotion/pgmotion/internal/kafkasink"
 	"github.com/pgmotion/pgmotion/internal/spec"
 	"github.com/pgmotion/pgmotion/internal/workerconfig"
@@ -218,7 +219,7 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 		maxRequest = int32(n)
 	}
 	for k := range wc.Producer {
-		if k != kafkasink.PropCompressionType && k != kafkasink.PropMaxRequestSize {
+		if k != kafkasink.PropCompressionType && k != kafkasink.PropMaxRequestSize && !kafkaclient.IsSecurityKey(k) {
 			g.log.Warn("producer override is not used by pgmotion's producer yet", "property", "producer."+k)
 		}
 	}
@@ -271,6 +272,7 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 		Progress:    os.Stderr,
 		Brokers:     brokers,
 		KafkaOpts:   kafkaOpts,
+		Kafka:       wc.KafkaClients(),
 		ConfigTopic: wc.ConfigTopic, StatusTopic: wc.StatusTopic, OffsetTopic: wc.OffsetTopic,
 		StatusPartitions: wc.StatusPartitions, OffsetPartitions: wc.OffsetPartitions,
 		ConfigReplication: replication(wc.ConfigReplication), StatusReplication: replication(wc.StatusReplication),

@@ -50,9 +50,14 @@ type Config struct {
 	// (franz-go's ProducerBatchMaxBytes); 0 keeps franz-go's default,
 	// about 1 MB, as Kafka's producer has.
 	MaxRequestSize int32
-	// Extra options, for tests and for worker producer.* overrides.
+	// Extra options, for tests and for worker producer.* overrides
+	// (the Kafka client security settings among them).
 	Opts []kgo.Opt
-	Log  *slog.Logger
+	// AdminOpts, if not nil, give topic creation a client of its own with
+	// these options added to Brokers (admin.* security settings that
+	// differ from the producer's).
+	AdminOpts []kgo.Opt
+	Log       *slog.Logger
 }
 
 // Sink produces records. Produce and EnsureTopics are safe for concurrent
@@ -60,7 +65,9 @@ type Config struct {
 type Sink struct {
 	cl  *kgo.Client
 	adm *kadm.Client
-	log *slog.Logger
+	// admCl is the admin client's own connection, nil when it shares cl.
+	admCl *kgo.Client
+	log   *slog.Logger
 
 	mu     sync.Mutex
 	topics map[string]bool
@@ -130,7 +137,16 @@ func New(cfg Config) (*Sink, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create Kafka client: %w", err)
 	}
-	return &Sink{cl: cl, adm: kadm.NewClient(cl), log: cfg.Log, topics: map[string]bool{}}, nil
+	s := &Sink{cl: cl, adm: kadm.NewClient(cl), log: cfg.Log, topics: map[string]bool{}}
+	if cfg.AdminOpts != nil {
+		admCl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(cfg.Brokers...), kgo.ClientID(cfg.ClientID + "-admin")}, cfg.AdminOpts...)...)
+		if err != nil {
+			cl.Close()
+			return nil, fmt.Errorf("create Kafka admin client: %w", err)
+		}
+		s.admCl, s.adm = admCl, kadm.NewClient(admCl)
+	}
+	return s, nil
 }
 
 // Client returns the underlying franz-go client, for offset and config
@@ -216,7 +232,12 @@ func (s *Sink) EnsureTopic(ctx context.Context, topic string, spec TopicSpec) er
 }
 
 // Close flushes nothing: callers Flush first. It is safe to call twice.
-func (s *Sink) Close() { s.cl.Close() }
+func (s *Sink) Close() {
+	s.cl.Close()
+	if s.admCl != nil {
+		s.admCl.Close()
+	}
+}
 
 // ParseBrokers splits a bootstrap.servers list.
 func ParseBrokers(s string) []string {
