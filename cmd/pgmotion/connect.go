@@ -319,7 +319,12 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 	}
 	var ui *console.Console
 	if !f.noConsole {
-		if ui, err = startConsole(ctx, brokers, kafkaOpts, reg, g); err != nil {
+		// The console reaches Kafka as the worker's own clients do.
+		sec, err := kafkaclient.Parse(wc.KafkaClients().Worker, "")
+		if err != nil {
+			return err
+		}
+		if ui, err = startConsole(ctx, brokers, append(sec.Opts(), kafkaOpts...), reg, g); err != nil {
 			return err
 		}
 		defer ui.Close()
