@@ -13,7 +13,10 @@ STATICCHECK_VERSION ?= v0.8.2
 
 all: build
 
+# The first build downloads the Go modules and compiles them (and the
+# standard library), which takes a minute or two with no output: say so.
 build:
+	@echo "building bin/pgmotion (the first build downloads and compiles the dependencies: a minute or two)"
 	$(GO) build -o bin/pgmotion ./cmd/pgmotion
 
 test:

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -36,6 +37,7 @@ type connectFlags struct {
 	workerConfig  string
 	bootstrap     string
 	embedded      string
+	embeddedFlag  string // the flag that set embedded, for messages; --embedded-broker if ""
 	dataDir       string
 	rest          string
 	restAuth      string
@@ -101,9 +103,33 @@ config file, then defaults.`,
 }
 
 type fileConnector struct {
+	path   string
 	name   string
 	config map[string]string
 }
+
+// connectorFileShape is the fix for a connector file that is not one.
+const connectorFileShape = `the file must hold a Kafka Connect request body, {"name": "...", "config": {...}}`
+
+// oneLine returns err with a configuration's problems on one line: Kafka
+// Connect's text for them spans several and points at a REST endpoint,
+// which the command line has no use for.
+func oneLine(err error) error {
+	var ve *spec.ValidationError
+	if errors.As(err, &ve) {
+		return &lineError{line: ve.Line(), err: err}
+	}
+	return err
+}
+
+// lineError is an error shown as line; Unwrap reaches the original.
+type lineError struct {
+	line string
+	err  error
+}
+
+func (e *lineError) Error() string { return e.line }
+func (e *lineError) Unwrap() error { return e.err }
 
 // workerSettings merges defaults, the worker config file, the environment
 // and the flags that were given, in rising precedence.
@@ -185,10 +211,14 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 			return fmt.Errorf("read connector file: %w", err)
 		}
 		name, cfg, err := spec.ParseConnectorJSON(data)
-		if err != nil {
-			return fmt.Errorf("%s: %w", path, err)
+		var ve *spec.ValidationError
+		switch {
+		case errors.As(err, &ve):
+			return fmt.Errorf("%s: %w", path, oneLine(err))
+		case err != nil:
+			return fmt.Errorf("%s: %w: %s", path, err, connectorFileShape)
 		}
-		conns = append(conns, fileConnector{name: name, config: cfg})
+		conns = append(conns, fileConnector{path: path, name: name, config: cfg})
 	}
 	resolver, err := workerconfig.NewResolver(wc, os.Environ())
 	if err != nil {
@@ -200,7 +230,7 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 			_, err = connect.ValidateConfig(c.name, resolved)
 		}
 		if err != nil {
-			return fmt.Errorf("connector %q: %w", c.name, err)
+			return fmt.Errorf("%s: connector %q: %w", c.path, c.name, oneLine(err))
 		}
 	}
 
@@ -294,13 +324,18 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 
 		DisableTopicTracking:      !wc.TopicTracking,
 		DisableTopicTrackingReset: !wc.TopicTrackingReset,
-		StartupFailed: func(name string, err error) {
+		// A connector of a file that cannot start stops the worker:
+		// its error is the one line the process prints, so the worker
+		// does not log it too.
+		StartupFailed: func(name string, err error) bool {
 			if !isFileConnector(conns, name) {
-				return
+				return false
 			}
 			select {
-			case fatal <- err:
+			case fatal <- oneLine(err):
+				return true
 			default:
+				return false
 			}
 		},
 	})
@@ -341,7 +376,7 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 	g.log.Info("worker ready", "worker_id", workerID, "group", wc.GroupID, "kafka", brokers)
 	for _, c := range conns {
 		if _, _, err := w.PutConnectorConfig(ctx, c.name, c.config, true, connect.TargetStarted); err != nil {
-			return fmt.Errorf("connector %q: %w", c.name, err)
+			return fmt.Errorf("%s: connector %q: %w", c.path, c.name, oneLine(err))
 		}
 	}
 	select {
@@ -388,8 +423,11 @@ func listenREST(addr string, f connectFlags) (net.Listener, error) {
 		return nil, errors.New("--rest-tls-cert and --rest-tls-key go together: give both or neither")
 	}
 	ln, err := net.Listen("tcp", addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return nil, fmt.Errorf("REST API: %s is already in use (by another worker?): stop it, or pick another address with --rest", addr)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("REST API: %w (is another worker using it? pick another with --rest)", err)
+		return nil, fmt.Errorf("REST API: %w", err)
 	}
 	if f.restCert != "" {
 		cert, err := tls.LoadX509KeyPair(f.restCert, f.restKey)
@@ -463,17 +501,30 @@ func startEmbeddedBroker(ctx context.Context, g *globals, f connectFlags, maxReq
 	b, err := broker.New(broker.Options{Listen: f.embedded, DataDir: dir, MessageMaxBytes: max(maxRequest+1024, 1048588),
 		TLSCertFile: f.brokerCert, TLSKeyFile: f.brokerKey, SASLUsers: f.brokerUsers, Log: g.log.With("component", "broker")})
 	if err != nil {
-		return "", nil, nil, err
+		return "", nil, nil, embeddedBrokerError(err, f)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- b.Run(ctx) }()
 	select {
 	case <-b.Ready():
 	case err := <-errc:
-		return "", nil, nil, err
+		return "", nil, nil, embeddedBrokerError(err, f)
 	}
 	g.log.Info("embedded broker ready", "addr", b.Addr(), "data_dir", dir)
 	return b.Addr(), b.ClientOpts(), func() error { return <-errc }, nil
+}
+
+// embeddedBrokerError names, for a busy address, the flag of this command
+// that picks another.
+func embeddedBrokerError(err error, f connectFlags) error {
+	if !errors.Is(err, syscall.EADDRINUSE) {
+		return err
+	}
+	flag := f.embeddedFlag
+	if flag == "" {
+		flag = "--embedded-broker"
+	}
+	return fmt.Errorf("embedded broker: %s is already in use (by another broker or pgmotion?): stop it, or pick another address with %s", f.embedded, flag)
 }
 
 // workerConverters is the worker's converter settings, which connectors

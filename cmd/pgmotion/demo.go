@@ -93,7 +93,7 @@ func runDemo(ctx context.Context, g *globals, f demoFlags, out io.Writer) error 
 	}
 
 	bctx, stopBroker := context.WithCancel(context.WithoutCancel(ctx))
-	addr, _, waitBroker, err := startEmbeddedBroker(bctx, g, connectFlags{embedded: f.listen, dataDir: tmp}, 0)
+	addr, _, waitBroker, err := startEmbeddedBroker(bctx, g, connectFlags{embedded: f.listen, embeddedFlag: "--listen", dataDir: tmp}, 0)
 	if err != nil {
 		stopBroker()
 		return err

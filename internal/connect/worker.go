@@ -79,8 +79,10 @@ type WorkerConfig struct {
 	HeartbeatInterval, RebalanceTimeout time.Duration
 	// StartupFailed, if set, is called when a connector fails before its
 	// source is open (bad credentials, wal_level, privileges): the
-	// connectors given on the command line stop the worker then.
-	StartupFailed func(name string, err error)
+	// connectors given on the command line stop the worker then. It
+	// returns true when it reports the error itself; the worker then
+	// records it in the status but does not log it too.
+	StartupFailed func(name string, err error) (reported bool)
 	// DataDir is the worker's --data-dir: streamed transactions past
 	// pgmotion.buffer.memory.bytes spill under DataDir/spill/<connector>.
 	// Empty spills under os.TempDir.
@@ -460,7 +462,9 @@ func (w *Worker) startLocked(name string, config map[string]string) {
 			r.trace = err.Error()
 		}
 		if err != nil && ctx.Err() == nil {
-			w.log.Error("connector task failed", "connector", name, "err", err)
+			if !errors.As(err, new(reportedError)) {
+				w.log.Error("connector task failed", "connector", name, "err", err)
+			}
 			w.putStatus(name, "task", StateFailed, err.Error())
 		}
 	}()
@@ -532,8 +536,8 @@ func (w *Worker) runTask(ctx context.Context, name string, raw map[string]string
 		defer w.cfg.ReserveMemory(tc.memoryBudget())()
 	}
 	defer func() {
-		if err != nil && !t.opened.Load() && ctx.Err() == nil && w.cfg.StartupFailed != nil {
-			w.cfg.StartupFailed(name, err)
+		if err != nil && !t.opened.Load() && ctx.Err() == nil && w.cfg.StartupFailed != nil && w.cfg.StartupFailed(name, err) {
+			err = reportedError{err}
 		}
 	}()
 	log.Info("connector starting", "topic_prefix", tc.TopicPrefix, "slot", tc.Source.Slot, "snapshot_mode", tc.Snapshot.Mode)
@@ -562,6 +566,11 @@ func (w *Worker) runTask(ctx context.Context, name string, raw map[string]string
 	log.Info("connector stopped")
 	return nil
 }
+
+// reportedError is a task's error that StartupFailed has reported.
+type reportedError struct{ error }
+
+func (e reportedError) Unwrap() error { return e.error }
 
 // statusRecord is a value of the status topic, as Kafka Connect writes it.
 type statusRecord struct {
