@@ -63,10 +63,6 @@ type WorkerConfig struct {
 	// HeartbeatInterval and RebalanceTimeout are heartbeat.interval.ms and
 	// rebalance.timeout.ms (3s and 60s by default).
 	HeartbeatInterval, RebalanceTimeout time.Duration
-	// StartupFailed, if set, is called when a connector fails before its
-	// source is open (bad credentials, wal_level, privileges): the
-	// connectors given on the command line stop the worker then.
-	StartupFailed func(name string, err error)
 	// DataDir is the worker's --data-dir: streamed transactions past
 	// pgmotion.buffer.memory.bytes spill under DataDir/spill/<connector>.
 	// Empty spills under os.TempDir.
@@ -97,12 +93,16 @@ type Worker struct {
 	configs *kvlog
 	status  *kvlog
 
-	ctx     context.Context // the worker's lifetime, ended by Close
-	cancel  context.CancelFunc
-	kick    chan struct{}
-	wg      sync.WaitGroup
-	ready   atomic.Bool
-	cluster string
+	ctx    context.Context // the worker's lifetime, ended by Close
+	cancel context.CancelFunc
+	// hard ends when Close's deadline passes: the tasks' final flushes
+	// and offset writes give up then.
+	hard       context.Context
+	hardCancel context.CancelFunc
+	kick       chan struct{}
+	wg         sync.WaitGroup
+	ready      atomic.Bool
+	cluster    string
 
 	group       *membership // nil when not in a group
 	groupClient *kgo.Client
@@ -166,6 +166,7 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 // starts every connector they hold, as it was.
 func (w *Worker) Start(ctx context.Context) error {
 	w.ctx, w.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	w.hard, w.hardCancel = context.WithCancel(context.Background())
 	sink, err := kafkasink.New(kafkasink.Config{Brokers: w.cfg.Brokers, ClientID: "pgmotion", Compression: w.cfg.Compression, MaxRequestSize: w.cfg.MaxRequestSize, Log: w.log})
 	if err != nil {
 		return err
@@ -229,14 +230,20 @@ func (w *Worker) poke() {
 }
 
 // Close stops every connector, waiting for each to write its final
-// offsets, then disconnects. It is safe to call twice.
-func (w *Worker) Close() {
+// offsets, leaves the worker group and disconnects. Every step gives up
+// when ctx ends, whatever state Kafka is in (gone, stopping, without a
+// leader): what was not written is delivered again after a restart, as
+// positions are only confirmed for what Kafka holds. It is safe to call
+// twice.
+func (w *Worker) Close(ctx context.Context) {
 	if w.cancel == nil {
 		if w.sink != nil {
-			w.sink.Close()
+			within(ctx, w.sink.Close)
 		}
 		return
 	}
+	stopHard := context.AfterFunc(ctx, w.hardCancel)
+	defer stopHard()
 	w.mu.Lock()
 	rs := w.runners
 	w.runners = map[string]*runner{}
@@ -244,20 +251,43 @@ func (w *Worker) Close() {
 	for _, r := range rs {
 		r.cancel()
 	}
-	for _, r := range rs {
-		<-r.done
+	for name, r := range rs {
+		select {
+		case <-r.done:
+		case <-ctx.Done():
+			w.log.Warn("connector did not stop before the shutdown deadline; its last positions are not written, and it resumes from the ones before", "connector", name)
+		}
 	}
 	if w.groupClient != nil {
 		// Leave at once, so that the others take the connectors now
 		// rather than after the session timeout.
-		w.groupClient.LeaveGroup()
+		if err := w.groupClient.LeaveGroupContext(ctx); err != nil {
+			w.log.Warn("leave the worker group", "group", w.cfg.GroupID, "err", err)
+		}
 	}
 	w.cancel()
-	w.wg.Wait()
+	within(ctx, w.wg.Wait)
 	if w.groupClient != nil {
-		w.groupClient.Close()
+		within(ctx, w.groupClient.Close)
 	}
-	w.sink.Close()
+	if w.sink != nil {
+		within(ctx, w.sink.Close)
+	}
+	w.hardCancel()
+}
+
+// within runs fn and waits for it until ctx ends; past that, fn goes on
+// alone. It bounds the shutdown steps that take no context.
+func within(ctx context.Context, fn func()) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		fn()
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
 }
 
 // connectorState is a connector as the config topic describes it.
@@ -384,7 +414,7 @@ func (w *Worker) startLocked(name string, config map[string]string) {
 	w.putStatus(name, "connector", StateRunning, "")
 	go func() {
 		defer close(r.done)
-		err := w.runTask(ctx, name, config)
+		err := guard(func() error { return w.runTask(ctx, name, config) })
 		if err != nil && ctx.Err() == nil {
 			w.log.Error("connector task failed", "connector", name, "err", err)
 			w.putStatus(name, "task", StateFailed, err.Error())
@@ -392,7 +422,9 @@ func (w *Worker) startLocked(name string, config map[string]string) {
 	}()
 }
 
-// runTask runs one connector's task until ctx ends or it fails.
+// runTask runs one connector's task until ctx ends or it fails for
+// good: a retriable failure restarts it (retry.go), and a panic fails it.
+// Nothing a task does ends the process.
 func (w *Worker) runTask(ctx context.Context, name string, raw map[string]string) (err error) {
 	resolved, err := w.effective(raw)
 	if err != nil {
@@ -410,29 +442,34 @@ func (w *Worker) runTask(ctx context.Context, name string, raw map[string]string
 	if w.cfg.DataDir != "" {
 		tc.Source.SpillDir = filepath.Join(w.cfg.DataDir, "spill", spillName(name))
 	}
-	t, err := newTask(tc, w.sink, w.store, log)
-	if err != nil {
-		return err
-	}
-	t.metrics, t.progressOut = w.cfg.Metrics, w.cfg.Progress
 	if w.cfg.ReserveMemory != nil {
 		defer w.cfg.ReserveMemory(tc.memoryBudget())()
 	}
-	defer func() {
-		if err != nil && !t.opened.Load() && ctx.Err() == nil && w.cfg.StartupFailed != nil {
-			w.cfg.StartupFailed(name, err)
-		}
-	}()
 	log.Info("connector starting", "topic_prefix", tc.TopicPrefix, "slot", tc.Source.Slot, "snapshot_mode", tc.Snapshot.Mode)
 	// The task reports RUNNING once its source is open, not while it
-	// waits for a slot another worker still holds.
+	// waits for a slot another worker still holds, and stays RUNNING
+	// while it retries, as under Kafka Connect.
 	w.putStatus(name, "task", StateUnassigned, "")
-	t.onOpen = func() { w.putStatus(name, "task", StateRunning, "") }
-	err = t.run(ctx)
-	if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
-		err = nil
+	running := false
+	onOpen := func() {
+		if !running {
+			running = true
+			w.putStatus(name, "task", StateRunning, "")
+		}
 	}
-	if err != nil {
+	attempt := func(ctx context.Context) (progressed bool, err error) {
+		t, err := newTask(tc, w.sink, w.store, log)
+		if err != nil {
+			return false, err
+		}
+		t.metrics, t.progressOut, t.onOpen, t.stopCtx = w.cfg.Metrics, w.cfg.Progress, onOpen, w.hard
+		err = guard(func() error { return t.run(ctx) })
+		if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
+			err = nil
+		}
+		return t.progressed.Load(), err
+	}
+	if err := superviseTask(ctx, log, newRetryPolicy(tc.MaxRetries, tc.RetryWait), attempt); err != nil {
 		return fmt.Errorf("connector %q: %w", name, err)
 	}
 	log.Info("connector stopped")
