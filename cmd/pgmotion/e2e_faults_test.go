@@ -434,3 +434,56 @@ func TestE2ESigtermWithoutKafka(t *testing.T) {
 		})
 	}
 }
+
+// TestE2EConnectorRuntimeErrors checks the failures a connector file meets
+// only once it runs: the worker keeps running, a permanent one fails the
+// task with the fix in its trace, a retriable one is retried with the
+// fix in its log line, and no secret shows.
+func TestE2EConnectorRuntimeErrors(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	u := parseDSN(t, dsn)
+	pgtest.Exec(t, pgtest.Server(t).AdminDSN(), `DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'e2e_norepl') THEN CREATE ROLE e2e_norepl LOGIN; END IF; END $$`)
+	uport, _ := strconv.Atoi(u.port)
+	for _, tc := range []struct {
+		name   string
+		change map[string]string
+		state  string // the task's state: FAILED, or "" while it retries
+		want   string
+	}{
+		{"no replication privilege", map[string]string{"database.user": "e2e_norepl"}, "FAILED", "ALTER ROLE e2e_norepl WITH REPLICATION"},
+		{"unreachable server", map[string]string{"database.port": strconv.Itoa(freePort(t))}, "", "database.hostname and database.port"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := pgConfig(u.host, uport, u.db, "rt")
+			cfg["database.user"], cfg["database.password"] = u.user, "pw-secret-123"
+			for k, v := range tc.change {
+				cfg[k] = v
+			}
+			path := filepath.Join(t.TempDir(), "rt.json")
+			writeFile(t, path, connectorBody("rt", cfg))
+			port := freePort(t)
+			a := api{t: t, base: fmt.Sprintf("http://127.0.0.1:%d", port)}
+			p := startPgmotion(t, "connect", "--rest", fmt.Sprintf("127.0.0.1:%d", port), "--embedded-broker", fmt.Sprintf("127.0.0.1:%d", freePort(t)), "--data-dir", t.TempDir(), path)
+			if tc.state == "FAILED" {
+				a.waitState("rt", "RUNNING", "FAILED")
+				if _, trace := taskState(a, "rt"); !strings.Contains(trace, tc.want) {
+					t.Errorf("trace %q does not name the fix %q", trace, tc.want)
+				}
+			} else {
+				waitLog(t, p, "restarting it", 2, 30*time.Second)
+			}
+			out := p.output()
+			if !strings.Contains(out, tc.want) {
+				t.Errorf("the log does not name the fix %q:\n%s", tc.want, out)
+			}
+			if strings.Contains(out, "pw-secret-123") {
+				t.Errorf("the password appears in the output:\n%s", out)
+			}
+			if strings.Contains(out, "panic") || strings.Contains(out, "goroutine ") {
+				t.Errorf("a panic:\n%s", out)
+			}
+			alive(t, p)
+			p.stop(t)
+		})
+	}
+}
