@@ -487,3 +487,46 @@ func TestE2EConnectorRuntimeErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestE2EMissingSlot restarts a worker after its connector's slot was
+// dropped (as after a failover to a server without it): with
+// snapshot.mode=initial the task fails and says how to go on, and the
+// slot it had to create is dropped again, so that a later start cannot
+// stream past the gap unnoticed.
+func TestE2EMissingSlot(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	pgtest.Exec(t, dsn, `CREATE TABLE load (id int PRIMARY KEY, v text)`, `INSERT INTO load VALUES (1, 'x')`)
+	u := parseDSN(t, dsn)
+	uport, _ := strconv.Atoi(u.port)
+	cfg := pgConfig(u.host, uport, u.db, "lost")
+	cfg["database.user"] = u.user
+	path := filepath.Join(t.TempDir(), "lost.json")
+	writeFile(t, path, connectorBody("lost", cfg))
+	broker := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	dataDir := t.TempDir()
+	port := freePort(t)
+	a := api{t: t, base: fmt.Sprintf("http://127.0.0.1:%d", port)}
+	start := func() *proc {
+		return startPgmotion(t, "connect", "--rest", fmt.Sprintf("127.0.0.1:%d", port), "--embedded-broker", broker, "--data-dir", dataDir, path)
+	}
+	p := start()
+	a.waitState("lost", "RUNNING", "RUNNING")
+	waitForID(t, broker, "lost.public.load", 1, time.Minute)
+	time.Sleep(2 * time.Second) // the offset reaches Kafka
+	p.stop(t)
+	pgtest.Exec(t, dsn, `SELECT pg_drop_replication_slot('lost_slot')`)
+	p = start()
+	a.waitState("lost", "RUNNING", "FAILED")
+	if _, trace := taskState(a, "lost"); !strings.Contains(trace, "snapshot.mode=when_needed") {
+		t.Errorf("the trace does not say how to go on: %s", trace)
+	}
+	var n int
+	if err := pgtest.Connect(t, dsn).QueryRow(t.Context(), `SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'lost_slot'`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Errorf("the slot created in place of the missing one is still there")
+	}
+	alive(t, p)
+	p.stop(t)
+}
