@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -253,6 +254,10 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 			g.log.Warn("producer override is not used by pgmotion's producer yet", "property", "producer."+k)
 		}
 	}
+	// Shutdown: every step shares one deadline, whatever state Kafka and
+	// PostgreSQL are in; a watchdog ends the process if a step ignores it.
+	stopBy := newShutdown(g.log)
+	defer stopBy.done()
 	brokers := wc.BootstrapServers
 	replication := func(r int16) int16 { return r }
 	reg := newRegistry()
@@ -271,7 +276,7 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 		}
 		defer func() {
 			stopBroker()
-			if err := wait(); err != nil {
+			if err := wait(stopBy.ctx()); err != nil {
 				g.log.Error("embedded broker", "err", err)
 			}
 		}()
@@ -296,7 +301,6 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 	}
 	defer ln.Close()
 	workerID := advertised(wc, ln.Addr().String())
-	fatal := make(chan error, 1)
 	w, err := connect.NewWorker(connect.WorkerConfig{
 		Metrics:     reg,
 		Progress:    os.Stderr,
@@ -324,25 +328,11 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 
 		DisableTopicTracking:      !wc.TopicTracking,
 		DisableTopicTrackingReset: !wc.TopicTrackingReset,
-		// A connector of a file that cannot start stops the worker:
-		// its error is the one line the process prints, so the worker
-		// does not log it too.
-		StartupFailed: func(name string, err error) bool {
-			if !isFileConnector(conns, name) {
-				return false
-			}
-			select {
-			case fatal <- oneLine(err):
-				return true
-			default:
-				return false
-			}
-		},
 	})
 	if err != nil {
 		return err
 	}
-	defer w.Close()
+	defer func() { w.Close(stopBy.ctx()) }()
 
 	auth := f.restAuth
 	if auth == "" {
@@ -368,7 +358,7 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 	if err != nil {
 		return err
 	}
-	defer srv.Shutdown(context.WithoutCancel(ctx))
+	defer func() { srv.Shutdown(stopBy.ctx()) }()
 
 	if err := w.Start(ctx); err != nil {
 		return err
@@ -379,21 +369,50 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 			return fmt.Errorf("%s: connector %q: %w", c.path, c.name, oneLine(err))
 		}
 	}
-	select {
-	case <-ctx.Done():
-		return nil
-	case err := <-fatal:
-		return err
-	}
+	// From here on nothing a connector does ends the process: a
+	// connector that fails is FAILED (or retrying), and the others run on.
+	<-ctx.Done()
+	g.log.Info("stopping the worker", "within", shutdownTimeout)
+	return nil
 }
 
-func isFileConnector(conns []fileConnector, name string) bool {
-	for _, c := range conns {
-		if c.name == name {
-			return true
-		}
-	}
-	return false
+// shutdownTimeout bounds a worker's clean stop: stopping its connectors
+// with their final flushes and offset writes, leaving the worker group,
+// the REST API and the embedded broker. watchdogTimeout ends the process
+// if a step overruns it anyway.
+const (
+	shutdownTimeout = 8 * time.Second
+	watchdogTimeout = 10 * time.Second
+)
+
+// shutdown is the deadline the steps of a worker's stop share: its clock
+// starts when the first step asks for it.
+type shutdown struct {
+	log    *slog.Logger
+	once   sync.Once
+	c      context.Context
+	cancel context.CancelFunc
+	dog    *time.Timer
+}
+
+func newShutdown(log *slog.Logger) *shutdown { return &shutdown{log: log} }
+
+func (s *shutdown) ctx() context.Context {
+	s.once.Do(func() {
+		s.c, s.cancel = context.WithTimeout(context.Background(), shutdownTimeout)
+		s.dog = time.AfterFunc(watchdogTimeout, func() {
+			s.log.Error("the worker did not stop in time; exiting now (what was not written to Kafka comes again after a restart)", "after", watchdogTimeout)
+			os.Exit(1)
+		})
+	})
+	return s.c
+}
+
+// done ends the deadline and the watchdog once every step has run.
+func (s *shutdown) done() {
+	s.ctx()
+	s.cancel()
+	s.dog.Stop()
 }
 
 // advertised is the worker's id: the REST address other workers and
@@ -496,7 +515,7 @@ func serveREST(ln net.Listener, h connect.Herder, reg *prometheus.Registry, auth
 // and SASL, when it requires them) and a function that waits for it to stop.
 // The broker accepts what the worker's producer may send
 // (producer.max.request.size), and at least Kafka's default.
-func startEmbeddedBroker(ctx context.Context, g *globals, f connectFlags, maxRequest int) (string, []kgo.Opt, func() error, error) {
+func startEmbeddedBroker(ctx context.Context, g *globals, f connectFlags, maxRequest int) (string, []kgo.Opt, func(context.Context) error, error) {
 	dir := filepath.Join(f.dataDir, "broker")
 	b, err := broker.New(broker.Options{Listen: f.embedded, DataDir: dir, MessageMaxBytes: max(maxRequest+1024, 1048588),
 		TLSCertFile: f.brokerCert, TLSKeyFile: f.brokerKey, SASLUsers: f.brokerUsers, Log: g.log.With("component", "broker")})
@@ -511,7 +530,14 @@ func startEmbeddedBroker(ctx context.Context, g *globals, f connectFlags, maxReq
 		return "", nil, nil, embeddedBrokerError(err, f)
 	}
 	g.log.Info("embedded broker ready", "addr", b.Addr(), "data_dir", dir)
-	return b.Addr(), b.ClientOpts(), func() error { return <-errc }, nil
+	return b.Addr(), b.ClientOpts(), func(stop context.Context) error {
+		select {
+		case err := <-errc:
+			return err
+		case <-stop.Done():
+			return errors.New("the embedded broker did not stop before the shutdown deadline")
+		}
+	}, nil
 }
 
 // embeddedBrokerError names, for a busy address, the flag of this command

@@ -98,7 +98,7 @@ func runDemo(ctx context.Context, g *globals, f demoFlags, out io.Writer) error 
 		stopBroker()
 		return err
 	}
-	defer func() { stopBroker(); waitBroker() }()
+	defer func() { stopBroker(); waitBroker(context.Background()) }()
 
 	cfg := map[string]string{
 		"connector.class":    "io.debezium.connector.postgresql.PostgresConnector",
@@ -132,7 +132,11 @@ func runDemo(ctx context.Context, g *globals, f demoFlags, out io.Writer) error 
 	if err != nil {
 		return err
 	}
-	defer w.Close()
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+		defer cancel()
+		w.Close(sctx)
+	}()
 	ui, err := startConsole(ctx, []string{addr}, nil, reg, g)
 	if err != nil {
 		return err

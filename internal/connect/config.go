@@ -138,6 +138,8 @@ func TaskConfigFrom(name string, raw map[string]string) (TaskConfig, []string, e
 		HeartbeatName:   pc.Config.Str("topic.heartbeat.name"),
 		SlotRetries:     pc.Config.Int("slot.max.retries"),
 		SlotRetryDelay:  time.Duration(pc.Config.Long("slot.retry.delay.ms")) * time.Millisecond,
+		MaxRetries:      pc.Config.Int(spec.PropErrorsMaxRetries),
+		RetryWait:       time.Duration(pc.Config.Long(spec.PropRetriableRestartWait)) * time.Millisecond,
 		Incremental:     incrementalConfigFrom(pc),
 		QueueCapacity:   pc.Config.Long(spec.PropMaxQueueSize),
 		MaxQueueBytes:   pc.Config.Long(spec.PropMaxQueueSizeBytes),

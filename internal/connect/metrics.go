@@ -180,19 +180,17 @@ type noGatherer struct{}
 
 func (noGatherer) Gather() ([]*dto.MetricFamily, error) { return nil, nil }
 
-// startTaskMetrics gives the task its streaming metrics and starts the
-// slot monitor; the function it returns stops both and unregisters them.
-func (w *Worker) startTaskMetrics(ctx context.Context, t *task, tc TaskConfig, log *slog.Logger) func() {
+// startTaskMetrics returns a connector's streaming metrics, which its
+// task's every attempt shares, and starts the slot monitor; the function
+// it returns stops both and unregisters them.
+func (w *Worker) startTaskMetrics(ctx context.Context, tc TaskConfig, log *slog.Logger) (*metrics.StreamingMetrics, func()) {
 	if w.cfg.Metrics == nil {
-		return func() {}
+		return nil, func() {}
 	}
 	cl := w.sink.Client()
-	t.sm = newStreamingMetrics(w.cfg.Metrics, tc, func() (int64, int64) {
+	sm := newStreamingMetrics(w.cfg.Metrics, tc, func() (int64, int64) {
 		return cl.BufferedProduceRecords(), cl.BufferedProduceBytes()
 	}, log)
-	if t.sm != nil {
-		t.tr.acked = t.sm.Acked
-	}
 	mon := newSlotMonitor(tc.Source.Conn, tc.Source.Slot, tc.Name, log)
 	registered := w.cfg.Metrics.Register(mon) == nil
 	mctx, cancel := context.WithCancel(ctx)
@@ -201,15 +199,15 @@ func (w *Worker) startTaskMetrics(ctx context.Context, t *task, tc TaskConfig, l
 		defer close(done)
 		mon.Run(mctx)
 	}()
-	return func() {
+	return sm, func() {
 		cancel()
 		<-done
 		if registered {
 			w.cfg.Metrics.Unregister(mon)
 		}
-		if t.sm != nil {
-			t.sm.SetConnected(false)
-			t.sm.Unregister()
+		if sm != nil {
+			sm.SetConnected(false)
+			sm.Unregister()
 		}
 	}
 }

@@ -77,12 +77,6 @@ type WorkerConfig struct {
 	// HeartbeatInterval and RebalanceTimeout are heartbeat.interval.ms and
 	// rebalance.timeout.ms (3s and 60s by default).
 	HeartbeatInterval, RebalanceTimeout time.Duration
-	// StartupFailed, if set, is called when a connector fails before its
-	// source is open (bad credentials, wal_level, privileges): the
-	// connectors given on the command line stop the worker then. It
-	// returns true when it reports the error itself; the worker then
-	// records it in the status but does not log it too.
-	StartupFailed func(name string, err error) (reported bool)
 	// DataDir is the worker's --data-dir: streamed transactions past
 	// pgmotion.buffer.memory.bytes spill under DataDir/spill/<connector>.
 	// Empty spills under os.TempDir.
@@ -126,12 +120,16 @@ type Worker struct {
 	sec      *security
 	taskSink *kafkasink.Sink
 
-	ctx     context.Context // the worker's lifetime, ended by Close
-	cancel  context.CancelFunc
-	kick    chan struct{}
-	wg      sync.WaitGroup
-	ready   atomic.Bool
-	cluster string
+	ctx    context.Context // the worker's lifetime, ended by Close
+	cancel context.CancelFunc
+	// hard ends when Close's deadline passes: the tasks' final flushes
+	// and offset writes give up then.
+	hard       context.Context
+	hardCancel context.CancelFunc
+	kick       chan struct{}
+	wg         sync.WaitGroup
+	ready      atomic.Bool
+	cluster    string
 
 	group       *membership // nil when not in a group
 	groupClient *kgo.Client
@@ -208,6 +206,7 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 // starts every connector they hold, as it was.
 func (w *Worker) Start(ctx context.Context) error {
 	w.ctx, w.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	w.hard, w.hardCancel = context.WithCancel(context.Background())
 	sink, err := w.newSink(workerClientID, w.sec.worker, w.sec.worker)
 	if err != nil {
 		return err
@@ -288,17 +287,23 @@ func (w *Worker) poke() {
 }
 
 // Close stops every connector, waiting for each to write its final
-// offsets, then disconnects. It is safe to call twice.
-func (w *Worker) Close() {
+// offsets, leaves the worker group and disconnects. Every step gives up
+// when ctx ends, whatever state Kafka is in (gone, stopping, without a
+// leader): what was not written is delivered again after a restart, as
+// positions are only confirmed for what Kafka holds. It is safe to call
+// twice.
+func (w *Worker) Close(ctx context.Context) {
 	if w.cancel == nil {
 		if w.taskSink != nil && w.taskSink != w.sink {
 			w.taskSink.Close()
 		}
 		if w.sink != nil {
-			w.sink.Close()
+			within(ctx, w.sink.Close)
 		}
 		return
 	}
+	stopHard := context.AfterFunc(ctx, w.hardCancel)
+	defer stopHard()
 	w.mu.Lock()
 	rs := w.runners
 	w.runners = map[string]*runner{}
@@ -306,24 +311,42 @@ func (w *Worker) Close() {
 	for _, r := range rs {
 		r.cancel()
 	}
-	for _, r := range rs {
-		<-r.done
+	for name, r := range rs {
+		select {
+		case <-r.done:
+		case <-ctx.Done():
+			w.log.Warn("connector did not stop before the shutdown deadline; its last positions are not written, and it resumes from the ones before", "connector", name)
+		}
 	}
 	if w.groupClient != nil {
 		// Leave at once, so that the others take the connectors now
 		// rather than after the session timeout.
-		w.groupClient.LeaveGroup()
+		if err := w.groupClient.LeaveGroupContext(ctx); err != nil {
+			w.log.Warn("leave the worker group", "group", w.cfg.GroupID, "err", err)
+		}
 	}
 	w.cancel()
-	w.wg.Wait()
+	within(ctx, w.wg.Wait)
 	if w.groupClient != nil {
-		w.groupClient.Close()
+		within(ctx, w.groupClient.Close)
 	}
-	if w.taskSink != nil && w.taskSink != w.sink {
-		w.taskSink.Close()
+	if w.sink != nil {
+		within(ctx, w.sink.Close)
 	}
-	if w.sink != nil { // nil when Start failed before creating it
-		w.sink.Close()
+	w.hardCancel()
+}
+
+// within runs fn and waits for it until ctx ends; past that, fn goes on
+// alone. It bounds the shutdown steps that take no context.
+func within(ctx context.Context, fn func()) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		fn()
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
 	}
 }
 
@@ -454,7 +477,7 @@ func (w *Worker) startLocked(name string, config map[string]string) {
 		defer close(r.done)
 		err := w.ensureTasks(ctx, name, config)
 		if err == nil {
-			err = w.runTask(ctx, name, config)
+			err = guard(func() error { return w.runTask(ctx, name, config) })
 		}
 		if _, ok := errors.AsType[*pgsource.SlotDropError](err); ok {
 			// Logged by runTask; the status shows it too if the
@@ -462,9 +485,7 @@ func (w *Worker) startLocked(name string, config map[string]string) {
 			r.trace = err.Error()
 		}
 		if err != nil && ctx.Err() == nil {
-			if !errors.As(err, new(reportedError)) {
-				w.log.Error("connector task failed", "connector", name, "err", err)
-			}
+			w.log.Error("connector task failed", "connector", name, "err", err)
 			w.putStatus(name, "task", StateFailed, err.Error())
 		}
 	}()
@@ -493,7 +514,9 @@ func (w *Worker) newSink(clientID string, producer, admin *kafkaclient.Security)
 	return kafkasink.New(cfg)
 }
 
-// runTask runs one connector's task until ctx ends or it fails.
+// runTask runs one connector's task until ctx ends or it fails for
+// good: a retriable failure restarts it (retry.go), and a panic fails it.
+// Nothing a task does ends the process.
 func (w *Worker) runTask(ctx context.Context, name string, raw map[string]string) (err error) {
 	resolved, err := w.effective(raw)
 	if err != nil {
@@ -524,53 +547,69 @@ func (w *Worker) runTask(ctx context.Context, name string, raw map[string]string
 		}
 		defer sink.Close()
 	}
-	t, err := newTask(tc, sink, w.store, log)
-	if err != nil {
-		return err
-	}
-	t.signalOpts = clients.signal.Opts()
-	t.metrics, t.progressOut = w.cfg.Metrics, w.cfg.Progress
-	stopMetrics := w.startTaskMetrics(ctx, t, tc, log) // metrics.go
-	defer stopMetrics()
 	if w.cfg.ReserveMemory != nil {
 		defer w.cfg.ReserveMemory(tc.memoryBudget())()
 	}
-	defer func() {
-		if err != nil && !t.opened.Load() && ctx.Err() == nil && w.cfg.StartupFailed != nil && w.cfg.StartupFailed(name, err) {
-			err = reportedError{err}
-		}
-	}()
+	// The streaming metrics and the slot monitor live across restarts,
+	// so that a retrying task shows as disconnected (metrics.go).
+	sm, stopMetrics := w.startTaskMetrics(ctx, tc, log)
+	defer stopMetrics()
 	log.Info("connector starting", "topic_prefix", tc.TopicPrefix, "slot", tc.Source.Slot, "snapshot_mode", tc.Snapshot.Mode)
 	// The task reports RUNNING once its source is open, not while it
-	// waits for a slot another worker still holds.
+	// waits for a slot another worker still holds, and stays RUNNING
+	// while it retries, as under Kafka Connect.
 	w.putStatus(name, "task", StateUnassigned, "")
-	t.onOpen = func() { w.putStatus(name, "task", StateRunning, "") }
-	t.onTopic = func(topic string) { w.sawTopic(name, topic) }
-	err = t.run(ctx)
-	if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
-		err = nil
-	}
-	if d := t.dropErr; d != nil {
-		attrs := []any{"slot", d.Slot, "err", d.Err, "fix", "SELECT pg_drop_replication_slot('" + strings.ReplaceAll(d.Slot, "'", "''") + "')"}
-		if d.PID != 0 {
-			attrs = append(attrs, "pid", d.PID)
-		}
-		log.Error("replication slot not dropped on stop (slot.drop.on.stop=true); it keeps WAL on the server until it is dropped", attrs...)
-		if err == nil {
-			err = d
+	running := false
+	onOpen := func() {
+		if !running {
+			running = true
+			w.putStatus(name, "task", StateRunning, "")
 		}
 	}
-	if err != nil {
-		return fmt.Errorf("connector %q: %w", name, clients.producer.Explain(err))
+	attempts := 0
+	attempt := func(ctx context.Context) (progressed bool, err error) {
+		if attempts++; attempts > 1 && sm != nil {
+			sm.Retry()
+		}
+		t, err := newTask(tc, sink, w.store, log)
+		if err != nil {
+			return false, err
+		}
+		t.signalOpts = clients.signal.Opts()
+		t.metrics, t.progressOut, t.onOpen, t.stopCtx = w.cfg.Metrics, w.cfg.Progress, onOpen, w.hard
+		t.onTopic = func(topic string) { w.sawTopic(name, topic) }
+		if sm != nil {
+			t.sm = sm
+			t.tr.acked = sm.Acked
+		}
+		err = guard(func() error { return t.run(ctx) })
+		if sm != nil {
+			sm.SetConnected(false)
+		}
+		if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
+			err = nil
+		}
+		if d := t.dropErr; d != nil {
+			attrs := []any{"slot", d.Slot, "err", d.Err, "fix", "SELECT pg_drop_replication_slot('" + strings.ReplaceAll(d.Slot, "'", "''") + "')"}
+			if d.PID != 0 {
+				attrs = append(attrs, "pid", d.PID)
+			}
+			log.Error("replication slot not dropped on stop (slot.drop.on.stop=true); it keeps WAL on the server until it is dropped", attrs...)
+			if err == nil {
+				err = d
+			}
+		}
+		if err != nil {
+			err = clients.producer.Explain(err)
+		}
+		return t.progressed.Load(), err
+	}
+	if err := superviseTask(ctx, log, newRetryPolicy(tc.MaxRetries, tc.RetryWait), attempt); err != nil {
+		return fmt.Errorf("connector %q: %w", name, err)
 	}
 	log.Info("connector stopped")
 	return nil
 }
-
-// reportedError is a task's error that StartupFailed has reported.
-type reportedError struct{ error }
-
-func (e reportedError) Unwrap() error { return e.error }
 
 // statusRecord is a value of the status topic, as Kafka Connect writes it.
 type statusRecord struct {

@@ -56,6 +56,16 @@ const (
 	propBufferMemory          = "pgmotion.buffer.memory.bytes"
 )
 
+// Retries after a failure (Debezium's names).
+const (
+	// PropErrorsMaxRetries is errors.max.retries: -1 retries retriable
+	// errors without limit, 0 never.
+	PropErrorsMaxRetries = "errors.max.retries"
+	// PropRetriableRestartWait is retriable.restart.connector.wait.ms, the
+	// longest wait before a retry.
+	PropRetriableRestartWait = "retriable.restart.connector.wait.ms"
+)
+
 // Logical decoding messages and the outbox.
 const (
 	// PropMsgPrefixInclude and PropMsgPrefixExclude filter logical
@@ -288,15 +298,16 @@ func postgresFields() []*Field {
 		boolOpt("snapshot.mode.configuration.based.start.stream", "Snapshot mode property based start stream", "With snapshot.mode=configuration_based: stream after the snapshot."),
 		boolOpt("snapshot.mode.configuration.based.snapshot.on.schema.error", "Snapshot mode property based snapshot on schema error", "With snapshot.mode=configuration_based: snapshot the schema again when it is not valid. No effect for PostgreSQL, as in Debezium."),
 		boolOpt("snapshot.mode.configuration.based.snapshot.on.data.error", "Snapshot mode property based snapshot on data error", "With snapshot.mode=configuration_based: snapshot the data when the stored position can no longer be served (the slot was lost or recreated)."),
-		{Name: "retriable.restart.connector.wait.ms", Type: TypeLong, Default: "10000", Importance: Low, Group: groupConnector, Width: WidthMedium,
-			DisplayName: "Retriable restart wait (ms)", Status: Accepted, Check: checkPositiveLong,
-			Doc: "Milliseconds to wait before restarting after a retriable error."},
+		{Name: PropRetriableRestartWait, Type: TypeLong, Default: "10000", Importance: Low, Group: groupConnector, Width: WidthMedium,
+			DisplayName: "Retriable restart wait (ms)", Check: checkPositiveLong,
+			Note: "Debezium waits this long before every restart; pgmotion waits 0.5 s before the first and doubles the wait up to this cap, so a short PostgreSQL restart costs seconds, not tens of seconds",
+			Doc:  "Milliseconds to wait before restarting after a retriable error (connection loss, a PostgreSQL restart or failover, a replication slot still held by a dying walsender, an unreachable Kafka)."},
 		{Name: "query.fetch.size", Type: TypeInt, Default: "0", Importance: Medium, Group: groupConnector, Width: WidthMedium,
 			DisplayName: "Query fetch size", Status: Accepted, Check: checkNonNegativeInt,
 			Doc: "Number of rows fetched per round trip by queries other than the snapshot; 0 uses the driver's default."},
-		{Name: "errors.max.retries", Type: TypeInt, Default: "-1", Importance: Low, Group: groupConnector, Width: WidthMedium,
-			DisplayName: "The maximum number of retries", Status: Accepted, Check: checkIsInteger,
-			Doc: "Maximum number of retries on retriable errors before failing; -1 means no limit, 0 no retries."},
+		{Name: PropErrorsMaxRetries, Type: TypeInt, Default: "-1", Importance: Low, Group: groupConnector, Width: WidthMedium,
+			DisplayName: "The maximum number of retries", Check: checkIsInteger,
+			Doc: "Maximum number of retries on retriable errors before failing; -1 means no limit, 0 no retries. The count starts again once a restarted task has delivered to Kafka. The task stays RUNNING while it retries."},
 		{Name: "incremental.snapshot.watermarking.strategy", Type: TypeString, Default: "INSERT_INSERT", Importance: Low, Group: groupConnector, Width: WidthMedium,
 			DisplayName: "Incremental snapshot watermarking strategy", Enum: enums("INSERT_INSERT", "INSERT_DELETE"),
 			Doc: "How incremental snapshot windows are marked in the signal table: insert_insert (an open and a close row per chunk) or insert_delete (an open row per chunk, deleted to close the window, so that the table does not grow)."},
