@@ -3,6 +3,7 @@ package pgsource
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -155,7 +156,7 @@ func (p *preflight) server(ctx context.Context) error {
 			"ALTER SYSTEM SET wal_level = logical (or set it in postgresql.conf) and restart PostgreSQL")
 	}
 
-	u := quoteIdent(p.user)
+	u := sqlIdent(p.user)
 	switch {
 	case p.superuser:
 		p.ok("replication_privilege", "user %s is a superuser", p.user)
@@ -266,7 +267,11 @@ func (p *preflight) slots(ctx context.Context) error {
 			continue
 		}
 		inactive++
-		p.add("inactive_slot", Warn, fmt.Sprintf("slot %s (%s, database %s) is inactive and holds %s of WAL, which the server keeps until something reads it", sl.name, sl.plugin, sl.database, formatBytes(sl.retained)),
+		kind := "physical"
+		if sl.slotType == "logical" {
+			kind = sl.plugin + ", database " + sl.database
+		}
+		p.add("inactive_slot", Warn, fmt.Sprintf("slot %s (%s) is inactive and holds %s of WAL, which the server keeps until something reads it", sl.name, kind, formatBytes(sl.retained)),
 			fmt.Sprintf("if nothing will resume from it, SELECT pg_drop_replication_slot(%s)", quoteLiteral(sl.name)))
 	}
 	if inactive == 0 {
@@ -333,12 +338,12 @@ func (p *preflight) tableChecks(ctx context.Context) error {
 			"check schema.include.list, table.include.list and their exclude lists against the database's tables")
 		return nil
 	}
-	p.ok("captured_tables", "%d tables captured", len(captured))
+	p.ok("captured_tables", "%s", tablesN(len(captured)))
 
 	var noSelect, noKey, toast []string
 	var toastDetail []string
 	for _, f := range p.tables {
-		q := quoteIdent(f.name.Schema) + "." + quoteIdent(f.name.Name)
+		q := sqlIdent(f.name.Schema) + "." + sqlIdent(f.name.Name)
 		if !f.selectable {
 			noSelect = append(noSelect, q)
 		}
@@ -350,25 +355,25 @@ func (p *preflight) tableChecks(ctx context.Context) error {
 			toastDetail = append(toastDetail, f.name.String()+" ("+strings.Join(f.toastable, ", ")+")")
 		}
 	}
-	u := quoteIdent(p.user)
+	u := sqlIdent(p.user)
 	if len(noSelect) > 0 {
-		p.add("select_privilege", Problem, fmt.Sprintf("user %s may not SELECT from %d captured tables: %s", p.user, len(noSelect), named(noSelect)),
+		p.add("select_privilege", Problem, fmt.Sprintf("user %s may not SELECT from %s: %s", p.user, tablesN(len(noSelect)), named(noSelect)),
 			fmt.Sprintf("GRANT SELECT ON %s TO %s (snapshots read the tables)", runnable(noSelect), u), noSelect...)
 	} else {
 		p.ok("select_privilege", "user %s may SELECT from every captured table", p.user)
 	}
 	if len(noKey) > 0 {
-		p.add("replica_identity", Problem, fmt.Sprintf("%d captured tables have no primary key and REPLICA IDENTITY DEFAULT or NOTHING, so their updates and deletes carry no key, and once in the publication PostgreSQL refuses UPDATE and DELETE on them: %s", len(noKey), named(noKey)),
+		p.add("replica_identity", Problem, fmt.Sprintf("%s without a primary key and with REPLICA IDENTITY DEFAULT or NOTHING: their updates and deletes carry no key, and once they are in the publication PostgreSQL refuses UPDATE and DELETE on them: %s", tablesN(len(noKey)), named(noKey)),
 			"add a primary key, or ALTER TABLE <table> REPLICA IDENTITY FULL (or USING INDEX <unique index>)", noKey...)
 	} else {
 		p.ok("replica_identity", "every captured table has a primary key or a replica identity")
 	}
 	switch {
 	case len(toast) > 0 && !p.opts.ToastFilled:
-		p.add("toast", Warn, fmt.Sprintf("%d captured tables have TOAST-able columns and REPLICA IDENTITY other than FULL, so an UPDATE that leaves a large value alone sends __debezium_unavailable_value in its place: %s", len(toast), named(toastDetail)),
+		p.add("toast", Warn, fmt.Sprintf("%s with TOAST-able columns and REPLICA IDENTITY other than FULL: an UPDATE that leaves a large value alone sends __debezium_unavailable_value in its place: %s", tablesN(len(toast)), named(toastDetail)),
 			"set pgmotion.toast.fill=cache or refetch, or ALTER TABLE <table> REPLICA IDENTITY FULL", toast...)
 	case len(toast) > 0:
-		p.ok("toast", "%d captured tables have TOAST-able columns, which pgmotion.toast.fill fills", len(toast))
+		p.ok("toast", "%s with TOAST-able columns, whose unchanged values pgmotion.toast.fill fills", tablesN(len(toast)))
 	default:
 		p.ok("toast", "no captured table sends TOAST placeholders")
 	}
@@ -377,7 +382,7 @@ func (p *preflight) tableChecks(ctx context.Context) error {
 
 func (p *preflight) publication(ctx context.Context) error {
 	name, mode := p.s.cfg.Publication, p.s.cfg.PublicationMode
-	qname := quoteIdent(name)
+	qname := sqlIdent(name)
 	row, err := p.s.queryOne(ctx, `SELECT puballtables, pg_get_userbyid(pubowner), pg_has_role(pubowner, 'USAGE') FROM pg_publication WHERE pubname = $1`, name)
 	if err != nil {
 		return fmt.Errorf("look up publication %q: %w", name, err)
@@ -385,7 +390,7 @@ func (p *preflight) publication(ctx context.Context) error {
 	var notOwned []string
 	for _, f := range p.tables {
 		if !f.owned {
-			notOwned = append(notOwned, quoteIdent(f.name.Schema)+"."+quoteIdent(f.name.Name))
+			notOwned = append(notOwned, sqlIdent(f.name.Schema)+"."+sqlIdent(f.name.Name))
 		}
 	}
 	if row == nil {
@@ -398,10 +403,10 @@ func (p *preflight) publication(ctx context.Context) error {
 				fmt.Sprintf("have a superuser run CREATE PUBLICATION %s FOR ALL TABLES, or set publication.autocreate.mode=filtered", qname))
 		case !p.canCreateInDB && !p.superuser:
 			p.add("publication", Problem, fmt.Sprintf("publication %s does not exist, and user %s may not create it (no CREATE privilege on database %s)", name, p.user, p.s.dbName),
-				fmt.Sprintf("GRANT CREATE ON DATABASE %s TO %s, or create the publication as its owner", quoteIdent(p.s.dbName), quoteIdent(p.user)))
+				fmt.Sprintf("GRANT CREATE ON DATABASE %s TO %s, or create the publication as its owner", sqlIdent(p.s.dbName), sqlIdent(p.user)))
 		case mode == "filtered" && len(notOwned) > 0 && !p.superuser:
 			p.add("publication", Problem, fmt.Sprintf("publication %s does not exist, and creating it FOR TABLE takes owning the tables, which user %s does not own: %s", name, p.user, named(notOwned)),
-				fmt.Sprintf("have their owner run CREATE PUBLICATION %s FOR TABLE %s and ALTER PUBLICATION %s OWNER TO %s, or make %s their owner", qname, runnable(notOwned), qname, quoteIdent(p.user), quoteIdent(p.user)), notOwned...)
+				fmt.Sprintf("have their owner run CREATE PUBLICATION %s FOR TABLE %s and ALTER PUBLICATION %s OWNER TO %s, or make %s their owner", qname, runnable(notOwned), qname, sqlIdent(p.user), sqlIdent(p.user)), notOwned...)
 		default:
 			p.ok("publication", "publication %s does not exist yet; the connector creates it (publication.autocreate.mode=%s)", name, mode)
 		}
@@ -415,10 +420,10 @@ func (p *preflight) publication(ctx context.Context) error {
 				fmt.Sprintf("DROP PUBLICATION %s so that the connector creates it, or set publication.autocreate.mode=all_tables", qname))
 		case !owns:
 			p.add("publication", Problem, fmt.Sprintf("publication %s is owned by %s, and publication.autocreate.mode=filtered makes the connector alter it, which only its owner may", name, owner),
-				fmt.Sprintf("ALTER PUBLICATION %s OWNER TO %s, or set publication.autocreate.mode=disabled and keep its tables yourself", qname, quoteIdent(p.user)))
+				fmt.Sprintf("ALTER PUBLICATION %s OWNER TO %s, or set publication.autocreate.mode=disabled and keep its tables yourself", qname, sqlIdent(p.user)))
 		case len(notOwned) > 0 && !p.superuser:
 			p.add("publication", Problem, fmt.Sprintf("publication.autocreate.mode=filtered makes the connector set publication %s's tables, which takes owning them, and user %s does not own: %s", name, p.user, named(notOwned)),
-				fmt.Sprintf("make %s their owner, or set publication.autocreate.mode=disabled and have their owner ALTER PUBLICATION %s ADD TABLE them", quoteIdent(p.user), qname), notOwned...)
+				fmt.Sprintf("make %s their owner, or set publication.autocreate.mode=disabled and have their owner ALTER PUBLICATION %s ADD TABLE them", sqlIdent(p.user), qname), notOwned...)
 		default:
 			p.ok("publication", "publication %s exists, owned by %s; the connector sets its tables", name, owner)
 		}
@@ -435,11 +440,11 @@ func (p *preflight) publication(ctx context.Context) error {
 	var missing []string
 	for _, f := range p.tables {
 		if !published[f.name] {
-			missing = append(missing, quoteIdent(f.name.Schema)+"."+quoteIdent(f.name.Name))
+			missing = append(missing, sqlIdent(f.name.Schema)+"."+sqlIdent(f.name.Name))
 		}
 	}
 	if len(missing) > 0 {
-		p.add("publication", Problem, fmt.Sprintf("publication %s does not publish %d captured tables, whose changes would not reach Kafka: %s", name, len(missing), named(missing)),
+		p.add("publication", Problem, fmt.Sprintf("publication %s does not publish %s, whose changes would not reach Kafka: %s", name, tablesN(len(missing)), named(missing)),
 			fmt.Sprintf("ALTER PUBLICATION %s ADD TABLE %s (as the publication's owner, %s), or narrow table.include.list", qname, runnable(missing), owner), missing...)
 		return nil
 	}
@@ -473,6 +478,14 @@ func (p *preflight) ddl(ctx context.Context) error {
 	return nil
 }
 
+// tablesN says "1 captured table" or "n captured tables".
+func tablesN(n int) string {
+	if n == 1 {
+		return "1 captured table"
+	}
+	return strconv.Itoa(n) + " captured tables"
+}
+
 // named lists the first maxNamed names and counts the rest.
 func named(names []string) string {
 	if len(names) <= maxNamed {
@@ -493,6 +506,33 @@ func runnable(names []string) string {
 
 // maxStatementNames bounds the table names a fix's statement lists.
 const maxStatementNames = 50
+
+// sqlIdent quotes an identifier for a statement to paste, only when it
+// needs quotes.
+func sqlIdent(s string) string {
+	if plainIdent.MatchString(s) && !reservedWords[s] {
+		return s
+	}
+	return quoteIdent(s)
+}
+
+var plainIdent = regexp.MustCompile(`^[a-z_][a-z0-9_$]*$`)
+
+// reservedWords are PostgreSQL's reserved key words, which need quotes as
+// identifiers.
+var reservedWords = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(`all analyse analyze and any array as asc asymmetric authorization binary both case cast check collate
+		collation column concurrently constraint create cross current_catalog current_date current_role current_schema current_time
+		current_timestamp current_user default deferrable desc distinct do else end except false fetch for foreign freeze from full
+		grant group having ilike in initially inner intersect into is isnull join lateral leading left like limit localtime
+		localtimestamp natural not notnull null offset on only or order outer overlaps placing primary references returning right
+		select session_user similar some symmetric system_user table tablesample then to trailing true union unique user using
+		variadic verbose when where window with`) {
+		m[w] = true
+	}
+	return m
+}()
 
 func quoteLiteral(s string) string { return `'` + strings.ReplaceAll(s, `'`, `''`) + `'` }
 
