@@ -247,7 +247,7 @@ func checkKafka(ctx context.Context, o Options, tc connect.TaskConfig, captured 
 	if len(denied) > 0 || len(readOnly) > 0 {
 		bad := append(denied, readOnly...)
 		sort.Strings(bad)
-		add("data_topics", Problem, fmt.Sprintf("the worker's Kafka user may not write %d data topics: %s", len(bad), named(bad)),
+		add("data_topics", Problem, fmt.Sprintf("the worker's Kafka user may not write %s: %s", topicsN(len(bad)), named(bad)),
 			fmt.Sprintf("grant it DESCRIBE and WRITE on the topics prefixed %s", tc.TopicPrefix), bad...)
 	}
 	var uncreatable []string
@@ -266,11 +266,11 @@ func checkKafka(ctx context.Context, o Options, tc connect.TaskConfig, captured 
 	}
 	if len(uncreatable) > 0 {
 		sort.Strings(uncreatable)
-		add("data_topics", Problem, fmt.Sprintf("%d data topics do not exist, and the worker may not create them (%v): %s", len(uncreatable), why, named(uncreatable)),
-			fmt.Sprintf("create them, or allow the worker's Kafka user to CREATE topics prefixed %s", tc.TopicPrefix), uncreatable...)
+		add("data_topics", Problem, fmt.Sprintf("%s, and the worker may not create %s (%v): %s", doNotExist(len(uncreatable)), them(len(uncreatable)), why, named(uncreatable)),
+			fmt.Sprintf("create %s, or allow the worker's Kafka user to CREATE topics prefixed %s", them(len(uncreatable)), tc.TopicPrefix), uncreatable...)
 	}
 	if len(denied)+len(readOnly)+len(uncreatable) == 0 {
-		add("data_topics", OK, fmt.Sprintf("%d data topics exist or can be created, and may be written", len(topics)), "")
+		add("data_topics", OK, fmt.Sprintf("%s exist or can be created, and may be written", topicsN(len(topics))), "")
 	}
 	return out
 }
@@ -332,6 +332,35 @@ func describeTopics(ctx context.Context, cl *kgo.Client, topics []string) (map[s
 	return out, nil
 }
 
+// count says "1 thing" or "n things".
+func count(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
+}
+
+func topicsN(n int) string {
+	if n == 1 {
+		return "1 data topic"
+	}
+	return fmt.Sprintf("%d data topics", n)
+}
+
+func doNotExist(n int) string {
+	if n == 1 {
+		return "1 data topic does not exist"
+	}
+	return fmt.Sprintf("%d data topics do not exist", n)
+}
+
+func them(n int) string {
+	if n == 1 {
+		return "it"
+	}
+	return "them"
+}
+
 // maxNamed bounds the names one line lists.
 const maxNamed = 10
 
@@ -354,7 +383,7 @@ func (r *Report) WriteText(w io.Writer, verbose bool) error {
 		b.WriteByte('\n')
 	}
 	problems, warnings, ok := r.Count(Problem), r.Count(Warn), r.Count(OK)
-	fmt.Fprintf(&b, "connector %s: %d problems, %d warnings, %d checks passed\n", r.Connector, problems, warnings, ok)
+	fmt.Fprintf(&b, "connector %s: %s, %s, %s passed\n", r.Connector, count(problems, "problem"), count(warnings, "warning"), count(ok, "check"))
 	_, err := io.WriteString(w, b.String())
 	return err
 }
