@@ -27,7 +27,7 @@ type doctorFlags struct {
 }
 
 // errProblems makes the process exit 1 after the report said why.
-var errProblems = errors.New("problems found")
+var errProblems = errors.New("doctor: the connector is not ready to run; see the PROBLEM (and, with --strict, WARN) lines")
 
 // newDoctorCmd is `pgmotion doctor`: a preflight of one connector.
 func newDoctorCmd(g *globals) *cobra.Command {

@@ -140,7 +140,7 @@ func checkKafka(ctx context.Context, o Options, tc connect.TaskConfig, captured 
 			"check bootstrap.servers (--bootstrap-servers), that the brokers run, and the worker's security settings (security.protocol, sasl.*, ssl.*)")
 		return out
 	}
-	add("kafka_connection", OK, fmt.Sprintf("connected to Kafka at %s (%d brokers, cluster %s)", brokers, len(md.Brokers), md.Cluster), "")
+	add("kafka_connection", OK, fmt.Sprintf("connected to Kafka at %s (%s, cluster %s)", brokers, count(len(md.Brokers), "broker"), md.Cluster), "")
 
 	// The worker's storage topics: present and compacted, or creatable.
 	storage := []struct {
@@ -270,7 +270,7 @@ func checkKafka(ctx context.Context, o Options, tc connect.TaskConfig, captured 
 			fmt.Sprintf("create %s, or allow the worker's Kafka user to CREATE topics prefixed %s", them(len(uncreatable)), tc.TopicPrefix), uncreatable...)
 	}
 	if len(denied)+len(readOnly)+len(uncreatable) == 0 {
-		add("data_topics", OK, fmt.Sprintf("%s exist or can be created, and may be written", topicsN(len(topics))), "")
+		add("data_topics", OK, fmt.Sprintf("%s %s or can be created, and may be written", topicsN(len(topics)), map[bool]string{true: "exists", false: "exist"}[len(topics) == 1]), "")
 	}
 	return out
 }

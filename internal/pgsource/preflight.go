@@ -364,14 +364,14 @@ func (p *preflight) tableChecks(ctx context.Context) error {
 	}
 	if len(noKey) > 0 {
 		p.add("replica_identity", Problem, fmt.Sprintf("%s without a primary key and with REPLICA IDENTITY DEFAULT or NOTHING: their updates and deletes carry no key, and once they are in the publication PostgreSQL refuses UPDATE and DELETE on them: %s", tablesN(len(noKey)), named(noKey)),
-			"add a primary key, or ALTER TABLE <table> REPLICA IDENTITY FULL (or USING INDEX <unique index>)", noKey...)
+			"add a primary key, or ALTER TABLE "+oneOr(noKey)+" REPLICA IDENTITY FULL (or USING INDEX <unique index>)", noKey...)
 	} else {
 		p.ok("replica_identity", "every captured table has a primary key or a replica identity")
 	}
 	switch {
 	case len(toast) > 0 && !p.opts.ToastFilled:
 		p.add("toast", Warn, fmt.Sprintf("%s with TOAST-able columns and REPLICA IDENTITY other than FULL: an UPDATE that leaves a large value alone sends __debezium_unavailable_value in its place: %s", tablesN(len(toast)), named(toastDetail)),
-			"set pgmotion.toast.fill=cache or refetch, or ALTER TABLE <table> REPLICA IDENTITY FULL", toast...)
+			"set pgmotion.toast.fill=cache or refetch, or ALTER TABLE "+oneOr(toast)+" REPLICA IDENTITY FULL", toast...)
 	case len(toast) > 0:
 		p.ok("toast", "%s with TOAST-able columns, whose unchanged values pgmotion.toast.fill fills", tablesN(len(toast)))
 	default:
@@ -476,6 +476,14 @@ func (p *preflight) ddl(ctx context.Context) error {
 		p.ok("ddl_capture", "DDL capture can run")
 	}
 	return nil
+}
+
+// oneOr names the table of a one-table list, or says <table>.
+func oneOr(tables []string) string {
+	if len(tables) == 1 {
+		return tables[0]
+	}
+	return "<table>"
 }
 
 // tablesN says "1 captured table" or "n captured tables".
