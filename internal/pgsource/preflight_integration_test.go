@@ -216,6 +216,29 @@ func TestIntegrationPreflightProblems(t *testing.T) {
 		})
 	}
 
+	t.Run("slot in use", func(t *testing.T) {
+		busy := fmt.Sprintf("pf_busy_%d", os.Getpid())
+		pgtest.Exec(t, dsn, `SELECT pg_create_logical_replication_slot('`+busy+`', 'pgoutput')`)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		pc, err := pgconn.ParseConfig(dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pc.RuntimeParams["replication"] = "database"
+		holder, err := pgconn.ConnectConfig(ctx, pc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer holder.Close(context.Background())
+		if err := pglogrepl.StartReplication(ctx, holder, busy, 0, pglogrepl.StartReplicationOptions{
+			PluginArgs: []string{"proto_version '1'", "publication_names 'other_pub'"}}); err != nil {
+			t.Fatal(err)
+		}
+		res := runPreflight(t, preflightConfig(t, dsn, "", Config{Slot: busy, Publication: "other_pub", PublicationMode: "disabled"}), PreflightOptions{})
+		wantFinding(t, res, "slot", Problem, fmt.Sprintf("slot %s is in use by the process with PID %d", busy, holder.PID()), "stop that process, or give this connector its own slot.name")
+	})
+
 	t.Run("include list and DDL capture", func(t *testing.T) {
 		entries := []IncludeEntry{{Entry: "public.docs", Re: regexp.MustCompile(`(?i)^public\.docs$`)}, {Entry: "public.dosc", Re: regexp.MustCompile(`(?i)^public\.dosc$`)}}
 		cfg := preflightConfig(t, dsn, user, Config{Publication: "other_pub", PublicationMode: "disabled", DDLCapture: true,
