@@ -13,14 +13,17 @@ STATICCHECK_VERSION ?= v0.8.2
 
 all: build
 
+# The first build downloads the Go modules and compiles them (and the
+# standard library), which takes a minute or two with no output: say so.
 build:
-	$(GO) build -o bin/pgmotion ./cmd/pgmotion
+	@echo "building bin/pgmotion (the first build downloads and compiles the dependencies: a minute or two)"
+	$(GO) build -buildvcs=auto -o bin/pgmotion ./cmd/pgmotion
 
 test:
 	$(GO) vet ./...
 	$(GO) test -count=1 -race=false -timeout 20m ./...
 	bash scripts/fuzz.sh $(FUZZTIME)
-	$(GO) build -o bin/pgmotion ./cmd/pgmotion
+	$(GO) build -buildvcs=auto -o bin/pgmotion ./cmd/pgmotion
 	PGMOTION_BIN=$(CURDIR)/bin/pgmotion bash scripts/console-test.sh
 
 # The web console (web/console, TypeScript and Preact) built into

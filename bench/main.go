@@ -28,18 +28,21 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/pgmotion/pgmotion/internal/kafkasink"
 	"github.com/pgmotion/pgmotion/internal/pglocal"
 )
 
 // options are the command-line flags.
 type options struct {
-	quick   bool
-	keep    bool
-	only    string
-	bin     string
-	reps    int
-	rows    int64
-	latency time.Duration
+	quick bool
+	keep  bool
+	only  string
+	bin   string
+	reps  int
+	// compression is every worker's --compression (producer.compression.type).
+	compression string
+	rows        int64
+	latency     time.Duration
 	// snapRows is the size of the snapshot group's table.
 	snapRows int64
 	// bigBytes is the size of the big transaction group's transaction.
@@ -57,8 +60,9 @@ func parseFlags() (options, error) {
 	flag.StringVar(&o.only, "only", "", "run one group only: throughput, latency, failover, snapshot, bigtxn, outbox or toast")
 	flag.StringVar(&o.bin, "bin", "bin/pgmotion", "the pgmotion binary to measure")
 	flag.IntVar(&o.reps, "reps", 2, "runs of each catch-up measurement and of each COPY baseline; the best is reported")
+	flag.StringVar(&o.compression, "compression", kafkasink.DefaultCompression, "the workers' producer compression, as pgmotion connect --compression: "+kafkasink.Compressions+"; the default is pgmotion's")
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run ./bench [-quick] [-keep] [-only throughput|latency|failover|snapshot|bigtxn|outbox|toast] [-bin bin/pgmotion]\n\n"+
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run ./bench [-quick] [-keep] [-only throughput|latency|failover|snapshot|bigtxn|outbox|toast] [-compression none|gzip|snappy|lz4|zstd] [-bin bin/pgmotion]\n\n"+
 			"Measures pgmotion against pg_recvlogical on a throwaway PostgreSQL server; see bench/README.md.\n\n")
 		flag.PrintDefaults()
 	}
@@ -70,6 +74,9 @@ func parseFlags() (options, error) {
 	case "", "throughput", "latency", "failover", "snapshot", "bigtxn", "outbox", "toast":
 	default:
 		return o, fmt.Errorf("-only %q: want throughput, latency, failover, snapshot, bigtxn, outbox or toast", o.only)
+	}
+	if err := kafkasink.CheckCompression(o.compression); err != nil {
+		return o, fmt.Errorf("-compression %q: want %s", o.compression, kafkasink.Compressions)
 	}
 	if o.reps < 1 {
 		return o, fmt.Errorf("-reps %d: want 1 or more", o.reps)

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -24,6 +25,8 @@ import (
 	"github.com/pgmotion/pgmotion/internal/connect"
 	"github.com/pgmotion/pgmotion/internal/connect/rest"
 	"github.com/pgmotion/pgmotion/internal/console"
+	"github.com/pgmotion/pgmotion/internal/kafkaclient"
+	"github.com/pgmotion/pgmotion/internal/kafkasink"
 	"github.com/pgmotion/pgmotion/internal/spec"
 	"github.com/pgmotion/pgmotion/internal/workerconfig"
 )
@@ -34,6 +37,7 @@ type connectFlags struct {
 	workerConfig  string
 	bootstrap     string
 	embedded      string
+	embeddedFlag  string // the flag that set embedded, for messages; --embedded-broker if ""
 	dataDir       string
 	rest          string
 	restAuth      string
@@ -94,14 +98,38 @@ config file, then defaults.`,
 	fl.StringVar(&f.restKey, "rest-tls-key", "", "the TLS private key file for --rest-tls-cert")
 	fl.StringVar(&f.groupID, "group-id", "connect-cluster", "worker group (group.id): workers sharing it share connectors")
 	fl.DurationVar(&f.flushInterval, "offset-flush-interval", time.Second, "how often acknowledged positions are written to connect-offsets and confirmed to the slot (offset.flush.interval.ms)")
-	fl.StringVar(&f.compression, "compression", "snappy", "producer compression: none, gzip, snappy, lz4 or zstd")
+	fl.StringVar(&f.compression, "compression", kafkasink.DefaultCompression, "producer compression (producer.compression.type): "+kafkasink.Compressions)
 	return cmd
 }
 
 type fileConnector struct {
+	path   string
 	name   string
 	config map[string]string
 }
+
+// connectorFileShape is the fix for a connector file that is not one.
+const connectorFileShape = `the file must hold a Kafka Connect request body, {"name": "...", "config": {...}}`
+
+// oneLine returns err with a configuration's problems on one line: Kafka
+// Connect's text for them spans several and points at a REST endpoint,
+// which the command line has no use for.
+func oneLine(err error) error {
+	var ve *spec.ValidationError
+	if errors.As(err, &ve) {
+		return &lineError{line: ve.Line(), err: err}
+	}
+	return err
+}
+
+// lineError is an error shown as line; Unwrap reaches the original.
+type lineError struct {
+	line string
+	err  error
+}
+
+func (e *lineError) Error() string { return e.line }
+func (e *lineError) Unwrap() error { return e.err }
 
 // workerSettings merges defaults, the worker config file, the environment
 // and the flags that were given, in rising precedence.
@@ -183,10 +211,14 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 			return fmt.Errorf("read connector file: %w", err)
 		}
 		name, cfg, err := spec.ParseConnectorJSON(data)
-		if err != nil {
-			return fmt.Errorf("%s: %w", path, err)
+		var ve *spec.ValidationError
+		switch {
+		case errors.As(err, &ve):
+			return fmt.Errorf("%s: %w", path, oneLine(err))
+		case err != nil:
+			return fmt.Errorf("%s: %w: %s", path, err, connectorFileShape)
 		}
-		conns = append(conns, fileConnector{name: name, config: cfg})
+		conns = append(conns, fileConnector{path: path, name: name, config: cfg})
 	}
 	resolver, err := workerconfig.NewResolver(wc, os.Environ())
 	if err != nil {
@@ -198,15 +230,18 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 			_, err = connect.ValidateConfig(c.name, resolved)
 		}
 		if err != nil {
-			return fmt.Errorf("connector %q: %w", c.name, err)
+			return fmt.Errorf("%s: connector %q: %w", c.path, c.name, oneLine(err))
 		}
 	}
 
-	if c, ok := wc.Producer["compression.type"]; ok && !cmd.Flags().Changed("compression") {
+	if c, ok := wc.Producer[kafkasink.PropCompressionType]; ok && !cmd.Flags().Changed("compression") {
 		f.compression = c
 	}
+	if err := kafkasink.CheckCompression(f.compression); err != nil {
+		return err
+	}
 	var maxRequest int32
-	if v, ok := wc.Producer["max.request.size"]; ok {
+	if v, ok := wc.Producer[kafkasink.PropMaxRequestSize]; ok {
 		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 32)
 		if err != nil || n < 1024 {
 			return fmt.Errorf("producer.max.request.size=%q: want a number of bytes of at least 1024", v)
@@ -214,7 +249,7 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 		maxRequest = int32(n)
 	}
 	for k := range wc.Producer {
-		if k != "compression.type" && k != "max.request.size" {
+		if k != kafkasink.PropCompressionType && k != kafkasink.PropMaxRequestSize && !kafkaclient.IsSecurityKey(k) {
 			g.log.Warn("producer override is not used by pgmotion's producer yet", "property", "producer."+k)
 		}
 	}
@@ -267,6 +302,7 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 		Progress:    os.Stderr,
 		Brokers:     brokers,
 		KafkaOpts:   kafkaOpts,
+		Kafka:       wc.KafkaClients(),
 		ConfigTopic: wc.ConfigTopic, StatusTopic: wc.StatusTopic, OffsetTopic: wc.OffsetTopic,
 		StatusPartitions: wc.StatusPartitions, OffsetPartitions: wc.OffsetPartitions,
 		ConfigReplication: replication(wc.ConfigReplication), StatusReplication: replication(wc.StatusReplication),
@@ -288,13 +324,18 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 
 		DisableTopicTracking:      !wc.TopicTracking,
 		DisableTopicTrackingReset: !wc.TopicTrackingReset,
-		StartupFailed: func(name string, err error) {
+		// A connector of a file that cannot start stops the worker:
+		// its error is the one line the process prints, so the worker
+		// does not log it too.
+		StartupFailed: func(name string, err error) bool {
 			if !isFileConnector(conns, name) {
-				return
+				return false
 			}
 			select {
-			case fatal <- err:
+			case fatal <- oneLine(err):
+				return true
 			default:
+				return false
 			}
 		},
 	})
@@ -313,7 +354,12 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 	}
 	var ui *console.Console
 	if !f.noConsole {
-		if ui, err = startConsole(ctx, brokers, kafkaOpts, reg, g); err != nil {
+		// The console reaches Kafka as the worker's own clients do.
+		sec, err := kafkaclient.Parse(wc.KafkaClients().Worker, "")
+		if err != nil {
+			return err
+		}
+		if ui, err = startConsole(ctx, brokers, append(sec.Opts(), kafkaOpts...), reg, g); err != nil {
 			return err
 		}
 		defer ui.Close()
@@ -330,7 +376,7 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 	g.log.Info("worker ready", "worker_id", workerID, "group", wc.GroupID, "kafka", brokers)
 	for _, c := range conns {
 		if _, _, err := w.PutConnectorConfig(ctx, c.name, c.config, true, connect.TargetStarted); err != nil {
-			return fmt.Errorf("connector %q: %w", c.name, err)
+			return fmt.Errorf("%s: connector %q: %w", c.path, c.name, oneLine(err))
 		}
 	}
 	select {
@@ -377,8 +423,11 @@ func listenREST(addr string, f connectFlags) (net.Listener, error) {
 		return nil, errors.New("--rest-tls-cert and --rest-tls-key go together: give both or neither")
 	}
 	ln, err := net.Listen("tcp", addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return nil, fmt.Errorf("REST API: %s is already in use (by another worker?): stop it, or pick another address with --rest", addr)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("REST API: %w (is another worker using it? pick another with --rest)", err)
+		return nil, fmt.Errorf("REST API: %w", err)
 	}
 	if f.restCert != "" {
 		cert, err := tls.LoadX509KeyPair(f.restCert, f.restKey)
@@ -452,17 +501,30 @@ func startEmbeddedBroker(ctx context.Context, g *globals, f connectFlags, maxReq
 	b, err := broker.New(broker.Options{Listen: f.embedded, DataDir: dir, MessageMaxBytes: max(maxRequest+1024, 1048588),
 		TLSCertFile: f.brokerCert, TLSKeyFile: f.brokerKey, SASLUsers: f.brokerUsers, Log: g.log.With("component", "broker")})
 	if err != nil {
-		return "", nil, nil, err
+		return "", nil, nil, embeddedBrokerError(err, f)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- b.Run(ctx) }()
 	select {
 	case <-b.Ready():
 	case err := <-errc:
-		return "", nil, nil, err
+		return "", nil, nil, embeddedBrokerError(err, f)
 	}
 	g.log.Info("embedded broker ready", "addr", b.Addr(), "data_dir", dir)
 	return b.Addr(), b.ClientOpts(), func() error { return <-errc }, nil
+}
+
+// embeddedBrokerError names, for a busy address, the flag of this command
+// that picks another.
+func embeddedBrokerError(err error, f connectFlags) error {
+	if !errors.Is(err, syscall.EADDRINUSE) {
+		return err
+	}
+	flag := f.embeddedFlag
+	if flag == "" {
+		flag = "--embedded-broker"
+	}
+	return fmt.Errorf("embedded broker: %s is already in use (by another broker or pgmotion?): stop it, or pick another address with %s", f.embedded, flag)
 }
 
 // workerConverters is the worker's converter settings, which connectors

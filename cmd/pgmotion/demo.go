@@ -93,7 +93,7 @@ func runDemo(ctx context.Context, g *globals, f demoFlags, out io.Writer) error 
 	}
 
 	bctx, stopBroker := context.WithCancel(context.WithoutCancel(ctx))
-	addr, _, waitBroker, err := startEmbeddedBroker(bctx, g, connectFlags{embedded: f.listen, dataDir: tmp}, 0)
+	addr, _, waitBroker, err := startEmbeddedBroker(bctx, g, connectFlags{embedded: f.listen, embeddedFlag: "--listen", dataDir: tmp}, 0)
 	if err != nil {
 		stopBroker()
 		return err
@@ -159,8 +159,8 @@ pgmotion demo is running.
 Look at it with any Kafka client, for example:
   kcat -b %s -L
   kcat -b %s -C -t demo.public.orders -o beginning -f '%%k\n%%s\n\n'
-  kcat -b %s -C -t demo.public.orders -o end -J -u | jq .payload
-  kcat -b %s -C -t outbox.event.order -o beginning -J | jq -c '{key, headers, payload}'
+  kcat -b %s -C -t demo.public.orders -o end -u -f '%%s\n' | jq .payload
+  kcat -b %s -C -t outbox.event.order -o beginning -J | jq -c '{key: (.key | fromjson).payload, event: ((.payload | fromjson).payload | fromjson)}'
   curl -s %s/connectors/demo-connector/status
 Press Ctrl-C to stop.
 

@@ -203,7 +203,7 @@ func (m *membership) rebalanceIfNeeded(names []string, cl *kgo.Client) {
 // client, which Close closes after stopping the connectors.
 func (w *Worker) joinGroup() error {
 	w.group = &membership{w: w, assigned: map[string]bool{}}
-	cl, err := kgo.NewClient(append(seedsOf(w.sink.Client()),
+	cl, err := kgo.NewClient(append(connOpts(w.sink.Client()),
 		kgo.ConsumerGroup(w.cfg.GroupID),
 		kgo.ConsumeTopics(w.cfg.ConfigTopic),
 		kgo.Balancers(balancer{m: w.group}),

@@ -489,8 +489,11 @@ func (t *task) startIncremental(ctx context.Context, off *Offset) error {
 			seeds = t.sink.Client().OptValue(kgo.SeedBrokers).([]string)
 			conn = connOpts(t.sink.Client())
 		}
-		inc.kafka = newKafkaSignals(seeds, cfg.KafkaTopic, cfg.KafkaGroup, t.cfg.TopicPrefix, cfg.KafkaPollTimeout, inc.log)
-		inc.kafka.opts = append(inc.kafka.opts, conn...)
+		// The consumer's security settings (signal.consumer.* over the
+		// worker's consumer.*), over the sink's own connection when the
+		// signals are on the sink's cluster (the embedded broker's TLS
+		// and SASL, say).
+		inc.kafka = newKafkaSignals(seeds, cfg.KafkaTopic, cfg.KafkaGroup, t.cfg.TopicPrefix, cfg.KafkaPollTimeout, inc.log, append(conn, t.signalOpts...)...)
 		inc.kafka.start(ctx)
 	}
 	return nil

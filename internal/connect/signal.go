@@ -370,8 +370,8 @@ type kafkaSignals struct {
 	wg     sync.WaitGroup
 }
 
-func newKafkaSignals(seeds []string, topic, group, prefix string, fetchWait time.Duration, log *slog.Logger) *kafkaSignals {
-	opts := []kgo.Opt{kgo.SeedBrokers(seeds...), kgo.ClientID("pgmotion-signal")}
+func newKafkaSignals(seeds []string, topic, group, prefix string, fetchWait time.Duration, log *slog.Logger, security ...kgo.Opt) *kafkaSignals {
+	opts := append([]kgo.Opt{kgo.SeedBrokers(seeds...), kgo.ClientID("pgmotion-signal")}, security...)
 	if fetchWait > 0 {
 		opts = append(opts, kgo.FetchMaxWait(fetchWait))
 	} else {

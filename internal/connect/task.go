@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/pgmotion/pgmotion/internal/change"
 	"github.com/pgmotion/pgmotion/internal/debezium"
@@ -84,6 +85,9 @@ type task struct {
 	sink  *kafkasink.Sink
 	store *OffsetStore
 	tr    *tracker
+
+	// signalOpts are the Kafka signal consumer's security options.
+	signalOpts []kgo.Opt
 
 	recs   []record.Record
 	topics map[string]bool

@@ -24,7 +24,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/plugin/kslog"
 
+	"github.com/pgmotion/pgmotion/internal/kafkaclient"
 	"github.com/pgmotion/pgmotion/internal/kafkasink"
 	"github.com/pgmotion/pgmotion/internal/logging"
 	"github.com/pgmotion/pgmotion/internal/pgsource"
@@ -34,10 +36,16 @@ import (
 // defaults, except where a comment says otherwise.
 type WorkerConfig struct {
 	Brokers []string
-	// KafkaOpts are connection options (TLS, SASL) for every Kafka client
-	// the worker makes: the embedded broker's, for now. Clients made from
-	// the worker's own take them over in connOpts.
+	// KafkaOpts are extra connection options (TLS, SASL) for every Kafka
+	// client the worker makes, after those of Kafka: the embedded
+	// broker's. Clients made from the worker's own take them over in
+	// connOpts.
 	KafkaOpts []kgo.Opt
+	// Kafka holds the Kafka client security settings (security.protocol,
+	// sasl.*, ssl.*) of the worker's own clients and of its tasks'
+	// (producer.*, consumer.*, admin.*), with
+	// connector.client.config.override.policy; zero is PLAINTEXT.
+	Kafka kafkaclient.Clients
 	// The internal topics: config.storage.topic, status.storage.topic and
 	// offset.storage.topic, with the partitions and replication used when
 	// the worker creates them (-1 = the broker's default).
@@ -71,8 +79,10 @@ type WorkerConfig struct {
 	HeartbeatInterval, RebalanceTimeout time.Duration
 	// StartupFailed, if set, is called when a connector fails before its
 	// source is open (bad credentials, wal_level, privileges): the
-	// connectors given on the command line stop the worker then.
-	StartupFailed func(name string, err error)
+	// connectors given on the command line stop the worker then. It
+	// returns true when it reports the error itself; the worker then
+	// records it in the status but does not log it too.
+	StartupFailed func(name string, err error) (reported bool)
 	// DataDir is the worker's --data-dir: streamed transactions past
 	// pgmotion.buffer.memory.bytes spill under DataDir/spill/<connector>.
 	// Empty spills under os.TempDir.
@@ -109,6 +119,12 @@ type Worker struct {
 	store   *OffsetStore
 	configs *kvlog
 	status  *kvlog
+
+	// sec is the Kafka client security; sink serves the worker's own
+	// clients, and taskSink the tasks': sink itself unless producer.* or
+	// admin.* security settings differ from the worker's.
+	sec      *security
+	taskSink *kafkasink.Sink
 
 	ctx     context.Context // the worker's lifetime, ended by Close
 	cancel  context.CancelFunc
@@ -180,7 +196,11 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 	if cfg.Loggers == nil {
 		cfg.Loggers = logging.NewLevels(logging.Info)
 	}
-	return &Worker{cfg: cfg, log: cfg.Log, runners: map[string]*runner{}, kick: make(chan struct{}, 1),
+	sec, err := parseSecurity(cfg.Kafka, cfg.Log)
+	if err != nil {
+		return nil, err
+	}
+	return &Worker{cfg: cfg, log: cfg.Log, sec: sec, runners: map[string]*runner{}, kick: make(chan struct{}, 1),
 		topicq: make(chan topicSeen, topicQueueSize)}, nil
 }
 
@@ -188,16 +208,20 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 // starts every connector they hold, as it was.
 func (w *Worker) Start(ctx context.Context) error {
 	w.ctx, w.cancel = context.WithCancel(context.WithoutCancel(ctx))
-	sink, err := kafkasink.New(kafkasink.Config{Brokers: w.cfg.Brokers, ClientID: "pgmotion", Compression: w.cfg.Compression, MaxRequestSize: w.cfg.MaxRequestSize, Log: w.log,
-		Opts: append(w.clientObservability(), w.cfg.KafkaOpts...)}) // metrics.go
+	sink, err := w.newSink(workerClientID, w.sec.worker, w.sec.worker)
 	if err != nil {
 		return err
 	}
-	w.sink = sink
+	w.sink, w.taskSink = sink, sink
 	cl := sink.Client()
 	meta, err := kadm.NewClient(cl).BrokerMetadata(ctx)
 	if err != nil {
-		return fmt.Errorf("cannot reach Kafka at %s: %w", strings.Join(w.cfg.Brokers, ","), err)
+		return fmt.Errorf("cannot reach Kafka at %s: %w", strings.Join(w.cfg.Brokers, ","), w.sec.worker.Explain(err))
+	}
+	if !sameSecurity(w.sec.worker, w.sec.producer) || !sameSecurity(w.sec.producer, w.sec.admin) {
+		if w.taskSink, err = w.newSink("pgmotion-tasks", w.sec.producer, w.sec.admin); err != nil {
+			return err
+		}
 	}
 	w.cluster = meta.Cluster
 	w.store = NewOffsetStore(cl, w.cfg.OffsetTopic, w.log)
@@ -229,7 +253,7 @@ func (w *Worker) Start(ctx context.Context) error {
 		{w.status, w.cfg.StatusPartitions, w.cfg.StatusReplication},
 	} {
 		if err := s.kv.start(w.ctx, s.parts, s.repl); err != nil {
-			return fmt.Errorf("cannot use Kafka at %s: %w", strings.Join(w.cfg.Brokers, ","), err)
+			return fmt.Errorf("cannot use Kafka at %s: %w", strings.Join(w.cfg.Brokers, ","), w.sec.worker.Explain(err))
 		}
 	}
 	if w.cfg.GroupID != "" {
@@ -267,6 +291,9 @@ func (w *Worker) poke() {
 // offsets, then disconnects. It is safe to call twice.
 func (w *Worker) Close() {
 	if w.cancel == nil {
+		if w.taskSink != nil && w.taskSink != w.sink {
+			w.taskSink.Close()
+		}
 		if w.sink != nil {
 			w.sink.Close()
 		}
@@ -292,7 +319,12 @@ func (w *Worker) Close() {
 	if w.groupClient != nil {
 		w.groupClient.Close()
 	}
-	w.sink.Close()
+	if w.taskSink != nil && w.taskSink != w.sink {
+		w.taskSink.Close()
+	}
+	if w.sink != nil { // nil when Start failed before creating it
+		w.sink.Close()
+	}
 }
 
 // connectorState is a connector as the config topic describes it.
@@ -430,10 +462,35 @@ func (w *Worker) startLocked(name string, config map[string]string) {
 			r.trace = err.Error()
 		}
 		if err != nil && ctx.Err() == nil {
-			w.log.Error("connector task failed", "connector", name, "err", err)
+			if !errors.As(err, new(reportedError)) {
+				w.log.Error("connector task failed", "connector", name, "err", err)
+			}
 			w.putStatus(name, "task", StateFailed, err.Error())
 		}
 	}()
+}
+
+// newSink creates a producer with the given security, and a topic
+// creation client of its own when admin's differs.
+// workerClientID is the client.id of the worker's own Kafka client.
+const workerClientID = "pgmotion"
+
+func (w *Worker) newSink(clientID string, producer, admin *kafkaclient.Security) (*kafkasink.Sink, error) {
+	opts := append(producer.Opts(), w.cfg.KafkaOpts...)
+	if clientID == workerClientID {
+		// The worker's own client, which tasks share unless their
+		// security differs: its metrics and logs (metrics.go). One
+		// client only: kprom registers its metrics once.
+		opts = append(opts, w.clientObservability()...)
+	} else {
+		opts = append(opts, kgo.WithLogger(quietLogger{kslog.New(w.log.With("component", "kafka-client"))}))
+	}
+	cfg := kafkasink.Config{Brokers: w.cfg.Brokers, ClientID: clientID, Compression: w.cfg.Compression, MaxRequestSize: w.cfg.MaxRequestSize,
+		Opts: opts, Log: w.log}
+	if !sameSecurity(producer, admin) {
+		cfg.AdminOpts = admin.Opts()
+	}
+	return kafkasink.New(cfg)
 }
 
 // runTask runs one connector's task until ctx ends or it fails.
@@ -454,10 +511,24 @@ func (w *Worker) runTask(ctx context.Context, name string, raw map[string]string
 	if w.cfg.DataDir != "" {
 		tc.Source.SpillDir = filepath.Join(w.cfg.DataDir, "spill", spillName(name))
 	}
-	t, err := newTask(tc, w.sink, w.store, log)
+	clients, err := w.sec.forConnector(resolved)
 	if err != nil {
 		return err
 	}
+	sink := w.taskSink
+	if clients.own {
+		// producer.override.* or admin.override.* security: a producer
+		// of the connector's own.
+		if sink, err = w.newSink("pgmotion-"+name, clients.producer, clients.admin); err != nil {
+			return err
+		}
+		defer sink.Close()
+	}
+	t, err := newTask(tc, sink, w.store, log)
+	if err != nil {
+		return err
+	}
+	t.signalOpts = clients.signal.Opts()
 	t.metrics, t.progressOut = w.cfg.Metrics, w.cfg.Progress
 	stopMetrics := w.startTaskMetrics(ctx, t, tc, log) // metrics.go
 	defer stopMetrics()
@@ -465,8 +536,8 @@ func (w *Worker) runTask(ctx context.Context, name string, raw map[string]string
 		defer w.cfg.ReserveMemory(tc.memoryBudget())()
 	}
 	defer func() {
-		if err != nil && !t.opened.Load() && ctx.Err() == nil && w.cfg.StartupFailed != nil {
-			w.cfg.StartupFailed(name, err)
+		if err != nil && !t.opened.Load() && ctx.Err() == nil && w.cfg.StartupFailed != nil && w.cfg.StartupFailed(name, err) {
+			err = reportedError{err}
 		}
 	}()
 	log.Info("connector starting", "topic_prefix", tc.TopicPrefix, "slot", tc.Source.Slot, "snapshot_mode", tc.Snapshot.Mode)
@@ -490,11 +561,16 @@ func (w *Worker) runTask(ctx context.Context, name string, raw map[string]string
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("connector %q: %w", name, err)
+		return fmt.Errorf("connector %q: %w", name, clients.producer.Explain(err))
 	}
 	log.Info("connector stopped")
 	return nil
 }
+
+// reportedError is a task's error that StartupFailed has reported.
+type reportedError struct{ error }
+
+func (e reportedError) Unwrap() error { return e.error }
 
 // statusRecord is a value of the status topic, as Kafka Connect writes it.
 type statusRecord struct {

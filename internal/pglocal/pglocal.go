@@ -121,7 +121,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		return nil, err
 	}
 	if os.Geteuid() == 0 {
-		if s.runAs, err = ensureAccount(ctx, RunAsUser); err != nil {
+		if s.runAs, err = ensureAccount(ctx, RunAsUser, s.log); err != nil {
 			return nil, err
 		}
 	}
