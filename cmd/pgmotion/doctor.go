@@ -10,6 +10,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/pgmotion/pgmotion/internal/doctor"
+	"github.com/pgmotion/pgmotion/internal/kafkaclient"
 	"github.com/pgmotion/pgmotion/internal/spec"
 	"github.com/pgmotion/pgmotion/internal/workerconfig"
 )
@@ -93,14 +94,14 @@ func runDoctor(cmd *cobra.Command, g *globals, f doctorFlags, path string) error
 	if err != nil {
 		return fmt.Errorf("connector %q: %w", name, err)
 	}
-	kafkaOpts, err := kafkaClientOpts(wc)
+	kafkaOpts, sec, err := kafkaClientOpts(wc)
 	if err != nil {
 		return err
 	}
 	report, err := doctor.Run(cmd.Context(), doctor.Options{
 		Name: name, Config: resolved,
 		SkipKafka: f.skipKafka,
-		Brokers:   wc.BootstrapServers, KafkaOpts: kafkaOpts,
+		Brokers:   wc.BootstrapServers, KafkaOpts: kafkaOpts, KafkaSecurity: sec.String(), ExplainKafka: sec.Explain,
 		ConfigTopic: wc.ConfigTopic, OffsetTopic: wc.OffsetTopic, StatusTopic: wc.StatusTopic,
 		OffsetPartitions: wc.OffsetPartitions, StatusPartitions: wc.StatusPartitions,
 		ConfigReplication: wc.ConfigReplication, OffsetReplication: wc.OffsetReplication, StatusReplication: wc.StatusReplication,
@@ -126,10 +127,13 @@ func runDoctor(cmd *cobra.Command, g *globals, f doctorFlags, path string) error
 }
 
 // kafkaClientOpts turns the worker's settings into the options of its own
-// Kafka clients, beyond bootstrap.servers. The doctor connects through
-// this one function so that it reaches Kafka exactly as the worker does;
-// the worker's security settings (security.protocol, sasl.*, ssl.*) belong
-// here.
-func kafkaClientOpts(*workerconfig.Worker) ([]kgo.Opt, error) {
-	return nil, nil
+// Kafka clients beyond bootstrap.servers (security.protocol, sasl.*,
+// ssl.*), as the worker's own clients use them, and returns the settings
+// too, which explain a failed connection.
+func kafkaClientOpts(wc *workerconfig.Worker) ([]kgo.Opt, *kafkaclient.Security, error) {
+	sec, err := kafkaclient.Parse(wc.KafkaClients().Worker, "")
+	if err != nil {
+		return nil, nil, err
+	}
+	return sec.Opts(), sec, nil
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -63,5 +65,45 @@ func TestE2EDoctor(t *testing.T) {
 	}
 	if strings.Contains(out, "OK ") {
 		t.Errorf("--quiet printed passed checks:\n%s", out)
+	}
+}
+
+// TestE2EDoctorKafkaSASL: the doctor reaches Kafka with the worker's own
+// security settings (Kafka Connect's property names in --worker-config):
+// a wrong password is one problem naming the property, the right one
+// connects.
+func TestE2EDoctorKafkaSASL(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	pgtest.Exec(t, dsn, `CREATE TABLE items (id int PRIMARY KEY)`)
+	dir := t.TempDir()
+	users := filepath.Join(dir, "users")
+	writeFile(t, users, "SCRAM-SHA-256:worker:right-secret-456\n")
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	b := startPgmotion(t, "broker", "--listen", addr, "--data-dir", "", "--sasl-users-file", users)
+	pgtest.WaitFor(t, 30*time.Second, func() (bool, error) {
+		return strings.Contains(b.output(), "broker listening"), nil
+	})
+	path := connectorFile(t, dsn, "shop", map[string]string{"topic.prefix": "shop", "slot.name": "doctor_sasl"})
+	worker := func(password string) string {
+		p := filepath.Join(dir, password+".properties")
+		writeFile(t, p, "bootstrap.servers="+addr+"\nsecurity.protocol=SASL_PLAINTEXT\nsasl.mechanism=SCRAM-SHA-256\n"+
+			`sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="worker" password="`+password+`";`+"\n")
+		return p
+	}
+
+	code, out := runOnce(t, 90*time.Second, "doctor", "--worker-config", worker("wrong-secret-123"), path)
+	if code != 1 || !regexp.MustCompile(`(?m)^PROBLEM cannot connect to Kafka at `+regexp.QuoteMeta(addr)+` over SASL_PLAINTEXT, SCRAM-SHA-256 as "worker": .*sasl\.jaas\.config`).MatchString(out) {
+		t.Errorf("wrong password: exit code %d, want 1 and a PROBLEM naming sasl.jaas.config:\n%s", code, out)
+	}
+	if strings.Contains(out, "wrong-secret-123") {
+		t.Errorf("the password appears in the output:\n%s", out)
+	}
+
+	code, out = runOnce(t, 90*time.Second, "doctor", "--worker-config", worker("right-secret-456"), path)
+	if !strings.Contains(out, "OK connected to Kafka at "+addr) || strings.Contains(out, "PROBLEM") || code != 0 {
+		t.Errorf("right password: exit code %d, want 0 and a connection:\n%s", code, out)
+	}
+	if strings.Contains(out, "right-secret-456") {
+		t.Errorf("the password appears in the output:\n%s", out)
 	}
 }

@@ -50,6 +50,12 @@ type Options struct {
 	// Brokers and KafkaOpts reach Kafka as the worker's own clients do.
 	Brokers   []string
 	KafkaOpts []kgo.Opt
+	// KafkaSecurity describes the security settings for messages, without
+	// secrets ("SASL_SSL, SCRAM-SHA-512 as \"connect\""); empty for none.
+	KafkaSecurity string
+	// ExplainKafka, when set, turns a failed connection into one line that
+	// names the property to fix (kafkaclient.Security.Explain).
+	ExplainKafka func(error) error
 	// The worker's storage topics (config.storage.topic and so on).
 	ConfigTopic, OffsetTopic, StatusTopic string
 	// The partitions and replication factor the worker creates its
@@ -136,7 +142,17 @@ func checkKafka(ctx context.Context, o Options, tc connect.TaskConfig, captured 
 	adm := kadm.NewClient(cl)
 	md, err := adm.BrokerMetadata(ctx)
 	if err != nil {
-		add("kafka_connection", Problem, fmt.Sprintf("cannot reach Kafka at %s: %v", brokers, err),
+		as := ""
+		if o.KafkaSecurity != "" {
+			as = " over " + o.KafkaSecurity
+		}
+		if o.ExplainKafka != nil {
+			if explained := o.ExplainKafka(err); explained.Error() != err.Error() {
+				add("kafka_connection", Problem, fmt.Sprintf("cannot connect to Kafka at %s%s", brokers, as), explained.Error())
+				return out
+			}
+		}
+		add("kafka_connection", Problem, fmt.Sprintf("cannot reach Kafka at %s%s: %v", brokers, as, err),
 			"check bootstrap.servers (--bootstrap-servers), that the brokers run, and the worker's security settings (security.protocol, sasl.*, ssl.*)")
 		return out
 	}
