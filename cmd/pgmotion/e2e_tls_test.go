@@ -56,6 +56,9 @@ func TestE2ERESTTLSAuthAndProviders(t *testing.T) {
 	pgtest.Exec(t, dsn, `CREATE TABLE t (id int PRIMARY KEY)`)
 	u := parseDSN(t, dsn)
 	t.Setenv("PGM_E2E_DBNAME", u.db)
+	// As in Kafka, providers are off until config.providers enables them.
+	t.Setenv("PGMOTION_CONFIG_PROVIDERS", "env")
+	t.Setenv("PGMOTION_CONFIG_PROVIDERS_ENV_CLASS", "org.apache.kafka.common.config.provider.EnvVarConfigProvider")
 	broker := startBroker(t)
 	certFile, keyFile, pool := selfSigned(t, t.TempDir())
 	port := freePort(t)

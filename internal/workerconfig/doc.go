@@ -43,9 +43,9 @@
 // Placeholders ${provider:[path:]key} are resolved in worker properties
 // while parsing (Kafka's AbstractConfig does the same for worker configs)
 // and in connector configurations by a Resolver built from the worker.
-// Unlike Kafka, pgmotion enables ${env:NAME} and ${file:/path:key} without
-// any config.providers setting, and fails on a placeholder it cannot
-// resolve where Kafka leaves the text in place; see Resolver.
+// As in Kafka, only the providers config.providers lists are enabled.
+// Unlike Kafka, pgmotion fails on a placeholder it cannot resolve where
+// Kafka leaves the text in place; see Resolver.
 //
 // # Secrets
 //

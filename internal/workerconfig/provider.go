@@ -61,12 +61,17 @@ func (e *ResolveError) Unwrap() error { return e.Err }
 // The providers are those of the worker config, as in Kafka: the names in
 // config.providers whose config.providers.<name>.class is one of
 // FileProviderClass, EnvVarProviderClass and DirectoryProviderClass, with
-// their config.providers.<name>.param.* parameters. Unlike Kafka, pgmotion
-// enables two providers when config.providers is not set at all: "env"
-// (EnvVarConfigProvider) and "file" (FileConfigProvider), so ${env:NAME}
-// and ${file:/path:key} work without worker configuration. Setting
-// config.providers, even to nothing, turns that default off and enables
-// exactly what is listed, as in Kafka.
+// their config.providers.<name>.param.* parameters. As in Kafka, no
+// provider is enabled unless config.providers lists it: a placeholder
+// reads nothing from the environment or the file system until the
+// operator enables the provider it names, for example
+//
+//	config.providers=env,file
+//	config.providers.env.class=org.apache.kafka.common.config.provider.EnvVarConfigProvider
+//	config.providers.file.class=org.apache.kafka.common.config.provider.FileConfigProvider
+//
+// (or PGMOTION_CONFIG_PROVIDERS=env with
+// PGMOTION_CONFIG_PROVIDERS_ENV_CLASS=… in the environment).
 //
 //   - ${env:NAME} is the environment variable NAME; a path is an error.
 //     Parameter allowlist.pattern limits the variables to those whose
@@ -84,11 +89,12 @@ func (e *ResolveError) Unwrap() error { return e.Err }
 // only regular files of up to 4 MiB, where Kafka opens anything, so that a
 // placeholder naming a FIFO or /dev/zero fails instead of hanging.
 //
-// Whoever may submit connector configs can read, through the default
-// providers, any environment variable and any file the pgmotion process
-// can; restrict them with allowlist.pattern and allowed.paths, or set
-// config.providers, when that matters (Kafka has the same exposure once
-// the providers are configured).
+// Whoever may submit connector configs can read, through an enabled
+// provider, any environment variable and any file the pgmotion process
+// can (Kafka has the same exposure); restrict them with allowlist.pattern
+// and allowed.paths. A resolved value never appears in an error, a task's
+// status trace or a validation message: the connector's errors are
+// scrubbed of it (see Scrub).
 //
 // Where Kafka's ConfigTransformer keeps a placeholder it cannot resolve
 // as literal text (unknown provider, missing key, path outside
@@ -110,9 +116,9 @@ type provider interface {
 	get(path, key string, x *expander) (string, error)
 }
 
-// NewResolver builds the providers that w configures (w may be nil: the
-// built-in env and file providers) reading environment variables from
-// environ, as os.Environ returns it.
+// NewResolver builds the providers that w configures (w may be nil: no
+// provider) reading environment variables from environ, as os.Environ
+// returns it.
 func NewResolver(w *Worker, environ []string) (*Resolver, error) {
 	providers, errs := buildProviders(w, environ)
 	if len(errs) > 0 {
@@ -292,11 +298,11 @@ type providerConfigError struct {
 
 func (e *providerConfigError) Error() string { return e.property + ": " + e.problem }
 
-// buildProviders instantiates the providers w configures, or pgmotion's
-// defaults when it configures none.
+// buildProviders instantiates the providers w configures; none when w is
+// nil or lists none in config.providers.
 func buildProviders(w *Worker, environ []string) (map[string]provider, []error) {
-	classes := map[string]string{"env": EnvVarProviderClass, "file": FileProviderClass}
-	if w != nil && (w.providersSet || len(w.ConfigProviders) > 0) {
+	var classes map[string]string
+	if w != nil {
 		classes = w.ConfigProviders
 	}
 	names := make([]string, 0, len(classes))

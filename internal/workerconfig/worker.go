@@ -103,9 +103,8 @@ type Worker struct {
 	// with the prefix removed.
 	Producer, Consumer map[string]string
 	// ConfigProviders maps each name listed in config.providers to its
-	// config.providers.<name>.class ("" when that is not set). While it is
-	// empty and config.providers was never set, pgmotion's built-in env and
-	// file providers are active; see NewResolver.
+	// config.providers.<name>.class ("" when that is not set). Only these
+	// providers are enabled, as in Kafka; see NewResolver.
 	ConfigProviders map[string]string
 	// PluginPath is plugin.path, accepted and ignored with a warning:
 	// pgmotion's plugins are built in.
