@@ -19,9 +19,14 @@
 //     NullPointerException's for a body without "config"). An invalid
 //     "initial_state" is a 400 too, and unknown fields of a create request
 //     are ignored (Jackson refuses them).
-//   - Request bodies are accepted whatever their Content-Type; Jersey
-//     answers 415 to anything but application/json. Bodies are limited to
-//     16 MiB (413).
+//   - Bodies are limited to 16 MiB (413). As in Kafka Connect, a request
+//     whose body is not declared application/json (parameters such as
+//     charset allowed) is a 415, "HTTP 415 Unsupported Media Type", also
+//     when it has no Content-Type (Jersey reads such a body as
+//     application/octet-stream, which Jackson does not take) and whatever
+//     its body: so a web page cannot create a connector with a simple
+//     cross-origin text/plain or form POST, and `curl -d` needs
+//     -H 'Content-Type: application/json', as with Kafka Connect.
 //   - The validate endpoint also accepts a connector.class and a plugin
 //     name that are two names of one registered plugin, and the message for
 //     a body without connector.class lists the config with secrets masked.
@@ -55,6 +60,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"net/url"
 	"runtime/debug"
@@ -112,10 +118,12 @@ const maxBodyBytes = 16 << 20
 const (
 	msgNotFound         = "HTTP 404 Not Found"
 	msgMethodNotAllowed = "HTTP 405 Method Not Allowed"
-	msgTimedOut         = "Request timed out"
-	msgInterrupted      = "Request interrupted"
-	msgUnauthorized     = "User cannot access the resource." // JaasBasicAuthFilter
-	msgReadOnly         = "This user is read-only: it may look at everything and change nothing. Use the admin credentials (--rest-auth) to make changes."
+	// msgUnsupportedMediaType answers a body that is not application/json.
+	msgUnsupportedMediaType = "HTTP 415 Unsupported Media Type"
+	msgTimedOut             = "Request timed out"
+	msgInterrupted          = "Request interrupted"
+	msgUnauthorized         = "User cannot access the resource." // JaasBasicAuthFilter
+	msgReadOnly             = "This user is read-only: it may look at everything and change nothing. Use the admin credentials (--rest-auth) to make changes."
 )
 
 // NewHandler returns the Kafka Connect REST API over o.Herder. It fails when
@@ -233,6 +241,13 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if rt.body {
+		if !isJSON(r.Header.Get("Content-Type")) {
+			// Jersey's answer to a resource that @Consumes JSON: a page in
+			// a browser can POST text/plain without a preflight, but not
+			// application/json.
+			writeError(w, http.StatusUnsupportedMediaType, msgUnsupportedMediaType)
+			return
+		}
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBody))
 		if err != nil {
 			var tooBig *http.MaxBytesError
@@ -406,3 +421,11 @@ func (r *recorder) Write(b []byte) (int, error) {
 }
 
 func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// isJSON reports whether a Content-Type header is application/json, as
+// Jersey matches it against @Consumes(MediaType.APPLICATION_JSON): type
+// and subtype in any case, parameters ignored.
+func isJSON(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && mt == "application/json"
+}
