@@ -198,7 +198,8 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 			_, err = connect.ValidateConfig(c.name, resolved)
 		}
 		if err != nil {
-			return fmt.Errorf("connector %q: %w", c.name, err)
+			// A validation message may quote a value a provider returned.
+			return fmt.Errorf("connector %q: %s", c.name, resolver.Scrubber(c.config)(err.Error()))
 		}
 	}
 
@@ -280,6 +281,7 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 		HeartbeatInterval: wc.HeartbeatInterval,
 		RebalanceTimeout:  wc.RebalanceTimeout,
 		Resolve:           resolver.Resolve,
+		Scrub:             resolver.Scrubber,
 		Converters:        workerConverters(wc),
 		DataDir:           f.dataDir,
 		ReserveMemory:     reserveMemory,

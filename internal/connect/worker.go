@@ -55,6 +55,10 @@ type WorkerConfig struct {
 	// Resolve replaces config provider placeholders (${env:X}) in a
 	// connector config before it runs; nil leaves the config as it is.
 	Resolve func(map[string]string) (map[string]string, error)
+	// Scrub returns, for a connector config as written, a function that
+	// hides in a text every value Resolve puts into it (see scrub.go);
+	// nil hides nothing.
+	Scrub func(map[string]string) func(string) string
 	// Converters holds the worker's converter settings (key.converter,
 	// value.converter and their options such as
 	// key.converter.schemas.enable); a connector that sets none of its own
@@ -424,6 +428,7 @@ func (w *Worker) startLocked(name string, config map[string]string) {
 		if err == nil {
 			err = w.runTask(ctx, name, config)
 		}
+		err = scrubErr(err, w.scrubber(config))
 		if _, ok := errors.AsType[*pgsource.SlotDropError](err); ok {
 			// Logged by runTask; the status shows it too if the
 			// connector lives on (reconcile).
@@ -446,7 +451,8 @@ func (w *Worker) runTask(ctx context.Context, name string, raw map[string]string
 	if err != nil {
 		return err
 	}
-	log := w.log.With("connector", name)
+	scrub := w.scrubber(raw)
+	log := newScrubLogger(w.log, scrub).With("connector", name)
 	for _, warn := range warnings {
 		log.Warn(warn)
 	}
@@ -466,7 +472,7 @@ func (w *Worker) runTask(ctx context.Context, name string, raw map[string]string
 	}
 	defer func() {
 		if err != nil && !t.opened.Load() && ctx.Err() == nil && w.cfg.StartupFailed != nil {
-			w.cfg.StartupFailed(name, err)
+			w.cfg.StartupFailed(name, scrubErr(err, scrub))
 		}
 	}()
 	log.Info("connector starting", "topic_prefix", tc.TopicPrefix, "slot", tc.Source.Slot, "snapshot_mode", tc.Snapshot.Mode)

@@ -177,6 +177,9 @@ func (r *Resolver) resolveValue(key, value string) (string, error) {
 type expander struct {
 	r     *Resolver
 	files map[string]fileContent
+	// seen, when not nil, collects each value a provider returned with
+	// the placeholder as written.
+	seen map[string]string
 }
 
 type fileContent struct {
@@ -288,7 +291,58 @@ func (x *expander) resolve(prop string, ph placeholder, depth int) (string, erro
 	if err != nil {
 		return "", fail(err)
 	}
+	if x.seen != nil {
+		x.seen[v] = ph.raw
+	}
 	return v, nil
+}
+
+// minScrubbed is the shortest provider value Scrubber hides: replacing
+// every "1" or "on" in a message would garble it, for next to nothing.
+const minScrubbed = 3
+
+// Scrubber returns a function that replaces, in a text, every value the
+// providers return for config's placeholders with the placeholder as
+// written (values shorter than three bytes are left alone: hiding each
+// "1" would garble the text and hide nothing). Errors, status traces and
+// log lines of a connector go through it, so that
+//
+//	password authentication failed for user "app_prod"
+//
+// reads "... for user "${env:PG_USER}"" when database.user is that
+// placeholder. Placeholders that do not resolve are skipped. A nil
+// Resolver, or a config without placeholders, returns the identity.
+func (r *Resolver) Scrubber(config map[string]string) func(string) string {
+	if r == nil {
+		return func(s string) string { return s }
+	}
+	x := &expander{r: r, seen: map[string]string{}}
+	for k, v := range config {
+		_, _ = x.expand(k, v, 0) // an unresolvable value has no secret to hide
+	}
+	values := make([]string, 0, len(x.seen))
+	for v := range x.seen {
+		if len(v) >= minScrubbed {
+			values = append(values, v)
+		}
+	}
+	if len(values) == 0 {
+		return func(s string) string { return s }
+	}
+	// Longest first: strings.Replacer tries its pairs in order, so a
+	// value that contains another is replaced whole.
+	sort.Slice(values, func(i, j int) bool {
+		if len(values[i]) != len(values[j]) {
+			return len(values[i]) > len(values[j])
+		}
+		return values[i] < values[j]
+	})
+	pairs := make([]string, 0, 2*len(values))
+	for _, v := range values {
+		pairs = append(pairs, v, x.seen[v])
+	}
+	rep := strings.NewReplacer(pairs...)
+	return rep.Replace
 }
 
 // providerConfigError reports a bad config.providers.* property.

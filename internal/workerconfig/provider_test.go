@@ -327,3 +327,28 @@ func TestParsePlaceholderMatchesKafka(t *testing.T) {
 		}
 	}
 }
+
+// TestScrubber: every value a provider returned is replaced by its
+// placeholder in a text, the longest first; short values and
+// unresolvable placeholders are left alone.
+func TestScrubber(t *testing.T) {
+	f := newFixture(t)
+	f.environ = append(f.environ, "PG_USER=app_prod", "PG_USER_LONG=app_prod_reader", "ONE=1")
+	r := resolverFor(t, f, "")
+	scrub := r.Scrubber(map[string]string{
+		"database.user":     "${env:PG_USER}",
+		"database.password": "${file:" + f.file + ":db.password}",
+		"a":                 "x-${env:PG_USER_LONG}-y",
+		"b":                 "${env:ONE}",
+		"c":                 "${env:NOPE}",
+		"d":                 "plain",
+	})
+	in := `password authentication failed for user "app_prod" (pw ` + secretDBPassword + `); reader app_prod_reader; port 1`
+	want := `password authentication failed for user "${env:PG_USER}" (pw ${file:` + f.file + `:db.password}); reader ${env:PG_USER_LONG}; port 1`
+	if got := scrub(in); got != want {
+		t.Errorf("scrub =\n%s\nwant\n%s", got, want)
+	}
+	if got := (*Resolver)(nil).Scrubber(map[string]string{"a": "${env:PG_USER}"})("app_prod"); got != "app_prod" {
+		t.Errorf("nil resolver: %q", got)
+	}
+}

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pgmotion/pgmotion/internal/pgtest"
+)
+
+// TestE2EProviderValuesNotShown: values that config providers put into a
+// connector config appear in no status trace, REST error or log line;
+// the placeholder stands in their place.
+func TestE2EProviderValuesNotShown(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	u := parseDSN(t, dsn)
+	const (
+		user = "leaky_user_4821"
+		pw   = "leaky-pw-9137"
+		port = "port-value-5521"
+		// Not a valid topic name: Debezium's message quotes it.
+		prefix = "prefix/value#7730"
+	)
+	t.Setenv("PGMOTION_CONFIG_PROVIDERS", "env")
+	t.Setenv("PGMOTION_CONFIG_PROVIDERS_ENV_CLASS", "org.apache.kafka.common.config.provider.EnvVarConfigProvider")
+	t.Setenv("PGM_SAFE_USER", user)
+	t.Setenv("PGM_SAFE_PW", pw)
+	t.Setenv("PGM_SAFE_PORT", port)
+	t.Setenv("PGM_SAFE_PREFIX", prefix)
+	broker := startBroker(t)
+	p, a := restWorker(t, broker, t.TempDir())
+	body := func(name, portValue, prefixValue string) string {
+		return fmt.Sprintf(`{"name":%q,"config":{"connector.class":"io.debezium.connector.postgresql.PostgresConnector","database.hostname":%q,"database.port":%q,"database.user":"${env:PGM_SAFE_USER}","database.password":"${env:PGM_SAFE_PW}","database.dbname":%q,"plugin.name":"pgoutput","topic.prefix":%q,"slot.name":"%s_slot"}}`,
+			name, u.host, portValue, u.db, prefixValue, name)
+	}
+
+	// Values that are invalid: the validation message must not show them.
+	out := a.want("POST", "/connectors", body("badport", "${env:PGM_SAFE_PORT}", "${env:PGM_SAFE_PREFIX}"), 400)
+	if strings.Contains(out, port) || strings.Contains(out, prefix) || !strings.Contains(out, "${env:PGM_SAFE_PREFIX} has invalid format") {
+		t.Errorf("validation message shows a value or not its placeholder: %s", out)
+	}
+
+	// A user PostgreSQL refuses: its error names the user.
+	a.want("POST", "/connectors", body("wronguser", u.port, "wronguser"), 201)
+	status := a.waitState("wronguser", "RUNNING", "FAILED")
+	var st struct {
+		Tasks []struct{ Trace string } `json:"tasks"`
+	}
+	if err := json.Unmarshal([]byte(status), &st); err != nil || len(st.Tasks) != 1 {
+		t.Fatalf("status %s: %v", status, err)
+	}
+	if tr := st.Tasks[0].Trace; !strings.Contains(tr, "${env:PGM_SAFE_USER}") {
+		t.Errorf("trace does not name the placeholder: %s", tr)
+	}
+	time.Sleep(500 * time.Millisecond) // let the failure's log line out
+	for _, v := range []string{user, pw, port, prefix} {
+		if strings.Contains(status, v) {
+			t.Errorf("status shows %q: %s", v, status)
+		}
+		if strings.Contains(p.output(), v) {
+			t.Errorf("the log shows %q:\n%s", v, p.output())
+		}
+	}
+}
