@@ -104,6 +104,11 @@ var goldenCases = []goldenCase{
 	{name: "create_form", method: "POST", path: "/connectors", body: `{"name":"orders","config":` + ordersConfig + `}`, header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}},
 	{name: "create_no_content_type", method: "POST", path: "/connectors", body: `{"name":"orders","config":` + ordersConfig + `}`, header: map[string]string{"Content-Type": ""}},
 	{name: "create_json_charset", method: "POST", path: "/connectors", body: `{"name":"orders","config":` + ordersConfig + `}`, header: map[string]string{"Content-Type": "Application/JSON; charset=UTF-8"}},
+	// One rule for secrets, the broad one: these names and a URL's
+	// password are hidden in every response.
+	{name: "config_put_secret_names", method: "PUT", path: "/connectors/orders/config", body: strings.TrimSuffix(ordersConfig, "}") +
+		`,"producer.override.ssl.keystore.key":"key-s3cret","vault.token":"vault-s3cret","datadog.api.key":"dd-s3cret",` +
+		`"my.secret.value":"my-s3cret","database.url":"postgresql://replicator:url-s3cret@db.example.com:5432/orders?sslmode=require"}`},
 	{name: "config_put_text_plain", method: "PUT", path: "/connectors/orders/config", body: ordersConfig, header: map[string]string{"Content-Type": "text/plain;charset=UTF-8"}},
 	{name: "validate_text_plain", method: "PUT", path: "/connector-plugins/PostgresConnector/config/validate", body: ordersConfig, header: map[string]string{"Content-Type": "text/plain"}},
 	{name: "loggers_put_text_plain", method: "PUT", path: "/admin/loggers/org.apache.kafka.connect", body: `{"level":"TRACE"}`, header: map[string]string{"Content-Type": "text/plain"}},

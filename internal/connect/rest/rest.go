@@ -10,10 +10,12 @@
 // Differences from Kafka Connect:
 //
 //   - Config values of secret options (those the plugin's spec declares
-//     secret or PASSWORD, and keys that look like secrets by Debezium's
-//     rule, see [spec.SensitiveKey]) are shown as "[hidden]" in every
-//     response: configs, connector infos, task configs, expand=info and
-//     validation results. Kafka Connect returns configs as stored.
+//     secret or PASSWORD, and keys that look like secrets by
+//     [spec.SensitiveKey], a broader rule than Debezium's) are shown as
+//     "[hidden]" in every response: configs, connector infos, task
+//     configs, expand=info and validation results; so is the password of
+//     a URL in any other value ([spec.HideURLPasswords]). Kafka Connect
+//     returns configs as stored.
 //   - A malformed or mistyped request body is a 400 whose message locates
 //     the problem; Kafka Connect answers 500 with Jackson's message (or a
 //     NullPointerException's for a body without "config"). An invalid
