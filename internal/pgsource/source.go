@@ -88,6 +88,8 @@ type Source struct {
 	cfg  Config
 	log  *slog.Logger
 	meta *pgconn.PgConn // catalog queries and snapshots
+	// filterChecked keeps checkFilter's answer per filter (filter.go).
+	filterChecked map[string]error
 	repl *pgconn.PgConn // replication protocol
 
 	rels     map[uint32]*change.Relation
