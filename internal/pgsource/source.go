@@ -90,7 +90,7 @@ type Source struct {
 	meta *pgconn.PgConn // catalog queries and snapshots
 	// filterChecked keeps checkFilter's answer per filter (filter.go).
 	filterChecked map[string]error
-	repl *pgconn.PgConn // replication protocol
+	repl          *pgconn.PgConn // replication protocol
 
 	rels     map[uint32]*change.Relation
 	excluded map[uint32]string
