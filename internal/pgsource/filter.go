@@ -129,7 +129,7 @@ func isIdentStart(c byte) bool {
 func isIdentPart(c byte) bool { return isIdentStart(c) || c >= '0' && c <= '9' || c == '$' }
 
 // skipString returns the index after the string literal whose opening
-// quote is at i; backslash escapes count in an E” string.
+// quote is at i; backslash escapes count in an E'…' string.
 func skipString(sql string, i int, escapes bool) int {
 	for j := i + 1; j < len(sql); j++ {
 		switch sql[j] {
