@@ -64,3 +64,55 @@ func TestE2EProviderValuesNotShown(t *testing.T) {
 		}
 	}
 }
+
+// TestE2EOversizedMessage: a logical decoding message too large for Kafka
+// fails the task with an error naming the LSN, the topic, the size, the
+// limit and the fixes; listing the LSN in pgmotion.skip.lsn skips exactly
+// that record, with a warning, and streaming goes on.
+func TestE2EOversizedMessage(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	pgtest.Exec(t, dsn, `CREATE TABLE t (id int PRIMARY KEY)`)
+	u := parseDSN(t, dsn)
+	broker := startBroker(t)
+	p, a := restWorker(t, broker, t.TempDir())
+	cfg := map[string]string{
+		"connector.class": "io.debezium.connector.postgresql.PostgresConnector", "database.hostname": u.host, "database.port": u.port,
+		"database.user": u.user, "database.password": "x", "database.dbname": u.db, "plugin.name": "pgoutput",
+		"topic.prefix": "big", "slot.name": "big_slot", "snapshot.mode": "no_data",
+	}
+	body, _ := json.Marshal(cfg)
+	a.want("PUT", "/connectors/big/config", string(body), 201)
+	a.waitState("big", "RUNNING", "RUNNING")
+	lsn := pgtest.QueryValue[string](t, dsn, `SELECT pg_logical_emit_message(false, 'x', repeat('a', 3000000))::text`)
+	pgtest.Exec(t, dsn, `INSERT INTO t VALUES (1)`)
+	var st struct {
+		Tasks []struct{ Trace string } `json:"tasks"`
+	}
+	json.Unmarshal([]byte(a.waitState("big", "RUNNING", "FAILED")), &st)
+	status := ""
+	if len(st.Tasks) == 1 {
+		status = st.Tasks[0].Trace
+	}
+	for _, want := range []string{"LSN " + lsn, `topic "big.message"`, "producer.max.request.size is 1000012", "message.max.bytes",
+		"message.prefix.exclude.list", "pgmotion.skip.lsn=" + lsn} {
+		if !strings.Contains(status, want) {
+			t.Errorf("the trace does not name %q: %s", want, status)
+		}
+	}
+
+	// Skip exactly that record.
+	cfg["pgmotion.skip.lsn"] = lsn
+	body, _ = json.Marshal(cfg)
+	a.want("PUT", "/connectors/big/config", string(body), 200)
+	a.want("POST", "/connectors/big/restart?includeTasks=true", "", 202)
+	a.waitState("big", "RUNNING", "RUNNING")
+	pgtest.Exec(t, dsn, `INSERT INTO t VALUES (2)`)
+	msgs := consume(t, broker, "big.public.t", 2, 60*time.Second)
+	if len(msgs) != 2 {
+		t.Fatalf("got %d row events, want 2", len(msgs))
+	}
+	pgtest.WaitFor(t, 10*time.Second, func() (bool, error) {
+		out := p.output()
+		return strings.Contains(out, "record too large for Kafka skipped") && strings.Contains(out, "lsn="+lsn) && strings.Contains(out, "topic=big.message"), nil
+	})
+}

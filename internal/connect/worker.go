@@ -6,6 +6,7 @@
 package connect
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -457,6 +458,7 @@ func (w *Worker) runTask(ctx context.Context, name string, raw map[string]string
 		log.Warn(warn)
 	}
 	tc.FlushInterval = w.cfg.FlushInterval
+	tc.MaxRequestSize = cmp.Or(w.cfg.MaxRequestSize, kafkasink.DefaultMaxRequestSize)
 	if w.cfg.DataDir != "" {
 		tc.Source.SpillDir = filepath.Join(w.cfg.DataDir, "spill", spillName(name))
 	}
