@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -115,4 +116,16 @@ func TestE2EOversizedMessage(t *testing.T) {
 		out := p.output()
 		return strings.Contains(out, "record too large for Kafka skipped") && strings.Contains(out, "lsn="+lsn) && strings.Contains(out, "topic=big.message"), nil
 	})
+}
+
+// TestE2EHTTPSListenerNeedsCert: listeners=https://… without the REST
+// API's certificate is one line naming the flags that give it.
+func TestE2EHTTPSListenerNeedsCert(t *testing.T) {
+	props := filepath.Join(t.TempDir(), "worker.properties")
+	writeFile(t, props, "listeners=https://127.0.0.1:0\n")
+	broker := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	code, out := runOnce(t, 60*time.Second, "connect", "--worker-config", props, "--embedded-broker", broker, "--data-dir", t.TempDir())
+	if code == 0 || !strings.Contains(out, "listeners=https://127.0.0.1:0: give the REST API's TLS certificate and key with --rest-tls-cert and --rest-tls-key") {
+		t.Errorf("exit %d:\n%s", code, out)
+	}
 }

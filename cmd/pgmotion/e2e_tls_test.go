@@ -62,8 +62,13 @@ func TestE2ERESTTLSAuthAndProviders(t *testing.T) {
 	broker := startBroker(t)
 	certFile, keyFile, pool := selfSigned(t, t.TempDir())
 	port := freePort(t)
-	startPgmotion(t, "connect", "--rest", fmt.Sprintf("127.0.0.1:%d", port), "--data-dir", t.TempDir(), "--bootstrap-servers", broker,
-		"--rest-tls-cert", certFile, "--rest-tls-key", keyFile, "--rest-auth", "bearer:e2e-token")
+	t.Setenv("PGMOTION_LISTENERS", fmt.Sprintf("https://127.0.0.1:%d", port))
+	// The credential comes from a file, which unlike a flag does not
+	// show in ps; the listener is written as Kafka Connect's https://.
+	authFile := filepath.Join(t.TempDir(), "rest-auth")
+	writeFile(t, authFile, "bearer:e2e-token\n")
+	startPgmotion(t, "connect", "--data-dir", t.TempDir(), "--bootstrap-servers", broker,
+		"--rest-tls-cert", certFile, "--rest-tls-key", keyFile, "--rest-auth-file", authFile)
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 	call := func(method, path, token, body string) (int, string) {
 		var r io.Reader
