@@ -42,6 +42,7 @@ type connectFlags struct {
 	dataDir       string
 	rest          string
 	restAuth      string
+	restAuthFile  string
 	restViewer    string
 	noConsole     bool
 	restCert      string
@@ -93,6 +94,7 @@ config file, then defaults.`,
 	fl.StringVar(&f.brokerUsersFile, "embedded-broker-sasl-users-file", "", "the embedded broker requires SASL: file of MECHANISM:USER:PASSWORD lines (or set "+broker.EnvSASLUsers+"); the worker uses the first")
 	fl.StringVar(&f.rest, "rest", "127.0.0.1:8083", "host:port of the Kafka Connect REST API (listeners); its address is the worker's id")
 	fl.StringVar(&f.restAuth, "rest-auth", "", `REST API authentication: "basic:USER:PASSWORD" or "bearer:TOKEN" (also PGMOTION_REST_AUTH)`)
+	fl.StringVar(&f.restAuthFile, "rest-auth-file", "", "read --rest-auth's value from this file (first line), which unlike a flag does not show in ps")
 	fl.StringVar(&f.restViewer, "rest-viewer-auth", "", `a read-only REST API and console user, in --rest-auth's format; needs --rest-auth (also PGMOTION_REST_VIEWER_AUTH)`)
 	fl.BoolVar(&f.noConsole, "no-console", false, "do not serve the web console under /ui/ on the REST port")
 	fl.StringVar(&f.restCert, "rest-tls-cert", "", "serve the REST API over TLS with this certificate file")
@@ -231,7 +233,8 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 			_, err = connect.ValidateConfig(c.name, resolved)
 		}
 		if err != nil {
-			return fmt.Errorf("%s: connector %q: %w", c.path, c.name, oneLine(err))
+			// A validation message may quote a value a provider returned.
+			return fmt.Errorf("%s: connector %q: %s", c.path, c.name, resolver.Scrubber(c.config)(oneLine(err).Error()))
 		}
 	}
 
@@ -295,6 +298,9 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 	if len(wc.Listeners) > 0 {
 		listen = wc.Listeners[0]
 	}
+	if wc.ListenersHTTPS && f.restCert == "" {
+		return fmt.Errorf("listeners=https://%s: give the REST API's TLS certificate and key with --rest-tls-cert and --rest-tls-key (PEM files); pgmotion reads no listeners.https.ssl.* keystore", listen)
+	}
 	ln, err := listenREST(listen, f)
 	if err != nil {
 		return err
@@ -320,6 +326,7 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 		HeartbeatInterval: wc.HeartbeatInterval,
 		RebalanceTimeout:  wc.RebalanceTimeout,
 		Resolve:           resolver.Resolve,
+		Scrub:             resolver.Scrubber,
 		Converters:        workerConverters(wc),
 		DataDir:           f.dataDir,
 		ReserveMemory:     reserveMemory,
@@ -334,9 +341,9 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 	}
 	defer func() { w.Close(stopBy.ctx()) }()
 
-	auth := f.restAuth
-	if auth == "" {
-		auth = os.Getenv("PGMOTION_REST_AUTH")
+	auth, err := restAuthValue(f)
+	if err != nil {
+		return err
 	}
 	viewerAuth := f.restViewer
 	if viewerAuth == "" {
@@ -483,6 +490,54 @@ func startConsole(ctx context.Context, brokers []string, opts []kgo.Opt, reg *pr
 // restAuth holds the REST API's credentials.
 type restAuth struct{ admin, viewer string }
 
+// restAuthValue is the REST API's admin credential: --rest-auth, else the
+// first line of --rest-auth-file, else PGMOTION_REST_AUTH. A flag's value
+// shows in ps; the file and the environment do not.
+func restAuthValue(f connectFlags) (string, error) {
+	switch {
+	case f.restAuth != "" && f.restAuthFile != "":
+		return "", errors.New("give one of --rest-auth and --rest-auth-file, not both")
+	case f.restAuth != "":
+		return f.restAuth, nil
+	case f.restAuthFile != "":
+		data, err := os.ReadFile(f.restAuthFile)
+		if err != nil {
+			return "", fmt.Errorf("--rest-auth-file: %w", err)
+		}
+		line, _, _ := strings.Cut(string(data), "\n")
+		line = strings.TrimSpace(line)
+		if line == "" {
+			return "", fmt.Errorf("--rest-auth-file %s is empty: write basic:USER:PASSWORD or bearer:TOKEN on its first line", f.restAuthFile)
+		}
+		return line, nil
+	}
+	return os.Getenv("PGMOTION_REST_AUTH"), nil
+}
+
+// The REST server's timeouts. Jetty, which serves Kafka Connect, closes a
+// connection idle for 30 s; a request's headers and body must arrive
+// within ReadTimeout. There is no write timeout: the console's live views
+// stream server-sent events for as long as they are open.
+const (
+	restReadHeaderTimeout = 10 * time.Second
+	restReadTimeout       = 30 * time.Second
+	restIdleTimeout       = 30 * time.Second
+)
+
+// warnOpenREST warns when the REST API can be reached beyond this host
+// with no credentials: anyone who can reach it may create connectors.
+func warnOpenREST(addr net.Addr, auth string, g *globals) {
+	if auth != "" {
+		return
+	}
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok || tcp.IP.IsLoopback() {
+		return
+	}
+	g.log.Warn("the REST API listens beyond loopback without authentication: anyone who can reach it can create, change and delete connectors; "+
+		"set --rest-auth-file (or PGMOTION_REST_AUTH), or listen on 127.0.0.1", "addr", addr.String())
+}
+
 func serveREST(ln net.Listener, h connect.Herder, reg *prometheus.Registry, auth restAuth, ui *console.Console, f connectFlags, g *globals) (*http.Server, error) {
 	o := rest.Options{Herder: h, Auth: auth.admin, ViewerAuth: auth.viewer, Log: g.log,
 		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(g.log.Handler(), slog.LevelError)})}
@@ -493,7 +548,8 @@ func serveREST(ln net.Listener, h connect.Herder, reg *prometheus.Registry, auth
 	if err != nil {
 		return nil, err
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: restReadHeaderTimeout, ReadTimeout: restReadTimeout, IdleTimeout: restIdleTimeout}
+	warnOpenREST(ln.Addr(), auth.admin, g)
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			g.log.Error("REST API stopped", "err", err)

@@ -110,7 +110,12 @@ func TaskConfigFrom(name string, raw map[string]string) (TaskConfig, []string, e
 	if pc.TopicCreation {
 		partitions, replication = pc.TopicPartitions, pc.TopicReplication
 	}
+	skipLSNs, err := parseSkipLSNs(pc.Config.List(spec.PropSkipLSN))
+	if err != nil {
+		return TaskConfig{}, nil, err
+	}
 	tc := TaskConfig{
+		SkipLSNs:        skipLSNs,
 		Name:            name,
 		TopicPrefix:     pc.TopicPrefix,
 		Snapshot:        snap,

@@ -64,6 +64,11 @@ type TaskConfig struct {
 	// QueueCapacity and MaxQueueBytes are max.queue.size and
 	// max.queue.size.in.bytes, which the streaming metrics report.
 	QueueCapacity, MaxQueueBytes int64
+	// SkipLSNs is pgmotion.skip.lsn: records Kafka refuses as too large
+	// that may be dropped (toolarge.go). MaxRequestSize is the producer's
+	// limit, for the error that names it.
+	SkipLSNs       map[change.LSN]bool
+	MaxRequestSize int32
 }
 
 // memoryBudget is the memory the task's options let it hold beyond its
@@ -103,6 +108,9 @@ type task struct {
 	xid        uint32
 	ts         int64
 	lastChange change.LSN
+	// emitLSN is the LSN of the change emit is producing (0 otherwise),
+	// which names a record Kafka refuses as too large.
+	emitLSN    change.LSN
 	lastOp     change.Op
 	lastCommit change.LSN
 	inBatch    int
@@ -382,7 +390,10 @@ func (t *task) emit(c *change.Change) error {
 	if err != nil {
 		return err
 	}
-	return t.produce()
+	t.emitLSN = c.LSN
+	err = t.produce()
+	t.emitLSN = 0
+	return err
 }
 
 // produce runs t.recs through the transforms and hands what is left to
@@ -409,6 +420,9 @@ func (t *task) produce() error {
 				return err
 			}
 			ack = ackFirst(b, r.Topic, t.onTopic)
+		}
+		if n := recordSize(r); n >= bigRecord {
+			ack = &bigAck{Acker: ack, t: t, lsn: t.emitLSN, topic: r.Topic, size: n}
 		}
 		b.pending.Add(1)
 		t.sink.Produce(r, ack)

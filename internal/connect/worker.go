@@ -6,6 +6,7 @@
 package connect
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -63,6 +64,10 @@ type WorkerConfig struct {
 	// Resolve replaces config provider placeholders (${env:X}) in a
 	// connector config before it runs; nil leaves the config as it is.
 	Resolve func(map[string]string) (map[string]string, error)
+	// Scrub returns, for a connector config as written, a function that
+	// hides in a text every value Resolve puts into it (see scrub.go);
+	// nil hides nothing.
+	Scrub func(map[string]string) func(string) string
 	// Converters holds the worker's converter settings (key.converter,
 	// value.converter and their options such as
 	// key.converter.schemas.enable); a connector that sets none of its own
@@ -479,6 +484,7 @@ func (w *Worker) startLocked(name string, config map[string]string) {
 		if err == nil {
 			err = guard(func() error { return w.runTask(ctx, name, config) })
 		}
+		err = scrubErr(err, w.scrubber(config))
 		if _, ok := errors.AsType[*pgsource.SlotDropError](err); ok {
 			// Logged by runTask; the status shows it too if the
 			// connector lives on (reconcile).
@@ -526,11 +532,13 @@ func (w *Worker) runTask(ctx context.Context, name string, raw map[string]string
 	if err != nil {
 		return err
 	}
-	log := w.log.With("connector", name)
+	scrub := w.scrubber(raw)
+	log := newScrubLogger(w.log, scrub).With("connector", name)
 	for _, warn := range warnings {
 		log.Warn(warn)
 	}
 	tc.FlushInterval = w.cfg.FlushInterval
+	tc.MaxRequestSize = cmp.Or(w.cfg.MaxRequestSize, kafkasink.DefaultMaxRequestSize)
 	if w.cfg.DataDir != "" {
 		tc.Source.SpillDir = filepath.Join(w.cfg.DataDir, "spill", spillName(name))
 	}

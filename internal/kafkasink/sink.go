@@ -47,8 +47,9 @@ type Config struct {
 	// without bound.
 	MaxBufferedBytes int
 	// MaxRequestSize is max.request.size: the largest record batch sent
-	// (franz-go's ProducerBatchMaxBytes); 0 keeps franz-go's default,
-	// about 1 MB, as Kafka's producer has.
+	// (DefaultMaxRequestSize when 0)
+	// (franz-go's ProducerBatchMaxBytes), about 1 MB by default as in
+	// Kafka's producer.
 	MaxRequestSize int32
 	// Extra options, for tests and for worker producer.* overrides
 	// (the Kafka client security settings among them).
@@ -103,6 +104,10 @@ func compression(name string) (kgo.CompressionCodec, error) {
 	return codec, nil
 }
 
+// DefaultMaxRequestSize is franz-go's default ProducerBatchMaxBytes,
+// close to Kafka's max.request.size default (1 MiB).
+const DefaultMaxRequestSize = 1_000_012
+
 // New creates the client. It does not connect until the first request.
 func New(cfg Config) (*Sink, error) {
 	if len(cfg.Brokers) == 0 {
@@ -127,7 +132,7 @@ func New(cfg Config) (*Sink, error) {
 		kgo.RecordPartitioner(explicitOr{kgo.StickyKeyPartitioner(nil)}),
 		kgo.ProducerBatchCompression(codec),
 		kgo.MaxBufferedBytes(cfg.MaxBufferedBytes),
-		kgo.ProducerBatchMaxBytes(cmp.Or(cfg.MaxRequestSize, 1_000_012)),
+		kgo.ProducerBatchMaxBytes(cmp.Or(cfg.MaxRequestSize, DefaultMaxRequestSize)),
 		kgo.ProducerLinger(5 * time.Millisecond),
 		kgo.RecordDeliveryTimeout(0),
 		kgo.AllowAutoTopicCreation(),

@@ -88,7 +88,9 @@ type Source struct {
 	cfg  Config
 	log  *slog.Logger
 	meta *pgconn.PgConn // catalog queries and snapshots
-	repl *pgconn.PgConn // replication protocol
+	// filterChecked keeps checkFilter's answer per filter (filter.go).
+	filterChecked map[string]error
+	repl          *pgconn.PgConn // replication protocol
 
 	rels     map[uint32]*change.Relation
 	excluded map[uint32]string

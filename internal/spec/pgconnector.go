@@ -80,6 +80,9 @@ const (
 	// PropDDLCapture is pgmotion.ddl.capture: DDL statements, written
 	// into the WAL by an event trigger, as events on <topic.prefix>.ddl.
 	PropDDLCapture = "pgmotion.ddl.capture"
+	// PropSkipLSN names the positions of records too large for Kafka
+	// that the connector may drop, each one logged.
+	PropSkipLSN = "pgmotion.skip.lsn"
 	// PropMaxQueueSize and PropMaxQueueSizeBytes are max.queue.size and
 	// max.queue.size.in.bytes, which the streaming metrics report.
 	PropMaxQueueSize      = "max.queue.size"
@@ -559,6 +562,11 @@ func postgresFields() []*Field {
 				"creating them takes a superuser, and a connector whose user is not one can use triggers a superuser installed. " +
 				"The triggers serve every connector on the database and stay when the connector is deleted. " +
 				"When false, messages of prefix pgmotion.ddl are plain logical decoding messages on <topic.prefix>.message, subject to message.prefix.include.list and message.prefix.exclude.list."},
+		{Name: PropSkipLSN, Type: TypeList, Importance: Low, Group: groupConnector, Width: WidthLong,
+			DisplayName: "Skip records too large for Kafka at these LSNs", Origin: OriginPgmotion, Check: checkLSNList,
+			Doc: "A record larger than Kafka accepts (producer.max.request.size, the broker's message.max.bytes) fails the task with an error naming its LSN, topic and size, and the slot keeps its WAL until that is resolved. " +
+				"The fixes are to raise both limits, to exclude a logical decoding message's prefix with message.prefix.exclude.list, or to list the record's LSN here (comma-separated, as 0/16B3748): " +
+				"a record at a listed LSN that Kafka refuses as too large is then skipped, and logged at WARN with its LSN, topic and size; nothing else is skipped."},
 		{Name: propBufferMemory, Type: TypeLong, Default: "67108864", Importance: Medium, Group: groupConnector, Width: WidthMedium,
 			DisplayName: "Streamed transaction memory (bytes)", Check: checkBetween(65536, 1<<40),
 			Doc: "On PostgreSQL 14 and later pgmotion reads with pgoutput protocol 2 and streaming, so that the server sends a large transaction while it runs instead of spilling it to its own disk. " +
@@ -579,6 +587,18 @@ func checkHostname(c *Check) {
 	v := c.Value()
 	if strings.TrimSpace(v) != "" && !hostnameRE.MatchString(v) {
 		c.Errorf("%s has invalid format (only the underscore, hyphen, dot and alphanumeric characters are allowed)", v)
+	}
+}
+
+var lsnRE = regexp.MustCompile(`^[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}$`)
+
+// checkLSNList checks a list of PostgreSQL LSNs (0/16B3748).
+func checkLSNList(c *Check) {
+	for _, v := range splitList(c.Value()) {
+		if !lsnRE.MatchString(v) {
+			c.Errorf("%q is not an LSN: write two hexadecimal halves separated by '/', such as 0/16B3748, as the error naming the record shows it", v)
+			return
+		}
 	}
 }
 
