@@ -117,8 +117,9 @@ type fakeDB struct {
 	writes []watermarkWrite
 	// reads logs each ReadChunk as "table after..max".
 	reads []string
-	// lost makes every call fail as a lost connection does.
-	lost bool
+	// lost makes every call fail as a lost connection does;
+	// refuseWrites makes watermark writes fail as without privileges.
+	lost, refuseWrites bool
 	// low, high and highLSN are what CurrentSnapshot returns, in turn.
 	low, high  pgsource.XactSnapshot
 	highLSN    change.LSN
@@ -231,6 +232,9 @@ func (db *fakeDB) InsertSignal(_ context.Context, table pgsource.TableName, id, 
 	if db.lost {
 		return errors.New("conn closed")
 	}
+	if db.refuseWrites {
+		return errors.New("permission denied for table debezium_signal (SQLSTATE 42501)")
+	}
 	if table != sigTable {
 		return fmt.Errorf("watermark written to %s", table)
 	}
@@ -305,6 +309,9 @@ type harness struct {
 	lsn    change.LSN
 	events []string
 	sigNo  int
+	// expectErr makes feed keep a change's error in err rather than fail.
+	expectErr bool
+	err       error
 }
 
 func newHarness(t *testing.T, cfg Config, tables ...*fakeTable) *harness {
@@ -349,6 +356,10 @@ func (h *harness) feed(c *change.Change) {
 	h.lsn++
 	c.LSN = h.lsn
 	skip, err := h.inc.Change(c)
+	if err != nil && h.expectErr {
+		h.err = err
+		return
+	}
 	if err != nil {
 		h.t.Fatalf("change at %d: %v", c.LSN, err)
 	}
@@ -479,6 +490,23 @@ func restart(h *harness) {
 func dropTable(table string) step {
 	return func(h *harness) { delete(h.db.tables, table) }
 }
+
+// failing runs s, which must fail as a lost connection fails the task.
+func failing(s step) step {
+	return func(h *harness) {
+		h.t.Helper()
+		h.expectErr, h.err = true, nil
+		s(h)
+		h.expectErr = false
+		if h.err == nil {
+			h.t.Fatal("the change did not fail")
+		}
+	}
+}
+
+// lose loses the database connection; reconnect brings it back.
+func lose(h *harness)      { h.db.lost = true }
+func reconnect(h *harness) { h.db.lost = false }
 
 // at sets the LSN of the next change to lsn.
 func at(lsn change.LSN) step { return func(h *harness) { h.lsn = lsn - 1 } }
@@ -695,6 +723,26 @@ func TestIncrementalWindow(t *testing.T) {
 		steps:  steps(execute("public.t", "public.u"), open, dropTable("public.t"), closeW, wholeWindow, openOnly),
 		want:   []string{"t:r:1", "t:r:2", "u:r:1"},
 	}, {
+		name:   "a lost connection fails the task; restarted, it goes on from the last checkpoint",
+		cfg:    Config{ChunkSize: 2},
+		tables: []*fakeTable{tableT(5)},
+		// The window closing emits its rows and checkpoints them before
+		// the next open watermark fails.
+		steps: steps(execute("public.t"), wholeWindow, open, lose, failing(closeW), reconnect, restart, wholeWindow, openOnly, noWatermark),
+		want:  []string{"t:r:1", "t:r:2", "t:r:3", "t:r:4", "t:r:5"},
+		reads: []string{"t ..5", "t 2..5", "t 4..5", "t 5..5"},
+	}, {
+		name:   "a watermark the database refuses ends the snapshot, not the task",
+		cfg:    Config{ChunkSize: 2},
+		tables: []*fakeTable{tableT(5)},
+		steps:  steps(execute("public.t"), wholeWindow, open, func(h *harness) { h.db.refuseWrites = true }, closeW, noWatermark),
+		want:   []string{"t:r:1", "t:r:2", "t:r:3", "t:r:4"},
+	}, {
+		name:   "with incremental snapshots off, execute-snapshot is ignored",
+		cfg:    Config{Disabled: "no signal table"},
+		tables: []*fakeTable{tableT(1)},
+		steps:  steps(execute("public.t"), noWatermark),
+	}, {
 		name:   "tables that match nothing, or the signal table, are not queued",
 		tables: []*fakeTable{tableT(1)},
 		steps:  steps(execute("public.nope", "public.debezium_signal"), noWatermark, execute(`public\\.t.*`), wholeWindow, openOnly),
@@ -762,4 +810,54 @@ func collsKey(id, cond, corr string) string {
 	s := incState{colls: []incCollection{{ID: id, Condition: cond, CorrelationID: corr}}}
 	c, _, _, _ := s.offsetFields()
 	return c
+}
+
+// TestIncrementalKafkaChannel: the kafka channel's signals are acted on
+// at the ticks, once per signal.poll.interval.ms, and each is marked done
+// so that the consumer commits past it.
+func TestIncrementalKafkaChannel(t *testing.T) {
+	h := newHarness(t, Config{ChunkSize: 1024, SignalTable: sigTable, Poll: time.Minute}, tableT(2))
+	h.inc.kafka = &kafkaSignals{out: make(chan kafkaSignal, 2)}
+	bad := kafkaSignal{err: errors.New("not JSON"), done: make(chan struct{})}
+	exec := kafkaSignal{sig: signal{ID: "k1", Type: sigExecuteSnapshot, Channel: ChannelKafka, Data: []byte(`{"data-collections":["public.t"]}`)}, done: make(chan struct{})}
+	h.inc.kafka.out <- bad
+	h.inc.kafka.out <- exec
+
+	now := time.Now()
+	tick := func(at time.Time) {
+		t.Helper()
+		if err := h.inc.Tick(at, true, 0, h.lsn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tick(now)
+	for _, ks := range []kafkaSignal{bad, exec} {
+		select {
+		case <-ks.done:
+		default:
+			t.Fatalf("signal %+v not marked done", ks)
+		}
+	}
+	if got := h.inc.OffsetKeys(); got.CorrelationID != "k1" || !strings.Contains(got.Collections, `"public.t"`) {
+		t.Errorf("offset keys %+v", got)
+	}
+
+	// The next signal waits for the poll interval.
+	pause := kafkaSignal{sig: signal{ID: "k2", Type: sigPauseSnapshot, Channel: ChannelKafka}, done: make(chan struct{})}
+	h.inc.kafka.out <- pause
+	tick(now.Add(time.Second))
+	if len(h.inc.kafka.out) != 1 || h.inc.paused {
+		t.Fatal("a signal was read before the poll interval passed")
+	}
+	tick(now.Add(time.Minute))
+	if !h.inc.paused {
+		t.Fatal("pause-snapshot from the kafka channel not acted on")
+	}
+	for _, s := range wholeWindow {
+		s(h)
+	}
+	noWatermark(h)
+	if strings.Join(h.events, " ") != "t:r:1 t:r:2" {
+		t.Errorf("events %q", h.events)
+	}
 }
