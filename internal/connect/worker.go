@@ -31,6 +31,7 @@ import (
 	"github.com/pgmotion/pgmotion/internal/kafkasink"
 	"github.com/pgmotion/pgmotion/internal/logging"
 	"github.com/pgmotion/pgmotion/internal/pgsource"
+	"github.com/pgmotion/pgmotion/internal/transform"
 )
 
 // WorkerConfig configures a worker. Zero values take Kafka Connect's
@@ -701,8 +702,9 @@ func (w *Worker) ClusterInfo(context.Context) (ServerInfo, error) {
 }
 
 // KafkaConnectVersion is the Kafka Connect version GET / reports: the
-// REST API pgmotion implements.
-const KafkaConnectVersion = "3.9.0"
+// REST API pgmotion implements, the release whose transformations it
+// follows.
+const KafkaConnectVersion = transform.KafkaVersion
 
 // Connectors implements Herder.
 func (w *Worker) Connectors(context.Context) ([]string, error) {

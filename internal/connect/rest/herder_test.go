@@ -89,7 +89,7 @@ const (
 )
 
 func (f *fakeHerder) ClusterInfo(context.Context) (connect.ServerInfo, error) {
-	return connect.ServerInfo{Version: "3.9.0", Commit: "a60e31147e6b01ee", KafkaClusterID: "pgmotion-test-cluster"}, nil
+	return connect.ServerInfo{Version: "4.0.0", Commit: "a60e31147e6b01ee", KafkaClusterID: "pgmotion-test-cluster"}, nil
 }
 
 func (f *fakeHerder) Ready() error {
