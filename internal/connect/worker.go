@@ -576,6 +576,7 @@ func (w *Worker) runTask(ctx context.Context, name string, raw map[string]string
 		}
 	}
 	attempts := 0
+	var dropErr *pgsource.SlotDropError // a stop that left the slot: reported even then
 	attempt := func(ctx context.Context) (progressed bool, err error) {
 		if attempts++; attempts > 1 && sm != nil {
 			sm.Retry()
@@ -604,6 +605,7 @@ func (w *Worker) runTask(ctx context.Context, name string, raw map[string]string
 				attrs = append(attrs, "pid", d.PID)
 			}
 			log.Error("replication slot not dropped on stop (slot.drop.on.stop=true); it keeps WAL on the server until it is dropped", attrs...)
+			dropErr = d
 			if err == nil {
 				err = d
 			}
@@ -615,6 +617,9 @@ func (w *Worker) runTask(ctx context.Context, name string, raw map[string]string
 	}
 	if err := superviseTask(ctx, log, newRetryPolicy(tc.MaxRetries, tc.RetryWait), attempt); err != nil {
 		return fmt.Errorf("connector %q: %w", name, err)
+	}
+	if dropErr != nil {
+		return fmt.Errorf("connector %q: %w", name, dropErr)
 	}
 	log.Info("connector stopped")
 	return nil
