@@ -610,7 +610,9 @@ func (w *Worker) runTask(ctx context.Context, name string, raw map[string]string
 				err = d
 			}
 		}
-		if err != nil {
+		if err != nil && !pgsource.FromPostgres(err) {
+			// A Kafka failure: name the security setting to fix, if
+			// that is the cause.
 			err = clients.producer.Explain(err)
 		}
 		return t.progressed.Load(), err
