@@ -115,7 +115,7 @@ type verdict struct {
 	// covered, streamed again from the slot: the checker counts them
 	// apart and leaves them out of the sequences.
 	snapshotReads int64
-	examples         []string // a few findings, for the report
+	examples      []string // a few findings, for the report
 }
 
 const maxExamples = 8
@@ -248,4 +248,3 @@ func (v verdict) failures(exactlyOnce bool) []string {
 	}
 	return fs
 }
-

@@ -51,7 +51,9 @@ type result struct {
 	eosRefuse string // the worker's refusal of the exactly-once settings
 }
 
-func (r *result) notef(format string, args ...any) { r.notes = append(r.notes, fmt.Sprintf(format, args...)) }
+func (r *result) notef(format string, args ...any) {
+	r.notes = append(r.notes, fmt.Sprintf(format, args...))
+}
 
 // failures lists what failed the run.
 func (r *result) failures() []string {
