@@ -21,6 +21,7 @@ const (
 	restTimeout   = 2 * time.Second
 	startLimit    = 60 * time.Second // process start → ready
 	stopGrace     = 15 * time.Second // SIGTERM → exit at the end of a run
+	failedGrace   = 5 * time.Second  // a FAILED status read for this long fails the fault
 )
 
 // The Kafka Connect and Debezium settings the run sets, as issue 13 names
@@ -121,7 +122,7 @@ func (c *cluster) startWorker(n int, addr string) (*worker, error) {
 		addr = "127.0.0.1:" + strconv.Itoa(port)
 	}
 	argv := []string{c.bin, "connect", "--worker-config", c.props, "--rest", addr, "--group-id", c.group,
-		"--no-console", "--data-dir", filepath.Join(c.dir, fmt.Sprintf("worker%d", n))}
+		"--data-dir", filepath.Join(c.dir, fmt.Sprintf("worker%d", n))}
 	p, err := c.procs.start(fmt.Sprintf("pgmotion connect %d (%s)", n, addr), exec.Command(argv[0], argv[1:]...),
 		filepath.Join(c.dir, fmt.Sprintf("worker%d.log", n)))
 	if err != nil {
@@ -193,6 +194,19 @@ func (s status) running() bool {
 		}
 	}
 	return true
+}
+
+// failed reports whether the connector or a task is FAILED.
+func (s status) failed() bool {
+	if s.Connector.State == "FAILED" {
+		return true
+	}
+	for _, t := range s.Tasks {
+		if t.State == "FAILED" {
+			return true
+		}
+	}
+	return false
 }
 
 // describe renders the status on one line.

@@ -42,6 +42,7 @@ type watcher struct {
 	cl     *kgo.Client
 	maxTs  atomic.Int64 // the newest source.ts_ms seen
 	events atomic.Int64
+	plain  atomic.Int64 // events written outside a producer transaction
 
 	mu     sync.Mutex
 	maxSeq map[int64]int64 // key → the highest change number seen
@@ -65,6 +66,9 @@ func (w *watcher) run(ctx context.Context) {
 				return
 			}
 			w.events.Add(1)
+			if !r.Attrs.IsTransactional() {
+				w.plain.Add(1)
+			}
 			if e.tsMs > w.maxTs.Load() {
 				w.maxTs.Store(e.tsMs)
 			}

@@ -54,10 +54,11 @@ type loadStats struct {
 }
 
 // load runs transactions of random changes against dsn, one every period,
-// until ctx ends: keys keys, up to maxOps changes each. It reconnects
-// after errors, which PostgreSQL restarts cause. It talks to PostgreSQL
-// directly, not through the proxy, so that a cut hits only the workers.
-func load(ctx context.Context, dsn string, seed uint64, keys, maxOps int, period time.Duration, st *loadStats) {
+// until stop is closed (between transactions) or ctx ends: keys keys, up
+// to maxOps changes each. It reconnects after errors, which PostgreSQL
+// restarts cause. It talks to PostgreSQL directly, not through the proxy,
+// so that a cut hits only the workers.
+func load(ctx context.Context, stop <-chan struct{}, dsn string, seed uint64, keys, maxOps int, period time.Duration, st *loadStats) {
 	r := rand.New(rand.NewPCG(seed, 7))
 	var conn *pgx.Conn
 	defer func() {
@@ -70,6 +71,8 @@ func load(ctx context.Context, dsn string, seed uint64, keys, maxOps int, period
 	for {
 		select {
 		case <-ctx.Done():
+			return
+		case <-stop:
 			return
 		case <-tick.C:
 		}

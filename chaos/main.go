@@ -88,7 +88,7 @@ func main() {
 	o.seed = *seed
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	ok, err := run(ctx, o, os.Stdout, os.Stderr)
+	_, ok, err := run(ctx, o, os.Stdout, os.Stderr)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "chaos:", err)
 		os.Exit(2)
@@ -99,9 +99,9 @@ func main() {
 }
 
 // run runs the chaos test with o, printing progress to logw and the report
-// to out. It reports whether every check passed; an error means the run
-// could not take place.
-func run(ctx context.Context, o options, out, logw io.Writer) (bool, error) {
+// to out. It returns each mode's result and whether every check passed;
+// an error means the run could not take place.
+func run(ctx context.Context, o options, out, logw io.Writer) (_ []*result, ok bool, _ error) {
 	var modes []mode
 	switch o.mode {
 	case "at-least-once":
@@ -111,14 +111,14 @@ func run(ctx context.Context, o options, out, logw io.Writer) (bool, error) {
 	case "both":
 		modes = []mode{atLeastOnce, exactlyOnce}
 	default:
-		return false, fmt.Errorf("-mode %q: use at-least-once, exactly-once or both", o.mode)
+		return nil, false, fmt.Errorf("-mode %q: use at-least-once, exactly-once or both", o.mode)
 	}
 	kinds, err := parseKinds(o.kinds)
 	if err != nil {
-		return false, err
+		return nil, false, err
 	}
 	if o.faults < 0 {
-		return false, fmt.Errorf("-faults %d: use 0 or more", o.faults)
+		return nil, false, fmt.Errorf("-faults %d: use 0 or more", o.faults)
 	}
 	if !o.seedSet {
 		var b [8]byte
@@ -127,13 +127,13 @@ func run(ctx context.Context, o options, out, logw io.Writer) (bool, error) {
 	}
 	bin, err := filepath.Abs(o.bin)
 	if err != nil {
-		return false, err
+		return nil, false, err
 	}
 	if fi, err := os.Stat(bin); err != nil || fi.IsDir() {
-		return false, fmt.Errorf("%s not found: run make build (go build -o bin/pgmotion ./cmd/pgmotion), or point -bin at the binary", o.bin)
+		return nil, false, fmt.Errorf("%s not found: run make build (go build -o bin/pgmotion ./cmd/pgmotion), or point -bin at the binary", o.bin)
 	}
 	if out, err := exec.Command(bin, "connect", "--help").CombinedOutput(); err != nil {
-		return false, fmt.Errorf("%s connect --help: %v: %s", bin, err, out)
+		return nil, false, fmt.Errorf("%s connect --help: %v: %s", bin, err, out)
 	}
 	o.bin = bin
 
@@ -143,7 +143,7 @@ func run(ctx context.Context, o options, out, logw io.Writer) (bool, error) {
 	}
 	dir, err := pglocal.MkdirTemp("pgmotion-chaos-")
 	if err != nil {
-		return false, err
+		return nil, false, err
 	}
 	e := &env{opts: o, procs: newProcs(), dir: dir, logf: logf}
 	defer func() {
@@ -169,7 +169,7 @@ func run(ctx context.Context, o options, out, logw io.Writer) (bool, error) {
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
-		return false, err
+		return nil, false, err
 	}
 
 	var results []*result
@@ -186,9 +186,9 @@ func run(ctx context.Context, o options, out, logw io.Writer) (bool, error) {
 			break
 		}
 	}
-	ok := report(out, o, results, time.Since(start))
+	ok = report(out, o, results, time.Since(start))
 	if ctx.Err() != nil {
-		return false, errors.New("interrupted")
+		return results, false, errors.New("interrupted")
 	}
-	return ok, nil
+	return results, ok, nil
 }

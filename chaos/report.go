@@ -48,11 +48,11 @@ func report(w io.Writer, o options, results []*result, elapsed time.Duration) bo
 			if st == nil {
 				continue
 			}
-			mean := "-"
+			mean, maxr := "-", "-"
 			if st.recovered > 0 {
-				mean = secs(st.total / time.Duration(st.recovered))
+				mean, maxr = secs(st.total/time.Duration(st.recovered)), secs(st.max)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\t\n", r.mode.name, k, st.count, st.recovered, mean, secs(st.max))
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\t\n", r.mode.name, k, st.count, st.recovered, mean, maxr)
 		}
 	}
 	tw.Flush()
@@ -82,8 +82,17 @@ func report(w io.Writer, o options, results []*result, elapsed time.Duration) bo
 
 	for _, r := range results {
 		fails := r.failures()
-		fmt.Fprintf(w, "\n%s: %s; the load committed %d transactions (%d attempts failed); caught up %s after it stopped; %d snapshot reads (op r, outside the sequences); %d events outside a producer transaction\n",
-			r.mode.name, r.elapsed.Round(time.Second), r.load.txns.Load(), r.load.failures.Load(), secs(r.catchUp), r.verdict.snapshotReads, r.verdict.nonTransactional)
+		fmt.Fprintf(w, "\n%s: %s; the load committed %d transactions (%d attempts failed)", r.mode.name, r.elapsed.Round(time.Second), r.load.txns.Load(), r.load.failures.Load())
+		if r.checked {
+			fmt.Fprintf(w, "; the stream caught up %s after the load stopped", secs(r.catchUp))
+			if n := r.verdict.snapshotReads; n > 0 {
+				fmt.Fprintf(w, "; %d snapshot reads (op r: a snapshot repeated after a task died before storing an offset; outside the sequences)", n)
+			}
+			if r.mode.exactlyOnce {
+				fmt.Fprintf(w, "; %d events outside a producer transaction", r.verdict.nonTransactional)
+			}
+		}
+		fmt.Fprintln(w)
 		for _, f := range fails {
 			fmt.Fprintf(w, "  FAIL %s\n", indent(f))
 		}

@@ -142,10 +142,10 @@ func (e *env) runMode(ctx context.Context, m mode, faults []fault, deadline time
 	wctx, stopWatch := context.WithCancel(ctx)
 	defer func() { stopWatch(); bg.Wait() }()
 	bg.Go(func() { w.run(wctx) })
-	lctx, stopLoad := context.WithCancel(ctx)
+	stopLoad := make(chan struct{})
 	var lwg sync.WaitGroup
-	lwg.Go(func() { load(lctx, dsn, e.opts.seed, e.opts.keys, e.opts.maxOps, e.opts.period, &res.load) })
-	stopLoader := sync.OnceFunc(func() { stopLoad(); lwg.Wait() })
+	lwg.Go(func() { load(ctx, stopLoad, dsn, e.opts.seed, e.opts.keys, e.opts.maxOps, e.opts.period, &res.load) })
+	stopLoader := sync.OnceFunc(func() { close(stopLoad); lwg.Wait() })
 	defer stopLoader()
 
 	// Events must flow before the first fault.
@@ -154,6 +154,11 @@ func (e *env) runMode(ctx context.Context, m mode, faults []fault, deadline time
 		return res
 	} else {
 		e.logf("%s: events flowing %s after the load started", m.name, rec.Round(time.Millisecond))
+	}
+	if n := w.plain.Load(); m.exactlyOnce && n > 0 {
+		res.notef("the worker accepted %s=%s and the connector %s=%s, but its first %d events were written outside a producer transaction: exactly-once is not in effect",
+			propEOSWorker, valueEOSWorker, propEOSConnector, valueEOSConnector, n)
+		e.logf("%s: %s", m.name, res.notes[len(res.notes)-1])
 	}
 
 	for i, f := range faults {
@@ -314,6 +319,7 @@ func (c *cluster) waitRunning(ctx context.Context, limit time.Duration) error {
 func (c *cluster) waitRecovered(ctx context.Context, w *watcher, since time.Time, limit time.Duration) (time.Duration, error) {
 	deadline := since.Add(limit)
 	var last string
+	var failedSince time.Time // when a FAILED status was first read, of the current run of them
 	for {
 		// PostgreSQL's commit timestamps and this clock are the same
 		// machine's; the millisecond after since is safely after it.
@@ -330,6 +336,18 @@ func (c *cluster) waitRecovered(ctx context.Context, w *watcher, since time.Time
 			last = st.describe()
 		default:
 			last = "RUNNING, but no event of a change committed since"
+		}
+		// A FAILED task stays FAILED until someone restarts it: a task
+		// that retries stays RUNNING meanwhile. Five seconds let a status
+		// written before the fault be replaced.
+		if err == nil && st.failed() {
+			if failedSince.IsZero() {
+				failedSince = time.Now()
+			} else if time.Since(failedSince) > failedGrace {
+				return 0, fmt.Errorf("FAILED, which a task that retries never is: %s", last)
+			}
+		} else {
+			failedSince = time.Time{}
 		}
 		if time.Now().After(deadline) {
 			return 0, fmt.Errorf("after %s: %s", limit, last)
