@@ -49,9 +49,8 @@ type cluster struct {
 	kafkaProxy *proxy // clients → broker
 	pgProxy    *proxy // workers → PostgreSQL
 
-	workers   [2]*worker
-	props     string // the workers' --worker-config file
-	unplanned []string
+	workers [2]*worker
+	props   string // the workers' --worker-config file
 }
 
 // worker is one `pgmotion connect` process.

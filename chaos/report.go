@@ -104,7 +104,13 @@ func report(w io.Writer, o options, results []*result, elapsed time.Duration) bo
 		}
 	}
 	if ok {
-		fmt.Fprintln(w, "\nPASS: nothing lost; nothing duplicated under exactly-once")
+		fmt.Fprint(w, "\nPASS: nothing lost")
+		for _, r := range results {
+			if r.mode.exactlyOnce {
+				fmt.Fprint(w, "; nothing duplicated under exactly-once")
+			}
+		}
+		fmt.Fprintln(w)
 	} else {
 		fmt.Fprintln(w, "\nFAIL")
 	}
