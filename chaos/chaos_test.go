@@ -26,7 +26,7 @@ func TestChaosWorkerKills(t *testing.T) {
 		pgtest.Unavailable(t, "%v", err)
 	}
 	bin := filepath.Join(t.TempDir(), "pgmotion")
-	build := exec.Command("go", "build", "-o", bin, "../cmd/pgmotion")
+	build := exec.Command("go", "build", "-buildvcs=false", "-o", bin, "../cmd/pgmotion")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}

@@ -58,7 +58,13 @@ func (p *proxy) accept() {
 func (p *proxy) forward(c net.Conn) {
 	up, err := net.DialTimeout("tcp", p.target, 5*time.Second)
 	if err != nil {
-		c.Close() // the target is down: the client sees its connection refused, closed
+		// The target is down. A reset, as close to a refused connection
+		// as an accepted one can come: an orderly close would look to a
+		// Kafka client like a broker that wants TLS.
+		if tc, ok := c.(*net.TCPConn); ok {
+			_ = tc.SetLinger(0)
+		}
+		c.Close()
 		return
 	}
 	if !p.track(c, up) {

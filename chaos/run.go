@@ -121,7 +121,7 @@ func (e *env) runMode(ctx context.Context, m mode, faults []fault, deadline time
 	defer c.stop()
 	if err := c.createConnector(ctx, c.connectorConfig(dbname, dbname)); err != nil {
 		res.setupErr = err
-		if m.exactlyOnce && strings.Contains(err.Error(), "refused") {
+		if m.exactlyOnce && strings.Contains(err.Error(), "refused") && strings.Contains(strings.ToLower(err.Error()), "exactly") {
 			res.eosRefuse = err.Error()
 		}
 		return res
