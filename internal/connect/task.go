@@ -20,6 +20,7 @@ import (
 	"github.com/pgmotion/pgmotion/internal/metrics"
 	"github.com/pgmotion/pgmotion/internal/pgsource"
 	"github.com/pgmotion/pgmotion/internal/record"
+	"github.com/pgmotion/pgmotion/internal/spec"
 	"github.com/pgmotion/pgmotion/internal/transform"
 )
 
@@ -247,7 +248,7 @@ func (t *task) run(ctx context.Context) (err error) {
 	}
 	if dec.snapshot {
 		t.log.Info("snapshot needed", "reason", dec.why)
-		if err := t.sleep(ctx, t.cfg.Snapshot.Delay, "snapshot.delay.ms"); err != nil {
+		if err := t.sleep(ctx, t.cfg.Snapshot.Delay, spec.PropSnapshotDelay); err != nil {
 			return err
 		}
 		lsn, name, resume := info.ConsistentPoint, info.SnapshotName, ""
@@ -287,7 +288,7 @@ func (t *task) run(ctx context.Context) (err error) {
 		return context.Cause(ctx)
 	}
 	if dec.snapshot {
-		if err := t.sleep(ctx, t.cfg.Snapshot.StreamDelay, "streaming.delay.ms"); err != nil {
+		if err := t.sleep(ctx, t.cfg.Snapshot.StreamDelay, spec.PropStreamingDelay); err != nil {
 			return err
 		}
 	}

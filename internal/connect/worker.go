@@ -31,6 +31,7 @@ import (
 	"github.com/pgmotion/pgmotion/internal/kafkasink"
 	"github.com/pgmotion/pgmotion/internal/logging"
 	"github.com/pgmotion/pgmotion/internal/pgsource"
+	"github.com/pgmotion/pgmotion/internal/spec"
 	"github.com/pgmotion/pgmotion/internal/transform"
 )
 
@@ -731,7 +732,7 @@ func (w *Worker) effective(raw map[string]string) (map[string]string, error) {
 		for k, v := range w.cfg.Converters {
 			cfg[k] = v
 		}
-		for _, side := range []string{"key.converter", "value.converter"} {
+		for _, side := range []string{spec.PropKeyConverter, spec.PropValueConverter} {
 			if _, own := raw[side]; own {
 				// A connector that names its converter takes none of the
 				// worker's options for it.
