@@ -99,7 +99,7 @@ func (t *task) startIncremental(ctx context.Context, off *Offset) error {
 		if !ok {
 			return fmt.Errorf("signal.data.collection %q: want schema.table", cfg.SignalTable)
 		}
-		info, err := t.src.CheckSignalTable(ctx, name, t.cfg.Source.PublicationMode == "filtered" && !cfg.ReadOnly)
+		info, err := t.src.CheckSignalTable(ctx, name, t.cfg.Source.PublicationMode == string(spec.AutocreateFiltered) && !cfg.ReadOnly)
 		switch {
 		case err != nil && info == nil && !t.src.MetaOK():
 			return err
