@@ -30,7 +30,7 @@ const (
 	PrefixProducerOverride     = "producer.override."
 	PrefixAdminOverride        = "admin.override."
 	simpleHeaderConverter      = "org.apache.kafka.connect.storage.SimpleHeaderConverter"
-	jsonConverterClass         = "org.apache.kafka.connect.json.JsonConverter"
+	JSONConverterClass         = "org.apache.kafka.connect.json.JsonConverter"
 	stringConverterClass       = "org.apache.kafka.connect.storage.StringConverter"
 	byteArrayConverterClass    = "org.apache.kafka.connect.converters.ByteArrayConverter"
 )
@@ -50,7 +50,7 @@ const (
 
 // builtinConverters are the converter classes pgmotion knows without any
 // converter spec being registered.
-var builtinConverters = []string{jsonConverterClass, stringConverterClass, byteArrayConverterClass}
+var builtinConverters = []string{JSONConverterClass, stringConverterClass, byteArrayConverterClass}
 
 // knownClass reports whether class names a plugin of type typ: a registered
 // spec of that type (by class or alias), or one of the built-in converters.
