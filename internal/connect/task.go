@@ -22,6 +22,7 @@ import (
 	"github.com/pgmotion/pgmotion/internal/record"
 	"github.com/pgmotion/pgmotion/internal/spec"
 	"github.com/pgmotion/pgmotion/internal/transform"
+	"github.com/pgmotion/pgmotion/internal/workerconfig"
 )
 
 // TaskConfig is what a PostgreSQL task needs, taken from the connector's
@@ -168,7 +169,7 @@ func newTask(cfg TaskConfig, sink *kafkasink.Sink, store *OffsetStore, log *slog
 		return nil, err
 	}
 	if cfg.FlushInterval <= 0 {
-		cfg.FlushInterval = time.Second
+		cfg.FlushInterval = workerconfig.PgmotionOffsetFlushInterval
 	}
 	return &task{cfg: cfg, log: log, src: src, enc: enc, sink: sink, store: store, tr: newTracker(), topics: map[string]bool{}}, nil
 }
