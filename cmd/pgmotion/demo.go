@@ -23,6 +23,7 @@ import (
 	"github.com/pgmotion/pgmotion/internal/demo"
 	"github.com/pgmotion/pgmotion/internal/pglocal"
 	"github.com/pgmotion/pgmotion/internal/spec"
+	"github.com/pgmotion/pgmotion/internal/workerconfig"
 )
 
 func init() { subcommands = append(subcommands, newDemoCmd) }
@@ -54,7 +55,7 @@ throwaway data.`,
 	fl := cmd.Flags()
 	fl.StringVar(&f.pgURL, "pg-url", "", "use this database (postgres://user:pass@host:port/db, wal_level=logical) instead of a throwaway server")
 	fl.StringVar(&f.listen, "listen", "127.0.0.1:9092", "address of the embedded Kafka broker")
-	fl.StringVar(&f.rest, "rest", "127.0.0.1:8083", "address of the Kafka Connect REST API")
+	fl.StringVar(&f.rest, "rest", workerconfig.PgmotionListener, "address of the Kafka Connect REST API")
 	fl.Float64Var(&f.rate, "rate", 5, "demo transactions per second")
 	return cmd
 }
