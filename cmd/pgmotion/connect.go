@@ -92,15 +92,15 @@ config file, then defaults.`,
 	fl.StringVar(&f.brokerCert, "embedded-broker-tls-cert", "", "the embedded broker serves TLS only, with this PEM certificate (chain) file")
 	fl.StringVar(&f.brokerKey, "embedded-broker-tls-key", "", "the PEM private key file for --embedded-broker-tls-cert")
 	fl.StringVar(&f.brokerUsersFile, "embedded-broker-sasl-users-file", "", "the embedded broker requires SASL: file of MECHANISM:USER:PASSWORD lines (or set "+broker.EnvSASLUsers+"); the worker uses the first")
-	fl.StringVar(&f.rest, "rest", "127.0.0.1:8083", "host:port of the Kafka Connect REST API (listeners); its address is the worker's id")
+	fl.StringVar(&f.rest, "rest", workerconfig.PgmotionListener, "host:port of the Kafka Connect REST API (listeners); its address is the worker's id")
 	fl.StringVar(&f.restAuth, "rest-auth", "", `REST API authentication: "basic:USER:PASSWORD" or "bearer:TOKEN" (also PGMOTION_REST_AUTH)`)
 	fl.StringVar(&f.restAuthFile, "rest-auth-file", "", "read --rest-auth's value from this file (first line), which unlike a flag does not show in ps")
 	fl.StringVar(&f.restViewer, "rest-viewer-auth", "", `a read-only REST API and console user, in --rest-auth's format; needs --rest-auth (also PGMOTION_REST_VIEWER_AUTH)`)
 	fl.BoolVar(&f.noConsole, "no-console", false, "do not serve the web console under /ui/ on the REST port")
 	fl.StringVar(&f.restCert, "rest-tls-cert", "", "serve the REST API over TLS with this certificate file")
 	fl.StringVar(&f.restKey, "rest-tls-key", "", "the TLS private key file for --rest-tls-cert")
-	fl.StringVar(&f.groupID, "group-id", "connect-cluster", "worker group (group.id): workers sharing it share connectors")
-	fl.DurationVar(&f.flushInterval, "offset-flush-interval", time.Second, "how often acknowledged positions are written to connect-offsets and confirmed to the slot (offset.flush.interval.ms)")
+	fl.StringVar(&f.groupID, "group-id", workerconfig.Default().GroupID, "worker group (group.id): workers sharing it share connectors")
+	fl.DurationVar(&f.flushInterval, "offset-flush-interval", workerconfig.PgmotionOffsetFlushInterval, "how often acknowledged positions are written to connect-offsets and confirmed to the slot (offset.flush.interval.ms)")
 	fl.StringVar(&f.compression, "compression", kafkasink.DefaultCompression, "producer compression (producer.compression.type): "+kafkasink.Compressions)
 	return cmd
 }
@@ -154,17 +154,17 @@ func workerSettings(cmd *cobra.Command, f connectFlags) (*workerconfig.Worker, e
 		return nil
 	}
 	if err := errors.Join(
-		set("bootstrap-servers", "bootstrap.servers", f.bootstrap),
-		set("group-id", "group.id", f.groupID),
-		set("rest", "listeners", "http://"+f.rest),
-		set("offset-flush-interval", "offset.flush.interval.ms", strconv.FormatInt(f.flushInterval.Milliseconds(), 10)),
+		set("bootstrap-servers", workerconfig.PropBootstrapServers, f.bootstrap),
+		set("group-id", workerconfig.PropGroupID, f.groupID),
+		set("rest", workerconfig.PropListeners, "http://"+f.rest),
+		set("offset-flush-interval", workerconfig.PropOffsetFlushInterval, strconv.FormatInt(f.flushInterval.Milliseconds(), 10)),
 	); err != nil {
 		return nil, err
 	}
-	if wc.Source("group.id") == "" {
+	if wc.Source(workerconfig.PropGroupID) == "" {
 		wc.GroupID = f.groupID
 	}
-	if wc.Source("listeners") == "" {
+	if wc.Source(workerconfig.PropListeners) == "" {
 		wc.Listeners = []string{f.rest}
 	}
 	// Kafka Connect asks for 3 replicas of its topics, which a small
@@ -173,17 +173,17 @@ func workerSettings(cmd *cobra.Command, f connectFlags) (*workerconfig.Worker, e
 		key string
 		v   *int16
 	}{
-		{"config.storage.replication.factor", &wc.ConfigReplication},
-		{"offset.storage.replication.factor", &wc.OffsetReplication},
-		{"status.storage.replication.factor", &wc.StatusReplication},
+		{workerconfig.PropConfigReplication, &wc.ConfigReplication},
+		{workerconfig.PropOffsetReplication, &wc.OffsetReplication},
+		{workerconfig.PropStatusReplication, &wc.StatusReplication},
 	} {
 		if wc.Source(r.key) == "" {
 			*r.v = -1
 		}
 	}
-	if wc.Source("offset.flush.interval.ms") == "" {
-		// Kafka Connect waits 60 s; pgmotion confirms every second, so a
-		// restart repeats less and the slot holds less WAL.
+	if wc.Source(workerconfig.PropOffsetFlushInterval) == "" {
+		// pgmotion's flush interval (PgmotionOffsetFlushInterval unless
+		// the flag says otherwise), not Kafka Connect's 60 s.
 		wc.OffsetFlushInterval = f.flushInterval
 	}
 	return wc, wc.Validate()
@@ -573,7 +573,7 @@ func serveREST(ln net.Listener, h connect.Herder, reg *prometheus.Registry, auth
 // (producer.max.request.size), and at least Kafka's default.
 func startEmbeddedBroker(ctx context.Context, g *globals, f connectFlags, maxRequest int) (string, []kgo.Opt, func(context.Context) error, error) {
 	dir := filepath.Join(f.dataDir, "broker")
-	b, err := broker.New(broker.Options{Listen: f.embedded, DataDir: dir, MessageMaxBytes: max(maxRequest+1024, 1048588),
+	b, err := broker.New(broker.Options{Listen: f.embedded, DataDir: dir, MessageMaxBytes: max(maxRequest+1024, broker.DefaultMessageMaxBytes),
 		TLSCertFile: f.brokerCert, TLSKeyFile: f.brokerKey, SASLUsers: f.brokerUsers, Log: g.log.With("component", "broker")})
 	if err != nil {
 		return "", nil, nil, embeddedBrokerError(err, f)
@@ -613,13 +613,13 @@ func embeddedBrokerError(err error, f connectFlags) error {
 // without their own inherit.
 func workerConverters(wc *workerconfig.Worker) map[string]string {
 	out := map[string]string{
-		"key.converter":                  wc.KeyConverter,
-		"value.converter":                wc.ValueConverter,
-		"key.converter.schemas.enable":   strconv.FormatBool(wc.KeySchemas),
-		"value.converter.schemas.enable": strconv.FormatBool(wc.ValueSchemas),
+		workerconfig.PropKeyConverter:   wc.KeyConverter,
+		workerconfig.PropValueConverter: wc.ValueConverter,
+		workerconfig.PropKeySchemas:     strconv.FormatBool(wc.KeySchemas),
+		workerconfig.PropValueSchemas:   strconv.FormatBool(wc.ValueSchemas),
 	}
 	for k, v := range wc.Unknown {
-		if strings.HasPrefix(k, "key.converter.") || strings.HasPrefix(k, "value.converter.") {
+		if strings.HasPrefix(k, workerconfig.PropKeyConverter+".") || strings.HasPrefix(k, workerconfig.PropValueConverter+".") {
 			out[k] = v
 		}
 	}

@@ -74,7 +74,7 @@ PROBLEM (or, with --strict, a WARN), 0 otherwise.`,
 
 func runDoctor(cmd *cobra.Command, g *globals, f doctorFlags, path string) error {
 	wc, err := workerSettings(cmd, connectFlags{workerConfig: f.workerConfig, bootstrap: f.bootstrap,
-		groupID: "connect-cluster", rest: "127.0.0.1:8083", flushInterval: time.Second})
+		groupID: workerconfig.Default().GroupID, rest: workerconfig.PgmotionListener, flushInterval: workerconfig.PgmotionOffsetFlushInterval})
 	if err != nil {
 		return err
 	}

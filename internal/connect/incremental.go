@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -75,11 +76,12 @@ func (t *task) startIncremental(ctx context.Context, off *Offset) error {
 		}
 		return nil
 	}
-	if cfg.ChunkSize <= 0 {
-		cfg.ChunkSize = 1024
+	if cfg.ChunkSize <= 0 { // 0 means the default
+		cfg.ChunkSize, _ = strconv.Atoi(spec.Postgres.Default(spec.PropIncrementalChunkSize))
 	}
 	if cfg.Poll <= 0 {
-		cfg.Poll = 5 * time.Second
+		ms, _ := strconv.Atoi(spec.Postgres.Default(spec.PropSignalPollInterval))
+		cfg.Poll = time.Duration(ms) * time.Millisecond
 	}
 	log := t.log.With("component", "incremental-snapshot")
 	sc := snapshot.Config{
@@ -97,7 +99,7 @@ func (t *task) startIncremental(ctx context.Context, off *Offset) error {
 		if !ok {
 			return fmt.Errorf("signal.data.collection %q: want schema.table", cfg.SignalTable)
 		}
-		info, err := t.src.CheckSignalTable(ctx, name, t.cfg.Source.PublicationMode == "filtered" && !cfg.ReadOnly)
+		info, err := t.src.CheckSignalTable(ctx, name, t.cfg.Source.PublicationMode == string(spec.AutocreateFiltered) && !cfg.ReadOnly)
 		switch {
 		case err != nil && info == nil && !t.src.MetaOK():
 			return err
@@ -277,18 +279,18 @@ func jsonString(s string) []byte {
 func incrementalConfigFrom(pc *spec.PostgresConfig) IncrementalConfig {
 	c := pc.Config
 	ic := IncrementalConfig{
-		Poll:             time.Duration(c.Long("signal.poll.interval.ms")) * time.Millisecond,
-		KafkaTopic:       strings.TrimSpace(c.Str("signal.kafka.topic")),
-		KafkaGroup:       c.Str("signal.kafka.groupId"),
-		KafkaPollTimeout: time.Duration(c.Int("signal.kafka.poll.timeout.ms")) * time.Millisecond,
-		ChunkSize:        c.Int("incremental.snapshot.chunk.size"),
-		DeleteWatermark:  strings.EqualFold(c.Str("incremental.snapshot.watermarking.strategy"), "insert_delete"),
-		ReadOnly:         c.Bool("read.only"),
+		Poll:             c.Duration(spec.PropSignalPollInterval),
+		KafkaTopic:       strings.TrimSpace(c.Str(spec.PropSignalKafkaTopic)),
+		KafkaGroup:       c.Str(spec.PropSignalKafkaGroupID),
+		KafkaPollTimeout: c.Duration(spec.PropSignalKafkaPollTimeout),
+		ChunkSize:        c.Int(spec.PropIncrementalChunkSize),
+		DeleteWatermark:  strings.EqualFold(c.Str(spec.PropIncrementalWatermarking), spec.WatermarkInsertDelete),
+		ReadOnly:         c.Bool(spec.PropReadOnly),
 	}
-	if tables := c.List("signal.data.collection"); len(tables) > 0 {
+	if tables := c.List(spec.PropSignalDataCollection); len(tables) > 0 {
 		ic.SignalTable = tables[0] // validated: one schema.table
 	}
-	for _, ch := range c.List("signal.enabled.channels") {
+	for _, ch := range c.List(spec.PropSignalEnabledChannels) {
 		if ch = strings.ToLower(strings.TrimSpace(ch)); ch != "" {
 			ic.Channels = append(ic.Channels, ch)
 		}
@@ -296,7 +298,7 @@ func incrementalConfigFrom(pc *spec.PostgresConfig) IncrementalConfig {
 	if ic.KafkaTopic == "" {
 		ic.KafkaTopic = pc.TopicPrefix + "-signal"
 	}
-	for _, b := range strings.Split(c.Str("signal.kafka.bootstrap.servers"), ",") {
+	for _, b := range strings.Split(c.Str(spec.PropSignalKafkaBootstrap), ",") {
 		if b = strings.TrimSpace(b); b != "" {
 			ic.KafkaBrokers = append(ic.KafkaBrokers, b)
 		}

@@ -19,16 +19,17 @@ import (
 	"github.com/pgmotion/pgmotion/internal/metrics"
 	"github.com/pgmotion/pgmotion/internal/pgsource"
 	"github.com/pgmotion/pgmotion/internal/record"
+	"github.com/pgmotion/pgmotion/internal/spec"
 )
 
 // Snapshot modes pgmotion runs (snapshot.mode, legacy values mapped).
 const (
-	SnapshotInitial            = "initial"
-	SnapshotInitialOnly        = "initial_only"
-	SnapshotNoData             = "no_data"
-	SnapshotAlways             = "always"
-	SnapshotWhenNeeded         = "when_needed"
-	SnapshotConfigurationBased = "configuration_based"
+	SnapshotInitial            = string(spec.SnapshotInitial)
+	SnapshotInitialOnly        = string(spec.SnapshotInitialOnly)
+	SnapshotNoData             = string(spec.SnapshotNoData)
+	SnapshotAlways             = string(spec.SnapshotAlways)
+	SnapshotWhenNeeded         = string(spec.SnapshotWhenNeeded)
+	SnapshotConfigurationBased = string(spec.SnapshotConfigurationBased)
 )
 
 // SnapshotConfig is what the snapshot options say.

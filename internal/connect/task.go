@@ -20,7 +20,9 @@ import (
 	"github.com/pgmotion/pgmotion/internal/metrics"
 	"github.com/pgmotion/pgmotion/internal/pgsource"
 	"github.com/pgmotion/pgmotion/internal/record"
+	"github.com/pgmotion/pgmotion/internal/spec"
 	"github.com/pgmotion/pgmotion/internal/transform"
+	"github.com/pgmotion/pgmotion/internal/workerconfig"
 )
 
 // TaskConfig is what a PostgreSQL task needs, taken from the connector's
@@ -167,7 +169,7 @@ func newTask(cfg TaskConfig, sink *kafkasink.Sink, store *OffsetStore, log *slog
 		return nil, err
 	}
 	if cfg.FlushInterval <= 0 {
-		cfg.FlushInterval = time.Second
+		cfg.FlushInterval = workerconfig.PgmotionOffsetFlushInterval
 	}
 	return &task{cfg: cfg, log: log, src: src, enc: enc, sink: sink, store: store, tr: newTracker(), topics: map[string]bool{}}, nil
 }
@@ -247,7 +249,7 @@ func (t *task) run(ctx context.Context) (err error) {
 	}
 	if dec.snapshot {
 		t.log.Info("snapshot needed", "reason", dec.why)
-		if err := t.sleep(ctx, t.cfg.Snapshot.Delay, "snapshot.delay.ms"); err != nil {
+		if err := t.sleep(ctx, t.cfg.Snapshot.Delay, spec.PropSnapshotDelay); err != nil {
 			return err
 		}
 		lsn, name, resume := info.ConsistentPoint, info.SnapshotName, ""
@@ -287,7 +289,7 @@ func (t *task) run(ctx context.Context) (err error) {
 		return context.Cause(ctx)
 	}
 	if dec.snapshot {
-		if err := t.sleep(ctx, t.cfg.Snapshot.StreamDelay, "streaming.delay.ms"); err != nil {
+		if err := t.sleep(ctx, t.cfg.Snapshot.StreamDelay, spec.PropStreamingDelay); err != nil {
 			return err
 		}
 	}

@@ -9,13 +9,14 @@ import (
 
 	"github.com/pgmotion/pgmotion/internal/change"
 	"github.com/pgmotion/pgmotion/internal/pgsource"
+	"github.com/pgmotion/pgmotion/internal/spec"
 )
 
 // TOAST fill modes (pgmotion.toast.fill).
 const (
-	ToastFillNone    = "none"
-	ToastFillCache   = "cache"
-	ToastFillRefetch = "refetch"
+	ToastFillNone    = spec.ToastFillNone
+	ToastFillCache   = spec.ToastFillCache
+	ToastFillRefetch = spec.ToastFillRefetch
 )
 
 // toastMinBytes is the smallest value the cache keeps: PostgreSQL moves a

@@ -31,7 +31,9 @@ import (
 	"github.com/pgmotion/pgmotion/internal/kafkasink"
 	"github.com/pgmotion/pgmotion/internal/logging"
 	"github.com/pgmotion/pgmotion/internal/pgsource"
+	"github.com/pgmotion/pgmotion/internal/spec"
 	"github.com/pgmotion/pgmotion/internal/transform"
+	"github.com/pgmotion/pgmotion/internal/workerconfig"
 )
 
 // WorkerConfig configures a worker. Zero values take Kafka Connect's
@@ -54,7 +56,8 @@ type WorkerConfig struct {
 	ConfigTopic, StatusTopic, OffsetTopic                   string
 	StatusPartitions, OffsetPartitions                      int32
 	ConfigReplication, StatusReplication, OffsetReplication int16
-	// FlushInterval is offset.flush.interval.ms (pgmotion's default: 1s).
+	// FlushInterval is offset.flush.interval.ms (by default
+	// workerconfig.PgmotionOffsetFlushInterval).
 	FlushInterval time.Duration
 	Compression   string
 	// MaxRequestSize is the producer's max.request.size (0: default).
@@ -167,15 +170,16 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 			*s = v
 		}
 	}
-	def(&cfg.ConfigTopic, "connect-configs")
-	def(&cfg.StatusTopic, "connect-status")
-	def(&cfg.OffsetTopic, "connect-offsets")
-	def(&cfg.WorkerID, "127.0.0.1:8083")
+	d := workerconfig.Default()
+	def(&cfg.ConfigTopic, d.ConfigTopic)
+	def(&cfg.StatusTopic, d.StatusTopic)
+	def(&cfg.OffsetTopic, d.OffsetTopic)
+	def(&cfg.WorkerID, workerconfig.PgmotionListener)
 	if cfg.OffsetPartitions == 0 {
-		cfg.OffsetPartitions = 25
+		cfg.OffsetPartitions = d.OffsetPartitions
 	}
 	if cfg.StatusPartitions == 0 {
-		cfg.StatusPartitions = 5
+		cfg.StatusPartitions = d.StatusPartitions
 	}
 	for _, r := range []*int16{&cfg.ConfigReplication, &cfg.StatusReplication, &cfg.OffsetReplication} {
 		if *r == 0 {
@@ -183,16 +187,16 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 		}
 	}
 	if cfg.FlushInterval <= 0 {
-		cfg.FlushInterval = time.Second
+		cfg.FlushInterval = workerconfig.PgmotionOffsetFlushInterval
 	}
 	if cfg.SessionTimeout <= 0 {
-		cfg.SessionTimeout = 10 * time.Second
+		cfg.SessionTimeout = d.SessionTimeout
 	}
 	if cfg.HeartbeatInterval <= 0 {
-		cfg.HeartbeatInterval = 3 * time.Second
+		cfg.HeartbeatInterval = d.HeartbeatInterval
 	}
 	if cfg.RebalanceTimeout <= 0 {
-		cfg.RebalanceTimeout = 60 * time.Second
+		cfg.RebalanceTimeout = d.RebalanceTimeout
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
@@ -733,7 +737,7 @@ func (w *Worker) effective(raw map[string]string) (map[string]string, error) {
 		for k, v := range w.cfg.Converters {
 			cfg[k] = v
 		}
-		for _, side := range []string{"key.converter", "value.converter"} {
+		for _, side := range []string{spec.PropKeyConverter, spec.PropValueConverter} {
 			if _, own := raw[side]; own {
 				// A connector that names its converter takes none of the
 				// worker's options for it.

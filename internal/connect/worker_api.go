@@ -376,10 +376,10 @@ func (w *Worker) requestRestart(ctx context.Context, name string, includeTasks, 
 }
 
 func (w *Worker) prefixOf(c connectorState) string {
-	if p := c.config["topic.prefix"]; p != "" {
+	if p := c.config[spec.PropTopicPrefix]; p != "" {
 		return p
 	}
-	return c.config["database.server.name"]
+	return c.config[spec.LegacyTopicPrefix]
 }
 
 // Offsets implements Herder.

@@ -24,7 +24,7 @@ func (e *Encoder) HeartbeatTopic(prefix, name string) string {
 		return name
 	}
 	if prefix == "" {
-		prefix = "__debezium-heartbeat"
+		prefix = defaultHeartbeatPrefix
 	}
 	return prefix + e.s.delimiter + e.opts.TopicPrefix
 }

@@ -48,9 +48,6 @@ const (
 	// opField's entries start with it.
 	txNull = `,"transaction":null`
 
-	// DefaultTransactionTopic is topic.transaction's default.
-	DefaultTransactionTopic = "transaction"
-
 	// txMessageCollection is the data collection transactional logical
 	// decoding messages count under (LogicalDecodingMessageId.identifier).
 	txMessageCollection = "LOGICAL_DECODING_MESSAGE"

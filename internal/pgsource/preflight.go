@@ -395,16 +395,16 @@ func (p *preflight) publication(ctx context.Context) error {
 	}
 	if row == nil {
 		switch {
-		case mode == "disabled":
+		case mode == autocreateDisabled:
 			p.add("publication", Problem, fmt.Sprintf("publication %s does not exist and publication.autocreate.mode is disabled", name),
 				fmt.Sprintf("CREATE PUBLICATION %s FOR ALL TABLES (or FOR TABLE the captured tables), or set publication.autocreate.mode to all_tables or filtered", qname))
-		case mode == "all_tables" && !p.superuser:
+		case mode == autocreateAllTables && !p.superuser:
 			p.add("publication", Problem, fmt.Sprintf("publication %s does not exist, and creating it FOR ALL TABLES (publication.autocreate.mode=all_tables) takes a superuser, which %s is not", name, p.user),
 				fmt.Sprintf("have a superuser run CREATE PUBLICATION %s FOR ALL TABLES, or set publication.autocreate.mode=filtered", qname))
 		case !p.canCreateInDB && !p.superuser:
 			p.add("publication", Problem, fmt.Sprintf("publication %s does not exist, and user %s may not create it (no CREATE privilege on database %s)", name, p.user, p.s.dbName),
 				fmt.Sprintf("GRANT CREATE ON DATABASE %s TO %s, or create the publication as its owner", sqlIdent(p.s.dbName), sqlIdent(p.user)))
-		case mode == "filtered" && len(notOwned) > 0 && !p.superuser:
+		case mode == autocreateFiltered && len(notOwned) > 0 && !p.superuser:
 			p.add("publication", Problem, fmt.Sprintf("publication %s does not exist, and creating it FOR TABLE takes owning the tables, which user %s does not own: %s", name, p.user, named(notOwned)),
 				fmt.Sprintf("have their owner run CREATE PUBLICATION %s FOR TABLE %s and ALTER PUBLICATION %s OWNER TO %s, or make %s their owner", qname, runnable(notOwned), qname, sqlIdent(p.user), sqlIdent(p.user)), notOwned...)
 		default:
@@ -413,7 +413,7 @@ func (p *preflight) publication(ctx context.Context) error {
 		return nil
 	}
 	allTables, owner, owns := string(row[0]) == "t", string(row[1]), string(row[2]) == "t"
-	if mode == "filtered" {
+	if mode == autocreateFiltered {
 		switch {
 		case allTables:
 			p.add("publication", Problem, fmt.Sprintf("publication %s is FOR ALL TABLES, but publication.autocreate.mode=filtered needs a table list", name),
@@ -456,7 +456,7 @@ func (p *preflight) ddl(ctx context.Context) error {
 	if !p.s.cfg.DDLCapture {
 		return nil
 	}
-	if p.serverVersion < 140000 {
+	if p.serverVersion < pg14 {
 		p.add("ddl_capture", Problem, fmt.Sprintf("%s=true needs PostgreSQL 14 or later, and this server is version %d", ddlOption, p.serverVersion),
 			"set "+ddlOption+"=false, or upgrade PostgreSQL")
 		return nil

@@ -21,6 +21,20 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/pgmotion/pgmotion/internal/change"
+	"github.com/pgmotion/pgmotion/internal/spec"
+)
+
+// pg14 is the server_version_num of PostgreSQL 14, the first release whose
+// pgoutput sends logical decoding messages and streams large transactions
+// (protocol 2), and that scans TID ranges.
+const pg14 = 140000
+
+// The publication.autocreate.mode values, as internal/spec declares them.
+const (
+	autocreateAllTables = string(spec.AutocreateAllTables)
+	autocreateFiltered  = string(spec.AutocreateFiltered)
+	autocreateDisabled  = string(spec.AutocreateDisabled)
+	autocreateNoTables  = string(spec.AutocreateNoTables)
 )
 
 // Config says what to read and how. Build it with the connector's parsed
@@ -116,7 +130,7 @@ func New(cfg Config) (*Source, error) {
 		return nil, errors.New("pgsource: slot and publication names are required")
 	}
 	switch cfg.PublicationMode {
-	case "all_tables", "filtered", "disabled", "no_tables":
+	case autocreateAllTables, autocreateFiltered, autocreateDisabled, autocreateNoTables:
 	default:
 		return nil, fmt.Errorf("pgsource: publication.autocreate.mode %q: want all_tables, filtered, disabled or no_tables", cfg.PublicationMode)
 	}
@@ -320,17 +334,17 @@ func (s *Source) ensurePublication(ctx context.Context) error {
 	}
 	exists := row != nil
 	switch s.cfg.PublicationMode {
-	case "disabled":
+	case autocreateDisabled:
 		if !exists {
 			return fmt.Errorf("publication %q does not exist and publication.autocreate.mode is disabled: create it (CREATE PUBLICATION %s FOR ALL TABLES) or set publication.autocreate.mode to all_tables or filtered", name, quoteIdent(name))
 		}
 		return nil
-	case "all_tables":
+	case autocreateAllTables:
 		if exists {
 			return nil
 		}
 		return s.execMeta(ctx, "CREATE PUBLICATION "+quoteIdent(name)+" FOR ALL TABLES", "create publication "+name)
-	case "no_tables":
+	case autocreateNoTables:
 		if exists {
 			return nil
 		}

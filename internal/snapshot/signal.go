@@ -17,6 +17,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/pgmotion/pgmotion/internal/change"
+	"github.com/pgmotion/pgmotion/internal/spec"
 )
 
 // Signals (reference §5): commands to the connector, written as rows of
@@ -42,8 +43,8 @@ const knownSignals = "execute-snapshot, stop-snapshot, pause-snapshot, resume-sn
 
 // The signal channels (signal.enabled.channels).
 const (
-	ChannelSource = "source"
-	ChannelKafka  = "kafka"
+	ChannelSource = spec.SignalChannelSource
+	ChannelKafka  = spec.SignalChannelKafka
 )
 
 // signal is one signal read from a channel.

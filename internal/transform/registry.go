@@ -94,7 +94,7 @@ func kafka(f *spec.Field) *spec.Field {
 // replaceNullField is the replace.null.with.default option most Kafka
 // transformations have (KIP-1040, Kafka 3.8).
 func replaceNullField() *spec.Field {
-	return kafka(&spec.Field{Name: "replace.null.with.default", Type: spec.TypeBoolean, Default: "true", Importance: spec.Medium, Since: "Kafka 3.8",
+	return kafka(&spec.Field{Name: spec.PropReplaceNullWithDefault, Type: spec.TypeBoolean, Default: "true", Importance: spec.Medium, Since: "Kafka 3.8",
 		Doc: "Whether to replace fields that have a default value and that are null to the default value. When set to true, the default value is used, otherwise null is used."})
 }
 

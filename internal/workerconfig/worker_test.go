@@ -56,10 +56,10 @@ func TestLoadDemoFile(t *testing.T) {
 	if len(w.Warnings) != 1 || !strings.Contains(w.Warnings[0], path+":14: plugin.path is ignored") {
 		t.Errorf("warnings = %q, want one about plugin.path on line 14", w.Warnings)
 	}
-	if got := w.Source(propOffsetFlushInterval); got != path+":13" {
+	if got := w.Source(PropOffsetFlushInterval); got != path+":13" {
 		t.Errorf("Source(offset.flush.interval.ms) = %q", got)
 	}
-	if got := w.Source(propOffsetFlushTimeout); got != "" {
+	if got := w.Source(PropOffsetFlushTimeout); got != "" {
 		t.Errorf("Source(offset.flush.timeout.ms) = %q, want default", got)
 	}
 	if err := w.Validate(); err != nil {
@@ -278,14 +278,14 @@ func mustRead(t *testing.T, path string) string {
 
 func TestValidate(t *testing.T) {
 	w := Default()
-	if err := w.Set(propHeartbeatInterval, "10000"); err != nil {
+	if err := w.Set(PropHeartbeatInterval, "10000"); err != nil {
 		t.Fatal(err)
 	}
 	err := w.Validate()
 	if err == nil || err.Error() != "heartbeat.interval.ms (10000) must be lower than session.timeout.ms (10000); Kafka suggests at most a third of it" {
 		t.Errorf("Validate = %v", err)
 	}
-	if err := w.Set(propSessionTimeout, "30000"); err != nil {
+	if err := w.Set(PropSessionTimeout, "30000"); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.Validate(); err != nil {
