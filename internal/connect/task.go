@@ -140,6 +140,9 @@ func newTask(cfg TaskConfig, sink *kafkasink.Sink, store *OffsetStore, log *slog
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Transforms == nil {
+		enc.RecycleSlabs() // produce calls Handed
+	}
 	if cfg.FlushInterval <= 0 {
 		cfg.FlushInterval = time.Second
 	}
@@ -348,6 +351,7 @@ func (t *task) produce() error {
 		b.pending.Add(1)
 		t.sink.Produce(r, ack)
 	}
+	t.enc.Handed()
 	t.inBatch += len(t.recs)
 	if t.sm != nil {
 		t.sm.Written(len(t.recs))
