@@ -112,7 +112,8 @@ func (e *env) startWorkerWith(dir string, b *broker, connector map[string]any) (
 	if err := os.WriteFile(cpath, body, 0o644); err != nil {
 		return nil, fmt.Errorf("write connector file: %w", err)
 	}
-	argv := []string{e.bin, "connect", "--bootstrap-servers", b.addr, "--data-dir", filepath.Join(dir, "worker"), cpath}
+	argv := append([]string{e.workerBinary(), "connect", "--bootstrap-servers", b.addr, "--data-dir", filepath.Join(dir, "worker")}, e.workerFlags()...)
+	argv = append(argv, cpath)
 	p, err := e.procs.start("pgmotion connect", exec.Command(argv[0], argv[1:]...), filepath.Join(dir, "worker.log"))
 	if err != nil {
 		return nil, err
