@@ -12,9 +12,11 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"runtime/metrics"
 	"runtime/pprof"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -110,7 +112,8 @@ func newLogger(level, format string) (*slog.Logger, *logging.Levels, error) {
 // tuneGC trades a little memory for a lot less garbage-collection work on
 // the streaming path, where every event is a few kilobytes of short-lived
 // JSON: collect at 4x the live heap instead of 2x, but keep the heap under
-// a soft limit so that peak RSS stays bounded. GOGC and GOMEMLIMIT in the
+// a soft limit so that peak RSS stays bounded, and give memory back to the
+// kernel once a burst is over (giveBack). GOGC and GOMEMLIMIT in the
 // environment win.
 func tuneGC() {
 	if os.Getenv("GOGC") == "" {
@@ -119,12 +122,55 @@ func tuneGC() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(baseMemoryLimit)
 	}
+	giveBackOnce.Do(func() { go giveBack(giveBackEvery) })
+}
+
+var giveBackOnce sync.Once
+
+// giveBackEvery is how often giveBack looks at the heap.
+const giveBackEvery = 5 * time.Second
+
+// giveBackSlack is how much more than the live heap the process may keep
+// from the kernel before giveBack returns it.
+const giveBackSlack = 16 << 20
+
+// giveBack returns memory to the kernel after a burst. With GOGC at 400
+// the heap may grow to five times what is live before a collection, and
+// once the burst (a backlog drained, a large transaction delivered) is
+// over, so little is allocated that no collection comes to free that
+// garbage: the runtime keeps its pages. Every period, if the heap holds
+// more than giveBackSlack beyond what the last collection found live, it
+// collects and returns the free pages (debug.FreeOSMemory): a collection
+// of the live heap, a few milliseconds of CPU, at most once a period.
+func giveBack(period time.Duration) {
+	for range time.Tick(period) {
+		giveBackNow()
+	}
+}
+
+// giveBackNow is one look of giveBack; it reports whether it returned
+// memory.
+func giveBackNow() bool {
+	samples := []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/memory/classes/heap/objects:bytes"},
+		{Name: "/memory/classes/heap/unused:bytes"}, {Name: "/memory/classes/heap/free:bytes"}}
+	metrics.Read(samples)
+	var v [4]uint64
+	for i, s := range samples {
+		if s.Value.Kind() == metrics.KindUint64 {
+			v[i] = s.Value.Uint64()
+		}
+	}
+	if live, held := v[0], v[1]+v[2]+v[3]; held > live+giveBackSlack {
+		debug.FreeOSMemory()
+		return true
+	}
+	return false
 }
 
 // baseMemoryLimit is the soft memory limit of a process running no
 // connector; each running connector adds its memory budgets to it
 // (reserveMemory).
-const baseMemoryLimit = 100 << 20
+const baseMemoryLimit = 64 << 20
 
 var reserved struct {
 	sync.Mutex

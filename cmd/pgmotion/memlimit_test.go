@@ -2,6 +2,7 @@ package main
 
 import (
 	"runtime/debug"
+	"runtime/metrics"
 	"testing"
 )
 
@@ -40,4 +41,35 @@ func TestReserveMemoryLeavesGOMEMLIMIT(t *testing.T) {
 		t.Fatalf("limit = %d with GOMEMLIMIT set, want it untouched", got)
 	}
 	release()
+}
+
+// TestGiveBackReturnsGarbage checks that memory the heap keeps beyond what
+// is live, once a burst is over, goes back to the kernel, and that a heap
+// holding little beyond its live data is left alone.
+func TestGiveBackReturnsGarbage(t *testing.T) {
+	prev := debug.SetGCPercent(400)
+	t.Cleanup(func() { debug.SetGCPercent(prev) })
+	debug.FreeOSMemory()
+	if giveBackNow() {
+		t.Fatal("returned memory from a heap that was just collected")
+	}
+	released := func() uint64 {
+		s := []metrics.Sample{{Name: "/memory/classes/heap/released:bytes"}}
+		metrics.Read(s)
+		return s[0].Value.Uint64()
+	}
+	before := released()
+	// A burst: 64 MiB of short-lived buffers, garbage once it is over.
+	var sink [][]byte
+	for range 256 {
+		sink = append(sink, make([]byte, 256<<10))
+	}
+	sink = nil
+	_ = sink
+	if !giveBackNow() {
+		t.Fatal("kept 64 MiB of garbage")
+	}
+	if got := released(); got < before+32<<20 {
+		t.Fatalf("%d bytes released after the burst, %d before: the garbage was not returned", got, before)
+	}
 }

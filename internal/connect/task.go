@@ -183,7 +183,7 @@ func (t *task) run(ctx context.Context) (err error) {
 	}
 	t.opened.Store(true)
 	t.streamingOpened(ctx) // metrics.go
-	t.toast = newToastFiller(t.cfg.ToastFill, t.cfg.ToastCacheBytes, t.src, t.log)
+	t.toast = newToastFiller(t.cfg.ToastFill, t.cfg.ToastCacheBytes, t.src, t.cfg.Source.Held, t.log)
 	if t.onOpen != nil {
 		t.onOpen()
 	}
