@@ -507,6 +507,10 @@ func (e *Encoder) appendStruct(dst []byte, p *plan, t change.Tuple, idx []int) (
 		}
 		cp := &p.cols[k]
 		dst = append(dst, cp.jsonKey...)
+		if d := t[cp.idx]; cp.plainInt && d.Kind == change.KindText && canonicalInt(d.Data, cp.bits) {
+			dst = append(dst, d.Data...)
+			continue
+		}
 		v, err := e.convert(cp, t[cp.idx])
 		if err != nil {
 			return dst, err

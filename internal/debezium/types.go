@@ -120,6 +120,7 @@ func init() {
 			cp.schema = fieldSchema{typ: typ}
 			cp.bits = bits
 			cp.decode = decInt
+			cp.plainInt = true
 			cp.fallback = val{k: kInt}
 			return nil
 		}
@@ -272,6 +273,35 @@ func decBool(e *Encoder, cp *colPlan, b []byte) (val, error) {
 		return val{k: kBool, i: 1}, nil
 	}
 	return val{k: kBool}, nil
+}
+
+// canonicalInt reports whether b, the text of an integer of a column of
+// bits bits, is already what JsonConverter writes for it: an optional
+// minus sign and digits without a leading zero, short enough to be in
+// range whatever they are. PostgreSQL's int2out, int4out and int8out
+// write every value so, except the extremes of int8, which take the
+// long way.
+func canonicalInt(b []byte, bits uint) bool {
+	d := b
+	if len(d) > 0 && d[0] == '-' {
+		d = d[1:]
+	}
+	max := 18
+	switch bits {
+	case 16:
+		max = 4
+	case 32:
+		max = 9
+	}
+	if len(d) == 0 || len(d) > max || (d[0] == '0' && (len(d) > 1 || len(b) > 1)) {
+		return false
+	}
+	for _, c := range d {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func decInt(e *Encoder, cp *colPlan, b []byte) (val, error) {
