@@ -245,6 +245,57 @@ func setupTimestamptz(cp *colPlan, s *settings) error {
 	return nil
 }
 
+// appendZonedUTC is appendZonedTimestamp for the text PostgreSQL writes
+// for a timestamptz in UTC, "YYYY-MM-DD HH:MM:SS[.f]+00" with a year of
+// four digits and the fraction's trailing zeros trimmed, rearranged
+// rather than parsed: ok is false for any other text, which takes the
+// long way (other offsets, BC, five-digit years, infinity).
+func appendZonedUTC(dst, b []byte, frac int) (out []byte, ok bool) {
+	n := len(b)
+	if n < 22 || b[n-3] != '+' || b[n-2] != '0' || b[n-1] != '0' {
+		return dst, false
+	}
+	body := b[:n-3]
+	if body[4] != '-' || body[7] != '-' || body[10] != ' ' || body[13] != ':' || body[16] != ':' {
+		return dst, false
+	}
+	for _, i := range [...]int{0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18} {
+		if c := body[i]; c < '0' || c > '9' {
+			return dst, false
+		}
+	}
+	var fd []byte
+	if len(body) > 19 {
+		fd = body[20:]
+		if body[19] != '.' || len(fd) == 0 || len(fd) > 6 || fd[len(fd)-1] == '0' {
+			return dst, false
+		}
+		for _, c := range fd {
+			if c < '0' || c > '9' {
+				return dst, false
+			}
+		}
+	}
+	if frac >= 1 && frac <= 9 && len(fd) > frac {
+		return dst, false
+	}
+	dst = append(dst, body[:10]...)
+	dst = append(dst, 'T')
+	dst = append(dst, body[11:19]...)
+	switch {
+	case frac >= 1 && frac <= 9:
+		dst = append(dst, '.')
+		dst = append(dst, fd...)
+		for range frac - len(fd) {
+			dst = append(dst, '0')
+		}
+	case len(fd) > 0:
+		dst = append(dst, '.')
+		dst = append(dst, fd...)
+	}
+	return append(dst, 'Z'), true
+}
+
 // Converters. Errors are wrapped with the column by the caller.
 
 // Fixed texts some converters return; never written to.
@@ -493,6 +544,10 @@ func decBytea(e *Encoder, cp *colPlan, b []byte) (val, error) {
 }
 
 func decTimestamptz(e *Encoder, cp *colPlan, b []byte) (val, error) {
+	if out, ok := appendZonedUTC(e.tmp[:0], b, cp.frac); ok {
+		e.tmp = out
+		return val{k: kString, b: e.tmp}, nil
+	}
 	t, err := parseTimestamp(b, true)
 	if err != nil {
 		return val{}, err
