@@ -21,7 +21,9 @@ const SlabSize = 256 << 10
 // record the producer holds (Retain on produce, Release on
 // acknowledgement). The last Release puts it back in the pool. A record
 // that is dropped instead of produced simply leaves its slab to the
-// garbage collector.
+// garbage collector. Code that keeps a record's bytes beyond the
+// producer's acknowledgement (to produce it again, say) must Retain its
+// slab for as long, and Release it after.
 type Slab struct {
 	buf  []byte
 	refs atomic.Int32
