@@ -21,6 +21,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pgmotion/pgmotion/internal/logging"
+	"github.com/pgmotion/pgmotion/internal/record"
 )
 
 // subcommands is filled by the init() of each subcommand's file.
@@ -128,43 +129,58 @@ func tuneGC() {
 var giveBackOnce sync.Once
 
 // giveBackEvery is how often giveBack looks at the heap.
-const giveBackEvery = 5 * time.Second
+const giveBackEvery = 2 * time.Second
 
 // giveBackSlack is how much more than the live heap the process may keep
-// from the kernel before giveBack returns it.
-const giveBackSlack = 16 << 20
+// from the kernel before giveBack returns it; giveBackBusy is what the
+// process may have allocated since giveBack last looked for it to count
+// as quiet.
+const (
+	giveBackSlack = 16 << 20
+	giveBackBusy  = 32 << 20
+)
 
-// giveBack returns memory to the kernel after a burst. With GOGC at 400
-// the heap may grow to five times what is live before a collection, and
-// once the burst (a backlog drained, a large transaction delivered) is
-// over, so little is allocated that no collection comes to free that
-// garbage: the runtime keeps its pages. Every period, if the heap holds
-// more than giveBackSlack beyond what the last collection found live, it
-// collects and returns the free pages (debug.FreeOSMemory): a collection
-// of the live heap, a few milliseconds of CPU, at most once a period.
+// giveBack returns memory to the kernel after a burst (a backlog drained,
+// a large transaction delivered). With GOGC at 400 the heap may grow to
+// five times what is live before a collection, and once the burst is
+// over so little is allocated that no collection comes to free that
+// garbage: the runtime keeps its pages. The encoders' pooled slabs
+// (record.TrimSlabs) that stayed unused are dropped too. Every period in
+// which the process allocated little, if the heap holds more than
+// giveBackSlack beyond what is live, it collects and returns the free
+// pages (debug.FreeOSMemory): a collection of the live heap, a few
+// milliseconds of CPU, at most once a period.
 func giveBack(period time.Duration) {
+	var g giveBacker
 	for range time.Tick(period) {
-		giveBackNow()
+		g.look()
 	}
 }
 
-// giveBackNow is one look of giveBack; it reports whether it returned
-// memory.
-func giveBackNow() bool {
+// giveBacker is giveBack's state between looks.
+type giveBacker struct{ allocs uint64 }
+
+// look is one look of giveBack; it reports whether it returned memory.
+func (g *giveBacker) look() bool {
 	samples := []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/memory/classes/heap/objects:bytes"},
-		{Name: "/memory/classes/heap/unused:bytes"}, {Name: "/memory/classes/heap/free:bytes"}}
+		{Name: "/memory/classes/heap/unused:bytes"}, {Name: "/memory/classes/heap/free:bytes"}, {Name: "/gc/heap/allocs:bytes"}}
+	trimmed := uint64(record.TrimSlabs())
 	metrics.Read(samples)
-	var v [4]uint64
+	var v [5]uint64
 	for i, s := range samples {
 		if s.Value.Kind() == metrics.KindUint64 {
 			v[i] = s.Value.Uint64()
 		}
 	}
-	if live, held := v[0], v[1]+v[2]+v[3]; held > live+giveBackSlack {
-		debug.FreeOSMemory()
-		return true
+	live, held, allocs := v[0], v[1]+v[2]+v[3], v[4]
+	busy := allocs-g.allocs > giveBackBusy
+	g.allocs = allocs
+	// Trimmed slabs were live at the last collection.
+	if busy || held+trimmed <= live+giveBackSlack {
+		return false
 	}
-	return false
+	debug.FreeOSMemory()
+	return true
 }
 
 // baseMemoryLimit is the soft memory limit of a process running no

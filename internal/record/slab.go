@@ -29,14 +29,61 @@ type Slab struct {
 	refs atomic.Int32
 }
 
-var slabs = sync.Pool{New: func() any { return &Slab{buf: make([]byte, 0, SlabSize)} }}
+// slabs is the pool of free slabs: a list rather than a sync.Pool, so
+// that what it holds is neither dropped at every collection, while a
+// connector drains a backlog, nor kept by the process forever after (a
+// sync.Pool's objects are live until collections come, and once a burst
+// is over few come): TrimSlabs gives back what stayed unused.
+var slabs struct {
+	sync.Mutex
+	free []*Slab
+	low  int // the fewest free since the last TrimSlabs
+}
+
+// maxFreeSlabs bounds the free list: 64 MiB.
+const maxFreeSlabs = 256
 
 // GetSlab returns an empty slab from the pool, with one reference: the
 // caller's.
 func GetSlab() *Slab {
-	s := slabs.Get().(*Slab)
+	slabs.Lock()
+	var s *Slab
+	if n := len(slabs.free); n > 0 {
+		s = slabs.free[n-1]
+		slabs.free[n-1] = nil
+		slabs.free = slabs.free[:n-1]
+		slabs.low = min(slabs.low, n-1)
+	}
+	slabs.Unlock()
+	if s == nil {
+		s = &Slab{buf: make([]byte, 0, SlabSize)}
+	}
 	s.refs.Store(1)
 	return s
+}
+
+func putSlab(s *Slab) {
+	slabs.Lock()
+	if len(slabs.free) < maxFreeSlabs {
+		slabs.free = append(slabs.free, s)
+	}
+	slabs.Unlock()
+}
+
+// TrimSlabs drops the free slabs that stayed free since the last call, to
+// the garbage collector, and returns their bytes: as many as the free
+// list never went below, since what was not taken in that time is not
+// needed at the pace records now go.
+func TrimSlabs() (bytes int64) {
+	slabs.Lock()
+	defer slabs.Unlock()
+	n := slabs.low
+	for i := range n {
+		slabs.free[i] = nil
+	}
+	slabs.free = append(slabs.free[:0], slabs.free[n:]...)
+	slabs.low = len(slabs.free)
+	return int64(n) * SlabSize
 }
 
 // Buf returns the slab's memory, empty, with SlabSize bytes of capacity.
@@ -60,7 +107,7 @@ func (s *Slab) Retain() { s.refs.Add(1) }
 // could cause, leaves the slab to the garbage collector.
 func (s *Slab) Release() {
 	if s.refs.Add(-1) == 0 {
-		slabs.Put(s)
+		putSlab(s)
 	}
 }
 
