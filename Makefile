@@ -9,18 +9,21 @@ GO ?= go
 FUZZTIME ?= 10000x
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: all build test fuzz lint docs demo bench clean outbox-example console
+.PHONY: all build test fuzz lint docs demo bench chaos clean outbox-example console
 
 all: build
 
+# The first build downloads the Go modules and compiles them (and the
+# standard library), which takes a minute or two with no output: say so.
 build:
-	$(GO) build -o bin/pgmotion ./cmd/pgmotion
+	@echo "building bin/pgmotion (the first build downloads and compiles the dependencies: a minute or two)"
+	$(GO) build -buildvcs=auto -o bin/pgmotion ./cmd/pgmotion
 
 test:
 	$(GO) vet ./...
 	$(GO) test -count=1 -race=false -timeout 20m ./...
 	bash scripts/fuzz.sh $(FUZZTIME)
-	$(GO) build -o bin/pgmotion ./cmd/pgmotion
+	$(GO) build -buildvcs=auto -o bin/pgmotion ./cmd/pgmotion
 	PGMOTION_BIN=$(CURDIR)/bin/pgmotion bash scripts/console-test.sh
 
 # The web console (web/console, TypeScript and Preact) built into
@@ -47,6 +50,13 @@ demo: build
 
 bench: build
 	$(GO) run ./bench
+
+# 100 faults (worker and broker SIGKILLs, PostgreSQL restarts, cut
+# connections, a paused broker) under a steady load, at-least-once and then
+# exactly-once; fails on any loss, and on any duplicate under exactly-once.
+# CHAOS_FLAGS adds flags: make chaos CHAOS_FLAGS='-seed 42 -keep'.
+chaos: build
+	$(GO) run ./chaos -faults 100 $(CHAOS_FLAGS)
 
 # The transactional outbox example (examples/outbox): a throwaway PostgreSQL,
 # pgmotion with its embedded broker, an order service and a consumer.

@@ -355,8 +355,8 @@ func (e *env) startRESTWorker(dir, brokerAddr string, n int) (*restWorker, error
 		return nil, err
 	}
 	id := fmt.Sprintf("127.0.0.1:%d", port)
-	argv := []string{e.bin, "connect", "--bootstrap-servers", brokerAddr, "--rest", id,
-		"--data-dir", filepath.Join(dir, fmt.Sprintf("worker%d", n)), "--group-id", failoverGroup}
+	argv := append(e.connectArgs(brokerAddr), "--rest", id,
+		"--data-dir", filepath.Join(dir, fmt.Sprintf("worker%d", n)), "--group-id", failoverGroup)
 	p, err := e.procs.start(fmt.Sprintf("pgmotion connect %s", id), exec.Command(argv[0], argv[1:]...), filepath.Join(dir, fmt.Sprintf("worker%d.log", n)))
 	if err != nil {
 		return nil, err

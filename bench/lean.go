@@ -288,22 +288,10 @@ func resetPeakRSS(pid int) error {
 // startWorkerBin is startWorkerWith for another build of pgmotion.
 func (e *env) startWorkerBin(bin, dir string, b *broker, connector map[string]any) (*worker, error) {
 	e.mu.Lock()
-	e.workerBin, e.workerExtra = bin, leanFlags
+	e.workerBin = bin
 	e.mu.Unlock()
-	defer func() { e.mu.Lock(); e.workerBin, e.workerExtra = "", nil; e.mu.Unlock() }()
+	defer func() { e.mu.Lock(); e.workerBin = ""; e.mu.Unlock() }()
 	return e.startWorkerWith(dir, b, connector)
-}
-
-// leanFlags are the flags the lean groups give every worker, whichever
-// build: the producer compresses nothing, Kafka's default, so that both
-// builds are measured alike whatever their own default.
-var leanFlags = []string{"--compression", "none"}
-
-// workerFlags are the flags a worker gets before its connector file.
-func (e *env) workerFlags() []string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.workerExtra
 }
 
 // workerBinary is the binary workers run: the -bin build unless a lean
@@ -356,11 +344,11 @@ func (e *env) snapCPUBench(ctx context.Context, rows int64) *snapCPUResult {
 					slot: fmt.Sprintf("%s_%s_%d_%s", snapCPUPrefix, b.label, rep, map[bool]string{false: "nos", true: "s"}[schemas])}
 				e.logf("snapcpu run %d/%d: %s, %s", rep, e.opts.reps, b.label, r.label())
 				e.mu.Lock()
-				e.workerBin, e.workerExtra = b.bin, leanFlags
+				e.workerBin = b.bin
 				e.mu.Unlock()
 				e.runSnapshot(ctx, res.snap, r, 10*time.Minute)
 				e.mu.Lock()
-				e.workerBin, e.workerExtra = "", nil
+				e.workerBin = ""
 				e.mu.Unlock()
 				res.runs = append(res.runs, &snapCPURun{build: b.label, rep: rep, run: r})
 				if r.err != nil {

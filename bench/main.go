@@ -28,19 +28,22 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/pgmotion/pgmotion/internal/kafkasink"
 	"github.com/pgmotion/pgmotion/internal/pglocal"
 )
 
 // options are the command-line flags.
 type options struct {
-	quick   bool
-	keep    bool
-	only    string
-	bin     string
-	before  string
-	reps    int
-	rows    int64
-	latency time.Duration
+	quick  bool
+	keep   bool
+	only   string
+	bin    string
+	before string
+	reps   int
+	// compression is every worker's --compression (producer.compression.type).
+	compression string
+	rows        int64
+	latency     time.Duration
 	// snapRows is the size of the snapshot group's table.
 	snapRows int64
 	// bigBytes is the size of the big transaction group's transaction.
@@ -61,8 +64,9 @@ func parseFlags() (options, error) {
 	flag.StringVar(&o.bin, "bin", "bin/pgmotion", "the pgmotion binary to measure")
 	flag.StringVar(&o.before, "before", "", "an earlier pgmotion build that the memory and snapcpu groups measure alongside -bin, in the same run")
 	flag.IntVar(&o.reps, "reps", 2, "runs of each catch-up measurement and of each COPY baseline; the best is reported")
+	flag.StringVar(&o.compression, "compression", kafkasink.DefaultCompression, "the workers' producer compression, as pgmotion connect --compression: "+kafkasink.Compressions+"; the default is pgmotion's")
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run ./bench [-quick] [-keep] [-only throughput|latency|failover|snapshot|bigtxn|outbox|toast|memory|snapcpu] [-bin bin/pgmotion] [-before path/to/pgmotion]\n\n"+
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run ./bench [-quick] [-keep] [-only throughput|latency|failover|snapshot|bigtxn|outbox|toast|memory|snapcpu] [-compression none|gzip|snappy|lz4|zstd] [-bin bin/pgmotion] [-before path/to/pgmotion]\n\n"+
 			"Measures pgmotion against pg_recvlogical on a throwaway PostgreSQL server; see bench/README.md.\n\n")
 		flag.PrintDefaults()
 	}
@@ -74,6 +78,9 @@ func parseFlags() (options, error) {
 	case "", "throughput", "latency", "failover", "snapshot", "bigtxn", "outbox", "toast", "memory", "snapcpu":
 	default:
 		return o, fmt.Errorf("-only %q: want throughput, latency, failover, snapshot, bigtxn, outbox, toast, memory or snapcpu", o.only)
+	}
+	if err := kafkasink.CheckCompression(o.compression); err != nil {
+		return o, fmt.Errorf("-compression %q: want %s", o.compression, kafkasink.Compressions)
 	}
 	if o.reps < 1 {
 		return o, fmt.Errorf("-reps %d: want 1 or more", o.reps)
@@ -101,11 +108,10 @@ type env struct {
 	db          *db
 	began       time.Time
 
-	mu          sync.Mutex
-	workerBin   string   // the build workers run, when not bin (lean.go)
-	workerExtra []string // flags workers get, in the lean groups
-	commands    []command
-	connector   string // the connector file of the first pgmotion run
+	mu        sync.Mutex
+	workerBin string // the build workers run, when not bin (lean.go)
+	commands  []command
+	connector string // the connector file of the first pgmotion run
 }
 
 // command is a representative command line the benchmark ran, for the

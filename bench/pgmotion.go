@@ -112,13 +112,18 @@ func (e *env) startWorkerWith(dir string, b *broker, connector map[string]any) (
 	if err := os.WriteFile(cpath, body, 0o644); err != nil {
 		return nil, fmt.Errorf("write connector file: %w", err)
 	}
-	argv := append([]string{e.workerBinary(), "connect", "--bootstrap-servers", b.addr, "--data-dir", filepath.Join(dir, "worker")}, e.workerFlags()...)
-	argv = append(argv, cpath)
+	argv := append(e.connectArgs(b.addr), "--data-dir", filepath.Join(dir, "worker"), cpath)
 	p, err := e.procs.start("pgmotion connect", exec.Command(argv[0], argv[1:]...), filepath.Join(dir, "worker.log"))
 	if err != nil {
 		return nil, err
 	}
 	return &worker{proc: p, argv: argv, connectorPath: cpath}, nil
+}
+
+// connectArgs starts the command line of a `pgmotion connect` worker
+// against the broker at addr, with the run's producer compression.
+func (e *env) connectArgs(addr string) []string {
+	return []string{e.workerBinary(), "connect", "--bootstrap-servers", addr, "--compression", e.opts.compression}
 }
 
 // failure describes a worker that exited or failed, with its last log

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/pgmotion/pgmotion/internal/kafkasink"
 )
 
 // report collects the results and prints them.
@@ -139,6 +141,18 @@ func buildDescription(bin string) string {
 	return " (" + strings.Join(parts, ", ") + ")"
 }
 
+// compression says which producer compression every pgmotion figure was
+// measured with.
+func (r *report) compression() string {
+	c := r.env.opts.compression
+	s := fmt.Sprintf("%s: every pgmotion worker ran with --compression %s, so each pgmotion and broker figure below is for batches compressed with %s", c, c, c)
+	if c == kafkasink.DefaultCompression {
+		s = "none: every pgmotion worker ran with --compression none, so each pgmotion and broker figure below is for uncompressed batches"
+		return s + "\n                     (pgmotion's default, as Kafka Connect's; run with -compression snappy, lz4, zstd or gzip to compare)"
+	}
+	return s + fmt.Sprintf("\n                     (pgmotion's default is %s)", kafkasink.DefaultCompression)
+}
+
 // otherWork describes what else ran on the machine, which makes the
 // figures noisy: the benchmark's processes compete with it for CPU.
 func (r *report) otherWork() string {
@@ -194,7 +208,7 @@ func (r *report) print(out io.Writer) {
 	if e.opts.only == "" || e.opts.only == "snapcpu" {
 		parts = append(parts, "snapshot CPU: "+commas(e.opts.snapCPURows)+" rows")
 	}
-	mode := strings.Join(parts, ", ")
+	mode := strings.Join(parts, ", ") + ", producer compression " + e.opts.compression
 	if e.opts.only != "" {
 		mode = "-only " + e.opts.only + ": " + mode
 	}
@@ -215,6 +229,7 @@ func (r *report) print(out io.Writer) {
 	w.kv("pgmotion", r.pgmotion)
 	w.kv("baseline", r.recvlogical+": pgoutput proto_version=1, output to /dev/null")
 	w.kv("Kafka", "a separate `pgmotion broker` process per pgmotion run, with a fresh data directory; its CPU and memory are shown apart from pgmotion's")
+	w.kv("compression", r.compression())
 
 	if len(r.throughput) > 0 {
 		r.printThroughput(w)

@@ -553,9 +553,8 @@ func (e *env) startSnapshotWorker(dir string, b *broker, r *snapshotRun) (*worke
 	if err != nil {
 		return nil, err
 	}
-	argv := []string{e.workerBinary(), "connect", "--bootstrap-servers", b.addr, "--rest", fmt.Sprintf("127.0.0.1:%d", port),
-		"--data-dir", filepath.Join(dir, "worker"), "--log-format", "json"}
-	argv = append(append(argv, e.workerFlags()...), cpath)
+	argv := append(e.connectArgs(b.addr), "--rest", fmt.Sprintf("127.0.0.1:%d", port),
+		"--data-dir", filepath.Join(dir, "worker"), "--log-format", "json", cpath)
 	e.noteCommand("pgmotion connect, snapshot", shellQuote(argv))
 	p, err := e.procs.start("pgmotion connect", exec.Command(argv[0], argv[1:]...), filepath.Join(dir, "worker.log"))
 	if err != nil {

@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -24,6 +26,8 @@ import (
 	"github.com/pgmotion/pgmotion/internal/connect"
 	"github.com/pgmotion/pgmotion/internal/connect/rest"
 	"github.com/pgmotion/pgmotion/internal/console"
+	"github.com/pgmotion/pgmotion/internal/kafkaclient"
+	"github.com/pgmotion/pgmotion/internal/kafkasink"
 	"github.com/pgmotion/pgmotion/internal/spec"
 	"github.com/pgmotion/pgmotion/internal/workerconfig"
 )
@@ -34,9 +38,11 @@ type connectFlags struct {
 	workerConfig  string
 	bootstrap     string
 	embedded      string
+	embeddedFlag  string // the flag that set embedded, for messages; --embedded-broker if ""
 	dataDir       string
 	rest          string
 	restAuth      string
+	restAuthFile  string
 	restViewer    string
 	noConsole     bool
 	restCert      string
@@ -88,20 +94,45 @@ config file, then defaults.`,
 	fl.StringVar(&f.brokerUsersFile, "embedded-broker-sasl-users-file", "", "the embedded broker requires SASL: file of MECHANISM:USER:PASSWORD lines (or set "+broker.EnvSASLUsers+"); the worker uses the first")
 	fl.StringVar(&f.rest, "rest", "127.0.0.1:8083", "host:port of the Kafka Connect REST API (listeners); its address is the worker's id")
 	fl.StringVar(&f.restAuth, "rest-auth", "", `REST API authentication: "basic:USER:PASSWORD" or "bearer:TOKEN" (also PGMOTION_REST_AUTH)`)
+	fl.StringVar(&f.restAuthFile, "rest-auth-file", "", "read --rest-auth's value from this file (first line), which unlike a flag does not show in ps")
 	fl.StringVar(&f.restViewer, "rest-viewer-auth", "", `a read-only REST API and console user, in --rest-auth's format; needs --rest-auth (also PGMOTION_REST_VIEWER_AUTH)`)
 	fl.BoolVar(&f.noConsole, "no-console", false, "do not serve the web console under /ui/ on the REST port")
 	fl.StringVar(&f.restCert, "rest-tls-cert", "", "serve the REST API over TLS with this certificate file")
 	fl.StringVar(&f.restKey, "rest-tls-key", "", "the TLS private key file for --rest-tls-cert")
 	fl.StringVar(&f.groupID, "group-id", "connect-cluster", "worker group (group.id): workers sharing it share connectors")
 	fl.DurationVar(&f.flushInterval, "offset-flush-interval", time.Second, "how often acknowledged positions are written to connect-offsets and confirmed to the slot (offset.flush.interval.ms)")
-	fl.StringVar(&f.compression, "compression", "snappy", "producer compression: none, gzip, snappy, lz4 or zstd")
+	fl.StringVar(&f.compression, "compression", kafkasink.DefaultCompression, "producer compression (producer.compression.type): "+kafkasink.Compressions)
 	return cmd
 }
 
 type fileConnector struct {
+	path   string
 	name   string
 	config map[string]string
 }
+
+// connectorFileShape is the fix for a connector file that is not one.
+const connectorFileShape = `the file must hold a Kafka Connect request body, {"name": "...", "config": {...}}`
+
+// oneLine returns err with a configuration's problems on one line: Kafka
+// Connect's text for them spans several and points at a REST endpoint,
+// which the command line has no use for.
+func oneLine(err error) error {
+	var ve *spec.ValidationError
+	if errors.As(err, &ve) {
+		return &lineError{line: ve.Line(), err: err}
+	}
+	return err
+}
+
+// lineError is an error shown as line; Unwrap reaches the original.
+type lineError struct {
+	line string
+	err  error
+}
+
+func (e *lineError) Error() string { return e.line }
+func (e *lineError) Unwrap() error { return e.err }
 
 // workerSettings merges defaults, the worker config file, the environment
 // and the flags that were given, in rising precedence.
@@ -183,10 +214,14 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 			return fmt.Errorf("read connector file: %w", err)
 		}
 		name, cfg, err := spec.ParseConnectorJSON(data)
-		if err != nil {
-			return fmt.Errorf("%s: %w", path, err)
+		var ve *spec.ValidationError
+		switch {
+		case errors.As(err, &ve):
+			return fmt.Errorf("%s: %w", path, oneLine(err))
+		case err != nil:
+			return fmt.Errorf("%s: %w: %s", path, err, connectorFileShape)
 		}
-		conns = append(conns, fileConnector{name: name, config: cfg})
+		conns = append(conns, fileConnector{path: path, name: name, config: cfg})
 	}
 	resolver, err := workerconfig.NewResolver(wc, os.Environ())
 	if err != nil {
@@ -198,15 +233,19 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 			_, err = connect.ValidateConfig(c.name, resolved)
 		}
 		if err != nil {
-			return fmt.Errorf("connector %q: %w", c.name, err)
+			// A validation message may quote a value a provider returned.
+			return fmt.Errorf("%s: connector %q: %s", c.path, c.name, resolver.Scrubber(c.config)(oneLine(err).Error()))
 		}
 	}
 
-	if c, ok := wc.Producer["compression.type"]; ok && !cmd.Flags().Changed("compression") {
+	if c, ok := wc.Producer[kafkasink.PropCompressionType]; ok && !cmd.Flags().Changed("compression") {
 		f.compression = c
 	}
+	if err := kafkasink.CheckCompression(f.compression); err != nil {
+		return err
+	}
 	var maxRequest int32
-	if v, ok := wc.Producer["max.request.size"]; ok {
+	if v, ok := wc.Producer[kafkasink.PropMaxRequestSize]; ok {
 		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 32)
 		if err != nil || n < 1024 {
 			return fmt.Errorf("producer.max.request.size=%q: want a number of bytes of at least 1024", v)
@@ -214,10 +253,14 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 		maxRequest = int32(n)
 	}
 	for k := range wc.Producer {
-		if k != "compression.type" && k != "max.request.size" {
+		if k != kafkasink.PropCompressionType && k != kafkasink.PropMaxRequestSize && !kafkaclient.IsSecurityKey(k) {
 			g.log.Warn("producer override is not used by pgmotion's producer yet", "property", "producer."+k)
 		}
 	}
+	// Shutdown: every step shares one deadline, whatever state Kafka and
+	// PostgreSQL are in; a watchdog ends the process if a step ignores it.
+	stopBy := newShutdown(g.log)
+	defer stopBy.done()
 	brokers := wc.BootstrapServers
 	replication := func(r int16) int16 { return r }
 	reg := newRegistry()
@@ -236,7 +279,7 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 		}
 		defer func() {
 			stopBroker()
-			if err := wait(); err != nil {
+			if err := wait(stopBy.ctx()); err != nil {
 				g.log.Error("embedded broker", "err", err)
 			}
 		}()
@@ -255,18 +298,21 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 	if len(wc.Listeners) > 0 {
 		listen = wc.Listeners[0]
 	}
+	if wc.ListenersHTTPS && f.restCert == "" {
+		return fmt.Errorf("listeners=https://%s: give the REST API's TLS certificate and key with --rest-tls-cert and --rest-tls-key (PEM files); pgmotion reads no listeners.https.ssl.* keystore", listen)
+	}
 	ln, err := listenREST(listen, f)
 	if err != nil {
 		return err
 	}
 	defer ln.Close()
 	workerID := advertised(wc, ln.Addr().String())
-	fatal := make(chan error, 1)
 	w, err := connect.NewWorker(connect.WorkerConfig{
 		Metrics:     reg,
 		Progress:    os.Stderr,
 		Brokers:     brokers,
 		KafkaOpts:   kafkaOpts,
+		Kafka:       wc.KafkaClients(),
 		ConfigTopic: wc.ConfigTopic, StatusTopic: wc.StatusTopic, OffsetTopic: wc.OffsetTopic,
 		StatusPartitions: wc.StatusPartitions, OffsetPartitions: wc.OffsetPartitions,
 		ConfigReplication: replication(wc.ConfigReplication), StatusReplication: replication(wc.StatusReplication),
@@ -280,6 +326,7 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 		HeartbeatInterval: wc.HeartbeatInterval,
 		RebalanceTimeout:  wc.RebalanceTimeout,
 		Resolve:           resolver.Resolve,
+		Scrub:             resolver.Scrubber,
 		Converters:        workerConverters(wc),
 		DataDir:           f.dataDir,
 		ReserveMemory:     reserveMemory,
@@ -288,24 +335,15 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 
 		DisableTopicTracking:      !wc.TopicTracking,
 		DisableTopicTrackingReset: !wc.TopicTrackingReset,
-		StartupFailed: func(name string, err error) {
-			if !isFileConnector(conns, name) {
-				return
-			}
-			select {
-			case fatal <- err:
-			default:
-			}
-		},
 	})
 	if err != nil {
 		return err
 	}
-	defer w.Close()
+	defer func() { w.Close(stopBy.ctx()) }()
 
-	auth := f.restAuth
-	if auth == "" {
-		auth = os.Getenv("PGMOTION_REST_AUTH")
+	auth, err := restAuthValue(f)
+	if err != nil {
+		return err
 	}
 	viewerAuth := f.restViewer
 	if viewerAuth == "" {
@@ -313,7 +351,12 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 	}
 	var ui *console.Console
 	if !f.noConsole {
-		if ui, err = startConsole(ctx, brokers, kafkaOpts, reg, g); err != nil {
+		// The console reaches Kafka as the worker's own clients do.
+		sec, err := kafkaclient.Parse(wc.KafkaClients().Worker, "")
+		if err != nil {
+			return err
+		}
+		if ui, err = startConsole(ctx, brokers, append(sec.Opts(), kafkaOpts...), reg, g); err != nil {
 			return err
 		}
 		defer ui.Close()
@@ -322,7 +365,7 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 	if err != nil {
 		return err
 	}
-	defer srv.Shutdown(context.WithoutCancel(ctx))
+	defer func() { srv.Shutdown(stopBy.ctx()) }()
 
 	if err := w.Start(ctx); err != nil {
 		return err
@@ -330,24 +373,53 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 	g.log.Info("worker ready", "worker_id", workerID, "group", wc.GroupID, "kafka", brokers)
 	for _, c := range conns {
 		if _, _, err := w.PutConnectorConfig(ctx, c.name, c.config, true, connect.TargetStarted); err != nil {
-			return fmt.Errorf("connector %q: %w", c.name, err)
+			return fmt.Errorf("%s: connector %q: %w", c.path, c.name, oneLine(err))
 		}
 	}
-	select {
-	case <-ctx.Done():
-		return nil
-	case err := <-fatal:
-		return err
-	}
+	// From here on nothing a connector does ends the process: a
+	// connector that fails is FAILED (or retrying), and the others run on.
+	<-ctx.Done()
+	g.log.Info("stopping the worker", "within", shutdownTimeout)
+	return nil
 }
 
-func isFileConnector(conns []fileConnector, name string) bool {
-	for _, c := range conns {
-		if c.name == name {
-			return true
-		}
-	}
-	return false
+// shutdownTimeout bounds a worker's clean stop: stopping its connectors
+// with their final flushes and offset writes, leaving the worker group,
+// the REST API and the embedded broker. watchdogTimeout ends the process
+// if a step overruns it anyway.
+const (
+	shutdownTimeout = 8 * time.Second
+	watchdogTimeout = 10 * time.Second
+)
+
+// shutdown is the deadline the steps of a worker's stop share: its clock
+// starts when the first step asks for it.
+type shutdown struct {
+	log    *slog.Logger
+	once   sync.Once
+	c      context.Context
+	cancel context.CancelFunc
+	dog    *time.Timer
+}
+
+func newShutdown(log *slog.Logger) *shutdown { return &shutdown{log: log} }
+
+func (s *shutdown) ctx() context.Context {
+	s.once.Do(func() {
+		s.c, s.cancel = context.WithTimeout(context.Background(), shutdownTimeout)
+		s.dog = time.AfterFunc(watchdogTimeout, func() {
+			s.log.Error("the worker did not stop in time; exiting now (what was not written to Kafka comes again after a restart)", "after", watchdogTimeout)
+			os.Exit(1)
+		})
+	})
+	return s.c
+}
+
+// done ends the deadline and the watchdog once every step has run.
+func (s *shutdown) done() {
+	s.ctx()
+	s.cancel()
+	s.dog.Stop()
 }
 
 // advertised is the worker's id: the REST address other workers and
@@ -377,8 +449,11 @@ func listenREST(addr string, f connectFlags) (net.Listener, error) {
 		return nil, errors.New("--rest-tls-cert and --rest-tls-key go together: give both or neither")
 	}
 	ln, err := net.Listen("tcp", addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return nil, fmt.Errorf("REST API: %s is already in use (by another worker?): stop it, or pick another address with --rest", addr)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("REST API: %w (is another worker using it? pick another with --rest)", err)
+		return nil, fmt.Errorf("REST API: %w", err)
 	}
 	if f.restCert != "" {
 		cert, err := tls.LoadX509KeyPair(f.restCert, f.restKey)
@@ -415,6 +490,54 @@ func startConsole(ctx context.Context, brokers []string, opts []kgo.Opt, reg *pr
 // restAuth holds the REST API's credentials.
 type restAuth struct{ admin, viewer string }
 
+// restAuthValue is the REST API's admin credential: --rest-auth, else the
+// first line of --rest-auth-file, else PGMOTION_REST_AUTH. A flag's value
+// shows in ps; the file and the environment do not.
+func restAuthValue(f connectFlags) (string, error) {
+	switch {
+	case f.restAuth != "" && f.restAuthFile != "":
+		return "", errors.New("give one of --rest-auth and --rest-auth-file, not both")
+	case f.restAuth != "":
+		return f.restAuth, nil
+	case f.restAuthFile != "":
+		data, err := os.ReadFile(f.restAuthFile)
+		if err != nil {
+			return "", fmt.Errorf("--rest-auth-file: %w", err)
+		}
+		line, _, _ := strings.Cut(string(data), "\n")
+		line = strings.TrimSpace(line)
+		if line == "" {
+			return "", fmt.Errorf("--rest-auth-file %s is empty: write basic:USER:PASSWORD or bearer:TOKEN on its first line", f.restAuthFile)
+		}
+		return line, nil
+	}
+	return os.Getenv("PGMOTION_REST_AUTH"), nil
+}
+
+// The REST server's timeouts. Jetty, which serves Kafka Connect, closes a
+// connection idle for 30 s; a request's headers and body must arrive
+// within ReadTimeout. There is no write timeout: the console's live views
+// stream server-sent events for as long as they are open.
+const (
+	restReadHeaderTimeout = 10 * time.Second
+	restReadTimeout       = 30 * time.Second
+	restIdleTimeout       = 30 * time.Second
+)
+
+// warnOpenREST warns when the REST API can be reached beyond this host
+// with no credentials: anyone who can reach it may create connectors.
+func warnOpenREST(addr net.Addr, auth string, g *globals) {
+	if auth != "" {
+		return
+	}
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok || tcp.IP.IsLoopback() {
+		return
+	}
+	g.log.Warn("the REST API listens beyond loopback without authentication: anyone who can reach it can create, change and delete connectors; "+
+		"set --rest-auth-file (or PGMOTION_REST_AUTH), or listen on 127.0.0.1", "addr", addr.String())
+}
+
 func serveREST(ln net.Listener, h connect.Herder, reg *prometheus.Registry, auth restAuth, ui *console.Console, f connectFlags, g *globals) (*http.Server, error) {
 	o := rest.Options{Herder: h, Auth: auth.admin, ViewerAuth: auth.viewer, Log: g.log,
 		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(g.log.Handler(), slog.LevelError)})}
@@ -425,7 +548,8 @@ func serveREST(ln net.Listener, h connect.Herder, reg *prometheus.Registry, auth
 	if err != nil {
 		return nil, err
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: restReadHeaderTimeout, ReadTimeout: restReadTimeout, IdleTimeout: restIdleTimeout}
+	warnOpenREST(ln.Addr(), auth.admin, g)
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			g.log.Error("REST API stopped", "err", err)
@@ -447,22 +571,42 @@ func serveREST(ln net.Listener, h connect.Herder, reg *prometheus.Registry, auth
 // and SASL, when it requires them) and a function that waits for it to stop.
 // The broker accepts what the worker's producer may send
 // (producer.max.request.size), and at least Kafka's default.
-func startEmbeddedBroker(ctx context.Context, g *globals, f connectFlags, maxRequest int) (string, []kgo.Opt, func() error, error) {
+func startEmbeddedBroker(ctx context.Context, g *globals, f connectFlags, maxRequest int) (string, []kgo.Opt, func(context.Context) error, error) {
 	dir := filepath.Join(f.dataDir, "broker")
 	b, err := broker.New(broker.Options{Listen: f.embedded, DataDir: dir, MessageMaxBytes: max(maxRequest+1024, 1048588),
 		TLSCertFile: f.brokerCert, TLSKeyFile: f.brokerKey, SASLUsers: f.brokerUsers, Log: g.log.With("component", "broker")})
 	if err != nil {
-		return "", nil, nil, err
+		return "", nil, nil, embeddedBrokerError(err, f)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- b.Run(ctx) }()
 	select {
 	case <-b.Ready():
 	case err := <-errc:
-		return "", nil, nil, err
+		return "", nil, nil, embeddedBrokerError(err, f)
 	}
 	g.log.Info("embedded broker ready", "addr", b.Addr(), "data_dir", dir)
-	return b.Addr(), b.ClientOpts(), func() error { return <-errc }, nil
+	return b.Addr(), b.ClientOpts(), func(stop context.Context) error {
+		select {
+		case err := <-errc:
+			return err
+		case <-stop.Done():
+			return errors.New("the embedded broker did not stop before the shutdown deadline")
+		}
+	}, nil
+}
+
+// embeddedBrokerError names, for a busy address, the flag of this command
+// that picks another.
+func embeddedBrokerError(err error, f connectFlags) error {
+	if !errors.Is(err, syscall.EADDRINUSE) {
+		return err
+	}
+	flag := f.embeddedFlag
+	if flag == "" {
+		flag = "--embedded-broker"
+	}
+	return fmt.Errorf("embedded broker: %s is already in use (by another broker or pgmotion?): stop it, or pick another address with %s", f.embedded, flag)
 }
 
 // workerConverters is the worker's converter settings, which connectors

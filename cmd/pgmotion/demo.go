@@ -93,12 +93,12 @@ func runDemo(ctx context.Context, g *globals, f demoFlags, out io.Writer) error 
 	}
 
 	bctx, stopBroker := context.WithCancel(context.WithoutCancel(ctx))
-	addr, _, waitBroker, err := startEmbeddedBroker(bctx, g, connectFlags{embedded: f.listen, dataDir: tmp}, 0)
+	addr, _, waitBroker, err := startEmbeddedBroker(bctx, g, connectFlags{embedded: f.listen, embeddedFlag: "--listen", dataDir: tmp}, 0)
 	if err != nil {
 		stopBroker()
 		return err
 	}
-	defer func() { stopBroker(); waitBroker() }()
+	defer func() { stopBroker(); waitBroker(context.Background()) }()
 
 	cfg := map[string]string{
 		"connector.class":    "io.debezium.connector.postgresql.PostgresConnector",
@@ -132,7 +132,11 @@ func runDemo(ctx context.Context, g *globals, f demoFlags, out io.Writer) error 
 	if err != nil {
 		return err
 	}
-	defer w.Close()
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+		defer cancel()
+		w.Close(sctx)
+	}()
 	ui, err := startConsole(ctx, []string{addr}, nil, reg, g)
 	if err != nil {
 		return err
@@ -159,8 +163,8 @@ pgmotion demo is running.
 Look at it with any Kafka client, for example:
   kcat -b %s -L
   kcat -b %s -C -t demo.public.orders -o beginning -f '%%k\n%%s\n\n'
-  kcat -b %s -C -t demo.public.orders -o end -J -u | jq .payload
-  kcat -b %s -C -t outbox.event.order -o beginning -J | jq -c '{key, headers, payload}'
+  kcat -b %s -C -t demo.public.orders -o end -u -f '%%s\n' | jq .payload
+  kcat -b %s -C -t outbox.event.order -o beginning -J | jq -c '{key: (.key | fromjson).payload, event: ((.payload | fromjson).payload | fromjson)}'
   curl -s %s/connectors/demo-connector/status
 Press Ctrl-C to stop.
 

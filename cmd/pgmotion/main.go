@@ -67,7 +67,9 @@ func run(args []string) int {
 			return nil
 		},
 		PersistentPostRun: func(*cobra.Command, []string) { pprof.StopCPUProfile() },
+		Version:           versionLine(readBuildInfo()),
 	}
+	root.SetVersionTemplate("{{.Version}}")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
 	root.PersistentFlags().StringVar(&g.cpuProfile, "cpu-profile", "", "write a CPU profile to this file until the command ends")

@@ -110,7 +110,12 @@ func TaskConfigFrom(name string, raw map[string]string) (TaskConfig, []string, e
 	if pc.TopicCreation {
 		partitions, replication = pc.TopicPartitions, pc.TopicReplication
 	}
+	skipLSNs, err := parseSkipLSNs(pc.Config.List(spec.PropSkipLSN))
+	if err != nil {
+		return TaskConfig{}, nil, err
+	}
 	tc := TaskConfig{
+		SkipLSNs:        skipLSNs,
 		Name:            name,
 		TopicPrefix:     pc.TopicPrefix,
 		Snapshot:        snap,
@@ -138,6 +143,8 @@ func TaskConfigFrom(name string, raw map[string]string) (TaskConfig, []string, e
 		HeartbeatName:   pc.Config.Str("topic.heartbeat.name"),
 		SlotRetries:     pc.Config.Int("slot.max.retries"),
 		SlotRetryDelay:  time.Duration(pc.Config.Long("slot.retry.delay.ms")) * time.Millisecond,
+		MaxRetries:      pc.Config.Int(spec.PropErrorsMaxRetries),
+		RetryWait:       time.Duration(pc.Config.Long(spec.PropRetriableRestartWait)) * time.Millisecond,
 		Incremental:     incrementalConfigFrom(pc),
 		QueueCapacity:   pc.Config.Long(spec.PropMaxQueueSize),
 		MaxQueueBytes:   pc.Config.Long(spec.PropMaxQueueSizeBytes),

@@ -50,7 +50,7 @@ func (l *kvlog) start(ctx context.Context, partitions int32, replication int16) 
 	if err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
 		return fmt.Errorf("create topic %q: %w", l.topic, err)
 	}
-	cons, err := kgo.NewClient(append(seedsOf(l.prod), kgo.ConsumeTopics(l.topic),
+	cons, err := kgo.NewClient(append(connOpts(l.prod), kgo.ConsumeTopics(l.topic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(200e6))...)
 	if err != nil {
 		return err

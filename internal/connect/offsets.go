@@ -3,14 +3,12 @@ package connect
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strconv"
 
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/sasl"
 
 	"github.com/pgmotion/pgmotion/internal/change"
 )
@@ -221,21 +219,4 @@ func (s *OffsetStore) Put(ctx context.Context, connector, server string, o *Offs
 // Raw returns the stored offset of a connector as a JSON object, or nil.
 func (s *OffsetStore) Raw(connector, server string) []byte {
 	return s.kv.get(string(OffsetKey(connector, server)))
-}
-
-func seedsOf(cl *kgo.Client) []kgo.Opt {
-	return append([]kgo.Opt{kgo.SeedBrokers(cl.OptValue(kgo.SeedBrokers).([]string)...)}, connOpts(cl)...)
-}
-
-// connOpts returns the options cl connects with, TLS and SASL, for another
-// client of the same cluster.
-func connOpts(cl *kgo.Client) []kgo.Opt {
-	var opts []kgo.Opt
-	if c, _ := cl.OptValue(kgo.DialTLSConfig).(*tls.Config); c != nil {
-		opts = append(opts, kgo.DialTLSConfig(c))
-	}
-	if ms, _ := cl.OptValue(kgo.SASL).([]sasl.Mechanism); len(ms) > 0 {
-		opts = append(opts, kgo.SASL(ms...))
-	}
-	return opts
 }

@@ -6,6 +6,7 @@
 package connect
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -24,20 +25,29 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/plugin/kslog"
 
+	"github.com/pgmotion/pgmotion/internal/kafkaclient"
 	"github.com/pgmotion/pgmotion/internal/kafkasink"
 	"github.com/pgmotion/pgmotion/internal/logging"
 	"github.com/pgmotion/pgmotion/internal/pgsource"
+	"github.com/pgmotion/pgmotion/internal/transform"
 )
 
 // WorkerConfig configures a worker. Zero values take Kafka Connect's
 // defaults, except where a comment says otherwise.
 type WorkerConfig struct {
 	Brokers []string
-	// KafkaOpts are connection options (TLS, SASL) for every Kafka client
-	// the worker makes: the embedded broker's, for now. Clients made from
-	// the worker's own take them over in connOpts.
+	// KafkaOpts are extra connection options (TLS, SASL) for every Kafka
+	// client the worker makes, after those of Kafka: the embedded
+	// broker's. Clients made from the worker's own take them over in
+	// connOpts.
 	KafkaOpts []kgo.Opt
+	// Kafka holds the Kafka client security settings (security.protocol,
+	// sasl.*, ssl.*) of the worker's own clients and of its tasks'
+	// (producer.*, consumer.*, admin.*), with
+	// connector.client.config.override.policy; zero is PLAINTEXT.
+	Kafka kafkaclient.Clients
 	// The internal topics: config.storage.topic, status.storage.topic and
 	// offset.storage.topic, with the partitions and replication used when
 	// the worker creates them (-1 = the broker's default).
@@ -55,6 +65,10 @@ type WorkerConfig struct {
 	// Resolve replaces config provider placeholders (${env:X}) in a
 	// connector config before it runs; nil leaves the config as it is.
 	Resolve func(map[string]string) (map[string]string, error)
+	// Scrub returns, for a connector config as written, a function that
+	// hides in a text every value Resolve puts into it (see scrub.go);
+	// nil hides nothing.
+	Scrub func(map[string]string) func(string) string
 	// Converters holds the worker's converter settings (key.converter,
 	// value.converter and their options such as
 	// key.converter.schemas.enable); a connector that sets none of its own
@@ -69,10 +83,6 @@ type WorkerConfig struct {
 	// HeartbeatInterval and RebalanceTimeout are heartbeat.interval.ms and
 	// rebalance.timeout.ms (3s and 60s by default).
 	HeartbeatInterval, RebalanceTimeout time.Duration
-	// StartupFailed, if set, is called when a connector fails before its
-	// source is open (bad credentials, wal_level, privileges): the
-	// connectors given on the command line stop the worker then.
-	StartupFailed func(name string, err error)
 	// DataDir is the worker's --data-dir: streamed transactions past
 	// pgmotion.buffer.memory.bytes spill under DataDir/spill/<connector>.
 	// Empty spills under os.TempDir.
@@ -111,12 +121,22 @@ type Worker struct {
 	configs *kvlog
 	status  *kvlog
 
-	ctx     context.Context // the worker's lifetime, ended by Close
-	cancel  context.CancelFunc
-	kick    chan struct{}
-	wg      sync.WaitGroup
-	ready   atomic.Bool
-	cluster string
+	// sec is the Kafka client security; sink serves the worker's own
+	// clients, and taskSink the tasks': sink itself unless producer.* or
+	// admin.* security settings differ from the worker's.
+	sec      *security
+	taskSink *kafkasink.Sink
+
+	ctx    context.Context // the worker's lifetime, ended by Close
+	cancel context.CancelFunc
+	// hard ends when Close's deadline passes: the tasks' final flushes
+	// and offset writes give up then.
+	hard       context.Context
+	hardCancel context.CancelFunc
+	kick       chan struct{}
+	wg         sync.WaitGroup
+	ready      atomic.Bool
+	cluster    string
 
 	group       *membership // nil when not in a group
 	groupClient *kgo.Client
@@ -181,7 +201,11 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 	if cfg.Loggers == nil {
 		cfg.Loggers = logging.NewLevels(logging.Info)
 	}
-	return &Worker{cfg: cfg, log: cfg.Log, runners: map[string]*runner{}, kick: make(chan struct{}, 1),
+	sec, err := parseSecurity(cfg.Kafka, cfg.Log)
+	if err != nil {
+		return nil, err
+	}
+	return &Worker{cfg: cfg, log: cfg.Log, sec: sec, runners: map[string]*runner{}, kick: make(chan struct{}, 1),
 		topicq: make(chan topicSeen, topicQueueSize)}, nil
 }
 
@@ -189,16 +213,21 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 // starts every connector they hold, as it was.
 func (w *Worker) Start(ctx context.Context) error {
 	w.ctx, w.cancel = context.WithCancel(context.WithoutCancel(ctx))
-	sink, err := kafkasink.New(kafkasink.Config{Brokers: w.cfg.Brokers, ClientID: "pgmotion", Compression: w.cfg.Compression, MaxRequestSize: w.cfg.MaxRequestSize, Log: w.log,
-		Opts: append(w.clientObservability(), w.cfg.KafkaOpts...)}) // metrics.go
+	w.hard, w.hardCancel = context.WithCancel(context.Background())
+	sink, err := w.newSink(workerClientID, w.sec.worker, w.sec.worker)
 	if err != nil {
 		return err
 	}
-	w.sink = sink
+	w.sink, w.taskSink = sink, sink
 	cl := sink.Client()
 	meta, err := kadm.NewClient(cl).BrokerMetadata(ctx)
 	if err != nil {
-		return fmt.Errorf("cannot reach Kafka at %s: %w", strings.Join(w.cfg.Brokers, ","), err)
+		return fmt.Errorf("cannot reach Kafka at %s: %w", strings.Join(w.cfg.Brokers, ","), w.sec.worker.Explain(err))
+	}
+	if !sameSecurity(w.sec.worker, w.sec.producer) || !sameSecurity(w.sec.producer, w.sec.admin) {
+		if w.taskSink, err = w.newSink("pgmotion-tasks", w.sec.producer, w.sec.admin); err != nil {
+			return err
+		}
 	}
 	w.cluster = meta.Cluster
 	w.store = NewOffsetStore(cl, w.cfg.OffsetTopic, w.log)
@@ -230,7 +259,7 @@ func (w *Worker) Start(ctx context.Context) error {
 		{w.status, w.cfg.StatusPartitions, w.cfg.StatusReplication},
 	} {
 		if err := s.kv.start(w.ctx, s.parts, s.repl); err != nil {
-			return fmt.Errorf("cannot use Kafka at %s: %w", strings.Join(w.cfg.Brokers, ","), err)
+			return fmt.Errorf("cannot use Kafka at %s: %w", strings.Join(w.cfg.Brokers, ","), w.sec.worker.Explain(err))
 		}
 	}
 	if w.cfg.GroupID != "" {
@@ -265,14 +294,23 @@ func (w *Worker) poke() {
 }
 
 // Close stops every connector, waiting for each to write its final
-// offsets, then disconnects. It is safe to call twice.
-func (w *Worker) Close() {
+// offsets, leaves the worker group and disconnects. Every step gives up
+// when ctx ends, whatever state Kafka is in (gone, stopping, without a
+// leader): what was not written is delivered again after a restart, as
+// positions are only confirmed for what Kafka holds. It is safe to call
+// twice.
+func (w *Worker) Close(ctx context.Context) {
 	if w.cancel == nil {
+		if w.taskSink != nil && w.taskSink != w.sink {
+			w.taskSink.Close()
+		}
 		if w.sink != nil {
-			w.sink.Close()
+			within(ctx, w.sink.Close)
 		}
 		return
 	}
+	stopHard := context.AfterFunc(ctx, w.hardCancel)
+	defer stopHard()
 	w.mu.Lock()
 	rs := w.runners
 	w.runners = map[string]*runner{}
@@ -280,20 +318,43 @@ func (w *Worker) Close() {
 	for _, r := range rs {
 		r.cancel()
 	}
-	for _, r := range rs {
-		<-r.done
+	for name, r := range rs {
+		select {
+		case <-r.done:
+		case <-ctx.Done():
+			w.log.Warn("connector did not stop before the shutdown deadline; its last positions are not written, and it resumes from the ones before", "connector", name)
+		}
 	}
 	if w.groupClient != nil {
 		// Leave at once, so that the others take the connectors now
 		// rather than after the session timeout.
-		w.groupClient.LeaveGroup()
+		if err := w.groupClient.LeaveGroupContext(ctx); err != nil {
+			w.log.Warn("leave the worker group", "group", w.cfg.GroupID, "err", err)
+		}
 	}
 	w.cancel()
-	w.wg.Wait()
+	within(ctx, w.wg.Wait)
 	if w.groupClient != nil {
-		w.groupClient.Close()
+		within(ctx, w.groupClient.Close)
 	}
-	w.sink.Close()
+	if w.sink != nil {
+		within(ctx, w.sink.Close)
+	}
+	w.hardCancel()
+}
+
+// within runs fn and waits for it until ctx ends; past that, fn goes on
+// alone. It bounds the shutdown steps that take no context.
+func within(ctx context.Context, fn func()) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		fn()
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
 }
 
 // connectorState is a connector as the config topic describes it.
@@ -423,8 +484,9 @@ func (w *Worker) startLocked(name string, config map[string]string) {
 		defer close(r.done)
 		err := w.ensureTasks(ctx, name, config)
 		if err == nil {
-			err = w.runTask(ctx, name, config)
+			err = guard(func() error { return w.runTask(ctx, name, config) })
 		}
+		err = scrubErr(err, w.scrubber(config))
 		if _, ok := errors.AsType[*pgsource.SlotDropError](err); ok {
 			// Logged by runTask; the status shows it too if the
 			// connector lives on (reconcile).
@@ -437,7 +499,32 @@ func (w *Worker) startLocked(name string, config map[string]string) {
 	}()
 }
 
-// runTask runs one connector's task until ctx ends or it fails.
+// newSink creates a producer with the given security, and a topic
+// creation client of its own when admin's differs.
+// workerClientID is the client.id of the worker's own Kafka client.
+const workerClientID = "pgmotion"
+
+func (w *Worker) newSink(clientID string, producer, admin *kafkaclient.Security) (*kafkasink.Sink, error) {
+	opts := append(producer.Opts(), w.cfg.KafkaOpts...)
+	if clientID == workerClientID {
+		// The worker's own client, which tasks share unless their
+		// security differs: its metrics and logs (metrics.go). One
+		// client only: kprom registers its metrics once.
+		opts = append(opts, w.clientObservability()...)
+	} else {
+		opts = append(opts, kgo.WithLogger(quietLogger{kslog.New(w.log.With("component", "kafka-client"))}))
+	}
+	cfg := kafkasink.Config{Brokers: w.cfg.Brokers, ClientID: clientID, Compression: w.cfg.Compression, MaxRequestSize: w.cfg.MaxRequestSize,
+		Opts: opts, Log: w.log}
+	if !sameSecurity(producer, admin) {
+		cfg.AdminOpts = admin.Opts()
+	}
+	return kafkasink.New(cfg)
+}
+
+// runTask runs one connector's task until ctx ends or it fails for
+// good: a retriable failure restarts it (retry.go), and a panic fails it.
+// Nothing a task does ends the process.
 func (w *Worker) runTask(ctx context.Context, name string, raw map[string]string) (err error) {
 	resolved, err := w.effective(raw)
 	if err != nil {
@@ -447,13 +534,28 @@ func (w *Worker) runTask(ctx context.Context, name string, raw map[string]string
 	if err != nil {
 		return err
 	}
-	log := w.log.With("connector", name)
+	scrub := w.scrubber(raw)
+	log := newScrubLogger(w.log, scrub).With("connector", name)
 	for _, warn := range warnings {
 		log.Warn(warn)
 	}
 	tc.FlushInterval = w.cfg.FlushInterval
+	tc.MaxRequestSize = cmp.Or(w.cfg.MaxRequestSize, kafkasink.DefaultMaxRequestSize)
 	if w.cfg.DataDir != "" {
 		tc.Source.SpillDir = filepath.Join(w.cfg.DataDir, "spill", spillName(name))
+	}
+	clients, err := w.sec.forConnector(resolved)
+	if err != nil {
+		return err
+	}
+	sink := w.taskSink
+	if clients.own {
+		// producer.override.* or admin.override.* security: a producer
+		// of the connector's own.
+		if sink, err = w.newSink("pgmotion-"+name, clients.producer, clients.admin); err != nil {
+			return err
+		}
+		defer sink.Close()
 	}
 	if w.cfg.ReserveMemory != nil {
 		// The memory limit follows what the task's buffers hold, not
@@ -462,41 +564,69 @@ func (w *Worker) runTask(ctx context.Context, name string, raw map[string]string
 		tc.Source.Held = acct.add
 		defer acct.close()
 	}
-	t, err := newTask(tc, w.sink, w.store, log)
-	if err != nil {
-		return err
-	}
-	t.metrics, t.progressOut = w.cfg.Metrics, w.cfg.Progress
-	stopMetrics := w.startTaskMetrics(ctx, t, tc, log) // metrics.go
+	// The streaming metrics and the slot monitor live across restarts,
+	// so that a retrying task shows as disconnected (metrics.go).
+	sm, stopMetrics := w.startTaskMetrics(ctx, tc, log)
 	defer stopMetrics()
-
-	defer func() {
-		if err != nil && !t.opened.Load() && ctx.Err() == nil && w.cfg.StartupFailed != nil {
-			w.cfg.StartupFailed(name, err)
-		}
-	}()
 	log.Info("connector starting", "topic_prefix", tc.TopicPrefix, "slot", tc.Source.Slot, "snapshot_mode", tc.Snapshot.Mode)
 	// The task reports RUNNING once its source is open, not while it
-	// waits for a slot another worker still holds.
+	// waits for a slot another worker still holds, and stays RUNNING
+	// while it retries, as under Kafka Connect.
 	w.putStatus(name, "task", StateUnassigned, "")
-	t.onOpen = func() { w.putStatus(name, "task", StateRunning, "") }
-	t.onTopic = func(topic string) { w.sawTopic(name, topic) }
-	err = t.run(ctx)
-	if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
-		err = nil
-	}
-	if d := t.dropErr; d != nil {
-		attrs := []any{"slot", d.Slot, "err", d.Err, "fix", "SELECT pg_drop_replication_slot('" + strings.ReplaceAll(d.Slot, "'", "''") + "')"}
-		if d.PID != 0 {
-			attrs = append(attrs, "pid", d.PID)
-		}
-		log.Error("replication slot not dropped on stop (slot.drop.on.stop=true); it keeps WAL on the server until it is dropped", attrs...)
-		if err == nil {
-			err = d
+	running := false
+	onOpen := func() {
+		if !running {
+			running = true
+			w.putStatus(name, "task", StateRunning, "")
 		}
 	}
-	if err != nil {
+	attempts := 0
+	var dropErr *pgsource.SlotDropError // a stop that left the slot: reported even then
+	attempt := func(ctx context.Context) (progressed bool, err error) {
+		if attempts++; attempts > 1 && sm != nil {
+			sm.Retry()
+		}
+		t, err := newTask(tc, sink, w.store, log)
+		if err != nil {
+			return false, err
+		}
+		t.signalOpts = clients.signal.Opts()
+		t.metrics, t.progressOut, t.onOpen, t.stopCtx = w.cfg.Metrics, w.cfg.Progress, onOpen, w.hard
+		t.onTopic = func(topic string) { w.sawTopic(name, topic) }
+		if sm != nil {
+			t.sm = sm
+			t.tr.acked = sm.Acked
+		}
+		err = guard(func() error { return t.run(ctx) })
+		if sm != nil {
+			sm.SetConnected(false)
+		}
+		if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
+			err = nil
+		}
+		if d := t.dropErr; d != nil {
+			attrs := []any{"slot", d.Slot, "err", d.Err, "fix", "SELECT pg_drop_replication_slot('" + strings.ReplaceAll(d.Slot, "'", "''") + "')"}
+			if d.PID != 0 {
+				attrs = append(attrs, "pid", d.PID)
+			}
+			log.Error("replication slot not dropped on stop (slot.drop.on.stop=true); it keeps WAL on the server until it is dropped", attrs...)
+			dropErr = d
+			if err == nil {
+				err = d
+			}
+		}
+		if err != nil && !pgsource.FromPostgres(err) {
+			// A Kafka failure: name the security setting to fix, if
+			// that is the cause.
+			err = clients.producer.Explain(err)
+		}
+		return t.progressed.Load(), err
+	}
+	if err := superviseTask(ctx, log, newRetryPolicy(tc.MaxRetries, tc.RetryWait), attempt); err != nil {
 		return fmt.Errorf("connector %q: %w", name, err)
+	}
+	if dropErr != nil {
+		return fmt.Errorf("connector %q: %w", name, dropErr)
 	}
 	log.Info("connector stopped")
 	return nil
@@ -584,8 +714,9 @@ func (w *Worker) ClusterInfo(context.Context) (ServerInfo, error) {
 }
 
 // KafkaConnectVersion is the Kafka Connect version GET / reports: the
-// REST API pgmotion implements.
-const KafkaConnectVersion = "3.9.0"
+// REST API pgmotion implements, the release whose transformations it
+// follows.
+const KafkaConnectVersion = transform.KafkaVersion
 
 // Connectors implements Herder.
 func (w *Worker) Connectors(context.Context) ([]string, error) {

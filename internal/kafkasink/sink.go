@@ -21,23 +21,44 @@ import (
 	"github.com/pgmotion/pgmotion/internal/record"
 )
 
+// Producer properties pgmotion's producer uses (producer.* in a worker
+// config), and the compression it applies when none is asked for: Kafka's
+// producer default, and so Kafka Connect's. Every Kafka client reads
+// uncompressed batches; kafkajs, for one, needs an extra codec package for
+// snappy, lz4 and zstd.
+const (
+	PropCompressionType = "compression.type"
+	PropMaxRequestSize  = "max.request.size"
+
+	DefaultCompression = "none"
+	// Compressions lists the values of compression.type, for help texts.
+	Compressions = "none, gzip, snappy, lz4 or zstd"
+)
+
 // Config says where to deliver.
 type Config struct {
 	Brokers  []string
 	ClientID string
-	// Compression is none, gzip, snappy, lz4 or zstd.
+	// Compression is compression.type: one of Compressions; ""
+	// means DefaultCompression.
 	Compression string
 	// MaxBufferedBytes bounds the records held in memory while in flight;
 	// Produce blocks past it, which slows the reader instead of growing
 	// without bound.
 	MaxBufferedBytes int
 	// MaxRequestSize is max.request.size: the largest record batch sent
-	// (franz-go's ProducerBatchMaxBytes); 0 keeps franz-go's default,
-	// about 1 MB, as Kafka's producer has.
+	// (DefaultMaxRequestSize when 0)
+	// (franz-go's ProducerBatchMaxBytes), about 1 MB by default as in
+	// Kafka's producer.
 	MaxRequestSize int32
-	// Extra options, for tests and for worker producer.* overrides.
+	// Extra options, for tests and for worker producer.* overrides
+	// (the Kafka client security settings among them).
 	Opts []kgo.Opt
-	Log  *slog.Logger
+	// AdminOpts, if not nil, give topic creation a client of its own with
+	// these options added to Brokers (admin.* security settings that
+	// differ from the producer's).
+	AdminOpts []kgo.Opt
+	Log       *slog.Logger
 }
 
 // Sink produces records. Produce and EnsureTopics are safe for concurrent
@@ -45,7 +66,9 @@ type Config struct {
 type Sink struct {
 	cl  *kgo.Client
 	adm *kadm.Client
-	log *slog.Logger
+	// admCl is the admin client's own connection, nil when it shares cl.
+	admCl *kgo.Client
+	log   *slog.Logger
 
 	mu     sync.Mutex
 	topics map[string]bool
@@ -65,17 +88,34 @@ var codecs = map[string]kgo.CompressionCodec{
 	"lz4": kgo.Lz4Compression(), "zstd": kgo.ZstdCompression(),
 }
 
+// CheckCompression tells whether name is a compression.type value the
+// producer accepts ("" is DefaultCompression), so that a bad one stops the
+// worker before it starts anything.
+func CheckCompression(name string) error {
+	_, err := compression(name)
+	return err
+}
+
+func compression(name string) (kgo.CompressionCodec, error) {
+	codec, ok := codecs[cmp.Or(name, DefaultCompression)]
+	if !ok {
+		return codec, fmt.Errorf("producer compression %q (producer.%s or --compression): want %s", name, PropCompressionType, Compressions)
+	}
+	return codec, nil
+}
+
+// DefaultMaxRequestSize is franz-go's default ProducerBatchMaxBytes,
+// close to Kafka's max.request.size default (1 MiB).
+const DefaultMaxRequestSize = 1_000_012
+
 // New creates the client. It does not connect until the first request.
 func New(cfg Config) (*Sink, error) {
 	if len(cfg.Brokers) == 0 {
 		return nil, errors.New("no Kafka bootstrap servers: set --bootstrap-servers or --embedded-broker")
 	}
-	if cfg.Compression == "" {
-		cfg.Compression = "snappy"
-	}
-	codec, ok := codecs[cfg.Compression]
-	if !ok {
-		return nil, fmt.Errorf("compression %q: want none, gzip, snappy, lz4 or zstd", cfg.Compression)
+	codec, err := compression(cfg.Compression)
+	if err != nil {
+		return nil, err
 	}
 	if cfg.MaxBufferedBytes <= 0 {
 		cfg.MaxBufferedBytes = 32 << 20
@@ -92,7 +132,7 @@ func New(cfg Config) (*Sink, error) {
 		kgo.RecordPartitioner(explicitOr{kgo.StickyKeyPartitioner(nil)}),
 		kgo.ProducerBatchCompression(codec),
 		kgo.MaxBufferedBytes(cfg.MaxBufferedBytes),
-		kgo.ProducerBatchMaxBytes(cmp.Or(cfg.MaxRequestSize, 1_000_012)),
+		kgo.ProducerBatchMaxBytes(cmp.Or(cfg.MaxRequestSize, DefaultMaxRequestSize)),
 		kgo.ProducerLinger(5 * time.Millisecond),
 		kgo.RecordDeliveryTimeout(0),
 		kgo.AllowAutoTopicCreation(),
@@ -102,7 +142,16 @@ func New(cfg Config) (*Sink, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create Kafka client: %w", err)
 	}
-	return &Sink{cl: cl, adm: kadm.NewClient(cl), log: cfg.Log, topics: map[string]bool{}}, nil
+	s := &Sink{cl: cl, adm: kadm.NewClient(cl), log: cfg.Log, topics: map[string]bool{}}
+	if cfg.AdminOpts != nil {
+		admCl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(cfg.Brokers...), kgo.ClientID(cfg.ClientID + "-admin")}, cfg.AdminOpts...)...)
+		if err != nil {
+			cl.Close()
+			return nil, fmt.Errorf("create Kafka admin client: %w", err)
+		}
+		s.admCl, s.adm = admCl, kadm.NewClient(admCl)
+	}
+	return s, nil
 }
 
 // Client returns the underlying franz-go client, for offset and config
@@ -206,7 +255,12 @@ func (s *Sink) EnsureTopic(ctx context.Context, topic string, spec TopicSpec) er
 }
 
 // Close flushes nothing: callers Flush first. It is safe to call twice.
-func (s *Sink) Close() { s.cl.Close() }
+func (s *Sink) Close() {
+	s.cl.Close()
+	if s.admCl != nil {
+		s.admCl.Close()
+	}
+}
 
 // ParseBrokers splits a bootstrap.servers list.
 func ParseBrokers(s string) []string {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"os/exec"
 	"os/user"
@@ -22,10 +23,11 @@ type account struct {
 	runuser  string // path of runuser
 }
 
-// ensureAccount looks up the system user name, creating it if missing.
-// Concurrent callers (parallel test binaries) may race to create it; the
-// loser finds the user on its next lookup.
-func ensureAccount(ctx context.Context, name string) (*account, error) {
+// ensureAccount looks up the system user name, creating it if missing,
+// and says so on log: it is a change to the machine that outlives the
+// server. Concurrent callers (parallel test binaries) may race to create
+// it; the loser finds the user on its next lookup.
+func ensureAccount(ctx context.Context, name string, log *slog.Logger) (*account, error) {
 	var lastErr error
 	for attempt := 0; attempt < 10; attempt++ {
 		a, err := lookupAccount(name)
@@ -42,6 +44,7 @@ func ensureAccount(ctx context.Context, name string) (*account, error) {
 		}
 		out, err := exec.CommandContext(ctx, useradd, "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name).CombinedOutput()
 		if err == nil {
+			log.Info("created the system user "+name+" to run PostgreSQL as, since it refuses to run as root; userdel "+name+" removes it", "user", name)
 			continue
 		}
 		// 9: the user now exists; 10: /etc/passwd is locked by another useradd.

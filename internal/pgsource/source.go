@@ -95,7 +95,9 @@ type Source struct {
 	cfg  Config
 	log  *slog.Logger
 	meta *pgconn.PgConn // catalog queries and snapshots
-	repl *pgconn.PgConn // replication protocol
+	// filterChecked keeps checkFilter's answer per filter (filter.go).
+	filterChecked map[string]error
+	repl          *pgconn.PgConn // replication protocol
 
 	rels     map[uint32]*change.Relation
 	excluded map[uint32]string
@@ -514,7 +516,7 @@ func (s *Source) dropSlot(ctx context.Context) error {
 		case !errors.As(err, &pgErr) || pgErr.Code != "55006":
 			return fail(0, err)
 		}
-		pid := activePID(pgErr.Message)
+		pid := pidFromMessage(pgErr.Message)
 		select {
 		case <-ctx.Done():
 			return fail(pid, fmt.Errorf("still active after %d attempts: %w", attempt, err))
@@ -522,16 +524,4 @@ func (s *Source) dropSlot(ctx context.Context) error {
 		}
 		delay = min(2*delay, 250*time.Millisecond)
 	}
-}
-
-// activePID reads the PID out of PostgreSQL's "replication slot \"x\" is
-// active for PID 123"; 0 if there is none.
-func activePID(msg string) int32 {
-	i := strings.LastIndex(msg, "PID")
-	if i < 0 {
-		return 0
-	}
-	var pid int32
-	fmt.Sscanf(msg[i+3:], "%d", &pid)
-	return pid
 }

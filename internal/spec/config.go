@@ -14,6 +14,9 @@ type Problem struct {
 	Field string
 	// Message is Kafka Connect's (or Debezium's) message for it.
 	Message string
+	// Hint, when set, says the same for the command line, in pgmotion's
+	// words: the field, the value and the fix. Line uses it.
+	Hint string
 }
 
 // ValidationError lists every problem of an invalid configuration. Its
@@ -38,6 +41,20 @@ func (e *ValidationError) Error() string {
 	}
 	b.WriteString("\nYou can also find the above list of errors at the endpoint `/connector-plugins/{connectorType}/config/validate`")
 	return b.String()
+}
+
+// Line returns every problem on one line, for the command line, which
+// has no REST endpoint to point at: each problem's Hint, or else its
+// Message, joined by "; ".
+func (e *ValidationError) Line() string {
+	parts := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		parts[i] = p.Message
+		if p.Hint != "" {
+			parts[i] = p.Hint
+		}
+	}
+	return strings.Join(parts, "; ")
 }
 
 // Parse validates raw against the spec and returns the typed configuration.

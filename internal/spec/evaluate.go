@@ -23,6 +23,7 @@ type result struct {
 	// eff is the effective value after enum mapping, in string form.
 	eff         string
 	errors      []string
+	hints       map[int]string // the command line's wording of errors[i], if any
 	recommended []string
 }
 
@@ -127,7 +128,7 @@ func shown(f *Field, v string) string {
 	if f != nil && f.IsSecret() {
 		return Hidden
 	}
-	return v
+	return HideURLPasswords(v)
 }
 
 // invalid records a problem with r in the wording of its field's origin.
@@ -368,6 +369,10 @@ func (ev *evaluation) evalEnum(r *result, shownOrig string) {
 	}
 	if match == nil || (match.Status == Removed && match.Alias == "") {
 		ev.invalid(r, shownOrig, enumMessage(f))
+		if r.hints == nil {
+			r.hints = map[int]string{}
+		}
+		r.hints[len(r.errors)-1] = enumHint(r.key, shownOrig, f)
 		return
 	}
 	r.eff = match.Value
@@ -404,6 +409,22 @@ func enumMatches(f *Field, want, got string) bool {
 	default:
 		return want == got
 	}
+}
+
+// enumHint is the command line's text for a value outside the enum: every
+// value f accepts, legacy ones included, from its declaration.
+func enumHint(key, value string, f *Field) string {
+	var legacy []string
+	for _, e := range f.Enum {
+		if e.Status == Removed && e.Alias != "" {
+			legacy = append(legacy, fmt.Sprintf("%s (= %s)", e.Value, e.Alias))
+		}
+	}
+	h := fmt.Sprintf("%s %q is not a valid value: use one of %s", key, value, strings.Join(f.AllowedValues(), ", "))
+	if len(legacy) > 0 {
+		h += ", or the legacy " + strings.Join(legacy, ", ")
+	}
+	return h
 }
 
 // enumMessage is the problem text for a value outside the enum, in the
@@ -534,8 +555,8 @@ func quoteAll(ks []string) string {
 func (ev *evaluation) problems() []Problem {
 	var out []Problem
 	for _, r := range ev.results {
-		for _, e := range r.errors {
-			out = append(out, Problem{Field: r.key, Message: e})
+		for i, e := range r.errors {
+			out = append(out, Problem{Field: r.key, Message: e, Hint: r.hints[i]})
 		}
 	}
 	return out

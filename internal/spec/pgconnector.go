@@ -56,6 +56,16 @@ const (
 	propBufferMemory          = "pgmotion.buffer.memory.bytes"
 )
 
+// Retries after a failure (Debezium's names).
+const (
+	// PropErrorsMaxRetries is errors.max.retries: -1 retries retriable
+	// errors without limit, 0 never.
+	PropErrorsMaxRetries = "errors.max.retries"
+	// PropRetriableRestartWait is retriable.restart.connector.wait.ms, the
+	// longest wait before a retry.
+	PropRetriableRestartWait = "retriable.restart.connector.wait.ms"
+)
+
 // Logical decoding messages and the outbox.
 const (
 	// PropMsgPrefixInclude and PropMsgPrefixExclude filter logical
@@ -70,6 +80,9 @@ const (
 	// PropDDLCapture is pgmotion.ddl.capture: DDL statements, written
 	// into the WAL by an event trigger, as events on <topic.prefix>.ddl.
 	PropDDLCapture = "pgmotion.ddl.capture"
+	// PropSkipLSN names the positions of records too large for Kafka
+	// that the connector may drop, each one logged.
+	PropSkipLSN = "pgmotion.skip.lsn"
 	// PropMaxQueueSize and PropMaxQueueSizeBytes are max.queue.size and
 	// max.queue.size.in.bytes, which the streaming metrics report.
 	PropMaxQueueSize      = "max.queue.size"
@@ -288,15 +301,16 @@ func postgresFields() []*Field {
 		boolOpt("snapshot.mode.configuration.based.start.stream", "Snapshot mode property based start stream", "With snapshot.mode=configuration_based: stream after the snapshot."),
 		boolOpt("snapshot.mode.configuration.based.snapshot.on.schema.error", "Snapshot mode property based snapshot on schema error", "With snapshot.mode=configuration_based: snapshot the schema again when it is not valid. No effect for PostgreSQL, as in Debezium."),
 		boolOpt("snapshot.mode.configuration.based.snapshot.on.data.error", "Snapshot mode property based snapshot on data error", "With snapshot.mode=configuration_based: snapshot the data when the stored position can no longer be served (the slot was lost or recreated)."),
-		{Name: "retriable.restart.connector.wait.ms", Type: TypeLong, Default: "10000", Importance: Low, Group: groupConnector, Width: WidthMedium,
-			DisplayName: "Retriable restart wait (ms)", Status: Accepted, Check: checkPositiveLong,
-			Doc: "Milliseconds to wait before restarting after a retriable error."},
+		{Name: PropRetriableRestartWait, Type: TypeLong, Default: "10000", Importance: Low, Group: groupConnector, Width: WidthMedium,
+			DisplayName: "Retriable restart wait (ms)", Check: checkPositiveLong,
+			Note: "Debezium waits this long before every restart; pgmotion waits 0.5 s before the first and doubles the wait up to this cap, so a short PostgreSQL restart costs seconds, not tens of seconds",
+			Doc:  "Milliseconds to wait before restarting after a retriable error (connection loss, a PostgreSQL restart or failover, a replication slot still held by a dying walsender, an unreachable Kafka)."},
 		{Name: "query.fetch.size", Type: TypeInt, Default: "0", Importance: Medium, Group: groupConnector, Width: WidthMedium,
 			DisplayName: "Query fetch size", Status: Accepted, Check: checkNonNegativeInt,
 			Doc: "Number of rows fetched per round trip by queries other than the snapshot; 0 uses the driver's default."},
-		{Name: "errors.max.retries", Type: TypeInt, Default: "-1", Importance: Low, Group: groupConnector, Width: WidthMedium,
-			DisplayName: "The maximum number of retries", Status: Accepted, Check: checkIsInteger,
-			Doc: "Maximum number of retries on retriable errors before failing; -1 means no limit, 0 no retries."},
+		{Name: PropErrorsMaxRetries, Type: TypeInt, Default: "-1", Importance: Low, Group: groupConnector, Width: WidthMedium,
+			DisplayName: "The maximum number of retries", Check: checkIsInteger,
+			Doc: "Maximum number of retries on retriable errors before failing; -1 means no limit, 0 no retries. The count starts again once a restarted task has delivered to Kafka. The task stays RUNNING while it retries."},
 		{Name: "incremental.snapshot.watermarking.strategy", Type: TypeString, Default: "INSERT_INSERT", Importance: Low, Group: groupConnector, Width: WidthMedium,
 			DisplayName: "Incremental snapshot watermarking strategy", Enum: enums("INSERT_INSERT", "INSERT_DELETE"),
 			Doc: "How incremental snapshot windows are marked in the signal table: insert_insert (an open and a close row per chunk) or insert_delete (an open row per chunk, deleted to close the window, so that the table does not grow)."},
@@ -548,6 +562,11 @@ func postgresFields() []*Field {
 				"creating them takes a superuser, and a connector whose user is not one can use triggers a superuser installed. " +
 				"The triggers serve every connector on the database and stay when the connector is deleted. " +
 				"When false, messages of prefix pgmotion.ddl are plain logical decoding messages on <topic.prefix>.message, subject to message.prefix.include.list and message.prefix.exclude.list."},
+		{Name: PropSkipLSN, Type: TypeList, Importance: Low, Group: groupConnector, Width: WidthLong,
+			DisplayName: "Skip records too large for Kafka at these LSNs", Origin: OriginPgmotion, Check: checkLSNList,
+			Doc: "A record larger than Kafka accepts (producer.max.request.size, the broker's message.max.bytes) fails the task with an error naming its LSN, topic and size, and the slot keeps its WAL until that is resolved. " +
+				"The fixes are to raise both limits, to exclude a logical decoding message's prefix with message.prefix.exclude.list, or to list the record's LSN here (comma-separated, as 0/16B3748): " +
+				"a record at a listed LSN that Kafka refuses as too large is then skipped, and logged at WARN with its LSN, topic and size; nothing else is skipped."},
 		{Name: propBufferMemory, Type: TypeLong, Default: "67108864", Importance: Medium, Group: groupConnector, Width: WidthMedium,
 			DisplayName: "Streamed transaction memory (bytes)", Check: checkBetween(65536, 1<<40),
 			Doc: "On PostgreSQL 14 and later pgmotion reads with pgoutput protocol 2 and streaming, so that the server sends a large transaction while it runs instead of spilling it to its own disk. " +
@@ -568,6 +587,18 @@ func checkHostname(c *Check) {
 	v := c.Value()
 	if strings.TrimSpace(v) != "" && !hostnameRE.MatchString(v) {
 		c.Errorf("%s has invalid format (only the underscore, hyphen, dot and alphanumeric characters are allowed)", v)
+	}
+}
+
+var lsnRE = regexp.MustCompile(`^[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}$`)
+
+// checkLSNList checks a list of PostgreSQL LSNs (0/16B3748).
+func checkLSNList(c *Check) {
+	for _, v := range splitList(c.Value()) {
+		if !lsnRE.MatchString(v) {
+			c.Errorf("%q is not an LSN: write two hexadecimal halves separated by '/', such as 0/16B3748, as the error naming the record shows it", v)
+			return
+		}
 	}
 }
 

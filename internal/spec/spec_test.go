@@ -49,6 +49,35 @@ func TestValidationErrorText(t *testing.T) {
 	}
 }
 
+// TestValidationErrorLine checks the command line's one-line text: the
+// field, the value, and every value the declaration accepts, legacy ones
+// included, with no REST endpoint to point at.
+func TestValidationErrorLine(t *testing.T) {
+	_, err := ParsePostgres(with(sakila(), "snapshot.mode", "sometimes"))
+	var ve *ValidationError
+	if !asValidationError(err, &ve) {
+		t.Fatalf("err = %v, want a *ValidationError", err)
+	}
+	want := `snapshot.mode "sometimes" is not a valid value: use one of always, initial, no_data, initial_only, when_needed, configuration_based, custom, or the legacy never (= no_data), exported (= initial)`
+	if got := ve.Line(); got != want {
+		t.Errorf("Line() =\n%s\nwant\n%s", got, want)
+	}
+	f, _ := Postgres.Field("snapshot.mode")
+	for _, e := range f.Enum {
+		if !strings.Contains(ve.Line(), " "+e.Value) {
+			t.Errorf("Line() does not name the declared value %q: %s", e.Value, ve.Line())
+		}
+	}
+
+	_, err = ParsePostgres(with(sakila(), "topic.prefix", "", "snapshot.mode", "never!"))
+	if !asValidationError(err, &ve) {
+		t.Fatalf("err = %v, want a *ValidationError", err)
+	}
+	if got := ve.Line(); strings.Contains(got, "\n") || !strings.HasPrefix(got, "The 'topic.prefix' value is invalid: A value is required; ") || !strings.Contains(got, `; snapshot.mode "never!" is not a valid value: use one of `) {
+		t.Errorf("Line() = %q", got)
+	}
+}
+
 func asValidationError(err error, ve **ValidationError) bool {
 	v, ok := err.(*ValidationError)
 	*ve = v

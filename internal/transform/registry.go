@@ -8,10 +8,10 @@ import (
 	"github.com/pgmotion/pgmotion/internal/spec"
 )
 
-// KafkaVersion is the Kafka release whose transformations pgmotion follows,
-// reported as their version by GET /connector-plugins (the same release as
-// connect.KafkaConnectVersion).
-const KafkaVersion = "3.9.0"
+// KafkaVersion is the Kafka release whose transformations and Connect REST
+// API pgmotion follows: the version GET /connector-plugins reports for the
+// transformations and GET / for the worker (connect.KafkaConnectVersion).
+const KafkaVersion = "4.0.0"
 
 // Plugin types, as GET /connector-plugins names them.
 const (

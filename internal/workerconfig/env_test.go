@@ -94,7 +94,7 @@ func TestApplyEnvErrors(t *testing.T) {
 	w := Default()
 	err := w.ApplyEnv([]string{
 		"PGMOTION_OFFSET_FLUSH_INTERVAL_MS=abc",
-		"PGMOTION_LISTENERS=https://:8443",
+		"PGMOTION_LISTENERS=ftp://:8443",
 		"PGMOTION_GROUP_ID=fine",
 	})
 	if err == nil {
@@ -102,7 +102,7 @@ func TestApplyEnvErrors(t *testing.T) {
 	}
 	for _, want := range []string{
 		`PGMOTION_OFFSET_FLUSH_INTERVAL_MS: offset.flush.interval.ms: "abc" is not a number of milliseconds`,
-		`PGMOTION_LISTENERS: listeners: "https://:8443" has "https://:8443": pgmotion serves plain HTTP only`,
+		`PGMOTION_LISTENERS: listeners: "ftp://:8443" has "ftp://:8443": the protocol must be http or https`,
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("%v\ndoes not contain %q", err, want)

@@ -77,8 +77,12 @@ type Worker struct {
 	// (default 5); -1 means the broker's default.
 	OffsetPartitions, StatusPartitions int32
 	// Listeners is listeners (default http://:8083) as host:port
-	// addresses, ":8083" for all interfaces. Only http:// is served.
-	Listeners []string
+	// addresses, ":8083" for all interfaces. ListenersHTTPS says they are
+	// https:// (a list may not mix the two): the REST API then needs its
+	// certificate and key (--rest-tls-cert, --rest-tls-key), since
+	// pgmotion reads no listeners.https.ssl.* keystore.
+	Listeners      []string
+	ListenersHTTPS bool
 	// rest.advertised.host.name, rest.advertised.port (0: not set) and
 	// rest.advertised.listener ("http" unless set; Kafka derives it the
 	// same way from listeners).
@@ -103,9 +107,8 @@ type Worker struct {
 	// with the prefix removed.
 	Producer, Consumer map[string]string
 	// ConfigProviders maps each name listed in config.providers to its
-	// config.providers.<name>.class ("" when that is not set). While it is
-	// empty and config.providers was never set, pgmotion's built-in env and
-	// file providers are active; see NewResolver.
+	// config.providers.<name>.class ("" when that is not set). Only these
+	// providers are enabled, as in Kafka; see NewResolver.
 	ConfigProviders map[string]string
 	// PluginPath is plugin.path, accepted and ignored with a warning:
 	// pgmotion's plugins are built in.
@@ -574,16 +577,20 @@ var fields = map[string]field{
 	propTopicTrackingReset:  boolField(func(w *Worker) *bool { return &w.TopicTrackingReset }),
 	propListeners: {
 		set: func(w *Worker, v string) error {
-			addrs, err := parseListeners(v)
+			addrs, https, err := parseListeners(v)
 			if err == nil {
-				w.Listeners = addrs
+				w.Listeners, w.ListenersHTTPS = addrs, https
 			}
 			return err
 		},
 		get: func(w *Worker) string {
+			scheme := "http://"
+			if w.ListenersHTTPS {
+				scheme = "https://"
+			}
 			urls := make([]string, len(w.Listeners))
 			for i, a := range w.Listeners {
-				urls[i] = "http://" + a
+				urls[i] = scheme + a
 			}
 			return strings.Join(urls, ",")
 		},
@@ -783,33 +790,36 @@ func (e *itemError) Error() string { return fmt.Sprintf("has %q%s", e.item, e.pr
 var listenerRE = regexp.MustCompile(`^(.*)://\[?([0-9a-zA-Z\-%._:]*)\]?:(-?[0-9]+)$`)
 
 // parseListeners checks listeners as RestServerConfig's ListenersValidator
-// and RestServer.createConnector do, and returns host:port addresses.
-func parseListeners(v string) ([]string, error) {
+// and RestServer.createConnector do, and returns host:port addresses and
+// whether they are https.
+func parseListeners(v string) ([]string, bool, error) {
 	items := splitList(v)
 	if len(items) == 0 {
-		return nil, errors.New("has no URL: at least one is required, e.g. http://:8083")
+		return nil, false, errors.New("has no URL: at least one is required, e.g. http://:8083")
 	}
 	addrs := make([]string, 0, len(items))
+	var schemes []string
 	for _, item := range items {
 		if item == "" {
-			return nil, errors.New("has an empty URL in the list")
+			return nil, false, errors.New("has an empty URL in the list")
 		}
 		m := listenerRE.FindStringSubmatch(item)
 		if m == nil {
-			return nil, &itemError{item, ", which is not protocol://host:port (e.g. http://:8083)"}
+			return nil, false, &itemError{item, ", which is not protocol://host:port (e.g. http://:8083)"}
 		}
-		switch strings.ToLower(m[1]) {
-		case "http":
-		case "https":
-			return nil, &itemError{item, ": pgmotion serves plain HTTP only; use http:// and put a TLS proxy in front if needed"}
-		default:
-			return nil, &itemError{item, ": the protocol must be http"}
+		scheme := strings.ToLower(m[1])
+		if scheme != "http" && scheme != "https" {
+			return nil, false, &itemError{item, ": the protocol must be http or https"}
 		}
+		if len(schemes) > 0 && schemes[0] != scheme {
+			return nil, false, &itemError{item, ": pgmotion serves one protocol; make every listener http:// or every one https://"}
+		}
+		schemes = append(schemes, scheme)
 		port, err := strconv.Atoi(m[3])
 		if err != nil || port < 0 || port > 65535 {
-			return nil, &itemError{item, ", whose port is not a port number (0-65535)"}
+			return nil, false, &itemError{item, ", whose port is not a port number (0-65535)"}
 		}
 		addrs = append(addrs, net.JoinHostPort(m[2], strconv.Itoa(port)))
 	}
-	return addrs, nil
+	return addrs, schemes[0] == "https", nil
 }

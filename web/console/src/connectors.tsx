@@ -134,6 +134,7 @@ function CdcPanel({ connector, server }: { connector: string; server: string }) 
   const estimate = (t: string) => find("pgmotion_snapshot_rows_estimated", (x) => snapshot(x) && x.table === t)?.points.at(-1)?.[1] ?? -1;
   const eta = find("pgmotion_snapshot_eta_seconds", snapshot)?.points.at(-1)?.[1];
   const running = find("debezium_metrics_SnapshotRunning", snapshot)?.points.at(-1)?.[1];
+  const completed = find("debezium_metrics_SnapshotCompleted", snapshot)?.points.at(-1)?.[1];
   const slotActive = active?.points.at(-1)?.[1];
   return (
     <section class="cdc" data-testid="cdc">
@@ -177,7 +178,7 @@ function CdcPanel({ connector, server }: { connector: string; server: string }) 
                 const t = s.labels.table;
                 const done = s.points.at(-1)?.[1] ?? 0;
                 const est = estimate(t);
-                const pct = est > 0 ? Math.min(100, (done / est) * 100) : done > 0 ? 100 : 0;
+                const pct = completed ? 100 : est > 0 ? Math.min(100, (done / est) * 100) : 0;
                 return (
                   <tr key={t}>
                     <td>{t}</td>

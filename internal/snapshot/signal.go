@@ -1,4 +1,4 @@
-package connect
+package snapshot
 
 import (
 	"bytes"
@@ -42,8 +42,8 @@ const knownSignals = "execute-snapshot, stop-snapshot, pause-snapshot, resume-sn
 
 // The signal channels (signal.enabled.channels).
 const (
-	channelSource = "source"
-	channelKafka  = "kafka"
+	ChannelSource = "source"
+	ChannelKafka  = "kafka"
 )
 
 // signal is one signal read from a channel.
@@ -60,7 +60,7 @@ type signal struct {
 }
 
 func (s signal) String() string {
-	if s.Channel == channelKafka {
+	if s.Channel == ChannelKafka {
 		return fmt.Sprintf("%q (type %q, signal topic offset %d)", s.ID, s.Type, s.Offset)
 	}
 	return fmt.Sprintf("%q (type %q)", s.ID, s.Type)
@@ -110,7 +110,7 @@ func signalFromRow(rel *change.Relation, row change.Tuple) (signal, error) {
 	if !ok || typ == "" {
 		return signal{ID: id}, fmt.Errorf("signal %q has no type", id)
 	}
-	s := signal{ID: id, Type: typ, Channel: channelSource}
+	s := signal{ID: id, Type: typ, Channel: ChannelSource}
 	if d, ok := textValue(row, idx[2]); ok && strings.TrimSpace(d) != "" {
 		s.Data = []byte(d)
 	}
@@ -148,7 +148,7 @@ func parseKafkaSignal(key, value []byte, prefix string) (signal, error) {
 	if err := json.Unmarshal(value, &v); err != nil {
 		return signal{}, fmt.Errorf("the signal record's value is not a JSON object {\"type\":…,\"data\":{…}}: %w", err)
 	}
-	s := signal{Channel: channelKafka}
+	s := signal{Channel: ChannelKafka}
 	if v.ID != nil {
 		s.ID = *v.ID
 	}
@@ -370,8 +370,8 @@ type kafkaSignals struct {
 	wg     sync.WaitGroup
 }
 
-func newKafkaSignals(seeds []string, topic, group, prefix string, fetchWait time.Duration, log *slog.Logger) *kafkaSignals {
-	opts := []kgo.Opt{kgo.SeedBrokers(seeds...), kgo.ClientID("pgmotion-signal")}
+func newKafkaSignals(seeds []string, topic, group, prefix string, fetchWait time.Duration, log *slog.Logger, security ...kgo.Opt) *kafkaSignals {
+	opts := append([]kgo.Opt{kgo.SeedBrokers(seeds...), kgo.ClientID("pgmotion-signal")}, security...)
 	if fetchWait > 0 {
 		opts = append(opts, kgo.FetchMaxWait(fetchWait))
 	} else {
