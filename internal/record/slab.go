@@ -70,14 +70,18 @@ func putSlab(s *Slab) {
 	slabs.Unlock()
 }
 
-// TrimSlabs drops the free slabs that stayed free since the last call, to
-// the garbage collector, and returns their bytes: as many as the free
-// list never went below, since what was not taken in that time is not
-// needed at the pace records now go.
-func TrimSlabs() (bytes int64) {
+// TrimSlabs drops free slabs, to the garbage collector, and returns
+// their bytes: with all, every free slab (a burst is over); otherwise
+// those that stayed free since the last call, as many as the free list
+// never went below, since what was not taken in that time is not needed
+// at the pace records now go.
+func TrimSlabs(all bool) (bytes int64) {
 	slabs.Lock()
 	defer slabs.Unlock()
 	n := slabs.low
+	if all {
+		n = len(slabs.free)
+	}
 	for i := range n {
 		slabs.free[i] = nil
 	}

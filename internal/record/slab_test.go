@@ -6,8 +6,8 @@ import "testing"
 // to it on their last release, and TrimSlabs gives back exactly those
 // that nobody took since the previous trim.
 func TestTrimSlabsDropsWhatStayedFree(t *testing.T) {
-	TrimSlabs()
-	TrimSlabs() // nothing left from other tests
+	TrimSlabs(false)
+	TrimSlabs(false) // nothing left from other tests
 	var got []*Slab
 	for range 6 {
 		got = append(got, GetSlab())
@@ -20,7 +20,7 @@ func TestTrimSlabsDropsWhatStayedFree(t *testing.T) {
 		}
 		s.Release() // the last: back to the free list
 	}
-	if b := TrimSlabs(); b != 0 {
+	if b := TrimSlabs(false); b != 0 {
 		t.Fatalf("the first trim after use dropped %d bytes: slabs were in use since the last", b)
 	}
 	// Two of the six are taken again, four stay free for a whole period.
@@ -28,15 +28,19 @@ func TestTrimSlabsDropsWhatStayedFree(t *testing.T) {
 	if a != got[5] || b != got[4] {
 		t.Error("the free list did not hand back the slabs released last")
 	}
-	if n := TrimSlabs(); n != 4*SlabSize {
+	if n := TrimSlabs(false); n != 4*SlabSize {
 		t.Fatalf("trimmed %d bytes, want the 4 slabs that stayed free (%d)", n, 4*SlabSize)
 	}
 	a.Release()
 	b.Release()
-	if n := TrimSlabs(); n != 0 {
+	if n := TrimSlabs(false); n != 0 {
 		t.Fatalf("trimmed %d bytes right after two came back", n)
 	}
-	if n := TrimSlabs(); n != 2*SlabSize {
+	if n := TrimSlabs(false); n != 2*SlabSize {
 		t.Fatalf("trimmed %d bytes, want the 2 that stayed free since", n)
+	}
+	GetSlab().Release()
+	if n := TrimSlabs(true); n != SlabSize {
+		t.Fatalf("trimmed %d bytes of all the free slabs, want the one", n)
 	}
 }
