@@ -125,7 +125,7 @@ func (e *env) startWorkerWith(dir string, b *broker, connector map[string]any) (
 // connectArgs starts the command line of a `pgmotion connect` worker
 // against the broker at addr, with the run's producer compression.
 func (e *env) connectArgs(addr string) []string {
-	return []string{e.bin, "connect", "--bootstrap-servers", addr, "--compression", e.opts.compression}
+	return []string{e.workerBinary(), "connect", "--bootstrap-servers", addr, "--compression", e.opts.compression}
 }
 
 // failure describes a worker that exited or failed, with its last log

@@ -402,6 +402,9 @@ func newSnapshotSink(t *task, threads, ranges int, m *metrics.SnapshotMetrics, c
 		}
 		// A row's envelope time is its read time, to the millisecond.
 		enc.SetClock(clock.Now)
+		if t.cfg.Transforms == nil {
+			enc.RecycleSlabs() // Row calls Handed
+		}
 		s.workers = append(s.workers, &snapshotWorker{enc: enc})
 	}
 	return s, nil
@@ -450,6 +453,7 @@ func (s *snapshotSink) Row(worker int, r pgsource.Range, c *change.Change) error
 		b.pending.Add(1)
 		s.t.sink.Produce(rec, ack)
 	}
+	w.enc.Handed()
 	if w.rows++; w.rows == 1 {
 		s.xid.Store(c.Xid)
 	}

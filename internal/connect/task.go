@@ -168,6 +168,9 @@ func newTask(cfg TaskConfig, sink *kafkasink.Sink, store *OffsetStore, log *slog
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Transforms == nil {
+		enc.RecycleSlabs() // produce calls Handed
+	}
 	if cfg.FlushInterval <= 0 {
 		cfg.FlushInterval = workerconfig.PgmotionOffsetFlushInterval
 	}
@@ -208,7 +211,7 @@ func (t *task) run(ctx context.Context) (err error) {
 	}
 	t.opened.Store(true)
 	t.streamingOpened(ctx) // metrics.go
-	t.toast = newToastFiller(t.cfg.ToastFill, t.cfg.ToastCacheBytes, t.src, t.log)
+	t.toast = newToastFiller(t.cfg.ToastFill, t.cfg.ToastCacheBytes, t.src, t.cfg.Source.Held, t.log)
 	if t.onOpen != nil {
 		t.onOpen()
 	}
@@ -429,6 +432,7 @@ func (t *task) produce() error {
 		b.pending.Add(1)
 		t.sink.Produce(r, ack)
 	}
+	t.enc.Handed()
 	t.inBatch += len(t.recs)
 	if t.sm != nil {
 		t.sm.Written(len(t.recs))

@@ -90,11 +90,12 @@ type WorkerConfig struct {
 	// pgmotion.buffer.memory.bytes spill under DataDir/spill/<connector>.
 	// Empty spills under os.TempDir.
 	DataDir string
-	// ReserveMemory, if set, is told the memory each connector's
-	// configured budgets allow it to hold (pgmotion.buffer.memory.bytes,
-	// and pgmotion.toast.cache.max.bytes when TOAST filling is on) while
-	// it runs; the function it returns gives them back. The command uses
-	// it to raise the garbage collector's soft memory limit, which would
+	// ReserveMemory, if set, is told the memory each connector's buffers
+	// hold (its streamed-transaction buffers, within
+	// pgmotion.buffer.memory.bytes, and its TOAST cache, within
+	// pgmotion.toast.cache.max.bytes), in steps, as they fill (memory.go);
+	// the function it returns gives a step back. The command uses it to
+	// raise the garbage collector's soft memory limit, which would
 	// otherwise collect without pause once a full cache is live.
 	ReserveMemory func(bytes int64) (release func())
 	// DisableTopicTracking and DisableTopicTrackingReset are
@@ -561,7 +562,11 @@ func (w *Worker) runTask(ctx context.Context, name string, raw map[string]string
 		defer sink.Close()
 	}
 	if w.cfg.ReserveMemory != nil {
-		defer w.cfg.ReserveMemory(tc.memoryBudget())()
+		// The memory limit follows what the task's buffers hold, not
+		// their budgets (memory.go).
+		acct := newMemAccount(w.cfg.ReserveMemory)
+		tc.Source.Held = acct.add
+		defer acct.close()
 	}
 	// The streaming metrics and the slot monitor live across restarts,
 	// so that a retrying task shows as disconnected (metrics.go).

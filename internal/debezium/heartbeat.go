@@ -57,5 +57,10 @@ func (e *Encoder) Heartbeat(topic string, tsMillis int64) record.Record {
 	if len(e.ctxHdrs) > 0 {
 		r.Headers = e.ctxHdrs
 	}
+	if e.recycle {
+		rs := [1]record.Record{r}
+		e.stamp(rs[:])
+		r = rs[0]
+	}
 	return r
 }

@@ -99,7 +99,11 @@ func (e *Encoder) BeginTx(dst []record.Record, xid uint32, lsn change.LSN, tsMic
 		return dst
 	}
 	e.resetTx(xid)
-	return append(dst, e.txRecord("BEGIN", lsn, tsMicros))
+	dst = append(dst, e.txRecord("BEGIN", lsn, tsMicros))
+	if e.recycle {
+		e.stamp(dst[len(dst)-1:])
+	}
+	return dst
 }
 
 // ResumeTx opens transaction xid without a BEGIN record, with the counts
@@ -129,7 +133,11 @@ func (e *Encoder) EndTx(dst []record.Record, lsn change.LSN, tsMicros int64) []r
 	}
 	r := e.txRecord("END", lsn, tsMicros)
 	e.tx.open = false
-	return append(dst, r)
+	dst = append(dst, r)
+	if e.recycle {
+		e.stamp(dst[len(dst)-1:])
+	}
+	return dst
 }
 
 // TxCounts appends the open transaction's counts to dst, in the order

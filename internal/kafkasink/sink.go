@@ -158,12 +158,26 @@ func New(cfg Config) (*Sink, error) {
 // storage that shares its connections.
 func (s *Sink) Client() *kgo.Client { return s.cl }
 
-var recPool = sync.Pool{New: func() any { return new(kgo.Record) }}
+// slabRecord is a kgo.Record with the slab its key and value lie in,
+// retained while franz-go holds it. Every record this package produces is
+// one, so promise can reach its slab from the *kgo.Record it is given.
+type slabRecord struct {
+	kgo.Record
+	slab *record.Slab
+}
 
-func promise(r *kgo.Record, err error) {
+var recPool = sync.Pool{New: func() any { return new(slabRecord) }}
+
+func promise(kr *kgo.Record, err error) {
+	r := (*slabRecord)(unsafe.Pointer(kr))
 	a := r.Context.(Acker)
-	*r = kgo.Record{}
+	slab := r.slab
+	*r = slabRecord{}
 	recPool.Put(r)
+	if slab != nil {
+		// franz-go is done with the record: nothing reads its bytes now.
+		slab.Release()
+	}
 	a.Ack(err)
 }
 
@@ -171,13 +185,17 @@ func promise(r *kgo.Record, err error) {
 // acknowledged it or delivery has failed for good. It blocks while the
 // producer's buffer is full.
 func (s *Sink) Produce(rec *record.Record, ack Acker) {
-	r := recPool.Get().(*kgo.Record)
+	r := recPool.Get().(*slabRecord)
+	if rec.Slab != nil {
+		rec.Slab.Retain()
+		r.slab = rec.Slab
+	}
 	r.Topic, r.Key, r.Value, r.Partition, r.Context = rec.Topic, rec.Key, rec.Value, rec.Partition, ack
 	r.Headers = kgoHeaders(rec.Headers)
 	if rec.Timestamp != 0 {
 		r.Timestamp = time.UnixMilli(rec.Timestamp)
 	}
-	s.cl.Produce(context.Background(), r, promise)
+	s.cl.Produce(context.Background(), &r.Record, promise)
 }
 
 // kgoHeaders views headers as franz-go's, without copying: a Record's

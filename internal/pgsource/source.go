@@ -76,6 +76,13 @@ type Config struct {
 	// that open streamed transactions may take before they spill; 0 means
 	// DefaultBufferMemory.
 	BufferMemory int64
+	// Held, if not nil, is told each change, in bytes, of the memory the
+	// streamed-transaction buffers hold: they take memory as transactions
+	// stream in, up to BufferMemory, and give it back at their end, so
+	// that the process's memory limit can follow what is held rather
+	// than reserve the whole budget up front. It is called on the
+	// streaming goroutine.
+	Held func(delta int64)
 	// DDLCapture is pgmotion.ddl.capture: Open installs the event
 	// triggers that write each DDL statement into the WAL as a message
 	// of prefix DDLMessagePrefix (ddlcapture.go).

@@ -624,7 +624,7 @@ func postgresFields() []*Field {
 				"REPLICA IDENTITY FULL tables need neither: their old row carries the value."},
 		{Name: PropToastCacheMaxBytes, Type: TypeLong, Default: "67108864", Importance: Low, Group: groupConnector, Width: WidthMedium,
 			DisplayName: "TOAST value cache (bytes)", Check: checkBetween(0, 1<<40),
-			Doc: "Memory for the large values pgmotion.toast.fill=cache or refetch keeps, least recently used first out; values under 1 kB are not kept. The worker's soft memory limit (unless GOMEMLIMIT is set) grows by this much while the connector runs."},
+			Doc: "Memory for the large values pgmotion.toast.fill=cache or refetch keeps, least recently used first out; values under 1 kB are not kept. The worker's soft memory limit (unless GOMEMLIMIT is set) grows with what the cache holds, in steps of 8 MiB, not by the whole budget up front."},
 		{Name: PropDDLCapture, Type: TypeBoolean, Default: "false", Importance: Medium, Group: groupConnector, Width: WidthShort,
 			DisplayName: "Capture DDL statements", Origin: OriginPgmotion,
 			Doc: "Emit each DDL statement run in the database as an event on <topic.prefix>.ddl (PostgreSQL 14+), in its place among the data events. " +
@@ -642,7 +642,7 @@ func postgresFields() []*Field {
 			DisplayName: "Streamed transaction memory (bytes)", Check: checkBetween(65536, 1<<40),
 			Doc: "On PostgreSQL 14 and later pgmotion reads with pgoutput protocol 2 and streaming, so that the server sends a large transaction while it runs instead of spilling it to its own disk. " +
 				"Its events are emitted at its commit, and until then it is buffered: in memory up to this many bytes (shared by all open transactions, 64 MiB by default), " +
-				"and past them in files under the worker's --data-dir (spill/<connector>), which are removed at commit, at abort and at start-up. The worker's soft memory limit (unless GOMEMLIMIT is set) grows by this much while the connector runs. At least 65536."},
+				"and past them in files under the worker's --data-dir (spill/<connector>), which are removed at commit, at abort and at start-up. Memory is taken as transactions stream in and given back at their end: the worker's soft memory limit (unless GOMEMLIMIT is set) grows with what the buffer holds, in steps of 8 MiB, not by the whole budget up front. At least 65536."},
 	}
 }
 
