@@ -110,6 +110,11 @@ type task struct {
 	// skip drops the events of a half-delivered transaction that Kafka
 	// already holds when streaming resumes.
 	skip *Offset
+	// resume drops the events of that transaction Kafka holds; atLSN
+	// counts the open transaction's changes at its latest LSN, for the
+	// offsets sealed inside it (resume.go).
+	resume *resumePoint
+	atLSN  lsnCounter
 	// metrics receives the connector's metrics (nil: none); progressOut
 	// shows the snapshot's progress bar when it is a terminal.
 	metrics     prometheus.Registerer
@@ -208,7 +213,7 @@ func (t *task) run(ctx context.Context) (err error) {
 	start := pgsource.StreamOptions{}
 	if off != nil && off.SnapshotDone() && !info.Created {
 		start.Start, start.LastCommit = off.ResumeLSN(), off.ResumeLSN()
-		if off.MessageType != "" && off.MessageType != "COMMIT" && off.TxID != 0 {
+		if t.resume = resumeFrom(off); t.resume != nil {
 			t.skip = off
 		}
 	}
@@ -244,7 +249,7 @@ func (t *task) run(ctx context.Context) (err error) {
 		} else if off == nil || !off.SnapshotDone() {
 			start.Start = 0
 		}
-		t.skip = nil
+		t.skip, t.resume = nil, nil
 	} else if info.Created {
 		start.Start = info.ConsistentPoint
 	}
@@ -412,6 +417,7 @@ func (t *task) ensureTopic(topic string) error {
 // Begin implements pgsource.Handler.
 func (t *task) Begin(xid uint32, lsn, _ change.LSN, ts int64) error {
 	t.xid, t.ts = xid, ts
+	t.atLSN.reset()
 	if t.sm != nil {
 		t.sm.Begin(ts)
 	}
@@ -423,11 +429,12 @@ func (t *task) Change(c *change.Change) error {
 	if c.Op == change.OpMessage && !c.HasXid {
 		return t.nonTxMessage(c)
 	}
-	if t.skip != nil {
-		if c.Xid == uint32(t.skip.TxID) && c.LSN <= t.skip.LSN {
+	t.atLSN.add(c.LSN)
+	if t.resume != nil {
+		if t.resume.drop(c) {
 			return nil
 		}
-		t.skip = nil
+		t.skip, t.resume = nil, nil
 	}
 	if t.inc != nil && c.Op != change.OpMessage {
 		if skip, err := t.incChange(c); err != nil || skip {
@@ -453,7 +460,7 @@ func (t *task) Change(c *change.Change) error {
 	}
 	t.lastChange, t.lastOp = c.LSN, c.Op
 	if t.inBatch >= partialEvery {
-		t.seal(t.txOffset(Offset{LSN: c.LSN, LSNProc: c.LSN, LSNCommit: t.lastCommit, TxID: int64(t.xid), TsUsec: t.ts, MessageType: messageType(c.Op)}))
+		t.seal(t.txOffset(Offset{LSN: c.LSN, LSNProc: c.LSN, LSNCommit: t.lastCommit, TxID: int64(t.xid), TsUsec: t.ts, MessageType: messageType(c.Op), LSNEvents: t.atLSN.at(c.LSN)}))
 		t.inBatch = 0
 	}
 	return nil
@@ -495,7 +502,7 @@ func messageType(op change.Op) string {
 
 // Commit implements pgsource.Handler.
 func (t *task) Commit(_, end change.LSN, ts int64) error {
-	t.skip = nil
+	t.skip, t.resume = nil, nil
 	if err := t.txEnd(end, ts); err != nil { // txmeta.go
 		return err
 	}
