@@ -286,6 +286,7 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 		Log:               g.log,
 		Loggers:           g.levels,
 
+		ExactlyOnceSource:         wc.ExactlyOnceSource,
 		DisableTopicTracking:      !wc.TopicTracking,
 		DisableTopicTrackingReset: !wc.TopicTrackingReset,
 		StartupFailed: func(name string, err error) {

@@ -53,6 +53,8 @@ type TaskConfig struct {
 	Incremental IncrementalConfig
 	// Transforms is the connector's transforms chain; nil without one.
 	Transforms *transform.Chain
+	// EOS is the exactly-once configuration (eos.go).
+	EOS EOSConfig
 	// QueueCapacity and MaxQueueBytes are max.queue.size and
 	// max.queue.size.in.bytes, which the streaming metrics report.
 	QueueCapacity, MaxQueueBytes int64
@@ -130,6 +132,9 @@ type task struct {
 	// when no signal channel is configured. It belongs to the streaming
 	// goroutine.
 	inc *incremental
+	// eos is the open producer transaction when the task is
+	// transactional (exactly-once delivery, eos.go); nil otherwise.
+	eos *eosState
 	// dropErr is set when run ends and slot.drop.on.stop could not drop
 	// the slot.
 	dropErr *pgsource.SlotDropError
@@ -175,6 +180,11 @@ func (t *task) run(ctx context.Context) (err error) {
 			t.snapMetrics.Unregister()
 		}
 	}()
+	if t.eos != nil {
+		if err := t.eosStart(ctx); err != nil {
+			return err
+		}
+	}
 	off, err := t.store.Get(t.cfg.Name, t.cfg.TopicPrefix)
 	if err != nil {
 		return err
@@ -354,6 +364,9 @@ func (t *task) produce() error {
 		t.sink.Produce(r, ack)
 	}
 	t.inBatch += len(t.recs)
+	if t.eos != nil {
+		t.eos.produced(len(t.recs))
+	}
 	if t.sm != nil {
 		t.sm.Written(len(t.recs))
 	}
@@ -369,6 +382,9 @@ func (t *task) seal(off Offset) {
 	off = t.incOffset(off)
 	t.tr.seal(off)
 	t.lastOff = off
+	if t.eos != nil {
+		t.eos.noteSeal()
+	}
 }
 
 // Tick implements pgsource.Handler: it sends a heartbeat when one is due
@@ -384,7 +400,7 @@ func (t *task) Tick(now time.Time, inTxn bool) error {
 		}
 	}
 	if t.cfg.Heartbeat <= 0 || inTxn || now.Sub(t.lastBeat) < t.cfg.Heartbeat {
-		return nil
+		return t.eosMaybeCommit(now)
 	}
 	t.lastBeat = now
 	if q := t.cfg.HeartbeatQuery; q != "" {
@@ -398,7 +414,7 @@ func (t *task) Tick(now time.Time, inTxn bool) error {
 		return err
 	}
 	t.seal(t.lastOff)
-	return nil
+	return t.eosMaybeCommit(now)
 }
 
 // ensureTopic creates topic on first use. The task's own set spares the
@@ -462,6 +478,7 @@ func (t *task) Change(c *change.Change) error {
 	if t.inBatch >= partialEvery {
 		t.seal(t.txOffset(Offset{LSN: c.LSN, LSNProc: c.LSN, LSNCommit: t.lastCommit, TxID: int64(t.xid), TsUsec: t.ts, MessageType: messageType(c.Op), LSNEvents: t.atLSN.at(c.LSN)}))
 		t.inBatch = 0
+		return t.eosMaybeCommit(time.Now())
 	}
 	return nil
 }
@@ -480,6 +497,9 @@ func (t *task) nonTxMessage(c *change.Change) error {
 	}
 	t.seal(Offset{LSN: c.LSN, LSNProc: c.LSN, LSNCommit: t.lastCommit, TsUsec: c.TsMicros, MessageType: messageType(c.Op)})
 	t.inBatch = 0
+	if err := t.eosMaybeCommit(time.Now()); err != nil {
+		return err
+	}
 	return t.tr.Err()
 }
 
@@ -515,6 +535,9 @@ func (t *task) Commit(_, end change.LSN, ts int64) error {
 	t.seal(Offset{LSN: end, LSNProc: end, LSNCommit: end, TxID: int64(t.xid), TsUsec: ts, MessageType: "COMMIT"})
 	t.inBatch = 0
 	t.lastCommit = end
+	if err := t.eosMaybeCommit(time.Now()); err != nil {
+		return err
+	}
 	return t.tr.Err()
 }
 
@@ -526,6 +549,9 @@ func (t *task) Idle(walEnd change.LSN) error {
 	}
 	t.lastIdle = walEnd
 	t.seal(Offset{LSN: walEnd, LSNProc: walEnd, LSNCommit: walEnd, TxID: int64(t.xid), TsUsec: time.Now().UnixMicro(), MessageType: "COMMIT"})
+	if err := t.eosMaybeCommit(time.Now()); err != nil {
+		return err
+	}
 	return t.tr.Err()
 }
 
@@ -561,6 +587,9 @@ func (t *task) commitLoop(ctx context.Context, fail context.CancelCauseFunc) err
 			fail(fmt.Errorf("deliver to Kafka: %w", t.tr.Err()))
 			return nil
 		case <-tick.C:
+			if t.eos != nil {
+				continue // the streaming goroutine commits (eos.go)
+			}
 			if err := commit(ctx); err != nil {
 				fail(err)
 				return err
@@ -569,6 +598,12 @@ func (t *task) commitLoop(ctx context.Context, fail context.CancelCauseFunc) err
 			// Final commit: wait for what is in flight, then record it.
 			fctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
+			if t.eos != nil {
+				if err := t.eosFinish(fctx); err != nil {
+					return err
+				}
+				return t.src.FlushStatus()
+			}
 			if err := t.sink.Flush(fctx); err != nil {
 				return fmt.Errorf("flush Kafka producer: %w", err)
 			}

@@ -24,10 +24,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/plugin/kslog"
 
 	"github.com/pgmotion/pgmotion/internal/kafkasink"
 	"github.com/pgmotion/pgmotion/internal/logging"
 	"github.com/pgmotion/pgmotion/internal/pgsource"
+	"github.com/pgmotion/pgmotion/internal/spec"
+	"github.com/pgmotion/pgmotion/internal/workerconfig"
 )
 
 // WorkerConfig configures a worker. Zero values take Kafka Connect's
@@ -84,6 +87,10 @@ type WorkerConfig struct {
 	// it to raise the garbage collector's soft memory limit, which would
 	// otherwise collect without pause once a full cache is live.
 	ReserveMemory func(bytes int64) (release func())
+	// ExactlyOnceSource is exactly.once.source.support (disabled,
+	// preparing or enabled; "" is disabled). With enabled every task is
+	// transactional (eos.go).
+	ExactlyOnceSource string
 	// DisableTopicTracking and DisableTopicTrackingReset are
 	// topic.tracking.enable=false and topic.tracking.allow.reset=false.
 	DisableTopicTracking, DisableTopicTrackingReset bool
@@ -451,12 +458,39 @@ func (w *Worker) runTask(ctx context.Context, name string, raw map[string]string
 		log.Warn(warn)
 	}
 	tc.FlushInterval = w.cfg.FlushInterval
+	if msg := EOSCheck(resolved, w.cfg.ExactlyOnceSource); msg != "" {
+		return fmt.Errorf("%s=required: %s Set %s=enabled in the worker config, or %s=requested on the connector",
+			spec.PropExactlyOnceSupport, msg, workerconfig.PropExactlyOnceSource, spec.PropExactlyOnceSupport)
+	}
+	sink := w.sink
+	if w.cfg.ExactlyOnceSource == workerconfig.EOSEnabled {
+		tc.EOS.Enabled = true
+		if tc.EOS.Interval <= 0 {
+			tc.EOS.Interval = w.cfg.FlushInterval
+		}
+		tc.EOS.TransactionTimeout = time.Minute // the Java producer's transaction.timeout.ms
+		group := w.cfg.GroupID
+		if group == "" {
+			group = workerconfig.Default().GroupID
+		}
+		txSink, err := kafkasink.New(kafkasink.Config{Brokers: w.cfg.Brokers, ClientID: "pgmotion-" + name, Compression: w.cfg.Compression,
+			MaxRequestSize: w.cfg.MaxRequestSize, Log: w.log, TransactionalID: TransactionalID(group, name, 0), TransactionTimeout: tc.EOS.TransactionTimeout,
+			Opts: append([]kgo.Opt{kgo.WithLogger(quietLogger{kslog.New(w.log.With("component", "kafka-client"))})}, w.cfg.KafkaOpts...)})
+		if err != nil {
+			return err
+		}
+		defer txSink.Close()
+		sink = txSink
+	}
 	if w.cfg.DataDir != "" {
 		tc.Source.SpillDir = filepath.Join(w.cfg.DataDir, "spill", spillName(name))
 	}
-	t, err := newTask(tc, w.sink, w.store, log)
+	t, err := newTask(tc, sink, w.store, log)
 	if err != nil {
 		return err
+	}
+	if tc.EOS.Enabled {
+		t.eos = &eosState{cfg: tc.EOS, offsetTopic: w.cfg.OffsetTopic}
 	}
 	t.metrics, t.progressOut = w.cfg.Metrics, w.cfg.Progress
 	stopMetrics := w.startTaskMetrics(ctx, t, tc, log) // metrics.go

@@ -36,6 +36,10 @@ const (
 	PropExactlyOnceSupport        = "exactly.once.support"
 	PropTransactionBoundary       = "transaction.boundary"
 	PropTransactionBoundaryMillis = "transaction.boundary.interval.ms"
+	// Debezium's batch bounds, which bound a transaction.boundary=poll
+	// transaction.
+	PropMaxBatchSize = propMaxBatchSize
+	PropPollInterval = "poll.interval.ms"
 )
 
 // Kafka Connect's groups.

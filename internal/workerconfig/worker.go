@@ -44,12 +44,14 @@ const (
 	propConfigProviders     = "config.providers"
 	propTopicTracking       = "topic.tracking.enable"
 	propTopicTrackingReset  = "topic.tracking.allow.reset"
-	propExactlyOnceSource   = "exactly.once.source.support"
 
 	prefixProducer        = "producer."
 	prefixConsumer        = "consumer."
 	prefixConfigProviders = propConfigProviders + "."
 )
+
+// PropExactlyOnceSource is KIP-618's worker property.
+const PropExactlyOnceSource = "exactly.once.source.support"
 
 // The values of exactly.once.source.support. With preparing, Kafka's
 // leader writes the config topic transactionally so that a cluster can be
@@ -588,7 +590,7 @@ var fields = map[string]field{
 	propRebalanceTimeout:    millisField(func(w *Worker) *time.Duration { return &w.RebalanceTimeout }, math.MaxInt32),
 	propTopicTracking:       boolField(func(w *Worker) *bool { return &w.TopicTracking }),
 	propTopicTrackingReset:  boolField(func(w *Worker) *bool { return &w.TopicTrackingReset }),
-	propExactlyOnceSource: {
+	PropExactlyOnceSource: {
 		set: func(w *Worker, v string) error {
 			v = strings.ToLower(strings.TrimSpace(v)) // Kafka's ValidString, case-insensitive
 			switch v {
