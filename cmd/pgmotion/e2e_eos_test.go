@@ -26,7 +26,7 @@ import (
 
 // eosScale is the size of a run: rows, worker kills, broker kills.
 func eosScale() (rows, workerKills, brokerKills int) {
-	rows, workerKills, brokerKills = 20_000, 3, 0
+	rows, workerKills, brokerKills = 20_000, 4, 1
 	if os.Getenv("PGMOTION_EOS_FULL") == "1" {
 		rows, workerKills, brokerKills = 200_000, 20, 5
 	}
