@@ -424,9 +424,9 @@ func TestE2EExactlyOnceSnapshot(t *testing.T) {
 	for k := 1; c.workerKills < workerKills; k++ {
 		target := held() + step/2 + int64(rng.IntN(int(step)))
 		pgtest.WaitFor(t, 3*time.Minute, func() (bool, error) {
-			return held() >= target || strings.Contains(c.wp.output(), "snapshot completed"), nil
+			return held() >= target || strings.Contains(c.wp.output(), "state=completed"), nil
 		})
-		if strings.Contains(c.wp.output(), "snapshot completed") {
+		if strings.Contains(c.wp.output(), "state=completed") {
 			break // the snapshot outran the kills
 		}
 		if c.brokerKills < brokerKills && k == 2 {
