@@ -36,6 +36,7 @@ type report struct {
 	failover           *failoverResult
 	snapshot           *snapshotResult
 	outbox             *outboxResult
+	eos                *eosResult
 	bigTxn             *bigTxnResult
 	toast              *toastResult
 	interrupted        bool
@@ -157,7 +158,7 @@ func (r *report) failed() bool {
 	}
 	return r.latency != nil && r.latency.err != nil || r.failover != nil && r.failover.failed() ||
 		r.snapshot != nil && r.snapshot.failed() || r.bigTxn != nil && r.bigTxn.err != nil ||
-		r.outbox != nil && r.outbox.failed() || r.toast != nil && r.toast.failed()
+		r.outbox != nil && r.outbox.failed() || r.toast != nil && r.toast.failed() || r.eos != nil && r.eos.failed()
 }
 
 func (r *report) print(out io.Writer) {
@@ -184,6 +185,9 @@ func (r *report) print(out io.Writer) {
 	}
 	if e.opts.only == "" || e.opts.only == "toast" {
 		parts = append(parts, commas(e.opts.toastRows)+" TOAST rows")
+	}
+	if e.opts.only == "" || e.opts.only == "eos" {
+		parts = append(parts, commas(e.opts.eosRows)+" exactly-once rows")
 	}
 	mode := strings.Join(parts, ", ")
 	if e.opts.only != "" {
@@ -230,6 +234,9 @@ func (r *report) print(out io.Writer) {
 	}
 	if r.toast != nil {
 		r.printToast(w)
+	}
+	if r.eos != nil {
+		r.printEOS(w)
 	}
 	r.printCommands(w)
 }
