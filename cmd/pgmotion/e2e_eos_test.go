@@ -516,3 +516,26 @@ func TestE2ECopyKills(t *testing.T) {
 	t.Logf("%d rows of one COPY (%d of them sharing an LSN with an earlier one) delivered across %d SIGKILLs (%d records in the topic)", rows, shared, kills, held())
 	p.stop(t)
 }
+
+// TestE2EExactlyOnceRequired: exactly.once.support=required on a worker
+// without exactly.once.source.support=enabled is refused with Connect's
+// message, by PUT and by the validate endpoint.
+func TestE2EExactlyOnceRequired(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	broker := startBroker(t)
+	_, a := restWorker(t, broker, t.TempDir())
+	u := parseDSN(t, dsn)
+	cfg := map[string]string{"connector.class": "io.debezium.connector.postgresql.PostgresConnector", "database.hostname": u.host,
+		"database.port": u.port, "database.user": u.user, "database.dbname": u.db, "topic.prefix": "req", "exactly.once.support": "required"}
+	body, _ := json.Marshal(cfg)
+	out := a.want("PUT", "/connectors/req/config", string(body), 400)
+	if !strings.Contains(out, "This worker does not have exactly-once source support enabled.") {
+		t.Errorf("PUT: %s", out)
+	}
+	cfg["name"] = "req"
+	body, _ = json.Marshal(cfg)
+	out = a.want("PUT", "/connector-plugins/PostgresConnector/config/validate", string(body), 200)
+	if !strings.Contains(out, "This worker does not have exactly-once source support enabled.") || !strings.Contains(out, `"error_count":1`) {
+		t.Errorf("validate: want one error, Connect's, on exactly.once.support: %.300s", out)
+	}
+}
