@@ -429,7 +429,7 @@ func TestE2EExactlyOnceSnapshot(t *testing.T) {
 		if strings.Contains(c.wp.output(), "state=completed") {
 			break // the snapshot outran the kills
 		}
-		if c.brokerKills < brokerKills && k == 2 {
+		if c.brokerKills < brokerKills && k%max(workerKills/max(brokerKills, 1), 1) == 0 {
 			c.killBroker()
 		} else {
 			c.killWorker()
