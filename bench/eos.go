@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // The exactly-once group: one backlog of rows in transactions of 1,000,
@@ -15,7 +18,8 @@ import (
 // so that the cost of exactly-once reads against at-least-once measured on
 // the same WAL in the same run. The events are counted from the end
 // offsets, which under exactly-once include one commit marker per
-// transaction: the run ends that many events early, well under 1%.
+// transaction: the run ends that many events early, well under 1%, and a
+// read_committed consumer then counts the events themselves.
 const (
 	eosTable = "eos_bench"
 	eosPub   = "bench_eos_pub"
@@ -80,9 +84,30 @@ func (e *env) eosBench(ctx context.Context, rows int64) *eosResult {
 		cfg["table.include.list"] = "public." + eosTable
 		e.logf("exactly-once: %s", v.name)
 		e.workerEnv = []string{"PGMOTION_EXACTLY_ONCE_SOURCE_SUPPORT=" + v.support}
-		r := e.runPgmotionWith(ctx, map[string]any{"name": "bench-eos", "config": cfg}, []string{"eos.public." + eosTable}, rows, dir, 10*time.Minute, nil)
+		topic := "eos.public." + eosTable
+		var check func(context.Context, string) (string, error)
+		if v.support == "enabled" {
+			check = func(ctx context.Context, addr string) (string, error) { return countCommitted(ctx, addr, topic, rows) }
+		}
+		r := e.runPgmotionWith(ctx, map[string]any{"name": "bench-eos", "config": cfg}, []string{topic}, rows, dir, 10*time.Minute, check)
 		e.workerEnv = nil
 		r.tool = v.name
+		if check != nil {
+			// The end offsets count a commit marker per transaction
+			// besides the events: the read_committed count stands instead.
+			notes := r.notes[:0]
+			for _, n := range r.notes {
+				if !strings.Contains(n, "duplicates") {
+					notes = append(notes, n)
+				}
+			}
+			r.notes = notes
+			if r.checkErr != nil {
+				r.notes = append(r.notes, "check: "+r.checkErr.Error())
+			} else if r.checked != "" {
+				r.notes = append(r.notes, r.checked)
+			}
+		}
 		e.logRun(r)
 		res.runs = append(res.runs, r)
 		if err := d.dropSlot(context.WithoutCancel(ctx), slot); err != nil {
@@ -96,6 +121,34 @@ func (e *env) eosBench(ctx context.Context, rows int64) *eosResult {
 		}
 	}
 	return res
+}
+
+// countCommitted reads topic with a read_committed consumer and checks it
+// holds want events.
+func countCommitted(ctx context.Context, addr, topic string, want int64) (string, error) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.FetchMaxWait(200*time.Millisecond))
+	if err != nil {
+		return "", err
+	}
+	defer cl.Close()
+	var n int64
+	deadline := time.Now().Add(2 * time.Minute)
+	for quiet := 0; quiet < 3 && time.Now().Before(deadline); {
+		pctx, cancel := context.WithTimeout(ctx, time.Second)
+		fs := cl.PollFetches(pctx)
+		cancel()
+		if k := int64(fs.NumRecords()); k > 0 {
+			n += k
+			quiet = 0
+		} else if n >= want {
+			quiet++
+		}
+	}
+	if n != want {
+		return "", fmt.Errorf("a read_committed consumer read %s events, want %s", commas(n), commas(want))
+	}
+	return fmt.Sprintf("a read_committed consumer read %s events, each once", commas(n)), nil
 }
 
 func (o *eosResult) failed() bool {

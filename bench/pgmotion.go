@@ -112,7 +112,8 @@ func (e *env) startWorkerWith(dir string, b *broker, connector map[string]any) (
 	if err := os.WriteFile(cpath, body, 0o644); err != nil {
 		return nil, fmt.Errorf("write connector file: %w", err)
 	}
-	argv := []string{e.bin, "connect", "--bootstrap-servers", b.addr, "--data-dir", filepath.Join(dir, "worker"), cpath}
+	// A free REST port: the default 8083 may be another worker's.
+	argv := []string{e.bin, "connect", "--rest", "127.0.0.1:0", "--bootstrap-servers", b.addr, "--data-dir", filepath.Join(dir, "worker"), cpath}
 	cmd := exec.Command(argv[0], argv[1:]...)
 	if len(e.workerEnv) > 0 {
 		cmd.Env = append(os.Environ(), e.workerEnv...)
