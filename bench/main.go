@@ -54,19 +54,21 @@ type options struct {
 	toastRows int64
 	// snapCPURows is the snapcpu group's table.
 	snapCPURows int64
+	// eosRows is the exactly-once group's backlog.
+	eosRows int64
 }
 
 func parseFlags() (options, error) {
 	var o options
-	flag.BoolVar(&o.quick, "quick", false, "development and CI smoke run: 100,000 rows, a 5 s latency run, a 200,000-row snapshot, a 50 MB transaction, 20,000 outbox rows and 1,000 TOAST rows")
+	flag.BoolVar(&o.quick, "quick", false, "development and CI smoke run: 100,000 rows, a 5 s latency run, a 200,000-row snapshot, a 50 MB transaction, 20,000 outbox rows, 1,000 TOAST rows and 100,000 exactly-once rows")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (server, broker data, logs) after the run")
-	flag.StringVar(&o.only, "only", "", "run one group only: throughput, latency, failover, snapshot, bigtxn, outbox, toast, memory or snapcpu")
+	flag.StringVar(&o.only, "only", "", "run one group only: throughput, latency, failover, snapshot, bigtxn, outbox, toast, memory, snapcpu or eos")
 	flag.StringVar(&o.bin, "bin", "bin/pgmotion", "the pgmotion binary to measure")
 	flag.StringVar(&o.before, "before", "", "an earlier pgmotion build that the memory and snapcpu groups measure alongside -bin, in the same run")
 	flag.IntVar(&o.reps, "reps", 2, "runs of each catch-up measurement and of each COPY baseline; the best is reported")
 	flag.StringVar(&o.compression, "compression", kafkasink.DefaultCompression, "the workers' producer compression, as pgmotion connect --compression: "+kafkasink.Compressions+"; the default is pgmotion's")
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run ./bench [-quick] [-keep] [-only throughput|latency|failover|snapshot|bigtxn|outbox|toast|memory|snapcpu] [-compression none|gzip|snappy|lz4|zstd] [-bin bin/pgmotion] [-before path/to/pgmotion]\n\n"+
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run ./bench [-quick] [-keep] [-only throughput|latency|failover|snapshot|bigtxn|outbox|toast|memory|snapcpu|eos] [-compression none|gzip|snappy|lz4|zstd] [-bin bin/pgmotion] [-before path/to/pgmotion]\n\n"+
 			"Measures pgmotion against pg_recvlogical on a throwaway PostgreSQL server; see bench/README.md.\n\n")
 		flag.PrintDefaults()
 	}
@@ -75,9 +77,9 @@ func parseFlags() (options, error) {
 		return o, fmt.Errorf("unexpected argument %q: bench takes flags only", flag.Arg(0))
 	}
 	switch o.only {
-	case "", "throughput", "latency", "failover", "snapshot", "bigtxn", "outbox", "toast", "memory", "snapcpu":
+	case "", "throughput", "latency", "failover", "snapshot", "bigtxn", "outbox", "toast", "memory", "snapcpu", "eos":
 	default:
-		return o, fmt.Errorf("-only %q: want throughput, latency, failover, snapshot, bigtxn, outbox, toast, memory or snapcpu", o.only)
+		return o, fmt.Errorf("-only %q: want throughput, latency, failover, snapshot, bigtxn, outbox, toast, memory, snapcpu or eos", o.only)
 	}
 	if err := kafkasink.CheckCompression(o.compression); err != nil {
 		return o, fmt.Errorf("-compression %q: want %s", o.compression, kafkasink.Compressions)
@@ -87,9 +89,11 @@ func parseFlags() (options, error) {
 	}
 	o.rows, o.latency, o.snapRows, o.bigBytes, o.outboxRows, o.toastRows = 1_000_000, 20*time.Second, 5_000_000, 2<<30, 500_000, 10_000
 	o.snapCPURows = 2_000_000
+	o.eosRows = 1_000_000
 	if o.quick {
 		o.rows, o.latency, o.snapRows, o.bigBytes, o.outboxRows, o.toastRows = 100_000, 5*time.Second, 200_000, 50<<20, 20_000, 1_000
 		o.snapCPURows = 200_000
+		o.eosRows = 100_000
 	}
 	return o, nil
 }
@@ -112,6 +116,9 @@ type env struct {
 	workerBin string // the build workers run, when not bin (lean.go)
 	commands  []command
 	connector string // the connector file of the first pgmotion run
+	// workerEnv is added to the environment of the workers started next
+	// (the exactly-once group's worker setting).
+	workerEnv []string
 }
 
 // command is a representative command line the benchmark ran, for the
@@ -313,6 +320,12 @@ func (e *env) measure(ctx context.Context, rep *report) error {
 	if e.opts.only == "" || e.opts.only == "snapcpu" {
 		e.logf("snapcpu: a %s-row table, %d threads", commas(e.opts.snapCPURows), snapCPUThreads)
 		rep.snapCPU = e.snapCPUBench(ctx, e.opts.snapCPURows)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	if e.opts.only == "" || e.opts.only == "eos" {
+		rep.eos = e.eosBench(ctx, e.opts.eosRows)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}

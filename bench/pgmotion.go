@@ -115,7 +115,11 @@ func (e *env) startWorkerWith(dir string, b *broker, connector map[string]any) (
 		return nil, fmt.Errorf("write connector file: %w", err)
 	}
 	argv := append(e.connectArgs(b.addr), "--data-dir", filepath.Join(dir, "worker"), cpath)
-	p, err := e.procs.start("pgmotion connect", exec.Command(argv[0], argv[1:]...), filepath.Join(dir, "worker.log"))
+	cmd := exec.Command(argv[0], argv[1:]...)
+	if len(e.workerEnv) > 0 {
+		cmd.Env = append(os.Environ(), e.workerEnv...)
+	}
+	p, err := e.procs.start("pgmotion connect", cmd, filepath.Join(dir, "worker.log"))
 	if err != nil {
 		return nil, err
 	}

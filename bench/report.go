@@ -38,6 +38,7 @@ type report struct {
 	failover           *failoverResult
 	snapshot           *snapshotResult
 	outbox             *outboxResult
+	eos                *eosResult
 	bigTxn             *bigTxnResult
 	toast              *toastResult
 	memory             *memoryResult
@@ -174,7 +175,7 @@ func (r *report) failed() bool {
 	return r.latency != nil && r.latency.err != nil || r.failover != nil && r.failover.failed() ||
 		r.snapshot != nil && r.snapshot.failed() || r.bigTxn != nil && r.bigTxn.err != nil ||
 		r.outbox != nil && r.outbox.failed() || r.toast != nil && r.toast.failed() ||
-		r.memory != nil && r.memory.failed() || r.snapCPU != nil && r.snapCPU.failed()
+		r.memory != nil && r.memory.failed() || r.snapCPU != nil && r.snapCPU.failed() || r.eos != nil && r.eos.failed()
 }
 
 func (r *report) print(out io.Writer) {
@@ -207,6 +208,9 @@ func (r *report) print(out io.Writer) {
 	}
 	if e.opts.only == "" || e.opts.only == "snapcpu" {
 		parts = append(parts, "snapshot CPU: "+commas(e.opts.snapCPURows)+" rows")
+	}
+	if e.opts.only == "" || e.opts.only == "eos" {
+		parts = append(parts, commas(e.opts.eosRows)+" exactly-once rows")
 	}
 	mode := strings.Join(parts, ", ") + ", producer compression " + e.opts.compression
 	if e.opts.only != "" {
@@ -257,6 +261,9 @@ func (r *report) print(out io.Writer) {
 	}
 	if r.memory != nil || r.snapCPU != nil {
 		r.printLean(w)
+	}
+	if r.eos != nil {
+		r.printEOS(w)
 	}
 	r.printCommands(w)
 }

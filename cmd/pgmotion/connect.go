@@ -333,6 +333,7 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 		Log:               g.log,
 		Loggers:           g.levels,
 
+		ExactlyOnceSource:         wc.ExactlyOnceSource,
 		DisableTopicTracking:      !wc.TopicTracking,
 		DisableTopicTrackingReset: !wc.TopicTrackingReset,
 	})

@@ -26,13 +26,12 @@
 //     with no dirty ratio, on the loop that serves all requests; the last
 //     batch of a partition is neither cleaned nor counted. Retention likewise
 //     runs only for topics with retention settings.
-//   - The idempotent producer's sequence windows are saved on a clean
-//     shutdown only. After a crash the records come back and a producer
-//     carries on (kfake takes its next sequence as a new start), but a retry
-//     of a batch written just before the crash is not recognised as a
-//     duplicate, and the batch in flight at the crash may land after later
-//     ones (seen even with one produce request in flight). Records
-//     acknowledged before the crash keep their order.
+//   - kfake saves the idempotent producer's sequence windows on a clean
+//     shutdown only, and ends the transactions a crash left open without
+//     an abort marker, which hides the producer's later transactions from
+//     read_committed consumers. After a crash we rebuild the windows from
+//     the log before kfake loads it, so that a retried batch is recognised,
+//     and write the missing abort markers (producers.go).
 //   - Partition snapshots are written on a clean shutdown only: after a crash
 //     the broker rereads every segment file at start-up.
 //   - Every record lives in memory when no data directory is given.
@@ -249,6 +248,7 @@ func (b *Broker) start() (_ *kfake.Cluster, unlock func(), err error) {
 		clusterID = o.ClusterID
 		kopts     []kfake.Opt
 		release   = func() {}
+		openTxns  []openTxn // producers.go
 	)
 	logDir := "(in memory)"
 	if o.DataDir != "" {
@@ -273,6 +273,9 @@ func (b *Broker) start() (_ *kfake.Cluster, unlock func(), err error) {
 			return nil, nil, err
 		}
 		if err = recoverTopics(o.DataDir, b.log); err != nil {
+			return nil, nil, err
+		}
+		if openTxns, err = recoverProducers(o.DataDir, b.log); err != nil {
 			return nil, nil, err
 		}
 		kopts = append(kopts, kfake.DataDir(o.DataDir))
@@ -355,6 +358,11 @@ func (b *Broker) start() (_ *kfake.Cluster, unlock func(), err error) {
 	b.clusterID = clusterID
 	b.leaf = leaf
 	b.mu.Unlock()
+	if len(openTxns) > 0 {
+		if err := b.writeAbortMarkers(bound, openTxns); err != nil {
+			b.log.Warn("could not end the transactions a crash left open; read_committed consumers may miss later transactions of their producers", "err", err)
+		}
+	}
 
 	if o.Advertise == "" && bound != adv {
 		b.log.Warn("broker binds every interface but advertises 127.0.0.1, so clients on other hosts cannot use it; set the advertised address",

@@ -148,6 +148,7 @@ func TaskConfigFrom(name string, raw map[string]string) (TaskConfig, []string, e
 		QueueCapacity:   pc.Config.Long(spec.PropMaxQueueSize),
 		MaxQueueBytes:   pc.Config.Long(spec.PropMaxQueueSizeBytes),
 		Transforms:      chain,
+		EOS:             eosConfigFrom(pc.Config),
 	}
 	return tc, pc.Warnings, nil
 }

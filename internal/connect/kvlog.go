@@ -51,7 +51,7 @@ func (l *kvlog) start(ctx context.Context, partitions int32, replication int16) 
 		return fmt.Errorf("create topic %q: %w", l.topic, err)
 	}
 	cons, err := kgo.NewClient(append(connOpts(l.prod), kgo.ConsumeTopics(l.topic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(200e6))...)
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(200e6), kgo.KeepControlRecords())...)
 	if err != nil {
 		return err
 	}
@@ -61,6 +61,7 @@ func (l *kvlog) start(ctx context.Context, partitions int32, replication int16) 
 
 func (l *kvlog) follow(ctx context.Context, cons *kgo.Client) {
 	defer cons.Close()
+	txns := map[txnKey]*openTxn{}
 	for {
 		fs := cons.PollFetches(ctx)
 		if ctx.Err() != nil {
@@ -74,22 +75,76 @@ func (l *kvlog) follow(ctx context.Context, cons *kgo.Client) {
 			l.log.Warn("reading internal topic", "topic", t, "partition", p, "err", err)
 		})
 		fs.EachRecord(func(r *kgo.Record) {
-			k := string(r.Key)
+			for _, r := range l.committed(txns, r) {
+				l.apply(r)
+			}
 			l.mu.Lock()
-			if r.Value == nil {
-				delete(l.data, k)
-			} else {
-				l.data[k] = r.Value
-			}
-			l.read[r.Partition] = r.Offset + 1
+			l.read[r.Partition] = max(l.read[r.Partition], r.Offset+1)
 			l.mu.Unlock()
-			if l.onChange != nil {
-				l.onChange(k, r.Value)
-			}
 		})
 		l.mu.Lock()
 		l.cond.Broadcast()
 		l.mu.Unlock()
+	}
+}
+
+// txnKey names a producer's transaction in one partition.
+type txnKey struct {
+	partition int32
+	producer  int64
+}
+
+// openTxn holds the records of a transaction whose end is not read yet.
+type openTxn struct {
+	epoch int16
+	recs  []*kgo.Record
+}
+
+// committed returns the records that r makes visible, as a read_committed
+// consumer would see them: r itself if it is not transactional, the
+// records of its transaction if r is that transaction's commit marker, and
+// nothing for a record of an open transaction or an abort marker. The
+// topic is read with read_uncommitted and control records kept, so that
+// the position reaches the end of the log, markers and aborted batches
+// included, and waitFor can compare it with the end offsets. A
+// transaction that a broker crash aborted without a marker is dropped
+// when its producer writes again under a new epoch.
+func (l *kvlog) committed(txns map[txnKey]*openTxn, r *kgo.Record) []*kgo.Record {
+	k := txnKey{r.Partition, r.ProducerID}
+	switch {
+	case r.Attrs.IsControl():
+		t := txns[k]
+		delete(txns, k)
+		// The marker's key: version (int16), then type (int16): 0
+		// abort, 1 commit.
+		if t != nil && len(r.Key) >= 4 && r.Key[2] == 0 && r.Key[3] == 1 {
+			return t.recs
+		}
+		return nil
+	case r.Attrs.IsTransactional():
+		t := txns[k]
+		if t == nil || t.epoch != r.ProducerEpoch {
+			t = &openTxn{epoch: r.ProducerEpoch}
+			txns[k] = t
+		}
+		t.recs = append(t.recs, r)
+		return nil
+	}
+	return []*kgo.Record{r}
+}
+
+// apply makes a record's key take its value (nil: deleted).
+func (l *kvlog) apply(r *kgo.Record) {
+	k := string(r.Key)
+	l.mu.Lock()
+	if r.Value == nil {
+		delete(l.data, k)
+	} else {
+		l.data[k] = r.Value
+	}
+	l.mu.Unlock()
+	if l.onChange != nil {
+		l.onChange(k, r.Value)
 	}
 }
 

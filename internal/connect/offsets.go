@@ -22,6 +22,10 @@ type Offset struct {
 	TxID        int64      `json:"txId,omitempty"`
 	TsUsec      int64      `json:"ts_usec,omitempty"`
 	MessageType string     `json:"messageType,omitempty"`
+	// LSNEvents is pgmotion's own key in an offset sealed inside a
+	// transaction: how many of its changes at LSN were handled, since
+	// changes can share an LSN (resume.go). Debezium ignores it.
+	LSNEvents int `json:"pgmotion_lsn_events,omitempty"`
 	// Snapshot is "INITIAL" while the initial snapshot runs. Debezium 3.0
 	// and earlier wrote true; both are read.
 	Snapshot           snapshotFlag `json:"snapshot,omitempty"`
@@ -124,6 +128,9 @@ func (o Offset) MarshalJSON() ([]byte, error) {
 	}
 	if o.TxID != 0 {
 		field("txId", strconv.FormatInt(o.TxID, 10))
+	}
+	if o.LSNEvents != 0 {
+		field("pgmotion_lsn_events", strconv.Itoa(o.LSNEvents))
 	}
 	if o.TsUsec != 0 {
 		field("ts_usec", strconv.FormatInt(o.TsUsec, 10))

@@ -297,7 +297,44 @@ func (t *task) snapshot(ctx context.Context, plan []*pgsource.SnapshotTable, nam
 	progress := func() {
 		t.seal(Offset{LSN: lsn, TsUsec: time.Now().UnixMicro(), Snapshot: "INITIAL", SnapshotProgress: encodeProgress(plan)})
 	}
+	rangeDone := func(r pgsource.Range) {
+		r.T.Done[r.Index] = true
+		pending--
+		if !slices.Contains(r.T.Done, false) {
+			m.TableDone(r.T.Table.String())
+		}
+	}
+	// Under exactly-once delivery a transaction commits whole ranges
+	// with the progress that lists them (eos.go): the readers finish the
+	// ranges they are in and wait, the ranges Kafka now holds are marked
+	// done, and their rows and the progress are committed together.
+	commit := func() error {
+		if err := sink.gate.close(ctx); err != nil {
+			return context.Cause(ctx)
+		}
+		defer sink.gate.open()
+		if err := t.sink.Flush(ctx); err != nil {
+			return &txnError{fmt.Errorf("exactly-once delivery: flush the producer transaction: %w", err)}
+		}
+		for drained := false; !drained; {
+			select {
+			case r := <-sink.done:
+				rangeDone(r)
+			default:
+				drained = true
+			}
+		}
+		progress()
+		return t.eosCommit()
+	}
 	progress()
+	if t.eos != nil {
+		// The snapshot's position goes first, alone: a restart resumes
+		// this snapshot rather than starting one at another position.
+		if err := t.eosCommit(); err != nil {
+			return err
+		}
+	}
 	errc := make(chan error, 1)
 	go func() {
 		errc <- t.src.RunSnapshot(ctx, plan, pgsource.SnapshotOptions{SnapshotName: name, LSN: lsn, Threads: t.cfg.Snapshot.Threads, Resumed: resumed}, sink)
@@ -306,11 +343,13 @@ func (t *task) snapshot(ctx context.Context, plan []*pgsource.SnapshotTable, nam
 	for pending > 0 || !runDone {
 		select {
 		case r := <-sink.done:
-			r.T.Done[r.Index] = true
-			pending--
+			rangeDone(r)
 			progress()
-			if !slices.Contains(r.T.Done, false) {
-				m.TableDone(r.T.Table.String())
+			if t.eos != nil && t.eos.due(t.lastOff, time.Now()) {
+				if err := commit(); err != nil {
+					<-errc
+					return err
+				}
 			}
 		case err := <-errc:
 			if err != nil {
@@ -325,6 +364,11 @@ func (t *task) snapshot(ctx context.Context, plan []*pgsource.SnapshotTable, nam
 		}
 	}
 	t.seal(Offset{LSN: lsn, LSNProc: lsn, TxID: int64(sink.xid.Load()), TsUsec: time.Now().UnixMicro(), Snapshot: "INITIAL", LastSnapshotRecord: true, SnapshotCompleted: true})
+	if t.eos != nil {
+		if err := t.eosCommit(); err != nil {
+			return err
+		}
+	}
 	sink.flushCounts()
 	m.Completed()
 	t.inBatch = 0
@@ -344,6 +388,9 @@ type snapshotSink struct {
 	mu      sync.Mutex
 	batches map[pgsource.Range]*batch
 	topics  sync.Map
+	// gate holds readers between ranges while a transaction commits
+	// (exactly-once delivery only).
+	gate *rangeGate
 }
 
 type snapshotWorker struct {
@@ -352,6 +399,8 @@ type snapshotWorker struct {
 	rng  pgsource.Range
 	b    *batch
 	rows int64
+	// inRange: the reader has entered the gate for rng.
+	inRange bool
 	// The metrics' counter of the table being read, and the rows not yet
 	// added to it.
 	counter *metrics.TableCounter
@@ -394,7 +443,7 @@ func (s *snapshotSink) flushCounts() {
 // holds them all, so that an acknowledgement never waits on the reader
 // of the channel.
 func newSnapshotSink(t *task, threads, ranges int, m *metrics.SnapshotMetrics, clock *coarseClock) (*snapshotSink, error) {
-	s := &snapshotSink{t: t, done: make(chan pgsource.Range, ranges), batches: map[pgsource.Range]*batch{}, m: m}
+	s := &snapshotSink{t: t, done: make(chan pgsource.Range, ranges), batches: map[pgsource.Range]*batch{}, m: m, gate: newRangeGate(t.eos != nil)}
 	for i := 0; i < max(threads, 1); i++ {
 		enc, err := debezium.NewEncoder(t.cfg.Encoder, t.log.With("snapshot_reader", i))
 		if err != nil {
@@ -430,6 +479,10 @@ func (s *snapshotSink) batchFor(w *snapshotWorker, r pgsource.Range) *batch {
 // Row implements pgsource.SnapshotSink.
 func (s *snapshotSink) Row(worker int, r pgsource.Range, c *change.Change) error {
 	w := s.workers[worker]
+	if !w.inRange {
+		s.gate.enter()
+		w.inRange = true
+	}
 	b := s.batchFor(w, r)
 	var err error
 	if w.recs, err = w.enc.Encode(w.recs[:0], c); err != nil {
@@ -468,6 +521,10 @@ func (s *snapshotSink) RangeDone(worker int, r pgsource.Range, rows int64) error
 	s.mu.Lock()
 	delete(s.batches, r)
 	s.mu.Unlock()
+	if w.inRange {
+		w.inRange = false
+		s.gate.leave()
+	}
 	w.flush()
 	s.m.ChunkDone(r.T.Table.String())
 	b.seal()

@@ -63,6 +63,8 @@ type TaskConfig struct {
 	Incremental IncrementalConfig
 	// Transforms is the connector's transforms chain; nil without one.
 	Transforms *transform.Chain
+	// EOS is the exactly-once configuration (eos.go).
+	EOS EOSConfig
 	// QueueCapacity and MaxQueueBytes are max.queue.size and
 	// max.queue.size.in.bytes, which the streaming metrics report.
 	QueueCapacity, MaxQueueBytes int64
@@ -138,6 +140,11 @@ type task struct {
 	// skip drops the events of a half-delivered transaction that Kafka
 	// already holds when streaming resumes.
 	skip *Offset
+	// resume drops the events of that transaction Kafka holds; atLSN
+	// counts the open transaction's changes at its latest LSN, for the
+	// offsets sealed inside it (resume.go).
+	resume *resumePoint
+	atLSN  lsnCounter
 	// metrics receives the connector's metrics (nil: none); progressOut
 	// shows the snapshot's progress bar when it is a terminal.
 	metrics     prometheus.Registerer
@@ -153,6 +160,9 @@ type task struct {
 	// when no signal channel is configured. It belongs to the streaming
 	// goroutine.
 	inc *incremental
+	// eos is the open producer transaction when the task is
+	// transactional (exactly-once delivery, eos.go); nil otherwise.
+	eos *eosState
 	// dropErr is set when run ends and slot.drop.on.stop could not drop
 	// the slot.
 	dropErr *pgsource.SlotDropError
@@ -201,6 +211,11 @@ func (t *task) run(ctx context.Context) (err error) {
 			t.snapMetrics.Unregister()
 		}
 	}()
+	if t.eos != nil {
+		if err := t.eosStart(ctx); err != nil {
+			return err
+		}
+	}
 	off, err := t.store.Get(t.cfg.Name, t.cfg.TopicPrefix)
 	if err != nil {
 		return err
@@ -246,7 +261,7 @@ func (t *task) run(ctx context.Context) (err error) {
 	start := pgsource.StreamOptions{}
 	if off != nil && off.SnapshotDone() && !info.Created {
 		start.Start, start.LastCommit = off.ResumeLSN(), off.ResumeLSN()
-		if off.MessageType != "" && off.MessageType != "COMMIT" && off.TxID != 0 {
+		if t.resume = resumeFrom(off); t.resume != nil {
 			t.skip = off
 		}
 	}
@@ -282,7 +297,7 @@ func (t *task) run(ctx context.Context) (err error) {
 		} else if off == nil || !off.SnapshotDone() {
 			start.Start = 0
 		}
-		t.skip = nil
+		t.skip, t.resume = nil, nil
 	} else if info.Created {
 		start.Start = info.ConsistentPoint
 	}
@@ -434,6 +449,9 @@ func (t *task) produce() error {
 	}
 	t.enc.Handed()
 	t.inBatch += len(t.recs)
+	if t.eos != nil {
+		t.eos.produced(len(t.recs))
+	}
 	if t.sm != nil {
 		t.sm.Written(len(t.recs))
 	}
@@ -449,6 +467,9 @@ func (t *task) seal(off Offset) {
 	off = t.incOffset(off)
 	t.tr.seal(off)
 	t.lastOff = off
+	if t.eos != nil {
+		t.eos.noteSeal()
+	}
 }
 
 // Tick implements pgsource.Handler: it sends a heartbeat when one is due
@@ -464,7 +485,7 @@ func (t *task) Tick(now time.Time, inTxn bool) error {
 		}
 	}
 	if t.cfg.Heartbeat <= 0 || inTxn || now.Sub(t.lastBeat) < t.cfg.Heartbeat {
-		return nil
+		return t.eosMaybeCommit(now)
 	}
 	t.lastBeat = now
 	if q := t.cfg.HeartbeatQuery; q != "" {
@@ -478,7 +499,7 @@ func (t *task) Tick(now time.Time, inTxn bool) error {
 		return err
 	}
 	t.seal(t.lastOff)
-	return nil
+	return t.eosMaybeCommit(now)
 }
 
 // ensureTopic creates topic on first use. The task's own set spares the
@@ -497,6 +518,7 @@ func (t *task) ensureTopic(topic string) error {
 // Begin implements pgsource.Handler.
 func (t *task) Begin(xid uint32, lsn, _ change.LSN, ts int64) error {
 	t.xid, t.ts = xid, ts
+	t.atLSN.reset()
 	if t.sm != nil {
 		t.sm.Begin(ts)
 	}
@@ -508,11 +530,12 @@ func (t *task) Change(c *change.Change) error {
 	if c.Op == change.OpMessage && !c.HasXid {
 		return t.nonTxMessage(c)
 	}
-	if t.skip != nil {
-		if c.Xid == uint32(t.skip.TxID) && c.LSN <= t.skip.LSN {
+	t.atLSN.add(c.LSN)
+	if t.resume != nil {
+		if t.resume.drop(c) {
 			return nil
 		}
-		t.skip = nil
+		t.skip, t.resume = nil, nil
 	}
 	if t.inc != nil && c.Op != change.OpMessage {
 		if skip, err := t.incChange(c); err != nil || skip {
@@ -538,8 +561,9 @@ func (t *task) Change(c *change.Change) error {
 	}
 	t.lastChange, t.lastOp = c.LSN, c.Op
 	if t.inBatch >= partialEvery {
-		t.seal(t.txOffset(Offset{LSN: c.LSN, LSNProc: c.LSN, LSNCommit: t.lastCommit, TxID: int64(t.xid), TsUsec: t.ts, MessageType: messageType(c.Op)}))
+		t.seal(t.txOffset(Offset{LSN: c.LSN, LSNProc: c.LSN, LSNCommit: t.lastCommit, TxID: int64(t.xid), TsUsec: t.ts, MessageType: messageType(c.Op), LSNEvents: t.atLSN.at(c.LSN)}))
 		t.inBatch = 0
+		return t.eosMaybeCommit(time.Now())
 	}
 	return nil
 }
@@ -558,6 +582,9 @@ func (t *task) nonTxMessage(c *change.Change) error {
 	}
 	t.seal(Offset{LSN: c.LSN, LSNProc: c.LSN, LSNCommit: t.lastCommit, TsUsec: c.TsMicros, MessageType: messageType(c.Op)})
 	t.inBatch = 0
+	if err := t.eosMaybeCommit(time.Now()); err != nil {
+		return err
+	}
 	return t.tr.Err()
 }
 
@@ -580,7 +607,7 @@ func messageType(op change.Op) string {
 
 // Commit implements pgsource.Handler.
 func (t *task) Commit(_, end change.LSN, ts int64) error {
-	t.skip = nil
+	t.skip, t.resume = nil, nil
 	if err := t.txEnd(end, ts); err != nil { // txmeta.go
 		return err
 	}
@@ -593,6 +620,9 @@ func (t *task) Commit(_, end change.LSN, ts int64) error {
 	t.seal(Offset{LSN: end, LSNProc: end, LSNCommit: end, TxID: int64(t.xid), TsUsec: ts, MessageType: "COMMIT"})
 	t.inBatch = 0
 	t.lastCommit = end
+	if err := t.eosMaybeCommit(time.Now()); err != nil {
+		return err
+	}
 	return t.tr.Err()
 }
 
@@ -604,6 +634,9 @@ func (t *task) Idle(walEnd change.LSN) error {
 	}
 	t.lastIdle = walEnd
 	t.seal(Offset{LSN: walEnd, LSNProc: walEnd, LSNCommit: walEnd, TxID: int64(t.xid), TsUsec: time.Now().UnixMicro(), MessageType: "COMMIT"})
+	if err := t.eosMaybeCommit(time.Now()); err != nil {
+		return err
+	}
 	return t.tr.Err()
 }
 
@@ -640,6 +673,9 @@ func (t *task) commitLoop(ctx context.Context, fail context.CancelCauseFunc) err
 			fail(fmt.Errorf("deliver to Kafka: %w", t.tr.Err()))
 			return nil
 		case <-tick.C:
+			if t.eos != nil {
+				continue // the streaming goroutine commits (eos.go)
+			}
 			if err := commit(ctx); err != nil {
 				fail(err)
 				return err
@@ -648,6 +684,12 @@ func (t *task) commitLoop(ctx context.Context, fail context.CancelCauseFunc) err
 			// Final commit: wait for what is in flight, then record it.
 			fctx, cancel := context.WithTimeout(cmp.Or(t.stopCtx, context.Background()), 30*time.Second)
 			defer cancel()
+			if t.eos != nil {
+				if err := t.eosFinish(fctx); err != nil {
+					return err
+				}
+				return t.src.FlushStatus()
+			}
 			if err := t.sink.Flush(fctx); err != nil {
 				return fmt.Errorf("flush Kafka producer: %w", err)
 			}

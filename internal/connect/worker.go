@@ -98,6 +98,10 @@ type WorkerConfig struct {
 	// raise the garbage collector's soft memory limit, which would
 	// otherwise collect without pause once a full cache is live.
 	ReserveMemory func(bytes int64) (release func())
+	// ExactlyOnceSource is exactly.once.source.support (disabled,
+	// preparing or enabled; "" is disabled). With enabled every task is
+	// transactional (eos.go).
+	ExactlyOnceSource string
 	// DisableTopicTracking and DisableTopicTrackingReset are
 	// topic.tracking.enable=false and topic.tracking.allow.reset=false.
 	DisableTopicTracking, DisableTopicTrackingReset bool
@@ -548,6 +552,17 @@ func (w *Worker) runTask(ctx context.Context, name string, raw map[string]string
 	if w.cfg.DataDir != "" {
 		tc.Source.SpillDir = filepath.Join(w.cfg.DataDir, "spill", spillName(name))
 	}
+	if msg := EOSCheck(resolved, w.cfg.ExactlyOnceSource); msg != "" {
+		return fmt.Errorf("%s=required: %s Set %s=enabled in the worker config, or %s=requested on the connector",
+			spec.PropExactlyOnceSupport, msg, workerconfig.PropExactlyOnceSource, spec.PropExactlyOnceSupport)
+	}
+	if w.cfg.ExactlyOnceSource == workerconfig.EOSEnabled {
+		tc.EOS.Enabled = true
+		if tc.EOS.Interval <= 0 {
+			tc.EOS.Interval = w.cfg.FlushInterval
+		}
+		tc.EOS.TransactionTimeout = time.Minute // the Java producer's transaction.timeout.ms
+	}
 	clients, err := w.sec.forConnector(resolved)
 	if err != nil {
 		return err
@@ -590,9 +605,27 @@ func (w *Worker) runTask(ctx context.Context, name string, raw map[string]string
 		if attempts++; attempts > 1 && sm != nil {
 			sm.Retry()
 		}
-		t, err := newTask(tc, sink, w.store, log)
+		taskSink := sink
+		if tc.EOS.Enabled {
+			// Exactly-once: a transactional producer of the task's own,
+			// new for each attempt, since a failed or fenced transaction
+			// ends the producer (eos.go).
+			group := cmp.Or(w.cfg.GroupID, workerconfig.Default().GroupID)
+			txSink, err := kafkasink.New(kafkasink.Config{Brokers: w.cfg.Brokers, ClientID: "pgmotion-" + name, Compression: w.cfg.Compression,
+				MaxRequestSize: w.cfg.MaxRequestSize, Log: w.log, TransactionalID: TransactionalID(group, name, 0), TransactionTimeout: tc.EOS.TransactionTimeout,
+				Opts: append(append(clients.producer.Opts(), w.cfg.KafkaOpts...), kgo.WithLogger(quietLogger{kslog.New(w.log.With("component", "kafka-client"))}))})
+			if err != nil {
+				return false, err
+			}
+			defer txSink.Close()
+			taskSink = txSink
+		}
+		t, err := newTask(tc, taskSink, w.store, log)
 		if err != nil {
 			return false, err
+		}
+		if tc.EOS.Enabled {
+			t.eos = &eosState{cfg: tc.EOS, offsetTopic: w.cfg.OffsetTopic}
 		}
 		t.signalOpts = clients.signal.Opts()
 		t.metrics, t.progressOut, t.onOpen, t.stopCtx = w.cfg.Metrics, w.cfg.Progress, onOpen, w.hard

@@ -66,6 +66,10 @@ func (w *Worker) validate(name string, config map[string]string) error {
 		err = scrubErr(err, w.scrubber(config))
 		return &Error{Code: 400, Msg: err.Error(), Err: err}
 	}
+	if msg := EOSCheck(resolved, w.cfg.ExactlyOnceSource); msg != "" {
+		// Kafka Connect's text for a config with one error.
+		return BadRequestf("Connector configuration is invalid and contains the following 1 error(s):\n%s\nYou can also find the above list of errors at the endpoint `/connector-plugins/{connectorType}/config/validate`", msg)
+	}
 	return nil
 }
 
@@ -515,6 +519,14 @@ func (w *Worker) Validate(_ context.Context, class string, config map[string]str
 		return nil, NotFoundf("Failed to find any class that implements Connector and which name matches %s", class)
 	}
 	ci := s.Validate(config)
+	if msg := EOSCheck(config, w.cfg.ExactlyOnceSource); msg != "" {
+		for i := range ci.Configs {
+			if v := ci.Configs[i].Value; v != nil && v.Name == spec.PropExactlyOnceSupport {
+				v.Errors = append(v.Errors, msg)
+				ci.ErrorCount++
+			}
+		}
+	}
 	return &ci, nil
 }
 

@@ -51,6 +51,12 @@ type Config struct {
 	// (franz-go's ProducerBatchMaxBytes), about 1 MB by default as in
 	// Kafka's producer.
 	MaxRequestSize int32
+	// TransactionalID, if set, makes the producer transactional
+	// (exactly-once source, KIP-618): every record must then be produced
+	// between Begin and Commit or Abort. TransactionTimeout is its
+	// transaction.timeout.ms (0: Kafka's producer default, 60 s).
+	TransactionalID    string
+	TransactionTimeout time.Duration
 	// Extra options, for tests and for worker producer.* overrides
 	// (the Kafka client security settings among them).
 	Opts []kgo.Opt
@@ -137,6 +143,10 @@ func New(cfg Config) (*Sink, error) {
 		kgo.RecordDeliveryTimeout(0),
 		kgo.AllowAutoTopicCreation(),
 	}
+	if cfg.TransactionalID != "" {
+		opts = append(opts, kgo.TransactionalID(cfg.TransactionalID),
+			kgo.TransactionTimeout(cmp.Or(cfg.TransactionTimeout, time.Minute)))
+	}
 	opts = append(opts, cfg.Opts...)
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
@@ -217,6 +227,43 @@ func sameHeaderLayout() bool {
 	return unsafe.Sizeof(a) == unsafe.Sizeof(b) &&
 		unsafe.Offsetof(a.Key) == unsafe.Offsetof(b.Key) && unsafe.Sizeof(a.Key) == unsafe.Sizeof(b.Key) &&
 		unsafe.Offsetof(a.Value) == unsafe.Offsetof(b.Value) && unsafe.Sizeof(a.Value) == unsafe.Sizeof(b.Value)
+}
+
+// Fence initializes the transactional producer: the broker bumps the
+// epoch of its transactional ID, which fences any older producer with the
+// same ID (a zombie task) and aborts the transaction that one left open,
+// so that what the offsets topic holds afterwards is final.
+func (s *Sink) Fence(ctx context.Context) error {
+	if _, _, err := s.cl.ProducerID(ctx); err != nil {
+		return fmt.Errorf("initialize the transactional producer: %w", err)
+	}
+	return nil
+}
+
+// Begin opens a producer transaction; Kafka hears of it with its first
+// record.
+func (s *Sink) Begin() error { return s.cl.BeginTransaction() }
+
+// Commit waits until every record of the open transaction is acknowledged,
+// then commits it. After an error the transaction's outcome is abort or
+// unknown, and the producer must be closed: a new one resumes from the
+// last committed offsets.
+func (s *Sink) Commit(ctx context.Context) error {
+	if err := s.cl.Flush(ctx); err != nil {
+		return fmt.Errorf("flush the producer transaction: %w", err)
+	}
+	if err := s.cl.EndTransaction(ctx, kgo.TryCommit); err != nil {
+		return fmt.Errorf("commit the producer transaction: %w", err)
+	}
+	return nil
+}
+
+// Abort drops what the open transaction buffered and aborts it.
+func (s *Sink) Abort(ctx context.Context) error {
+	if err := s.cl.AbortBufferedRecords(ctx); err != nil {
+		return err
+	}
+	return s.cl.EndTransaction(ctx, kgo.TryAbort)
 }
 
 // Flush waits until every buffered record is acknowledged or failed.

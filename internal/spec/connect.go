@@ -35,6 +35,13 @@ const (
 	byteArrayConverterClass    = "org.apache.kafka.connect.converters.ByteArrayConverter"
 )
 
+// KIP-618's connector options (exactly-once source).
+const (
+	PropExactlyOnceSupport        = "exactly.once.support"
+	PropTransactionBoundary       = "transaction.boundary"
+	PropTransactionBoundaryMillis = "transaction.boundary.interval.ms"
+)
+
 // Kafka Connect's groups.
 const (
 	groupCommon        = "Common"
@@ -259,14 +266,14 @@ func connectFields(class string, aliases []string, maxTasks int) []*Field {
 		k(&Field{Name: "topic.creation.groups", Type: TypeList, EmptyDefault: true, Importance: Low, Group: groupTopicCreation, Order: 1, Width: WidthLong,
 			DisplayName: "Topic Creation Groups", Status: Accepted, Check: checkUniqueAliases,
 			Doc: "Groups of configurations for topics created by source connectors (besides the default group)."}),
-		k(&Field{Name: "exactly.once.support", Type: TypeString, Default: "requested", Enum: enums("requested", "required"), CaseInsensitive: true,
-			Importance: Medium, Group: groupExactlyOnce, Order: 2, Width: WidthShort, DisplayName: "Exactly once support", Status: Accepted, Since: "Kafka 3.3",
-			Doc: "requested or required; required makes the worker check that the connector can provide exactly-once delivery."}),
-		k(&Field{Name: "transaction.boundary", Type: TypeString, Default: "poll", Enum: enums("poll", "interval", "connector"), CaseInsensitive: true,
-			Importance: Medium, Group: groupExactlyOnce, Order: 3, Width: WidthShort, DisplayName: "Transaction Boundary", Status: Accepted, Since: "Kafka 3.3",
-			Doc: "With exactly-once support: poll (one producer transaction per batch), interval, or connector-defined boundaries."}),
-		k(&Field{Name: "transaction.boundary.interval.ms", Type: TypeLong, Importance: Low, Group: groupExactlyOnce, Order: 4, Width: WidthShort,
-			DisplayName: "Transaction boundary interval", Status: Accepted, Since: "Kafka 3.3", Check: checkOptionalAtLeastZero,
+		k(&Field{Name: PropExactlyOnceSupport, Type: TypeString, Default: "requested", Enum: enums("requested", "required"), CaseInsensitive: true,
+			Importance: Medium, Group: groupExactlyOnce, Order: 2, Width: WidthShort, DisplayName: "Exactly once support", Since: "Kafka 3.3",
+			Doc: "requested or required; required fails the connector unless the worker has exactly.once.source.support=enabled. With it enabled, every connector is transactional: its records and its offsets (snapshot progress included) go to Kafka in one producer transaction per boundary."}),
+		k(&Field{Name: PropTransactionBoundary, Type: TypeString, Default: "poll", Enum: enums("poll", "interval", "connector"), CaseInsensitive: true,
+			Importance: Medium, Group: groupExactlyOnce, Order: 3, Width: WidthShort, DisplayName: "Transaction Boundary", Since: "Kafka 3.3",
+			Doc: "With exactly-once support: poll (a producer transaction per batch of at most max.batch.size events or poll.interval.ms), interval (per transaction.boundary.interval.ms), or connector (a producer transaction per PostgreSQL transaction)."}),
+		k(&Field{Name: PropTransactionBoundaryMillis, Type: TypeLong, Importance: Low, Group: groupExactlyOnce, Order: 4, Width: WidthShort,
+			DisplayName: "Transaction boundary interval", Since: "Kafka 3.3", Check: checkOptionalAtLeastZero,
 			Doc: "Commit interval of producer transactions when transaction.boundary is interval; defaults to the worker's offset.flush.interval.ms."}),
 		k(&Field{Name: "offsets.storage.topic", Type: TypeString, Importance: Low, Group: groupOffsetsTopic, Order: 1, Width: WidthLong,
 			DisplayName: "Offsets topic", Status: Accepted, Since: "Kafka 3.3", Check: checkNonEmptyIfSet,

@@ -52,6 +52,7 @@ const (
 	PropTopicDelimiter        = "topic.delimiter"
 	PropSnapshotFetchSize     = "snapshot.fetch.size"
 	PropMaxBatchSize          = "max.batch.size"
+	PropPollInterval          = "poll.interval.ms"
 	PropSnapshotLockingMode   = "snapshot.locking.mode"
 	PropSnapshotQueryMode     = "snapshot.query.mode"
 	PropNotificationChannels  = "notification.enabled.channels"
@@ -336,7 +337,7 @@ func postgresFields() []*Field {
 		{Name: PropMaxQueueSize, Type: TypeInt, Default: "8192", Importance: Medium, Group: groupConnector, Width: WidthShort,
 			DisplayName: "Change event buffer size", Status: Accepted, Check: checkMaxQueueSize,
 			Doc: "Maximum number of events buffered between the reader and Kafka Connect; larger than max.batch.size."},
-		{Name: "poll.interval.ms", Type: TypeLong, Default: "500", Importance: Medium, Group: groupConnector, Width: WidthShort,
+		{Name: PropPollInterval, Type: TypeLong, Default: "500", Importance: Medium, Group: groupConnector, Width: WidthShort,
 			DisplayName: "Poll interval (ms)", Status: Accepted, Check: checkPositiveInt,
 			Doc: "Milliseconds to wait for new events when the buffer is empty."},
 		{Name: PropMaxQueueSizeBytes, Type: TypeLong, Default: "0", Importance: Medium, Group: groupConnector, Width: WidthLong,

@@ -78,7 +78,7 @@ func PropertyForEnv(name string) (string, bool) {
 // Unknown; listing them lets the environment set them.
 var otherWorkerKeys = setOf(
 	PropHeaderConverter, "task.shutdown.graceful.timeout.ms", "topic.creation.enable",
-	"exactly.once.source.support", "connector.client.config.override.policy",
+	"connector.client.config.override.policy",
 	"access.control.allow.origin", "access.control.allow.methods", "admin.listeners",
 	"response.http.headers.config", "client.id", "client.dns.lookup", "metadata.max.age.ms",
 	"metadata.recovery.strategy", "request.timeout.ms", "security.protocol",

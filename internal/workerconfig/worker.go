@@ -68,6 +68,20 @@ const (
 	PgmotionOffsetFlushInterval = time.Second
 )
 
+// PropExactlyOnceSource is KIP-618's worker property.
+const PropExactlyOnceSource = "exactly.once.source.support"
+
+// The values of exactly.once.source.support. With preparing, Kafka's
+// leader writes the config topic transactionally so that a cluster can be
+// rolled to enabled; pgmotion has nothing to prepare, and runs tasks as
+// with disabled. With enabled, every source task writes its records and
+// its offsets in producer transactions.
+const (
+	EOSDisabled  = "disabled"
+	EOSPreparing = "preparing"
+	EOSEnabled   = "enabled"
+)
+
 // JSONConverter is Kafka's JsonConverter, pgmotion's default key and value
 // converter (Kafka Connect has no default and requires both).
 const JSONConverter = spec.JSONConverterClass
@@ -121,6 +135,9 @@ type Worker struct {
 	// both true by default: record the topics each connector writes to in
 	// the status topic, and allow PUT /connectors/{name}/topics/reset.
 	TopicTracking, TopicTrackingReset bool
+	// ExactlyOnceSource is exactly.once.source.support (KIP-618):
+	// EOSDisabled (the default, as in Kafka), EOSPreparing or EOSEnabled.
+	ExactlyOnceSource string
 	// Producer and Consumer hold the producer.* and consumer.* overrides
 	// with the prefix removed.
 	Producer, Consumer map[string]string
@@ -172,6 +189,7 @@ func Default() *Worker {
 		RebalanceTimeout:    60 * time.Second,
 		TopicTracking:       true,
 		TopicTrackingReset:  true,
+		ExactlyOnceSource:   EOSDisabled,
 		Producer:            map[string]string{},
 		Consumer:            map[string]string{},
 		ConfigProviders:     map[string]string{},
@@ -593,6 +611,18 @@ var fields = map[string]field{
 	PropRebalanceTimeout:    millisField(func(w *Worker) *time.Duration { return &w.RebalanceTimeout }, math.MaxInt32),
 	PropTopicTracking:       boolField(func(w *Worker) *bool { return &w.TopicTracking }),
 	PropTopicTrackingReset:  boolField(func(w *Worker) *bool { return &w.TopicTrackingReset }),
+	PropExactlyOnceSource: {
+		set: func(w *Worker, v string) error {
+			v = strings.ToLower(strings.TrimSpace(v)) // Kafka's ValidString, case-insensitive
+			switch v {
+			case EOSDisabled, EOSPreparing, EOSEnabled:
+				w.ExactlyOnceSource = v
+				return nil
+			}
+			return errors.New("is not one of disabled, preparing or enabled")
+		},
+		get: func(w *Worker) string { return w.ExactlyOnceSource },
+	},
 	PropListeners: {
 		set: func(w *Worker, v string) error {
 			addrs, https, err := parseListeners(v)
