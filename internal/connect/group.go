@@ -36,6 +36,11 @@ type memberMeta struct {
 	// address, so the others are dead predecessors that the coordinator
 	// has not expired yet.
 	Incarnation int64 `json:"incarnation,omitempty"`
+	// Streaming names the connectors whose task this worker runs with its
+	// source open. When two members claim a connector (a worker that
+	// rejoined after a broker restart, while a copy elsewhere waits for
+	// the slot), the leader keeps it where it streams.
+	Streaming []string `json:"streaming,omitempty"`
 }
 
 type memberAssignment struct {
@@ -49,11 +54,12 @@ type membership struct {
 
 	incarnation int64 // when this worker joined, in Unix nanoseconds
 
-	mu       sync.Mutex
-	assigned map[string]bool
-	leader   string
-	settled  bool   // an assignment has been received
-	balanced string // the connector names of the last balance this worker led
+	mu        sync.Mutex
+	assigned  map[string]bool
+	streaming map[string]bool // connectors whose task has its source open here
+	leader    string
+	settled   bool   // an assignment has been received
+	balanced  string // the connector names of the last balance this worker led
 }
 
 func (m *membership) owns(name string) bool {
@@ -70,13 +76,17 @@ func (b balancer) IsCooperative() bool  { return false }
 
 func (b balancer) JoinGroupMetadata([]string, map[string][]int32, int32) []byte {
 	b.m.mu.Lock()
-	var mine []string
+	var mine, streaming []string
 	for n := range b.m.assigned {
 		mine = append(mine, n)
 	}
+	for n := range b.m.streaming {
+		streaming = append(streaming, n)
+	}
 	b.m.mu.Unlock()
 	sort.Strings(mine)
-	meta, _ := json.Marshal(memberMeta{WorkerID: b.m.w.cfg.WorkerID, Connectors: mine, Incarnation: b.m.incarnation})
+	sort.Strings(streaming)
+	meta, _ := json.Marshal(memberMeta{WorkerID: b.m.w.cfg.WorkerID, Connectors: mine, Incarnation: b.m.incarnation, Streaming: streaming})
 	return (&kmsg.ConsumerMemberMetadata{Topics: []string{b.m.w.cfg.ConfigTopic}, UserData: meta}).AppendTo(nil)
 }
 
@@ -153,7 +163,7 @@ func (mb memberBalancer) Balance(map[string]int32) kgo.IntoSyncAssignment {
 		go mb.m.w.removeMembers(stale, "a newer worker has its id")
 	}
 	names, _ := mb.m.w.Connectors(context.Background())
-	assignConnectors(names, live, func(m *member) []string { return m.meta.Connectors },
+	assignConnectors(names, live, func(m *member) []string { return m.meta.Streaming }, func(m *member) []string { return m.meta.Connectors },
 		func(m *member, n string) { m.got = append(m.got, n) }, func(m *member) int { return len(m.got) })
 	mb.m.mu.Lock()
 	mb.m.balanced = fmt.Sprint(names)
@@ -193,18 +203,21 @@ type syncAssignments []kmsg.SyncGroupRequestGroupAssignment
 func (s syncAssignments) IntoSyncAssignment() []kmsg.SyncGroupRequestGroupAssignment { return s }
 
 // assignConnectors gives each connector to one member: first to the
-// member that already runs it if that member is under its fair share,
-// then to the least loaded member.
-func assignConnectors[M any](names []string, members []M, current func(M) []string, give func(M, string), load func(M) int) {
+// member that already runs it if that member is under its fair share
+// (the one whose task streams, if two claim it), then to the least
+// loaded member.
+func assignConnectors[M any](names []string, members []M, streaming, current func(M) []string, give func(M, string), load func(M) int) {
 	if len(members) == 0 {
 		return
 	}
 	share := (len(names) + len(members) - 1) / len(members)
 	owner := map[string]int{}
-	for i, m := range members {
-		for _, n := range current(m) {
-			if _, taken := owner[n]; !taken {
-				owner[n] = i
+	for _, claims := range []func(M) []string{streaming, current} {
+		for i, m := range members {
+			for _, n := range claims(m) {
+				if _, taken := owner[n]; !taken {
+					owner[n] = i
+				}
 			}
 		}
 	}
@@ -224,6 +237,21 @@ func assignConnectors[M any](names []string, members []M, current func(M) []stri
 			}
 		}
 		give(members[best], n)
+	}
+}
+
+// setStreaming records whether a connector's task has its source open on
+// this worker, for the next join's metadata.
+func (w *Worker) setStreaming(name string, on bool) {
+	if w.group == nil {
+		return
+	}
+	w.group.mu.Lock()
+	defer w.group.mu.Unlock()
+	if on {
+		w.group.streaming[name] = true
+	} else {
+		delete(w.group.streaming, name)
 	}
 }
 
@@ -298,7 +326,7 @@ func (w *Worker) removeMembers(ids []string, why string) {
 // joinGroup starts this worker's group membership; it ends with the
 // client, which Close closes after stopping the connectors.
 func (w *Worker) joinGroup() error {
-	w.group = &membership{w: w, assigned: map[string]bool{}, incarnation: time.Now().UnixNano()}
+	w.group = &membership{w: w, assigned: map[string]bool{}, streaming: map[string]bool{}, incarnation: time.Now().UnixNano()}
 	pctx, cancel := context.WithTimeout(w.ctx, 10*time.Second)
 	w.removePredecessors(pctx)
 	cancel()

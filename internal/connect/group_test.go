@@ -7,29 +7,39 @@ import (
 
 func TestAssignConnectors(t *testing.T) {
 	type m struct {
-		cur []string
-		got []string
+		streaming []string
+		cur       []string
+		got       []string
 	}
 	tests := []struct {
-		name  string
-		names []string
-		cur   [][]string
-		want  [][]string
+		name      string
+		names     []string
+		cur       [][]string
+		want      [][]string
+		streaming [][]string
 	}{
-		{"spread", []string{"a", "b", "c", "d"}, [][]string{nil, nil}, [][]string{{"a", "c"}, {"b", "d"}}},
-		{"sticky", []string{"a", "b"}, [][]string{{"b"}, {"a"}}, [][]string{{"b"}, {"a"}}},
-		{"dead owner's connector moves", []string{"a", "b", "c"}, [][]string{{"a"}, {"b"}}, [][]string{{"a", "c"}, {"b"}}},
-		{"over share is trimmed", []string{"a", "b", "c", "d"}, [][]string{{"a", "b", "c", "d"}, nil}, [][]string{{"a", "b"}, {"c", "d"}}},
-		{"deleted connector dropped", []string{"a"}, [][]string{{"a", "gone"}, nil}, [][]string{{"a"}, nil}},
-		{"one member", []string{"x", "y"}, [][]string{nil}, [][]string{{"x", "y"}}},
+		{"spread", []string{"a", "b", "c", "d"}, [][]string{nil, nil}, [][]string{{"a", "c"}, {"b", "d"}}, nil},
+		{"sticky", []string{"a", "b"}, [][]string{{"b"}, {"a"}}, [][]string{{"b"}, {"a"}}, nil},
+		{"dead owner's connector moves", []string{"a", "b", "c"}, [][]string{{"a"}, {"b"}}, [][]string{{"a", "c"}, {"b"}}, nil},
+		{"over share is trimmed", []string{"a", "b", "c", "d"}, [][]string{{"a", "b", "c", "d"}, nil}, [][]string{{"a", "b"}, {"c", "d"}}, nil},
+		{"deleted connector dropped", []string{"a"}, [][]string{{"a", "gone"}, nil}, [][]string{{"a"}, nil}, nil},
+		{"one member", []string{"x", "y"}, [][]string{nil}, [][]string{{"x", "y"}}, nil},
+		// After a broker restart a member may rejoin alone, get every
+		// connector, and start copies that wait for their slots: the
+		// member whose copy streams keeps it.
+		{"two claim it: the streaming one keeps it", []string{"a"}, [][]string{{"a"}, {"a"}}, [][]string{nil, {"a"}}, [][]string{nil, {"a"}}},
+		{"two claim it, neither streams: the first", []string{"a"}, [][]string{{"a"}, {"a"}}, [][]string{{"a"}, nil}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ms := make([]*m, len(tt.cur))
 			for i, c := range tt.cur {
 				ms[i] = &m{cur: c}
+				if tt.streaming != nil {
+					ms[i].streaming = tt.streaming[i]
+				}
 			}
-			assignConnectors(tt.names, ms, func(x *m) []string { return x.cur },
+			assignConnectors(tt.names, ms, func(x *m) []string { return x.streaming }, func(x *m) []string { return x.cur },
 				func(x *m, n string) { x.got = append(x.got, n) }, func(x *m) int { return len(x.got) })
 			for i := range ms {
 				if !reflect.DeepEqual(ms[i].got, tt.want[i]) {
@@ -39,7 +49,7 @@ func TestAssignConnectors(t *testing.T) {
 		})
 	}
 	// No members: nothing to do, no panic.
-	assignConnectors([]string{"a"}, []*m{}, nil, nil, nil)
+	assignConnectors([]string{"a"}, []*m{}, nil, nil, nil, nil)
 }
 
 func TestPredecessors(t *testing.T) {

@@ -163,6 +163,20 @@ type runner struct {
 	// trace, set before done closes, is a failure of the task's stop
 	// (a slot slot.drop.on.stop could not drop) for the status.
 	trace string
+	// streaming is set once the task's source is open: from then on this
+	// copy reports the task RUNNING (and keeps reporting it while it
+	// retries), and no copy elsewhere may say otherwise.
+	streaming atomic.Bool
+}
+
+// alive reports whether the runner's task has not ended.
+func (r *runner) alive() bool {
+	select {
+	case <-r.done:
+		return false
+	default:
+		return true
+	}
 }
 
 // NewWorker checks cfg; it connects to nothing.
@@ -445,6 +459,10 @@ func (w *Worker) reconcile() {
 		c, ok := want[name]
 		cfgJSON, _ := json.Marshal(c.config)
 		if ok && c.target == TargetStarted && string(cfgJSON) == r.config {
+			// Kept: a copy started elsewhere while this one ran (during
+			// a rebalance after a broker restart, say) may have written
+			// over its status; this one is the one that runs.
+			w.reassertStatus(name, r)
 			continue
 		}
 		r.cancel()
@@ -490,9 +508,10 @@ func (w *Worker) startLocked(name string, config map[string]string) {
 	w.putStatus(name, "connector", StateRunning, "")
 	go func() {
 		defer close(r.done)
+		defer w.setStreaming(name, false)
 		err := w.ensureTasks(ctx, name, config)
 		if err == nil {
-			err = guard(func() error { return w.runTask(ctx, name, config) })
+			err = guard(func() error { return w.runTask(ctx, name, config, r) })
 		}
 		err = scrubErr(err, w.scrubber(config))
 		if _, ok := errors.AsType[*pgsource.SlotDropError](err); ok {
@@ -533,7 +552,7 @@ func (w *Worker) newSink(clientID string, producer, admin *kafkaclient.Security)
 // runTask runs one connector's task until ctx ends or it fails for
 // good: a retriable failure restarts it (retry.go), and a panic fails it.
 // Nothing a task does ends the process.
-func (w *Worker) runTask(ctx context.Context, name string, raw map[string]string) (err error) {
+func (w *Worker) runTask(ctx context.Context, name string, raw map[string]string, r *runner) (err error) {
 	resolved, err := w.effective(raw)
 	if err != nil {
 		return err
@@ -590,12 +609,21 @@ func (w *Worker) runTask(ctx context.Context, name string, raw map[string]string
 	log.Info("connector starting", "topic_prefix", tc.TopicPrefix, "slot", tc.Source.Slot, "snapshot_mode", tc.Snapshot.Mode)
 	// The task reports RUNNING once its source is open, not while it
 	// waits for a slot another worker still holds, and stays RUNNING
-	// while it retries, as under Kafka Connect.
-	w.putStatus(name, "task", StateUnassigned, "")
+	// while it retries, as under Kafka Connect. While it waits, it says
+	// UNASSIGNED only if no other worker reports the task RUNNING: that
+	// copy may well be streaming still (the slot will tell), and if it
+	// is gone this one says RUNNING as soon as it holds the slot.
+	if mayReportWaiting(w.readStatus(taskStatusKey(name)), w.cfg.WorkerID) {
+		w.putStatus(name, "task", StateUnassigned, "")
+	}
 	running := false
 	onOpen := func() {
 		if !running {
 			running = true
+			if r != nil {
+				r.streaming.Store(true)
+			}
+			w.setStreaming(name, true)
 			w.putStatus(name, "task", StateRunning, "")
 		}
 	}
@@ -690,12 +718,12 @@ func (w *Worker) putStatus(name, which string, st State, trace string) {
 	if st == StateDestroyed {
 		val = nil
 	}
-	keys := []string{"status-task-" + name + "-0"}
+	keys := []string{taskStatusKey(name)}
 	if which == "connector" {
-		keys = []string{"status-connector-" + name}
+		keys = []string{connectorStatusKey(name)}
 	}
 	if which == "" {
-		keys = append(keys, "status-connector-"+name)
+		keys = append(keys, connectorStatusKey(name))
 		if st == StateStopped {
 			// A stopped connector has no tasks.
 			w.status.put(ctx, keys[0], nil)
@@ -706,6 +734,36 @@ func (w *Worker) putStatus(name, which string, st State, trace string) {
 		if err := w.status.put(ctx, k, val); err != nil {
 			w.log.Warn("write status", "key", k, "err", err)
 		}
+	}
+}
+
+func taskStatusKey(name string) string      { return "status-task-" + name + "-0" }
+func connectorStatusKey(name string) string { return "status-connector-" + name }
+
+// mayReportWaiting reports whether a task copy that waits for its source
+// may write its task status UNASSIGNED over cur, the status as it is: not
+// over another worker's RUNNING, which belongs to a copy that may still
+// stream (the copy that holds the slot is the one that reports).
+func mayReportWaiting(cur *statusRecord, self string) bool {
+	return cur == nil || cur.WorkerID == self || cur.State != StateRunning
+}
+
+// reassertStatus writes again the status of a connector this worker keeps
+// running when the status topic says otherwise: RUNNING for the connector,
+// and for its task once the task's source is open.
+func (w *Worker) reassertStatus(name string, r *runner) {
+	if !r.alive() {
+		return // failed or stopping: its own status stands
+	}
+	if cs := w.readStatus(connectorStatusKey(name)); cs == nil || cs.WorkerID != w.cfg.WorkerID || cs.State != StateRunning {
+		w.putStatus(name, "connector", StateRunning, "")
+	}
+	if !r.streaming.Load() {
+		return
+	}
+	if ts := w.readStatus(taskStatusKey(name)); ts == nil || ts.WorkerID != w.cfg.WorkerID || ts.State != StateRunning {
+		w.log.Info("the task's status named another worker; this worker runs it", "connector", name)
+		w.putStatus(name, "task", StateRunning, "")
 	}
 }
 
