@@ -72,3 +72,24 @@ func TestPredecessors(t *testing.T) {
 		})
 	}
 }
+
+func TestMayReportWaiting(t *testing.T) {
+	tests := []struct {
+		name string
+		cur  *statusRecord
+		want bool
+	}{
+		{"no status yet", nil, true},
+		{"this worker's own", &statusRecord{State: StateRunning, WorkerID: "me:1"}, true},
+		{"another worker's RUNNING copy", &statusRecord{State: StateRunning, WorkerID: "other:1"}, false},
+		{"another worker's UNASSIGNED", &statusRecord{State: StateUnassigned, WorkerID: "other:1"}, true},
+		{"another worker's FAILED", &statusRecord{State: StateFailed, WorkerID: "other:1"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := mayReportWaiting(tt.cur, "me:1"); got != tt.want {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
