@@ -4,6 +4,7 @@ import (
 	"strconv"
 
 	"github.com/pgmotion/pgmotion/internal/change"
+	"github.com/pgmotion/pgmotion/internal/java"
 	"github.com/pgmotion/pgmotion/internal/record"
 )
 
@@ -269,9 +270,9 @@ func (e *Encoder) txRecord(status string, lsn change.LSN, tsMicros int64) record
 		b = append(b, `,"data_collections":[`...)
 		hashes := make([]int32, len(t.colls))
 		for i := range t.colls {
-			hashes[i] = javaStringHash([]byte(t.colls[i].DataCollection))
+			hashes[i] = java.StringHashCode(t.colls[i].DataCollection)
 		}
-		for n, i := range javaHashOrder(hashes, t.javaCap) { // types_more.go
+		for n, i := range java.HashMapOrder(hashes, t.javaCap) { // types_more.go
 			if n > 0 {
 				b = append(b, ',')
 			}

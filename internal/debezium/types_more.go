@@ -10,6 +10,7 @@ import (
 	"unicode/utf16"
 
 	"github.com/pgmotion/pgmotion/internal/change"
+	"github.com/pgmotion/pgmotion/internal/java"
 )
 
 // hstore, pgvector, unknown types, and the per-column options
@@ -155,49 +156,6 @@ func appendSchemaChildren(dst []byte, fs *fieldSchema) []byte {
 	return dst
 }
 
-// javaHashOrder returns the iteration order of a java.util.HashMap that
-// had keys with these hashCode()s put in this order, with the given
-// initial capacity (16 for new HashMap(), tableSizeFor(n) for new
-// HashMap(n)): by bucket ((h ^ h>>>16) & (cap-1)) at the final capacity,
-// then by insertion (resizes keep the relative order). Duplicate keys
-// are the caller's business. Treeified buckets (8+ collisions in one
-// bucket of a 64+ table) are not modelled.
-func javaHashOrder(hashes []int32, initialCap int) []int {
-	capacity := 1
-	for capacity < initialCap {
-		capacity <<= 1
-	}
-	for len(hashes) > capacity*3/4 {
-		capacity <<= 1
-	}
-	buckets := make([][]int, capacity)
-	for i, h := range hashes {
-		u := uint32(h)
-		b := int((u ^ u>>16) & uint32(capacity-1))
-		buckets[b] = append(buckets[b], i)
-	}
-	order := make([]int, 0, len(hashes))
-	for _, b := range buckets {
-		order = append(order, b...)
-	}
-	return order
-}
-
-// javaStringHash is String.hashCode over the UTF-16 units.
-func javaStringHash(s []byte) int32 {
-	var h int32
-	for _, r := range string(s) {
-		if r >= 0x10000 {
-			r1, r2 := utf16.EncodeRune(r)
-			h = 31*h + int32(r1)
-			h = 31*h + int32(r2)
-			continue
-		}
-		h = 31*h + int32(r)
-	}
-	return h
-}
-
 // hstore.
 
 var errHstore = errors.New(`hstore value is not in the form "k"=>"v", "k2"=>NULL`)
@@ -290,10 +248,10 @@ func appendHstoreObject(dst []byte, pairs []hstorePair) []byte {
 	}
 	hashes := make([]int32, len(uniq))
 	for i, p := range uniq {
-		hashes[i] = javaStringHash(p.key)
+		hashes[i] = java.BytesHashCode(p.key)
 	}
 	dst = append(dst, '{')
-	for n, i := range javaHashOrder(hashes, 16) {
+	for n, i := range java.HashMapOrder(hashes, 16) {
 		if n > 0 {
 			dst = append(dst, ',')
 		}
@@ -485,7 +443,7 @@ func decSparsevec(e *Encoder, cp *colPlan, b []byte) (val, error) {
 	js := append(e.arrJSON[:0], `{"dimensions":`...)
 	js = strconv.AppendInt(js, dims, 10)
 	js = append(js, `,"vector":[`...)
-	for n, i := range javaHashOrder(hashes, len(entries)) {
+	for n, i := range java.HashMapOrder(hashes, len(entries)) {
 		if n > 0 {
 			js = append(js, ',')
 		}
