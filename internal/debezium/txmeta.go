@@ -272,7 +272,7 @@ func (e *Encoder) txRecord(status string, lsn change.LSN, tsMicros int64) record
 		for i := range t.colls {
 			hashes[i] = java.StringHashCode(t.colls[i].DataCollection)
 		}
-		for n, i := range java.HashMapOrder(hashes, t.javaCap) { // types_more.go
+		for n, i := range java.HashMapOrder(hashes, t.javaCap) {
 			if n > 0 {
 				b = append(b, ',')
 			}

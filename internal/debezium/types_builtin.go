@@ -11,7 +11,12 @@ import (
 	"github.com/pgmotion/pgmotion/internal/java"
 )
 
-// Type OIDs of the types added after the first table.
+// How a column's type is resolved to a mapping (domains, enums, arrays,
+// extension types by name), and the built-in types beyond the core table
+// of types.go: enum, interval, money, bit, timetz, point, the network and
+// range types, xml and tsvector.
+
+// Type OIDs of the built-in types beyond the core table of types.go.
 const (
 	oidXML         = 142
 	oidPoint       = 600
