@@ -431,11 +431,6 @@ func (s *snapshotSink) Row(worker int, r pgsource.Range, c *change.Change) error
 	if w.recs, err = w.enc.Encode(w.recs[:0], c); err != nil {
 		return err
 	}
-	if tr := s.t.cfg.Transforms; tr != nil {
-		if w.recs, err = tr.ApplyAll(w.recs, s.t.log); err != nil {
-			return err
-		}
-	}
 	for i := range w.recs {
 		rec := &w.recs[i]
 		var ack kafkasink.Acker = b
