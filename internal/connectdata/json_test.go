@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -329,5 +330,41 @@ func TestNestingDepth(t *testing.T) {
 	ok := strings.Repeat("[", 900) + strings.Repeat("]", 900)
 	if _, _, err := NewJSONConverter(false).ToConnect([]byte(ok)); err != nil {
 		t.Errorf("900 levels: %v", err)
+	}
+}
+
+// TestStructAlloc checks that Structs from a StructAlloc start null and
+// never share their values, across blocks and for wide schemas.
+func TestStructAlloc(t *testing.T) {
+	narrow := MustBuild(Schema{Type: TypeStruct, Fields: []Field{
+		{Name: "a", Schema: PrimitiveSchema(TypeInt32, true)}, {Name: "b", Schema: PrimitiveSchema(TypeString, true)}}})
+	var wideFields []Field
+	for i := range allocValues/8 + 1 {
+		wideFields = append(wideFields, Field{Name: fmt.Sprintf("f%d", i), Schema: PrimitiveSchema(TypeInt64, true)})
+	}
+	wide := MustBuild(Schema{Type: TypeStruct, Fields: wideFields})
+	var a StructAlloc
+	var all []*Struct
+	for i := range 3 * allocStructs {
+		s := narrow
+		if i%50 == 0 {
+			s = wide
+		}
+		st := a.New(s)
+		if st.Schema() != s || st.Len() != len(s.Fields) {
+			t.Fatalf("struct %d: schema or length wrong", i)
+		}
+		for f := range st.Len() {
+			if st.Get(f) != nil {
+				t.Fatalf("struct %d field %d not null", i, f)
+			}
+		}
+		st.Set(0, int32(i))
+		all = append(all, st)
+	}
+	for i, st := range all {
+		if got := st.Get(0); got != int32(i) {
+			t.Fatalf("struct %d: field 0 = %v, overwritten by another struct", i, got)
+		}
 	}
 }

@@ -6,9 +6,6 @@ import (
 )
 
 // Struct is a Connect Struct: values in the order of its schema's fields.
-// A Struct read by JSONConverter decodes its struct, array and map members
-// on first access, so reading one is a write: read a parsed Struct from
-// one goroutine at a time.
 type Struct struct {
 	schema *Schema
 	values []any
@@ -19,18 +16,45 @@ func NewStruct(s *Schema) *Struct {
 	return &Struct{schema: s, values: make([]any, len(s.Fields))}
 }
 
+// StructAlloc hands out Structs, and the arrays of their values, from
+// blocks it allocates a few hundred at a time, for a producer of many
+// short-lived Structs (an encoder building change events). A block stays
+// in memory while any Struct carved from it does. It is not safe for
+// concurrent use; the Structs it returns are.
+type StructAlloc struct {
+	structs []Struct
+	values  []any
+}
+
+const (
+	allocStructs = 128
+	allocValues  = 2048
+)
+
+// New returns a Struct of schema s with every field null, as NewStruct.
+func (a *StructAlloc) New(s *Schema) *Struct {
+	n := len(s.Fields)
+	if n > allocValues/8 {
+		return NewStruct(s)
+	}
+	if len(a.structs) == 0 {
+		a.structs = make([]Struct, allocStructs)
+	}
+	if len(a.values) < n {
+		a.values = make([]any, allocValues)
+	}
+	st := &a.structs[0]
+	a.structs = a.structs[1:]
+	st.schema, st.values = s, a.values[:n:n]
+	a.values = a.values[n:]
+	return st
+}
+
 // Schema returns the struct's schema.
 func (s *Struct) Schema() *Schema { return s.schema }
 
 // Get returns the value of field i as set (Kafka's getWithoutDefault).
-func (s *Struct) Get(i int) any {
-	v := s.values[i]
-	if l, ok := v.(*lazy); ok {
-		v = l.decode()
-		s.values[i] = v
-	}
-	return v
-}
+func (s *Struct) Get(i int) any { return s.values[i] }
 
 // GetOrDefault returns the value of field i, or its schema default when the
 // value is null (Kafka's Struct.get).

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/pgmotion/pgmotion/internal/change"
@@ -47,8 +46,23 @@ type chainState struct {
 	keyOut, valueOut, in *cd.JSONConverter
 	log                  *slog.Logger
 	recs                 []cd.Record // the records of one change, before the chain
-	seq                  []byte      // scratch for source.sequence
+	alloc                cd.StructAlloc
+	// The source block's values but sequence and lsn, for the rows of
+	// one transaction or snapshot (srcKey as appendSource).
+	srcKey  srcKey
+	srcVals [srcXmin + 1]any
+	seq     []byte // scratch for source.sequence
+	// The envelope's ts_ms, ts_us and ts_ns for the clock reading tsNanos.
+	tsNanos int64
+	tsVals  [3]any
+	// The string columns of a struct, copied into one string.
+	strs  []byte
+	spans []strSpan
 }
+
+// strSpan is a string field of a struct being built: its index and its
+// bytes in chainState.strs.
+type strSpan struct{ field, start, end int }
 
 func newChainState(c Chain, o *Options, log *slog.Logger) *chainState {
 	k, v := c.Parses()
@@ -114,8 +128,8 @@ const (
 	srcXmin
 )
 
-// opNames are the envelope's op values.
-var opNames = [256]string{
+// opValues are the envelope's op values.
+var opValues = [256]any{
 	change.OpCreate: "c", change.OpUpdate: "u", change.OpDelete: "d", change.OpRead: "r", change.OpTruncate: "t",
 }
 
@@ -163,19 +177,34 @@ func (e *Encoder) rowData(p *plan, c *change.Change, op change.Op, keyT, before,
 }
 
 // structOf builds the struct of schema s from the columns at idx of t.
+// Its string fields share one allocation.
 func (e *Encoder) structOf(s *cd.Schema, p *plan, t change.Tuple, idx []int) (*cd.Struct, error) {
-	st := cd.NewStruct(s)
+	ch := e.chain
+	st := ch.alloc.New(s)
+	ch.strs, ch.spans = ch.strs[:0], ch.spans[:0]
 	for i, k := range idx {
 		cp := &p.cols[k]
 		v, err := e.convert(cp, t[cp.idx])
 		if err != nil {
 			return nil, err
 		}
+		if v.k == kString {
+			start := len(ch.strs)
+			ch.strs = appendJavaString(ch.strs, v.b)
+			ch.spans = append(ch.spans, strSpan{i, start, len(ch.strs)})
+			continue
+		}
 		x, err := connectValue(s.Fields[i].Schema, &v)
 		if err != nil {
 			return nil, fmt.Errorf("column %q: %w", cp.name, err)
 		}
 		st.Set(i, x)
+	}
+	if len(ch.spans) > 0 {
+		all := string(ch.strs)
+		for _, sp := range ch.spans {
+			st.Set(sp.field, all[sp.start:sp.end])
+		}
 	}
 	return st, nil
 }
@@ -206,7 +235,7 @@ func connectValue(s *cd.Schema, v *val) (any, error) {
 		}
 		return v.f, nil
 	case kString:
-		return javaString(v.b), nil
+		return string(appendJavaString(nil, v.b)), nil
 	case kBytes, kDecimal:
 		return bytes.Clone(v.b), nil
 	case kVarDecimal:
@@ -222,28 +251,28 @@ func connectValue(s *cd.Schema, v *val) (any, error) {
 	return nil, fmt.Errorf("no Connect value for kind %d", v.k)
 }
 
-// javaString is b as the Java String the JSON writer stands for: each
-// byte of invalid UTF-8 is U+FFFD, as jsonw writes it.
-func javaString(b []byte) string {
+// appendJavaString appends b as the Java String the JSON writer stands
+// for: each byte of invalid UTF-8 is U+FFFD, as jsonw writes it.
+func appendJavaString(dst, b []byte) []byte {
 	if utf8.Valid(b) {
-		return string(b)
+		return append(dst, b...)
 	}
-	var sb strings.Builder
 	for len(b) > 0 {
 		r, n := utf8.DecodeRune(b)
 		if r == utf8.RuneError && n == 1 {
-			sb.WriteRune(utf8.RuneError)
+			dst = utf8.AppendRune(dst, utf8.RuneError)
 		} else {
-			sb.Write(b[:n])
+			dst = append(dst, b[:n]...)
 		}
 		b = b[n:]
 	}
-	return sb.String()
+	return dst
 }
 
 // envelope builds the Envelope struct of a row event.
 func (e *Encoder) envelope(cs *connectSchemas, p *plan, c *change.Change, op change.Op, before, after change.Tuple, now int64) (*cd.Struct, error) {
-	env := cd.NewStruct(cs.env)
+	ch := e.chain
+	env := ch.alloc.New(cs.env)
 	if before != nil {
 		b, err := e.structOf(cs.before, p, before, p.all)
 		if err != nil {
@@ -267,23 +296,40 @@ func (e *Encoder) envelope(cs *connectSchemas, p *plan, c *change.Change, op cha
 		}
 		env.Set(envTransaction, tx)
 	}
-	env.Set(envOp, opNames[op])
-	env.Set(envTsMs, floorDiv(now, 1e6))
-	env.Set(envTsUs, floorDiv(now, 1e3))
-	env.Set(envTsNs, now)
+	env.Set(envOp, opValues[op])
+	if now != ch.tsNanos || ch.tsVals[0] == nil {
+		ch.tsNanos, ch.tsVals = now, [3]any{floorDiv(now, 1e6), floorDiv(now, 1e3), now}
+	}
+	env.Set(envTsMs, ch.tsVals[0])
+	env.Set(envTsUs, ch.tsVals[1])
+	env.Set(envTsNs, ch.tsVals[2])
 	return env, nil
 }
 
 // sourceStruct builds the source block of c, as appendSource writes it.
+// Its values but sequence and lsn are kept for the next change.
 func (e *Encoder) sourceStruct(s *cd.Schema, p *plan, c *change.Change) *cd.Struct {
 	ch := e.chain
-	src := cd.NewStruct(s)
-	src.Set(srcVersion, e.s.version)
-	src.Set(srcConnector, connectorPlugin)
-	src.Set(srcName, e.opts.TopicPrefix)
-	src.Set(srcTsMs, floorDiv(c.TsMicros, 1000))
-	src.Set(srcSnapshot, c.Snapshot.String())
-	src.Set(srcDB, e.opts.Database)
+	k := srcKey{p, c.TsMicros, c.LastCommitLSN, c.Xid, c.HasXid, c.Snapshot}
+	if k != ch.srcKey || ch.srcVals[srcVersion] == nil {
+		ch.srcKey = k
+		v := &ch.srcVals
+		*v = [srcXmin + 1]any{}
+		v[srcVersion], v[srcConnector], v[srcName] = e.s.version, connectorPlugin, e.opts.TopicPrefix
+		v[srcTsMs] = floorDiv(c.TsMicros, 1000)
+		v[srcSnapshot] = c.Snapshot.String()
+		v[srcDB] = e.opts.Database
+		v[srcTsUs], v[srcTsNs] = c.TsMicros, c.TsMicros*1000
+		v[srcSchema], v[srcTable] = p.rel.Namespace, p.rel.Name
+		if c.Snapshot != change.SnapshotIncremental && c.HasXid {
+			// Incremental snapshot rows carry no txId, lsn or xmin.
+			v[srcTxID] = int64(c.Xid)
+		}
+	}
+	src := ch.alloc.New(s)
+	for i, v := range ch.srcVals {
+		src.Set(i, v)
+	}
 	// sequence: the JSON array ["<lastCommitLsn>","<lsn>"] as a string.
 	q := append(ch.seq[:0], '[')
 	if c.LastCommitLSN == 0 {
@@ -298,15 +344,7 @@ func (e *Encoder) sourceStruct(s *cd.Schema, p *plan, c *change.Change) *cd.Stru
 	q = append(q, '"', ']')
 	ch.seq = q
 	src.Set(srcSequence, string(q))
-	src.Set(srcTsUs, c.TsMicros)
-	src.Set(srcTsNs, c.TsMicros*1000)
-	src.Set(srcSchema, p.rel.Namespace)
-	src.Set(srcTable, p.rel.Name)
 	if c.Snapshot != change.SnapshotIncremental {
-		// Incremental snapshot rows carry no txId, lsn or xmin.
-		if c.HasXid {
-			src.Set(srcTxID, int64(c.Xid))
-		}
 		src.Set(srcLSN, int64(c.LSN))
 	}
 	return src
