@@ -333,38 +333,43 @@ func TestNestingDepth(t *testing.T) {
 	}
 }
 
-// TestStructAlloc checks that Structs from a StructAlloc start null and
-// never share their values, across blocks and for wide schemas.
-func TestStructAlloc(t *testing.T) {
+// TestStructArena checks that Structs from a StructArena start null and
+// never share their values, across blocks, for wide schemas and after a
+// Reset.
+func TestStructArena(t *testing.T) {
 	narrow := MustBuild(Schema{Type: TypeStruct, Fields: []Field{
 		{Name: "a", Schema: PrimitiveSchema(TypeInt32, true)}, {Name: "b", Schema: PrimitiveSchema(TypeString, true)}}})
 	var wideFields []Field
-	for i := range allocValues/8 + 1 {
+	for i := range arenaValues/4 + 1 {
 		wideFields = append(wideFields, Field{Name: fmt.Sprintf("f%d", i), Schema: PrimitiveSchema(TypeInt64, true)})
 	}
 	wide := MustBuild(Schema{Type: TypeStruct, Fields: wideFields})
-	var a StructAlloc
-	var all []*Struct
-	for i := range 3 * allocStructs {
-		s := narrow
-		if i%50 == 0 {
-			s = wide
+	var a StructArena
+	for round := range 3 {
+		var all []*Struct
+		for i := range 3*arenaStructs + 7 {
+			s := narrow
+			if i%50 == 0 {
+				s = wide
+			}
+			st := a.New(s)
+			if st.Schema() != s || st.Len() != len(s.Fields) {
+				t.Fatalf("round %d struct %d: schema or length wrong", round, i)
+			}
+			for f := range st.Len() {
+				if st.Get(f) != nil {
+					t.Fatalf("round %d struct %d field %d not null", round, i, f)
+				}
+			}
+			st.Set(0, int32(i))
+			st.Set(st.Len()-1, int64(i))
+			all = append(all, st)
 		}
-		st := a.New(s)
-		if st.Schema() != s || st.Len() != len(s.Fields) {
-			t.Fatalf("struct %d: schema or length wrong", i)
-		}
-		for f := range st.Len() {
-			if st.Get(f) != nil {
-				t.Fatalf("struct %d field %d not null", i, f)
+		for i, st := range all {
+			if st.Get(0) != int32(i) || st.Get(st.Len()-1) != int64(i) {
+				t.Fatalf("round %d struct %d: overwritten by another struct", round, i)
 			}
 		}
-		st.Set(0, int32(i))
-		all = append(all, st)
-	}
-	for i, st := range all {
-		if got := st.Get(0); got != int32(i) {
-			t.Fatalf("struct %d: field 0 = %v, overwritten by another struct", i, got)
-		}
+		a.Reset()
 	}
 }

@@ -16,38 +16,61 @@ func NewStruct(s *Schema) *Struct {
 	return &Struct{schema: s, values: make([]any, len(s.Fields))}
 }
 
-// StructAlloc hands out Structs, and the arrays of their values, from
-// blocks it allocates a few hundred at a time, for a producer of many
-// short-lived Structs (an encoder building change events). A block stays
-// in memory while any Struct carved from it does. It is not safe for
-// concurrent use; the Structs it returns are.
-type StructAlloc struct {
-	structs []Struct
-	values  []any
+// StructArena hands out Structs, and the arrays of their values, from
+// blocks it keeps and reuses: Reset takes back every Struct it handed out.
+// It is for a producer that builds Connect data, converts it and forgets
+// it, such as the encoder for each change: nothing may hold a Struct from
+// an arena, or anything reached through it, after its Reset. It is not
+// safe for concurrent use.
+type StructArena struct {
+	structs [][]Struct
+	values  [][]any
+	sb, si  int // next Struct: block, index
+	vb, vi  int // next values: block, index
 }
 
 const (
-	allocStructs = 128
-	allocValues  = 2048
+	arenaStructs = 64
+	arenaValues  = 1024
 )
 
 // New returns a Struct of schema s with every field null, as NewStruct.
-func (a *StructAlloc) New(s *Schema) *Struct {
+func (a *StructArena) New(s *Schema) *Struct {
 	n := len(s.Fields)
-	if n > allocValues/8 {
-		return NewStruct(s)
+	if a.sb == len(a.structs) {
+		a.structs = append(a.structs, make([]Struct, arenaStructs))
 	}
-	if len(a.structs) == 0 {
-		a.structs = make([]Struct, allocStructs)
+	st := &a.structs[a.sb][a.si]
+	if a.si++; a.si == arenaStructs {
+		a.sb, a.si = a.sb+1, 0
 	}
-	if len(a.values) < n {
-		a.values = make([]any, allocValues)
+	if n > arenaValues/4 {
+		*st = Struct{schema: s, values: make([]any, n)}
+		return st
 	}
-	st := &a.structs[0]
-	a.structs = a.structs[1:]
-	st.schema, st.values = s, a.values[:n:n]
-	a.values = a.values[n:]
+	if a.vb < len(a.values) && a.vi+n > arenaValues {
+		a.vb, a.vi = a.vb+1, 0
+	}
+	if a.vb == len(a.values) {
+		a.values = append(a.values, make([]any, arenaValues))
+	}
+	*st = Struct{schema: s, values: a.values[a.vb][a.vi : a.vi+n : a.vi+n]}
+	a.vi += n
 	return st
+}
+
+// Reset takes back every Struct handed out, clearing what they held.
+func (a *StructArena) Reset() {
+	if a.sb == 0 && a.si == 0 {
+		return
+	}
+	for i := 0; i <= a.vb && i < len(a.values); i++ {
+		clear(a.values[i])
+	}
+	for i := 0; i <= a.sb && i < len(a.structs); i++ {
+		clear(a.structs[i])
+	}
+	a.sb, a.si, a.vb, a.vi = 0, 0, 0, 0
 }
 
 // Schema returns the struct's schema.

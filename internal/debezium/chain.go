@@ -33,7 +33,8 @@ type Chain interface {
 	// Transform as Connect data, the others as the converter's bytes.
 	Parses() (key, value bool)
 	// Transform runs the chain over r in place: false when a
-	// transformation drops it. Warnings go to log.
+	// transformation drops it. Warnings go to log. The chain must not
+	// keep r's values once it returns: the encoder reuses their memory.
 	Transform(r *cd.Record, log *slog.Logger) (bool, error)
 }
 
@@ -46,7 +47,9 @@ type chainState struct {
 	keyOut, valueOut, in *cd.JSONConverter
 	log                  *slog.Logger
 	recs                 []cd.Record // the records of one change, before the chain
-	alloc                cd.StructAlloc
+	// arena holds the Structs of one change; reset once the converter
+	// wrote them.
+	arena cd.StructArena
 	// The source block's values but sequence and lsn, for the rows of
 	// one transaction or snapshot (srcKey as appendSource).
 	srcKey  srcKey
@@ -68,6 +71,15 @@ func newChainState(c Chain, o *Options, log *slog.Logger) *chainState {
 	k, v := c.Parses()
 	return &chainState{c: c, key: k, value: v, log: log,
 		keyOut: cd.NewJSONConverter(o.KeySchemas), valueOut: cd.NewJSONConverter(o.ValueSchemas), in: cd.NewJSONConverter(true)}
+}
+
+// reset forgets the records of a change and takes back their Structs:
+// nothing holds them once the converter wrote them (a chain keeps no
+// values, only schemas).
+func (ch *chainState) reset() {
+	clear(ch.recs)
+	ch.recs = ch.recs[:0]
+	ch.arena.Reset()
 }
 
 // connectSchemas are a plan's schemas as Connect data.
@@ -180,7 +192,7 @@ func (e *Encoder) rowData(p *plan, c *change.Change, op change.Op, keyT, before,
 // Its string fields share one allocation.
 func (e *Encoder) structOf(s *cd.Schema, p *plan, t change.Tuple, idx []int) (*cd.Struct, error) {
 	ch := e.chain
-	st := ch.alloc.New(s)
+	st := ch.arena.New(s)
 	ch.strs, ch.spans = ch.strs[:0], ch.spans[:0]
 	for i, k := range idx {
 		cp := &p.cols[k]
@@ -272,7 +284,7 @@ func appendJavaString(dst, b []byte) []byte {
 // envelope builds the Envelope struct of a row event.
 func (e *Encoder) envelope(cs *connectSchemas, p *plan, c *change.Change, op change.Op, before, after change.Tuple, now int64) (*cd.Struct, error) {
 	ch := e.chain
-	env := ch.alloc.New(cs.env)
+	env := ch.arena.New(cs.env)
 	if before != nil {
 		b, err := e.structOf(cs.before, p, before, p.all)
 		if err != nil {
@@ -326,7 +338,7 @@ func (e *Encoder) sourceStruct(s *cd.Schema, p *plan, c *change.Change) *cd.Stru
 			v[srcTxID] = int64(c.Xid)
 		}
 	}
-	src := ch.alloc.New(s)
+	src := ch.arena.New(s)
 	for i, v := range ch.srcVals {
 		src.Set(i, v)
 	}
@@ -359,14 +371,14 @@ func (e *Encoder) chainRecords(dst []record.Record, ms int64) ([]record.Record, 
 	for i := range ch.recs {
 		out, keep, err := e.transform(&ch.recs[i], ms)
 		if err != nil {
-			clear(ch.recs)
+			ch.reset()
 			return dst[:from], err
 		}
 		if keep {
 			dst = append(dst, out)
 		}
 	}
-	clear(ch.recs) // let go of the values
+	ch.reset()
 	return dst, nil
 }
 

@@ -14,7 +14,8 @@ import (
 )
 
 // keepChain is a chain that reads the sides it is told to, keeps every
-// record unchanged and remembers what it got.
+// record unchanged and remembers a copy of what it got (the encoder reuses
+// the Structs of a change).
 type keepChain struct {
 	key, value bool
 	got        []cd.Record
@@ -22,8 +23,35 @@ type keepChain struct {
 
 func (k *keepChain) Parses() (bool, bool) { return k.key, k.value }
 func (k *keepChain) Transform(r *cd.Record, _ *slog.Logger) (bool, error) {
-	k.got = append(k.got, *r)
+	c := *r
+	c.Key, c.Value = cloneData(r.Key), cloneData(r.Value)
+	k.got = append(k.got, c)
 	return true, nil
+}
+
+// cloneData copies the Structs in v.
+func cloneData(v any) any {
+	switch x := v.(type) {
+	case *cd.Struct:
+		st := cd.NewStruct(x.Schema())
+		for i := range x.Len() {
+			st.Set(i, cloneData(x.Get(i)))
+		}
+		return st
+	case []any:
+		out := make([]any, len(x))
+		for i := range x {
+			out[i] = cloneData(x[i])
+		}
+		return out
+	case cd.Map:
+		out := make(cd.Map, len(x))
+		for i, e := range x {
+			out[i] = cd.MapEntry{Key: cloneData(e.Key), Value: cloneData(e.Value)}
+		}
+		return out
+	}
+	return v
 }
 
 // TestChainPathMatchesJSON runs every golden case through a chain that

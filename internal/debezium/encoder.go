@@ -198,7 +198,7 @@ func (e *Encoder) Encode(dst []record.Record, c *change.Change) ([]record.Record
 	}
 	e.reserve(p.estimate)
 	if e.chain != nil {
-		e.chain.recs = e.chain.recs[:0]
+		e.chain.reset()
 	}
 	mark := len(e.slab)
 	hmark := len(e.hdrs)
