@@ -64,11 +64,18 @@ func (a *StructArena) Reset() {
 	if a.sb == 0 && a.si == 0 {
 		return
 	}
-	for i := 0; i <= a.vb && i < len(a.values); i++ {
+	// Only what was handed out: a change uses a few dozen values.
+	for i := range a.vb {
 		clear(a.values[i])
 	}
-	for i := 0; i <= a.sb && i < len(a.structs); i++ {
+	if a.vb < len(a.values) {
+		clear(a.values[a.vb][:a.vi])
+	}
+	for i := range a.sb {
 		clear(a.structs[i])
+	}
+	if a.sb < len(a.structs) {
+		clear(a.structs[a.sb][:a.si])
 	}
 	a.sb, a.si, a.vb, a.vi = 0, 0, 0, 0
 }
