@@ -124,7 +124,9 @@ func (c *Chain) Len() int { return len(c.stages) }
 // (Parses) must be Connect data; the others travel as RawKey and RawValue,
 // which the chain leaves alone. The record's timestamp is only set when a
 // transformation sets one. Warnings go to log (nil: Options.Log). The
-// error wraps ErrTransform.
+// error wraps ErrTransform. The chain keeps none of the record's values
+// once it returns (plugins cache schemas only), so the caller may reuse
+// their memory.
 func (c *Chain) Transform(in *cd.Record, log *slog.Logger) (bool, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
