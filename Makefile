@@ -9,7 +9,7 @@ GO ?= go
 FUZZTIME ?= 10000x
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: all build test fuzz lint docs demo bench clean outbox-example console
+.PHONY: all build test fuzz lint docs demo bench chaos clean outbox-example console
 
 all: build
 
@@ -50,6 +50,13 @@ demo: build
 
 bench: build
 	$(GO) run ./bench
+
+# 100 faults (worker and broker SIGKILLs, PostgreSQL restarts, cut
+# connections, a paused broker) under a steady load, at-least-once and then
+# exactly-once; fails on any loss, and on any duplicate under exactly-once.
+# CHAOS_FLAGS adds flags: make chaos CHAOS_FLAGS='-seed 42 -keep'.
+chaos: build
+	$(GO) run ./chaos -faults 100 $(CHAOS_FLAGS)
 
 # The transactional outbox example (examples/outbox): a throwaway PostgreSQL,
 # pgmotion with its embedded broker, an order service and a consumer.

@@ -34,11 +34,12 @@ import (
 
 // options are the command-line flags.
 type options struct {
-	quick bool
-	keep  bool
-	only  string
-	bin   string
-	reps  int
+	quick  bool
+	keep   bool
+	only   string
+	bin    string
+	before string
+	reps   int
 	// compression is every worker's --compression (producer.compression.type).
 	compression string
 	rows        int64
@@ -51,18 +52,21 @@ type options struct {
 	outboxRows int64
 	// toastRows is the toast group's table.
 	toastRows int64
+	// snapCPURows is the snapcpu group's table.
+	snapCPURows int64
 }
 
 func parseFlags() (options, error) {
 	var o options
 	flag.BoolVar(&o.quick, "quick", false, "development and CI smoke run: 100,000 rows, a 5 s latency run, a 200,000-row snapshot, a 50 MB transaction, 20,000 outbox rows and 1,000 TOAST rows")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (server, broker data, logs) after the run")
-	flag.StringVar(&o.only, "only", "", "run one group only: throughput, latency, failover, snapshot, bigtxn, outbox or toast")
+	flag.StringVar(&o.only, "only", "", "run one group only: throughput, latency, failover, snapshot, bigtxn, outbox, toast, memory or snapcpu")
 	flag.StringVar(&o.bin, "bin", "bin/pgmotion", "the pgmotion binary to measure")
+	flag.StringVar(&o.before, "before", "", "an earlier pgmotion build that the memory and snapcpu groups measure alongside -bin, in the same run")
 	flag.IntVar(&o.reps, "reps", 2, "runs of each catch-up measurement and of each COPY baseline; the best is reported")
 	flag.StringVar(&o.compression, "compression", kafkasink.DefaultCompression, "the workers' producer compression, as pgmotion connect --compression: "+kafkasink.Compressions+"; the default is pgmotion's")
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run ./bench [-quick] [-keep] [-only throughput|latency|failover|snapshot|bigtxn|outbox|toast] [-compression none|gzip|snappy|lz4|zstd] [-bin bin/pgmotion]\n\n"+
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run ./bench [-quick] [-keep] [-only throughput|latency|failover|snapshot|bigtxn|outbox|toast|memory|snapcpu] [-compression none|gzip|snappy|lz4|zstd] [-bin bin/pgmotion] [-before path/to/pgmotion]\n\n"+
 			"Measures pgmotion against pg_recvlogical on a throwaway PostgreSQL server; see bench/README.md.\n\n")
 		flag.PrintDefaults()
 	}
@@ -71,9 +75,9 @@ func parseFlags() (options, error) {
 		return o, fmt.Errorf("unexpected argument %q: bench takes flags only", flag.Arg(0))
 	}
 	switch o.only {
-	case "", "throughput", "latency", "failover", "snapshot", "bigtxn", "outbox", "toast":
+	case "", "throughput", "latency", "failover", "snapshot", "bigtxn", "outbox", "toast", "memory", "snapcpu":
 	default:
-		return o, fmt.Errorf("-only %q: want throughput, latency, failover, snapshot, bigtxn, outbox or toast", o.only)
+		return o, fmt.Errorf("-only %q: want throughput, latency, failover, snapshot, bigtxn, outbox, toast, memory or snapcpu", o.only)
 	}
 	if err := kafkasink.CheckCompression(o.compression); err != nil {
 		return o, fmt.Errorf("-compression %q: want %s", o.compression, kafkasink.Compressions)
@@ -82,8 +86,10 @@ func parseFlags() (options, error) {
 		return o, fmt.Errorf("-reps %d: want 1 or more", o.reps)
 	}
 	o.rows, o.latency, o.snapRows, o.bigBytes, o.outboxRows, o.toastRows = 1_000_000, 20*time.Second, 5_000_000, 2<<30, 500_000, 10_000
+	o.snapCPURows = 2_000_000
 	if o.quick {
 		o.rows, o.latency, o.snapRows, o.bigBytes, o.outboxRows, o.toastRows = 100_000, 5*time.Second, 200_000, 50<<20, 20_000, 1_000
+		o.snapCPURows = 200_000
 	}
 	return o, nil
 }
@@ -94,6 +100,7 @@ type env struct {
 	opts        options
 	dir         string
 	bin         string // absolute path of bin/pgmotion
+	beforeBin   string // absolute path of -before, or ""
 	recvlogical string // absolute path of pg_recvlogical
 	procs       *procs
 	pg          *pglocal.Server
@@ -102,6 +109,7 @@ type env struct {
 	began       time.Time
 
 	mu        sync.Mutex
+	workerBin string // the build workers run, when not bin (lean.go)
 	commands  []command
 	connector string // the connector file of the first pgmotion run
 }
@@ -185,6 +193,14 @@ func (e *env) check() error {
 	for _, sub := range []string{"broker", "connect"} {
 		if out, err := exec.Command(bin, sub, "--help").CombinedOutput(); err != nil {
 			return fmt.Errorf("%s %s --help failed (%v): %s: rebuild it with make build", e.opts.bin, sub, err, strings.TrimSpace(string(out)))
+		}
+	}
+	if e.opts.before != "" {
+		if e.beforeBin, err = filepath.Abs(e.opts.before); err != nil {
+			return err
+		}
+		if out, err := exec.Command(e.beforeBin, "connect", "--help").CombinedOutput(); err != nil {
+			return fmt.Errorf("-before %s: connect --help failed (%v): %s: point -before at a pgmotion binary", e.opts.before, err, strings.TrimSpace(string(out)))
 		}
 	}
 	binDir, err := pglocal.FindBinDir()
@@ -284,6 +300,19 @@ func (e *env) measure(ctx context.Context, rep *report) error {
 	}
 	if e.opts.only == "" || e.opts.only == "toast" {
 		rep.toast = e.toastBench(ctx, e.opts.toastRows)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	if e.opts.only == "" || e.opts.only == "memory" {
+		rep.memory = e.memoryBench(ctx)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	if e.opts.only == "" || e.opts.only == "snapcpu" {
+		e.logf("snapcpu: a %s-row table, %d threads", commas(e.opts.snapCPURows), snapCPUThreads)
+		rep.snapCPU = e.snapCPUBench(ctx, e.opts.snapCPURows)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/pgmotion/pgmotion/internal/spec"
 )
 
 // The outbox group: the same backlog of outbox rows streamed three ways,
@@ -98,8 +100,8 @@ func (e *env) outboxBench(ctx context.Context, rows int64) *outboxResult {
 			return res
 		}
 		cfg := e.pgConfig("obx", slot)
-		cfg["publication.name"], cfg["publication.autocreate.mode"] = outboxPub, "disabled"
-		cfg["table.include.list"] = "public." + outboxTable
+		cfg[spec.PropPublicationName], cfg[spec.PropPublicationAutocreate] = outboxPub, string(spec.AutocreateDisabled)
+		cfg[spec.PropTableInclude] = "public." + outboxTable
 		for k, val := range v.extra {
 			cfg[k] = val
 		}

@@ -15,6 +15,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/pgmotion/pgmotion/internal/spec"
 )
 
 // broker is a `pgmotion broker` process with its own data directory.
@@ -74,18 +76,18 @@ func (e *env) connectorConfig(slot string) map[string]any {
 // prefix.
 func (e *env) pgConfig(prefix, slot string) map[string]string {
 	return map[string]string{
-		"connector.class":    "io.debezium.connector.postgresql.PostgresConnector",
-		"database.hostname":  "127.0.0.1",
-		"database.port":      strconv.Itoa(e.pg.Port()),
-		"database.user":      "postgres",
-		"database.password":  "x",
-		"database.dbname":    benchDB,
-		"plugin.name":        "pgoutput",
-		"topic.prefix":       prefix,
-		"slot.name":          slot,
-		"publication.name":   publication,
-		"snapshot.mode":      "no_data",
-		"table.include.list": "public." + tableName,
+		spec.PropConnectorClass:  spec.PostgresClass,
+		spec.PropHostname:        "127.0.0.1",
+		spec.PropPort:            strconv.Itoa(e.pg.Port()),
+		spec.PropUser:            "postgres",
+		spec.PropPassword:        "x",
+		spec.PropDBName:          benchDB,
+		spec.PropPluginName:      "pgoutput",
+		spec.PropTopicPrefix:     prefix,
+		spec.PropSlotName:        slot,
+		spec.PropPublicationName: publication,
+		spec.PropSnapshotMode:    string(spec.SnapshotNoData),
+		spec.PropTableInclude:    "public." + tableName,
 	}
 }
 
@@ -123,7 +125,7 @@ func (e *env) startWorkerWith(dir string, b *broker, connector map[string]any) (
 // connectArgs starts the command line of a `pgmotion connect` worker
 // against the broker at addr, with the run's producer compression.
 func (e *env) connectArgs(addr string) []string {
-	return []string{e.bin, "connect", "--bootstrap-servers", addr, "--compression", e.opts.compression}
+	return []string{e.workerBinary(), "connect", "--bootstrap-servers", addr, "--compression", e.opts.compression}
 }
 
 // failure describes a worker that exited or failed, with its last log

@@ -40,6 +40,8 @@ type report struct {
 	outbox             *outboxResult
 	bigTxn             *bigTxnResult
 	toast              *toastResult
+	memory             *memoryResult
+	snapCPU            *snapCPUResult
 	interrupted        bool
 }
 
@@ -171,7 +173,8 @@ func (r *report) failed() bool {
 	}
 	return r.latency != nil && r.latency.err != nil || r.failover != nil && r.failover.failed() ||
 		r.snapshot != nil && r.snapshot.failed() || r.bigTxn != nil && r.bigTxn.err != nil ||
-		r.outbox != nil && r.outbox.failed() || r.toast != nil && r.toast.failed()
+		r.outbox != nil && r.outbox.failed() || r.toast != nil && r.toast.failed() ||
+		r.memory != nil && r.memory.failed() || r.snapCPU != nil && r.snapCPU.failed()
 }
 
 func (r *report) print(out io.Writer) {
@@ -198,6 +201,12 @@ func (r *report) print(out io.Writer) {
 	}
 	if e.opts.only == "" || e.opts.only == "toast" {
 		parts = append(parts, commas(e.opts.toastRows)+" TOAST rows")
+	}
+	if e.opts.only == "" || e.opts.only == "memory" {
+		parts = append(parts, "memory: "+commas(e.opts.rows)+" changes then 2,000 rows/s")
+	}
+	if e.opts.only == "" || e.opts.only == "snapcpu" {
+		parts = append(parts, "snapshot CPU: "+commas(e.opts.snapCPURows)+" rows")
 	}
 	mode := strings.Join(parts, ", ") + ", producer compression " + e.opts.compression
 	if e.opts.only != "" {
@@ -245,6 +254,9 @@ func (r *report) print(out io.Writer) {
 	}
 	if r.toast != nil {
 		r.printToast(w)
+	}
+	if r.memory != nil || r.snapCPU != nil {
+		r.printLean(w)
 	}
 	r.printCommands(w)
 }

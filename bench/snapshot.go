@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/pgmotion/pgmotion/internal/spec"
 )
 
 // The snapshot measurement: an initial snapshot (snapshot.mode=initial_only)
@@ -535,12 +537,12 @@ func (e *env) snapshotOnce(ctx context.Context, res *snapshotResult, r *snapshot
 // nothing else on the machine stands in its way.
 func (e *env) startSnapshotWorker(dir string, b *broker, r *snapshotRun) (*worker, error) {
 	cfg := e.pgConfig(snapPrefix, r.slot)
-	cfg["publication.name"] = snapPublication
-	cfg["snapshot.mode"] = "initial_only"
-	cfg["table.include.list"] = "public." + snapTable
-	cfg["snapshot.max.threads"] = strconv.Itoa(r.threads)
-	cfg["key.converter.schemas.enable"] = strconv.FormatBool(r.schemas)
-	cfg["value.converter.schemas.enable"] = strconv.FormatBool(r.schemas)
+	cfg[spec.PropPublicationName] = snapPublication
+	cfg[spec.PropSnapshotMode] = string(spec.SnapshotInitialOnly)
+	cfg[spec.PropTableInclude] = "public." + snapTable
+	cfg[spec.PropSnapshotMaxThreads] = strconv.Itoa(r.threads)
+	cfg[spec.PropKeySchemasEnable] = strconv.FormatBool(r.schemas)
+	cfg[spec.PropValueSchemasEnable] = strconv.FormatBool(r.schemas)
 	body, err := json.MarshalIndent(map[string]any{"name": snapConnector, "config": cfg}, "", "  ")
 	if err != nil {
 		return nil, err

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/pgmotion/pgmotion/internal/spec"
 )
 
 // The toast group: wide rows whose large text column is stored out of line
@@ -148,11 +150,11 @@ func (e *env) toastBench(ctx context.Context, rows int64) *toastResult {
 			e.logf("toast run %d/%d: pgmotion, pgmotion.toast.fill=%s", rep, e.opts.reps, mode)
 			r := e.copiedSlotRun(ctx, "toast", fmt.Sprintf("bench_toast_%s_%d", mode, rep), toastSrc, func(slot, dir string) *runResult {
 				cfg := e.pgConfig(toastPrefix, slot)
-				cfg["publication.name"], cfg["publication.autocreate.mode"] = toastPub, "disabled"
-				cfg["table.include.list"] = "public." + toastTable
-				cfg["pgmotion.toast.fill"] = mode
+				cfg[spec.PropPublicationName], cfg[spec.PropPublicationAutocreate] = toastPub, string(spec.AutocreateDisabled)
+				cfg[spec.PropTableInclude] = "public." + toastTable
+				cfg[spec.PropToastFill] = mode
 				if mode == "cache" {
-					cfg["pgmotion.toast.cache.max.bytes"] = strconv.FormatInt(res.cacheBytes, 10)
+					cfg[spec.PropToastCacheMaxBytes] = strconv.FormatInt(res.cacheBytes, 10)
 				}
 				limit := max(2*time.Minute, 20*base.wall)
 				return e.runPgmotionWith(ctx, map[string]any{"name": "bench-toast", "config": cfg}, []string{toastTopic}, res.events(), dir, limit,

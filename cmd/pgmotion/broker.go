@@ -80,7 +80,7 @@ security.protocol=SASL_SSL.`,
 	f.BoolVar(&o.SyncWrites, "sync-writes", false, "fsync every produced batch before acknowledging it")
 	f.IntVar(&o.DefaultPartitions, "partitions", 1, "partitions of topics created on first use or with the broker default")
 	f.StringVar(&o.ClusterID, "cluster-id", "", "cluster ID to report (default: the one stored in --data-dir, or a new one)")
-	f.IntVar(&o.MessageMaxBytes, "message-max-bytes", 1048588, "message.max.bytes: the largest record batch accepted (Kafka's default)")
+	f.IntVar(&o.MessageMaxBytes, "message-max-bytes", broker.DefaultMessageMaxBytes, "message.max.bytes: the largest record batch accepted (Kafka's default)")
 	f.IntVar(&o.SocketRequestMaxBytes, "socket-request-max-bytes", broker.DefaultSocketRequestMaxBytes, "socket.request.max.bytes: a connection announcing a larger request is closed (Kafka's default)")
 	f.StringVar(&o.TLSCertFile, "tls-cert", "", "serve TLS only, with this PEM certificate (chain) file")
 	f.StringVar(&o.TLSKeyFile, "tls-key", "", "the PEM private key file for --tls-cert")

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -41,6 +42,7 @@ type connectFlags struct {
 	dataDir       string
 	rest          string
 	restAuth      string
+	restAuthFile  string
 	restViewer    string
 	noConsole     bool
 	restCert      string
@@ -90,14 +92,15 @@ config file, then defaults.`,
 	fl.StringVar(&f.brokerCert, "embedded-broker-tls-cert", "", "the embedded broker serves TLS only, with this PEM certificate (chain) file")
 	fl.StringVar(&f.brokerKey, "embedded-broker-tls-key", "", "the PEM private key file for --embedded-broker-tls-cert")
 	fl.StringVar(&f.brokerUsersFile, "embedded-broker-sasl-users-file", "", "the embedded broker requires SASL: file of MECHANISM:USER:PASSWORD lines (or set "+broker.EnvSASLUsers+"); the worker uses the first")
-	fl.StringVar(&f.rest, "rest", "127.0.0.1:8083", "host:port of the Kafka Connect REST API (listeners); its address is the worker's id")
+	fl.StringVar(&f.rest, "rest", workerconfig.PgmotionListener, "host:port of the Kafka Connect REST API (listeners); its address is the worker's id")
 	fl.StringVar(&f.restAuth, "rest-auth", "", `REST API authentication: "basic:USER:PASSWORD" or "bearer:TOKEN" (also PGMOTION_REST_AUTH)`)
+	fl.StringVar(&f.restAuthFile, "rest-auth-file", "", "read --rest-auth's value from this file (first line), which unlike a flag does not show in ps")
 	fl.StringVar(&f.restViewer, "rest-viewer-auth", "", `a read-only REST API and console user, in --rest-auth's format; needs --rest-auth (also PGMOTION_REST_VIEWER_AUTH)`)
 	fl.BoolVar(&f.noConsole, "no-console", false, "do not serve the web console under /ui/ on the REST port")
 	fl.StringVar(&f.restCert, "rest-tls-cert", "", "serve the REST API over TLS with this certificate file")
 	fl.StringVar(&f.restKey, "rest-tls-key", "", "the TLS private key file for --rest-tls-cert")
-	fl.StringVar(&f.groupID, "group-id", "connect-cluster", "worker group (group.id): workers sharing it share connectors")
-	fl.DurationVar(&f.flushInterval, "offset-flush-interval", time.Second, "how often acknowledged positions are written to connect-offsets and confirmed to the slot (offset.flush.interval.ms)")
+	fl.StringVar(&f.groupID, "group-id", workerconfig.Default().GroupID, "worker group (group.id): workers sharing it share connectors")
+	fl.DurationVar(&f.flushInterval, "offset-flush-interval", workerconfig.PgmotionOffsetFlushInterval, "how often acknowledged positions are written to connect-offsets and confirmed to the slot (offset.flush.interval.ms)")
 	fl.StringVar(&f.compression, "compression", kafkasink.DefaultCompression, "producer compression (producer.compression.type): "+kafkasink.Compressions)
 	return cmd
 }
@@ -151,17 +154,17 @@ func workerSettings(cmd *cobra.Command, f connectFlags) (*workerconfig.Worker, e
 		return nil
 	}
 	if err := errors.Join(
-		set("bootstrap-servers", "bootstrap.servers", f.bootstrap),
-		set("group-id", "group.id", f.groupID),
-		set("rest", "listeners", "http://"+f.rest),
-		set("offset-flush-interval", "offset.flush.interval.ms", strconv.FormatInt(f.flushInterval.Milliseconds(), 10)),
+		set("bootstrap-servers", workerconfig.PropBootstrapServers, f.bootstrap),
+		set("group-id", workerconfig.PropGroupID, f.groupID),
+		set("rest", workerconfig.PropListeners, "http://"+f.rest),
+		set("offset-flush-interval", workerconfig.PropOffsetFlushInterval, strconv.FormatInt(f.flushInterval.Milliseconds(), 10)),
 	); err != nil {
 		return nil, err
 	}
-	if wc.Source("group.id") == "" {
+	if wc.Source(workerconfig.PropGroupID) == "" {
 		wc.GroupID = f.groupID
 	}
-	if wc.Source("listeners") == "" {
+	if wc.Source(workerconfig.PropListeners) == "" {
 		wc.Listeners = []string{f.rest}
 	}
 	// Kafka Connect asks for 3 replicas of its topics, which a small
@@ -170,17 +173,17 @@ func workerSettings(cmd *cobra.Command, f connectFlags) (*workerconfig.Worker, e
 		key string
 		v   *int16
 	}{
-		{"config.storage.replication.factor", &wc.ConfigReplication},
-		{"offset.storage.replication.factor", &wc.OffsetReplication},
-		{"status.storage.replication.factor", &wc.StatusReplication},
+		{workerconfig.PropConfigReplication, &wc.ConfigReplication},
+		{workerconfig.PropOffsetReplication, &wc.OffsetReplication},
+		{workerconfig.PropStatusReplication, &wc.StatusReplication},
 	} {
 		if wc.Source(r.key) == "" {
 			*r.v = -1
 		}
 	}
-	if wc.Source("offset.flush.interval.ms") == "" {
-		// Kafka Connect waits 60 s; pgmotion confirms every second, so a
-		// restart repeats less and the slot holds less WAL.
+	if wc.Source(workerconfig.PropOffsetFlushInterval) == "" {
+		// pgmotion's flush interval (PgmotionOffsetFlushInterval unless
+		// the flag says otherwise), not Kafka Connect's 60 s.
 		wc.OffsetFlushInterval = f.flushInterval
 	}
 	return wc, wc.Validate()
@@ -230,7 +233,8 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 			_, err = connect.ValidateConfig(c.name, resolved)
 		}
 		if err != nil {
-			return fmt.Errorf("%s: connector %q: %w", c.path, c.name, oneLine(err))
+			// A validation message may quote a value a provider returned.
+			return fmt.Errorf("%s: connector %q: %s", c.path, c.name, resolver.Scrubber(c.config)(oneLine(err).Error()))
 		}
 	}
 
@@ -253,6 +257,10 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 			g.log.Warn("producer override is not used by pgmotion's producer yet", "property", "producer."+k)
 		}
 	}
+	// Shutdown: every step shares one deadline, whatever state Kafka and
+	// PostgreSQL are in; a watchdog ends the process if a step ignores it.
+	stopBy := newShutdown(g.log)
+	defer stopBy.done()
 	brokers := wc.BootstrapServers
 	replication := func(r int16) int16 { return r }
 	reg := newRegistry()
@@ -271,7 +279,7 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 		}
 		defer func() {
 			stopBroker()
-			if err := wait(); err != nil {
+			if err := wait(stopBy.ctx()); err != nil {
 				g.log.Error("embedded broker", "err", err)
 			}
 		}()
@@ -290,13 +298,15 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 	if len(wc.Listeners) > 0 {
 		listen = wc.Listeners[0]
 	}
+	if wc.ListenersHTTPS && f.restCert == "" {
+		return fmt.Errorf("listeners=https://%s: give the REST API's TLS certificate and key with --rest-tls-cert and --rest-tls-key (PEM files); pgmotion reads no listeners.https.ssl.* keystore", listen)
+	}
 	ln, err := listenREST(listen, f)
 	if err != nil {
 		return err
 	}
 	defer ln.Close()
 	workerID := advertised(wc, ln.Addr().String())
-	fatal := make(chan error, 1)
 	w, err := connect.NewWorker(connect.WorkerConfig{
 		Metrics:     reg,
 		Progress:    os.Stderr,
@@ -316,6 +326,7 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 		HeartbeatInterval: wc.HeartbeatInterval,
 		RebalanceTimeout:  wc.RebalanceTimeout,
 		Resolve:           resolver.Resolve,
+		Scrub:             resolver.Scrubber,
 		Converters:        workerConverters(wc),
 		DataDir:           f.dataDir,
 		ReserveMemory:     reserveMemory,
@@ -324,29 +335,15 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 
 		DisableTopicTracking:      !wc.TopicTracking,
 		DisableTopicTrackingReset: !wc.TopicTrackingReset,
-		// A connector of a file that cannot start stops the worker:
-		// its error is the one line the process prints, so the worker
-		// does not log it too.
-		StartupFailed: func(name string, err error) bool {
-			if !isFileConnector(conns, name) {
-				return false
-			}
-			select {
-			case fatal <- oneLine(err):
-				return true
-			default:
-				return false
-			}
-		},
 	})
 	if err != nil {
 		return err
 	}
-	defer w.Close()
+	defer func() { w.Close(stopBy.ctx()) }()
 
-	auth := f.restAuth
-	if auth == "" {
-		auth = os.Getenv("PGMOTION_REST_AUTH")
+	auth, err := restAuthValue(f)
+	if err != nil {
+		return err
 	}
 	viewerAuth := f.restViewer
 	if viewerAuth == "" {
@@ -368,7 +365,7 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 	if err != nil {
 		return err
 	}
-	defer srv.Shutdown(context.WithoutCancel(ctx))
+	defer func() { srv.Shutdown(stopBy.ctx()) }()
 
 	if err := w.Start(ctx); err != nil {
 		return err
@@ -379,21 +376,50 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 			return fmt.Errorf("%s: connector %q: %w", c.path, c.name, oneLine(err))
 		}
 	}
-	select {
-	case <-ctx.Done():
-		return nil
-	case err := <-fatal:
-		return err
-	}
+	// From here on nothing a connector does ends the process: a
+	// connector that fails is FAILED (or retrying), and the others run on.
+	<-ctx.Done()
+	g.log.Info("stopping the worker", "within", shutdownTimeout)
+	return nil
 }
 
-func isFileConnector(conns []fileConnector, name string) bool {
-	for _, c := range conns {
-		if c.name == name {
-			return true
-		}
-	}
-	return false
+// shutdownTimeout bounds a worker's clean stop: stopping its connectors
+// with their final flushes and offset writes, leaving the worker group,
+// the REST API and the embedded broker. watchdogTimeout ends the process
+// if a step overruns it anyway.
+const (
+	shutdownTimeout = 8 * time.Second
+	watchdogTimeout = 10 * time.Second
+)
+
+// shutdown is the deadline the steps of a worker's stop share: its clock
+// starts when the first step asks for it.
+type shutdown struct {
+	log    *slog.Logger
+	once   sync.Once
+	c      context.Context
+	cancel context.CancelFunc
+	dog    *time.Timer
+}
+
+func newShutdown(log *slog.Logger) *shutdown { return &shutdown{log: log} }
+
+func (s *shutdown) ctx() context.Context {
+	s.once.Do(func() {
+		s.c, s.cancel = context.WithTimeout(context.Background(), shutdownTimeout)
+		s.dog = time.AfterFunc(watchdogTimeout, func() {
+			s.log.Error("the worker did not stop in time; exiting now (what was not written to Kafka comes again after a restart)", "after", watchdogTimeout)
+			os.Exit(1)
+		})
+	})
+	return s.c
+}
+
+// done ends the deadline and the watchdog once every step has run.
+func (s *shutdown) done() {
+	s.ctx()
+	s.cancel()
+	s.dog.Stop()
 }
 
 // advertised is the worker's id: the REST address other workers and
@@ -464,6 +490,54 @@ func startConsole(ctx context.Context, brokers []string, opts []kgo.Opt, reg *pr
 // restAuth holds the REST API's credentials.
 type restAuth struct{ admin, viewer string }
 
+// restAuthValue is the REST API's admin credential: --rest-auth, else the
+// first line of --rest-auth-file, else PGMOTION_REST_AUTH. A flag's value
+// shows in ps; the file and the environment do not.
+func restAuthValue(f connectFlags) (string, error) {
+	switch {
+	case f.restAuth != "" && f.restAuthFile != "":
+		return "", errors.New("give one of --rest-auth and --rest-auth-file, not both")
+	case f.restAuth != "":
+		return f.restAuth, nil
+	case f.restAuthFile != "":
+		data, err := os.ReadFile(f.restAuthFile)
+		if err != nil {
+			return "", fmt.Errorf("--rest-auth-file: %w", err)
+		}
+		line, _, _ := strings.Cut(string(data), "\n")
+		line = strings.TrimSpace(line)
+		if line == "" {
+			return "", fmt.Errorf("--rest-auth-file %s is empty: write basic:USER:PASSWORD or bearer:TOKEN on its first line", f.restAuthFile)
+		}
+		return line, nil
+	}
+	return os.Getenv("PGMOTION_REST_AUTH"), nil
+}
+
+// The REST server's timeouts. Jetty, which serves Kafka Connect, closes a
+// connection idle for 30 s; a request's headers and body must arrive
+// within ReadTimeout. There is no write timeout: the console's live views
+// stream server-sent events for as long as they are open.
+const (
+	restReadHeaderTimeout = 10 * time.Second
+	restReadTimeout       = 30 * time.Second
+	restIdleTimeout       = 30 * time.Second
+)
+
+// warnOpenREST warns when the REST API can be reached beyond this host
+// with no credentials: anyone who can reach it may create connectors.
+func warnOpenREST(addr net.Addr, auth string, g *globals) {
+	if auth != "" {
+		return
+	}
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok || tcp.IP.IsLoopback() {
+		return
+	}
+	g.log.Warn("the REST API listens beyond loopback without authentication: anyone who can reach it can create, change and delete connectors; "+
+		"set --rest-auth-file (or PGMOTION_REST_AUTH), or listen on 127.0.0.1", "addr", addr.String())
+}
+
 func serveREST(ln net.Listener, h connect.Herder, reg *prometheus.Registry, auth restAuth, ui *console.Console, f connectFlags, g *globals) (*http.Server, error) {
 	o := rest.Options{Herder: h, Auth: auth.admin, ViewerAuth: auth.viewer, Log: g.log,
 		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(g.log.Handler(), slog.LevelError)})}
@@ -474,7 +548,8 @@ func serveREST(ln net.Listener, h connect.Herder, reg *prometheus.Registry, auth
 	if err != nil {
 		return nil, err
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: restReadHeaderTimeout, ReadTimeout: restReadTimeout, IdleTimeout: restIdleTimeout}
+	warnOpenREST(ln.Addr(), auth.admin, g)
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			g.log.Error("REST API stopped", "err", err)
@@ -496,9 +571,9 @@ func serveREST(ln net.Listener, h connect.Herder, reg *prometheus.Registry, auth
 // and SASL, when it requires them) and a function that waits for it to stop.
 // The broker accepts what the worker's producer may send
 // (producer.max.request.size), and at least Kafka's default.
-func startEmbeddedBroker(ctx context.Context, g *globals, f connectFlags, maxRequest int) (string, []kgo.Opt, func() error, error) {
+func startEmbeddedBroker(ctx context.Context, g *globals, f connectFlags, maxRequest int) (string, []kgo.Opt, func(context.Context) error, error) {
 	dir := filepath.Join(f.dataDir, "broker")
-	b, err := broker.New(broker.Options{Listen: f.embedded, DataDir: dir, MessageMaxBytes: max(maxRequest+1024, 1048588),
+	b, err := broker.New(broker.Options{Listen: f.embedded, DataDir: dir, MessageMaxBytes: max(maxRequest+1024, broker.DefaultMessageMaxBytes),
 		TLSCertFile: f.brokerCert, TLSKeyFile: f.brokerKey, SASLUsers: f.brokerUsers, Log: g.log.With("component", "broker")})
 	if err != nil {
 		return "", nil, nil, embeddedBrokerError(err, f)
@@ -511,7 +586,14 @@ func startEmbeddedBroker(ctx context.Context, g *globals, f connectFlags, maxReq
 		return "", nil, nil, embeddedBrokerError(err, f)
 	}
 	g.log.Info("embedded broker ready", "addr", b.Addr(), "data_dir", dir)
-	return b.Addr(), b.ClientOpts(), func() error { return <-errc }, nil
+	return b.Addr(), b.ClientOpts(), func(stop context.Context) error {
+		select {
+		case err := <-errc:
+			return err
+		case <-stop.Done():
+			return errors.New("the embedded broker did not stop before the shutdown deadline")
+		}
+	}, nil
 }
 
 // embeddedBrokerError names, for a busy address, the flag of this command
@@ -531,13 +613,13 @@ func embeddedBrokerError(err error, f connectFlags) error {
 // without their own inherit.
 func workerConverters(wc *workerconfig.Worker) map[string]string {
 	out := map[string]string{
-		"key.converter":                  wc.KeyConverter,
-		"value.converter":                wc.ValueConverter,
-		"key.converter.schemas.enable":   strconv.FormatBool(wc.KeySchemas),
-		"value.converter.schemas.enable": strconv.FormatBool(wc.ValueSchemas),
+		workerconfig.PropKeyConverter:   wc.KeyConverter,
+		workerconfig.PropValueConverter: wc.ValueConverter,
+		workerconfig.PropKeySchemas:     strconv.FormatBool(wc.KeySchemas),
+		workerconfig.PropValueSchemas:   strconv.FormatBool(wc.ValueSchemas),
 	}
 	for k, v := range wc.Unknown {
-		if strings.HasPrefix(k, "key.converter.") || strings.HasPrefix(k, "value.converter.") {
+		if strings.HasPrefix(k, workerconfig.PropKeyConverter+".") || strings.HasPrefix(k, workerconfig.PropValueConverter+".") {
 			out[k] = v
 		}
 	}

@@ -22,6 +22,8 @@ import (
 	"github.com/pgmotion/pgmotion/internal/connect"
 	"github.com/pgmotion/pgmotion/internal/demo"
 	"github.com/pgmotion/pgmotion/internal/pglocal"
+	"github.com/pgmotion/pgmotion/internal/spec"
+	"github.com/pgmotion/pgmotion/internal/workerconfig"
 )
 
 func init() { subcommands = append(subcommands, newDemoCmd) }
@@ -53,7 +55,7 @@ throwaway data.`,
 	fl := cmd.Flags()
 	fl.StringVar(&f.pgURL, "pg-url", "", "use this database (postgres://user:pass@host:port/db, wal_level=logical) instead of a throwaway server")
 	fl.StringVar(&f.listen, "listen", "127.0.0.1:9092", "address of the embedded Kafka broker")
-	fl.StringVar(&f.rest, "rest", "127.0.0.1:8083", "address of the Kafka Connect REST API")
+	fl.StringVar(&f.rest, "rest", workerconfig.PgmotionListener, "address of the Kafka Connect REST API")
 	fl.Float64Var(&f.rate, "rate", 5, "demo transactions per second")
 	return cmd
 }
@@ -98,24 +100,24 @@ func runDemo(ctx context.Context, g *globals, f demoFlags, out io.Writer) error 
 		stopBroker()
 		return err
 	}
-	defer func() { stopBroker(); waitBroker() }()
+	defer func() { stopBroker(); waitBroker(context.Background()) }()
 
 	cfg := map[string]string{
-		"connector.class":    "io.debezium.connector.postgresql.PostgresConnector",
-		"plugin.name":        "pgoutput",
-		"database.hostname":  pc.Host,
-		"database.port":      strconv.Itoa(int(pc.Port)),
-		"database.user":      pc.User,
-		"database.password":  pc.Password,
-		"database.dbname":    pc.Database,
-		"topic.prefix":       "demo",
-		"slot.name":          "pgmotion_demo",
-		"table.include.list": "public.customers,public.products,public.orders",
+		spec.PropConnectorClass: spec.PostgresClass,
+		spec.PropPluginName:     "pgoutput",
+		spec.PropHostname:       pc.Host,
+		spec.PropPort:           strconv.Itoa(int(pc.Port)),
+		spec.PropUser:           pc.User,
+		spec.PropPassword:       pc.Password,
+		spec.PropDBName:         pc.Database,
+		spec.PropTopicPrefix:    "demo",
+		spec.PropSlotName:       "pgmotion_demo",
+		spec.PropTableInclude:   "public.customers,public.products,public.orders",
 		// The transactional outbox without a table: each order's
 		// OrderCreated event is a pg_logical_emit_message routed by
 		// Debezium's EventRouter to outbox.event.order.
-		"pgmotion.outbox.source":      "message",
-		"transforms":                  "outbox",
+		spec.PropOutboxSource:         spec.OutboxSourceMessage,
+		spec.PropTransforms:           "outbox",
 		"transforms.outbox.type":      "io.debezium.transforms.outbox.EventRouter",
 		"transforms.outbox.predicate": "isOutbox",
 		"predicates":                  "isOutbox",
@@ -132,7 +134,11 @@ func runDemo(ctx context.Context, g *globals, f demoFlags, out io.Writer) error 
 	if err != nil {
 		return err
 	}
-	defer w.Close()
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+		defer cancel()
+		w.Close(sctx)
+	}()
 	ui, err := startConsole(ctx, []string{addr}, nil, reg, g)
 	if err != nil {
 		return err

@@ -156,11 +156,11 @@ func TestE2EDDLCaptureNotSuperuser(t *testing.T) {
 	path := connectorFile(t, dsn, "ddl-nosuper", map[string]string{
 		"topic.prefix": "ns", "slot.name": "ns_slot", "pgmotion.ddl.capture": "true", "database.user": role,
 	})
-	code, out := runOnce(t, 60*time.Second, "connect", "--rest", "127.0.0.1:0", "--embedded-broker", fmt.Sprintf("127.0.0.1:%d", freePort(t)), "--data-dir", t.TempDir(), path)
-	if code == 0 {
-		t.Fatalf("exit code 0, want non-zero; output:\n%s", out)
-	}
-	if !regexp.MustCompile(`pgmotion\.ddl\.capture=true needs an event trigger, and user "` + role + `" is not a superuser`).MatchString(out) {
+	// The connector fails with the fix; the worker runs on.
+	p := startPgmotion(t, "connect", "--rest", "127.0.0.1:0", "--embedded-broker", fmt.Sprintf("127.0.0.1:%d", freePort(t)), "--data-dir", t.TempDir(), path)
+	waitLog(t, p, "connector task failed", 1, 60*time.Second)
+	out := p.output()
+	if !regexp.MustCompile(`pgmotion\.ddl\.capture=true needs an event trigger, and user \\?"` + role + `\\?" is not a superuser`).MatchString(out) {
 		t.Errorf("output does not name the option and the missing privilege:\n%s", out)
 	}
 	if strings.Contains(out, "panic") || strings.Contains(out, "goroutine ") {
@@ -169,4 +169,5 @@ func TestE2EDDLCaptureNotSuperuser(t *testing.T) {
 	if n := pgtest.QueryValue[int64](t, dsn, `SELECT count(*) FROM pg_event_trigger`); n != 0 {
 		t.Errorf("%d event triggers, want none", n)
 	}
+	p.stop(t)
 }

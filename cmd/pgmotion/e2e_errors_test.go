@@ -89,13 +89,12 @@ func connectOnce(t *testing.T, file string, extra ...string) (int, string) {
 }
 
 // TestE2EConnectorErrors checks that each mistake a user can make in a
-// connector file, or in where it points, gets one line naming the cause
-// and the fix (checkOneLine), and a non-zero exit.
+// connector file gets one line naming the cause and the fix
+// (checkOneLine), and a non-zero exit. Mistakes that only the database
+// reveals fail the connector, not the worker: TestE2EConnectorErrorLines.
 func TestE2EConnectorErrors(t *testing.T) {
 	dsn := pgtest.NewDatabase(t)
 	u := parseDSN(t, dsn)
-	pgtest.Exec(t, dsn, `CREATE TABLE t (id int PRIMARY KEY)`)
-	pgtest.Exec(t, pgtest.Server(t).AdminDSN(), `DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'e2e_norepl') THEN CREATE ROLE e2e_norepl LOGIN; END IF; END $$`)
 	dir := t.TempDir()
 	base := func(extra string) string {
 		return fmt.Sprintf(`{"name":"bad","config":{"connector.class":"io.debezium.connector.postgresql.PostgresConnector","database.hostname":%q,"database.port":%q,"database.user":"postgres","database.password":"pw-secret-123","database.dbname":%q,"plugin.name":"pgoutput","topic.prefix":"bad","slot.name":"bad_slot"%s}}`, u.host, u.port, u.db, extra)
@@ -112,9 +111,6 @@ func TestE2EConnectorErrors(t *testing.T) {
 		// included, and no REST endpoint of a worker that is exiting.
 		{"bad snapshot.mode", base(`,"snapshot.mode":"sometimes"`), `snapshot\.mode "sometimes" is not a valid value`, `use one of always, initial, no_data, initial_only, when_needed, configuration_based, custom, or the legacy never \(= no_data\), exported \(= initial\)$`},
 		{"non-numeric port", strings.Replace(base(""), `"database.port":"`+u.port+`"`, `"database.port":"fivefour"`, 1), `'database\.port' value is invalid`, `An integer is expected$`},
-		{"no replication privilege", strings.Replace(base(""), `"database.user":"postgres"`, `"database.user":"e2e_norepl"`, 1), `user "e2e_norepl" has no REPLICATION privilege`, `ALTER ROLE e2e_norepl WITH REPLICATION`},
-		// pgx tries every address twice (sslmode=prefer): one refusal.
-		{"wrong port", strings.Replace(base(""), `"database.port":"`+u.port+`"`, fmt.Sprintf(`"database.port":"%d"`, freePort(t)), 1), `cannot reach PostgreSQL at 127\.0\.0\.1:\d+: connection refused`, `check database\.hostname and database\.port`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -153,9 +149,12 @@ func TestE2EBusyPorts(t *testing.T) {
 }
 
 // TestE2EServerErrors runs against a server of its own, with
-// wal_level=replica and password authentication over TCP, without TLS: a
-// wrong password gets one line naming it, not the refused TLS attempt
-// that sslmode=prefer makes first, and the right one the wal_level fix.
+// wal_level=replica and password authentication over TCP, without TLS,
+// and a second connector that cannot reach its database at all. These
+// fail the connector, not the worker (issue 13): the worker runs on, and
+// each failure is one line naming the cause and the fix: a wrong password
+// is named, not the refused TLS attempt that sslmode=prefer makes first;
+// a refused connection is retried, with one line a retry.
 func TestE2EServerErrors(t *testing.T) {
 	if os.Getenv(pgtest.EnvDSN) != "" {
 		t.Skip("needs a throwaway server of its own; PGMOTION_TEST_PG is set")
@@ -174,23 +173,89 @@ func TestE2EServerErrors(t *testing.T) {
 	}
 	defer srv.Stop(ctx)
 	pgtest.Exec(t, srv.DSN("postgres"), `CREATE ROLE app LOGIN REPLICATION PASSWORD 'pw-right-456'`)
-	file := func(password string) string {
-		body := fmt.Sprintf(`{"name":"replica","config":{"connector.class":"io.debezium.connector.postgresql.PostgresConnector","database.hostname":"127.0.0.1","database.port":"%d","database.user":"app","database.password":%q,"database.dbname":"postgres","plugin.name":"pgoutput","topic.prefix":"r"}}`, srv.Port(), password)
-		path := filepath.Join(t.TempDir(), "replica.json")
+	file := func(name, user, password string, port int) string {
+		body := fmt.Sprintf(`{"name":%q,"config":{"connector.class":"io.debezium.connector.postgresql.PostgresConnector","database.hostname":"127.0.0.1","database.port":"%d","database.user":%q,"database.password":%q,"database.dbname":"postgres","plugin.name":"pgoutput","topic.prefix":%q}}`, name, port, user, password, name)
+		path := filepath.Join(t.TempDir(), name+".json")
 		writeFile(t, path, body)
 		return path
 	}
-	t.Run("wrong password", func(t *testing.T) {
-		code, out := connectOnce(t, file("pw-wrong-123"))
-		checkOneLine(t, code, out, `password authentication failed for user "app" \(PostgreSQL at 127\.0\.0\.1:\d+, SQLSTATE 28P01\)`, `check database\.user and database\.password$`, "pw-wrong-123")
-		if strings.Contains(out, "TLS") {
-			t.Errorf("the refused TLS attempt of sslmode=prefer is shown:\n%s", out)
+	for _, tc := range []struct {
+		name, user, password string
+		port                 int
+		cause, fix           string
+		retried              bool
+	}{
+		{"wrongpassword", "app", "pw-wrong-123", srv.Port(), `password authentication failed for user "app" \(PostgreSQL at 127\.0\.0\.1:\d+, SQLSTATE 28P01\)`, `check database\.user and database\.password`, false},
+		{"walreplica", "app", "pw-right-456", srv.Port(), `wal_level is "replica"`, `ALTER SYSTEM SET wal_level = logical\) and restart PostgreSQL`, false},
+		// pgx tries every address twice (sslmode=prefer): one refusal.
+		{"wrongport", "app", "pw-right-456", freePort(t), `cannot reach PostgreSQL at 127\.0\.0\.1:\d+: connection refused`, `check database\.hostname and database\.port`, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := startPgmotion(t, "connect", "--rest", "127.0.0.1:0", "--embedded-broker", fmt.Sprintf("127.0.0.1:%d", freePort(t)), "--data-dir", t.TempDir(), file(tc.name, tc.user, tc.password, tc.port))
+			if tc.retried {
+				waitLog(t, p, "restarting it", 2, 60*time.Second)
+			} else {
+				waitLog(t, p, "connector task failed", 1, 60*time.Second)
+				time.Sleep(time.Second) // anything printed after it
+			}
+			out := p.output()
+			p.stop(t) // fails the test if the worker had exited
+			checkFailureLines(t, out, tc.cause, tc.fix, tc.password, tc.retried)
+		})
+	}
+}
+
+// TestE2ENoReplicationPrivilege: a user without REPLICATION fails the
+// connector with one line naming the ALTER ROLE that fixes it.
+func TestE2ENoReplicationPrivilege(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	u := parseDSN(t, dsn)
+	pgtest.Exec(t, pgtest.Server(t).AdminDSN(), `DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'e2e_norepl') THEN CREATE ROLE e2e_norepl LOGIN; END IF; END $$`)
+	path := filepath.Join(t.TempDir(), "norepl.json")
+	writeFile(t, path, fmt.Sprintf(`{"name":"norepl","config":{"connector.class":"io.debezium.connector.postgresql.PostgresConnector","database.hostname":%q,"database.port":%q,"database.user":"e2e_norepl","database.password":"pw-secret-123","database.dbname":%q,"plugin.name":"pgoutput","topic.prefix":"norepl"}}`, u.host, u.port, u.db))
+	p := startPgmotion(t, "connect", "--rest", "127.0.0.1:0", "--embedded-broker", fmt.Sprintf("127.0.0.1:%d", freePort(t)), "--data-dir", t.TempDir(), path)
+	waitLog(t, p, "connector task failed", 1, 60*time.Second)
+	time.Sleep(time.Second)
+	out := p.output()
+	p.stop(t)
+	checkFailureLines(t, out, `user "e2e_norepl" has no REPLICATION privilege`, `ALTER ROLE e2e_norepl WITH REPLICATION`, "pw-secret-123", false)
+}
+
+// checkFailureLines checks the log of a worker whose connector failed at
+// run time: each failure is one WARN (a retry) or ERROR (for good) line
+// naming the cause and the fix, printed once; no other WARN or ERROR
+// line, no TLS red herring, and the password nowhere.
+func checkFailureLines(t *testing.T, out, cause, fix, secret string, retried bool) {
+	t.Helper()
+	var failures []string
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Contains(l, "level=WARN") || strings.Contains(l, "level=ERROR") {
+			// The text handler quotes values: read them as printed
+			// unquoted.
+			failures = append(failures, strings.ReplaceAll(l, `\"`, `"`))
 		}
-	})
-	t.Run("wal_level=replica", func(t *testing.T) {
-		code, out := connectOnce(t, file("pw-right-456"))
-		checkOneLine(t, code, out, `wal_level is "replica"`, `ALTER SYSTEM SET wal_level = logical\) and restart PostgreSQL$`, "pw-right-456")
-	})
+	}
+	if len(failures) == 0 {
+		t.Fatalf("no failure line:\n%s", out)
+	}
+	for i, l := range failures {
+		if retried && !strings.Contains(l, "level=WARN") {
+			t.Errorf("line %d: a retriable failure at level ERROR:\n%s", i+1, l)
+		}
+		if !retried && (len(failures) != 1 || !strings.Contains(l, "level=ERROR")) {
+			t.Errorf("want one ERROR line, got %d WARN/ERROR lines:\n%s", len(failures), strings.Join(failures, "\n"))
+			break
+		}
+		if !regexp.MustCompile(cause).MatchString(l) || !regexp.MustCompile(fix).MatchString(l) {
+			t.Errorf("line %d does not name the cause (%s) and the fix (%s):\n%s", i+1, cause, fix, l)
+		}
+		if strings.Count(l, "connection refused") > 1 || strings.Contains(l, "TLS") {
+			t.Errorf("line %d repeats a cause or shows the refused TLS attempt:\n%s", i+1, l)
+		}
+	}
+	if secret != "" && strings.Contains(out, secret) {
+		t.Errorf("the password appears in the output:\n%s", out)
+	}
 }
 
 // TestE2EDemo runs `pgmotion demo` and looks at its topics with kcat.

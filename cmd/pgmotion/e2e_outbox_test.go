@@ -108,7 +108,7 @@ func TestE2EOutbox(t *testing.T) {
 	// The plugins are listed, and bad options are reported per field.
 	a := api{t: t, base: fmt.Sprintf("http://127.0.0.1:%d", port)}
 	if out := a.want("GET", "/connector-plugins?connectorsOnly=false", "", 200); !strings.Contains(out, `{"class":"io.debezium.transforms.outbox.EventRouter","type":"transformation","version":`) ||
-		!strings.Contains(out, `{"class":"org.apache.kafka.connect.transforms.predicates.TopicNameMatches","type":"predicate","version":"3.9.0"}`) {
+		!strings.Contains(out, `{"class":"org.apache.kafka.connect.transforms.predicates.TopicNameMatches","type":"predicate","version":"4.0.0"}`) {
 		t.Errorf("connector-plugins: %s", out)
 	}
 	u := parseDSN(t, dsn)

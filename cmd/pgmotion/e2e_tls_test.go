@@ -56,11 +56,19 @@ func TestE2ERESTTLSAuthAndProviders(t *testing.T) {
 	pgtest.Exec(t, dsn, `CREATE TABLE t (id int PRIMARY KEY)`)
 	u := parseDSN(t, dsn)
 	t.Setenv("PGM_E2E_DBNAME", u.db)
+	// As in Kafka, providers are off until config.providers enables them.
+	t.Setenv("PGMOTION_CONFIG_PROVIDERS", "env")
+	t.Setenv("PGMOTION_CONFIG_PROVIDERS_ENV_CLASS", "org.apache.kafka.common.config.provider.EnvVarConfigProvider")
 	broker := startBroker(t)
 	certFile, keyFile, pool := selfSigned(t, t.TempDir())
 	port := freePort(t)
-	startPgmotion(t, "connect", "--rest", fmt.Sprintf("127.0.0.1:%d", port), "--data-dir", t.TempDir(), "--bootstrap-servers", broker,
-		"--rest-tls-cert", certFile, "--rest-tls-key", keyFile, "--rest-auth", "bearer:e2e-token")
+	t.Setenv("PGMOTION_LISTENERS", fmt.Sprintf("https://127.0.0.1:%d", port))
+	// The credential comes from a file, which unlike a flag does not
+	// show in ps; the listener is written as Kafka Connect's https://.
+	authFile := filepath.Join(t.TempDir(), "rest-auth")
+	writeFile(t, authFile, "bearer:e2e-token\n")
+	startPgmotion(t, "connect", "--data-dir", t.TempDir(), "--bootstrap-servers", broker,
+		"--rest-tls-cert", certFile, "--rest-tls-key", keyFile, "--rest-auth-file", authFile)
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 	call := func(method, path, token, body string) (int, string) {
 		var r io.Reader

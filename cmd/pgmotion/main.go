@@ -12,13 +12,16 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"runtime/metrics"
 	"runtime/pprof"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/pgmotion/pgmotion/internal/logging"
+	"github.com/pgmotion/pgmotion/internal/record"
 )
 
 // subcommands is filled by the init() of each subcommand's file.
@@ -112,7 +115,8 @@ func newLogger(level, format string) (*slog.Logger, *logging.Levels, error) {
 // tuneGC trades a little memory for a lot less garbage-collection work on
 // the streaming path, where every event is a few kilobytes of short-lived
 // JSON: collect at 4x the live heap instead of 2x, but keep the heap under
-// a soft limit so that peak RSS stays bounded. GOGC and GOMEMLIMIT in the
+// a soft limit so that peak RSS stays bounded, and give memory back to the
+// kernel once a burst is over (giveBack). GOGC and GOMEMLIMIT in the
 // environment win.
 func tuneGC() {
 	if os.Getenv("GOGC") == "" {
@@ -121,12 +125,78 @@ func tuneGC() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(baseMemoryLimit)
 	}
+	giveBackOnce.Do(func() { go giveBack(giveBackEvery) })
+}
+
+var giveBackOnce sync.Once
+
+// giveBackEvery is how often giveBack looks at the heap.
+const giveBackEvery = 2 * time.Second
+
+// giveBackSlack is how much more than the live heap the process may keep
+// from the kernel before giveBack returns it; giveBackBusy is what the
+// process may allocate in a period and count as quiet: streaming 2,000
+// rows/s allocates about 1 MB/s, draining a backlog several times that.
+const (
+	giveBackSlack = 16 << 20
+	giveBackBusy  = 4 << 20
+)
+
+// giveBack returns memory to the kernel after a burst (a backlog drained,
+// a large transaction delivered). With GOGC at 400 the heap may grow to
+// five times what is live before a collection, and once the burst is
+// over so little is allocated that no collection comes to free that
+// garbage: the runtime keeps its pages. So do the encoders' pooled slabs
+// (record.TrimSlabs). While the process is busy it is left to its
+// collector: returning pages it would fault in again at once only slows
+// it. In a quiet period it drops the slabs that stayed unused (all of
+// them in the first quiet period after a busy one), and if the heap then
+// holds more than giveBackSlack beyond what is live, it collects and
+// returns the free pages (debug.FreeOSMemory): a collection of the live
+// heap, a few milliseconds of CPU.
+func giveBack(period time.Duration) {
+	var g giveBacker
+	for range time.Tick(period) {
+		g.look()
+	}
+}
+
+// giveBacker is giveBack's state between looks.
+type giveBacker struct {
+	allocs uint64
+	busy   bool // the last period was
+}
+
+// look is one look of giveBack; it reports whether it returned memory.
+func (g *giveBacker) look() bool {
+	samples := []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/memory/classes/heap/objects:bytes"},
+		{Name: "/memory/classes/heap/unused:bytes"}, {Name: "/memory/classes/heap/free:bytes"}, {Name: "/gc/heap/allocs:bytes"}}
+	metrics.Read(samples)
+	var v [5]uint64
+	for i, s := range samples {
+		if s.Value.Kind() == metrics.KindUint64 {
+			v[i] = s.Value.Uint64()
+		}
+	}
+	live, held, allocs := v[0], v[1]+v[2]+v[3], v[4]
+	busy, wasBusy := allocs-g.allocs > giveBackBusy, g.busy
+	g.allocs, g.busy = allocs, busy
+	if busy {
+		return false
+	}
+	// Trimmed slabs were live at the last collection.
+	trimmed := uint64(record.TrimSlabs(wasBusy))
+	if held+trimmed <= live+giveBackSlack {
+		return false
+	}
+	debug.FreeOSMemory()
+	return true
 }
 
 // baseMemoryLimit is the soft memory limit of a process running no
 // connector; each running connector adds its memory budgets to it
 // (reserveMemory).
-const baseMemoryLimit = 100 << 20
+const baseMemoryLimit = 64 << 20
 
 var reserved struct {
 	sync.Mutex

@@ -2,6 +2,7 @@ package main
 
 import (
 	"runtime/debug"
+	"runtime/metrics"
 	"testing"
 )
 
@@ -40,4 +41,45 @@ func TestReserveMemoryLeavesGOMEMLIMIT(t *testing.T) {
 		t.Fatalf("limit = %d with GOMEMLIMIT set, want it untouched", got)
 	}
 	release()
+}
+
+// burst holds TestGiveBackReturnsGarbage's buffers while they are live.
+var burst [][]byte
+
+// TestGiveBackReturnsGarbage checks that memory the heap keeps beyond what
+// is live, once a burst is over, goes back to the kernel, and that a heap
+// holding little beyond its live data is left alone.
+func TestGiveBackReturnsGarbage(t *testing.T) {
+	debug.FreeOSMemory()
+	// No collection may come during the burst and free it first.
+	prev := debug.SetGCPercent(-1)
+	t.Cleanup(func() { debug.SetGCPercent(prev) })
+	var g giveBacker
+	g.look() // the first look counts all allocations so far
+	if g.look() {
+		t.Fatal("returned memory from a heap that was just collected")
+	}
+	// What the heap keeps from the kernel: objects, dead or alive,
+	// fragments, and free pages not yet returned.
+	kept := func() uint64 {
+		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/memory/classes/heap/unused:bytes"},
+			{Name: "/memory/classes/heap/free:bytes"}}
+		metrics.Read(s)
+		return s[0].Value.Uint64() + s[1].Value.Uint64() + s[2].Value.Uint64()
+	}
+	// A burst: 64 MiB of short-lived buffers, garbage once it is over.
+	for range 256 {
+		burst = append(burst, make([]byte, 256<<10))
+	}
+	if g.look() {
+		t.Fatal("returned memory in the middle of a burst")
+	}
+	burst = nil
+	before := kept()
+	if !g.look() {
+		t.Fatal("kept the garbage of a 64 MiB burst once it was over")
+	}
+	if after := kept(); after+32<<20 > before {
+		t.Fatalf("the heap keeps %d bytes after giving back, %d before: the garbage was not returned", after, before)
+	}
 }

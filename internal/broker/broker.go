@@ -96,7 +96,7 @@ type Options struct {
 	ClusterID string
 
 	// MessageMaxBytes is message.max.bytes: the largest record batch the
-	// broker accepts. Zero means Kafka's default, 1048588.
+	// broker accepts. Zero means Kafka's default, DefaultMessageMaxBytes.
 	MessageMaxBytes int
 
 	// SocketRequestMaxBytes is socket.request.max.bytes: a connection that

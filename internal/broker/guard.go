@@ -33,6 +33,9 @@ import (
 const (
 	// DefaultSocketRequestMaxBytes is Kafka's socket.request.max.bytes.
 	DefaultSocketRequestMaxBytes = 104857600
+	// DefaultMessageMaxBytes is Kafka's message.max.bytes, which kfake
+	// also applies when none is configured.
+	DefaultMessageMaxBytes = 1048588
 	// saslMaxReceiveSize is Kafka's sasl.server.max.receive.size: the
 	// largest request before authentication.
 	saslMaxReceiveSize = 524288

@@ -6,7 +6,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -33,14 +32,14 @@ func TaskConfigFrom(name string, raw map[string]string) (TaskConfig, []string, e
 	for k, v := range raw {
 		cfg[k] = v
 	}
-	if n, ok := cfg["name"]; ok && n != name {
+	if n, ok := cfg[spec.PropName]; ok && n != name {
 		//lint:ignore ST1005 Kafka Connect's exact text
 		return TaskConfig{}, nil, fmt.Errorf("Connector name configuration (%s) doesn't match connector name in the URL (%s)", n, name)
 	}
-	cfg["name"] = name
-	if class := cfg["connector.class"]; class != "" {
+	cfg[spec.PropName] = name
+	if class := cfg[spec.PropConnectorClass]; class != "" {
 		if _, ok := spec.Lookup(class); !ok {
-			return TaskConfig{}, nil, fmt.Errorf("unknown connector.class %q: pgmotion runs io.debezium.connector.postgresql.PostgresConnector (aliases PostgresConnector and Postgres)", class)
+			return TaskConfig{}, nil, fmt.Errorf("unknown %s %q: pgmotion runs %s (aliases %s)", spec.PropConnectorClass, class, spec.PostgresClass, strings.Join(spec.Postgres.Aliases, " and "))
 		}
 	}
 	pc, err := spec.ParsePostgres(cfg)
@@ -64,7 +63,7 @@ func TaskConfigFrom(name string, raw map[string]string) (TaskConfig, []string, e
 		return TaskConfig{}, nil, err
 	}
 	var tags map[string]string
-	for _, kv := range pc.Config.List("custom.metric.tags") {
+	for _, kv := range pc.Config.List(spec.PropCustomMetricTags) {
 		k, v, _ := strings.Cut(kv, "=") // the form is validated
 		if tags == nil {
 			tags = map[string]string{}
@@ -92,12 +91,12 @@ func TaskConfigFrom(name string, raw map[string]string) (TaskConfig, []string, e
 	enc.Skipped = skipped
 	enc.ExtendedHeaders = pc.ExtendedHeaders
 	enc.TopicDelimiter = pc.TopicDelimiter
-	enc.IntervalHandling = pc.Config.Str("interval.handling.mode")
-	enc.MoneyFractionDigits = pc.Config.Int("money.fraction.digits")
-	enc.HstoreHandling = pc.Config.Str("hstore.handling.mode")
-	enc.IncludeUnknownDatatypes = pc.Config.Bool("include.unknown.datatypes")
-	enc.TransactionMetadata = pc.Config.Bool("provide.transaction.metadata")
-	enc.TransactionTopic = pc.Config.Str("topic.transaction")
+	enc.IntervalHandling = pc.Config.Str(spec.PropIntervalHandling)
+	enc.MoneyFractionDigits = pc.Config.Int(spec.PropMoneyFractionDigits)
+	enc.HstoreHandling = pc.Config.Str(spec.PropHstoreHandling)
+	enc.IncludeUnknownDatatypes = pc.Config.Bool(spec.PropIncludeUnknownDatatypes)
+	enc.TransactionMetadata = pc.Config.Bool(spec.PropProvideTransactionMetadata)
+	enc.TransactionTopic = pc.Config.Str(spec.PropTopicTransaction)
 	if err := columnOptions(pc.Config, &enc); err != nil {
 		return TaskConfig{}, nil, err
 	}
@@ -109,13 +108,18 @@ func TaskConfigFrom(name string, raw map[string]string) (TaskConfig, []string, e
 	if pc.TopicCreation {
 		partitions, replication = pc.TopicPartitions, pc.TopicReplication
 	}
+	skipLSNs, err := parseSkipLSNs(pc.Config.List(spec.PropSkipLSN))
+	if err != nil {
+		return TaskConfig{}, nil, err
+	}
 	tc := TaskConfig{
+		SkipLSNs:        skipLSNs,
 		Name:            name,
 		TopicPrefix:     pc.TopicPrefix,
 		Snapshot:        snap,
 		MetricTags:      tags,
-		ToastFill:       pc.Config.Str("pgmotion.toast.fill"),
-		ToastCacheBytes: pc.Config.Long("pgmotion.toast.cache.max.bytes"),
+		ToastFill:       pc.Config.Str(spec.PropToastFill),
+		ToastCacheBytes: pc.Config.Long(spec.PropToastCacheMaxBytes),
 		Source: pgsource.Config{
 			Conn:            conn,
 			Slot:            pc.SlotName,
@@ -126,17 +130,19 @@ func TaskConfigFrom(name string, raw map[string]string) (TaskConfig, []string, e
 			KeyColumns:      pc.KeyColumnsFor,
 			StatusInterval:  pc.StatusUpdateInterval,
 			DropSlotOnStop:  pc.SlotDropOnStop,
-			BufferMemory:    pc.Config.Long("pgmotion.buffer.memory.bytes"),
+			BufferMemory:    pc.Config.Long(spec.PropBufferMemory),
 			DDLCapture:      pc.Config.Bool(spec.PropDDLCapture),
 		},
 		Encoder:         enc,
 		Topics:          kafkasink.TopicSpec{Partitions: partitions, Replication: replication},
-		Heartbeat:       time.Duration(pc.Config.Int("heartbeat.interval.ms")) * time.Millisecond,
-		HeartbeatQuery:  pc.Config.Str("heartbeat.action.query"),
-		HeartbeatPrefix: pc.Config.Str("topic.heartbeat.prefix"),
-		HeartbeatName:   pc.Config.Str("topic.heartbeat.name"),
-		SlotRetries:     pc.Config.Int("slot.max.retries"),
-		SlotRetryDelay:  time.Duration(pc.Config.Long("slot.retry.delay.ms")) * time.Millisecond,
+		Heartbeat:       pc.Config.Duration(spec.PropHeartbeatInterval),
+		HeartbeatQuery:  pc.Config.Str(spec.PropHeartbeatActionQuery),
+		HeartbeatPrefix: pc.Config.Str(spec.PropTopicHeartbeatPrefix),
+		HeartbeatName:   pc.Config.Str(spec.PropTopicHeartbeatName),
+		SlotRetries:     pc.Config.Int(spec.PropSlotMaxRetries),
+		SlotRetryDelay:  pc.Config.Duration(spec.PropSlotRetryDelay),
+		MaxRetries:      pc.Config.Int(spec.PropErrorsMaxRetries),
+		RetryWait:       pc.Config.Duration(spec.PropRetriableRestartWait),
 		Incremental:     incrementalConfigFrom(pc),
 		QueueCapacity:   pc.Config.Long(spec.PropMaxQueueSize),
 		MaxQueueBytes:   pc.Config.Long(spec.PropMaxQueueSizeBytes),
@@ -194,21 +200,21 @@ func snapshotConfigFrom(pc *spec.PostgresConfig) (SnapshotConfig, error) {
 	c := pc.Config
 	sc := SnapshotConfig{
 		Mode:              string(pc.SnapshotMode),
-		ConfigData:        c.Bool("snapshot.mode.configuration.based.snapshot.data"),
-		ConfigStream:      c.Bool("snapshot.mode.configuration.based.start.stream"),
-		ConfigOnDataError: c.Bool("snapshot.mode.configuration.based.snapshot.on.data.error"),
-		Threads:           c.Int("snapshot.max.threads"),
-		Delay:             time.Duration(c.Long("snapshot.delay.ms")) * time.Millisecond,
-		StreamDelay:       time.Duration(c.Long("streaming.delay.ms")) * time.Millisecond,
+		ConfigData:        c.Bool(spec.PropSnapshotConfigData),
+		ConfigStream:      c.Bool(spec.PropSnapshotConfigStream),
+		ConfigOnDataError: c.Bool(spec.PropSnapshotConfigOnDataError),
+		Threads:           c.Int(spec.PropSnapshotMaxThreads),
+		Delay:             c.Duration(spec.PropSnapshotDelay),
+		StreamDelay:       c.Duration(spec.PropStreamingDelay),
 	}
-	for _, expr := range c.List("snapshot.include.collection.list") {
+	for _, expr := range c.List(spec.PropSnapshotIncludeCollections) {
 		re, err := spec.CompileAnchored(expr)
 		if err != nil {
-			return sc, fmt.Errorf("snapshot.include.collection.list: %q: %w", expr, err) // unreachable: validated
+			return sc, fmt.Errorf("%s: %q: %w", spec.PropSnapshotIncludeCollections, expr, err) // unreachable: validated
 		}
 		sc.Include = append(sc.Include, re)
 	}
-	const overrides = "snapshot.select.statement.overrides"
+	const overrides = spec.PropSnapshotSelectOverrides
 	sqls := c.WithPrefix(overrides + ".")
 	for _, table := range strings.Split(c.Str(overrides), ",") {
 		if table = strings.TrimSpace(table); table == "" {
@@ -255,11 +261,11 @@ func columnOptions(c *spec.Config, enc *debezium.Options) error {
 			return false
 		}, nil
 	}
-	include, err := compile("column.include.list", c.List("column.include.list"))
+	include, err := compile(spec.PropColumnInclude, c.List(spec.PropColumnInclude))
 	if err != nil {
 		return err
 	}
-	exclude, err := compile("column.exclude.list", c.List("column.exclude.list"))
+	exclude, err := compile(spec.PropColumnExclude, c.List(spec.PropColumnExclude))
 	if err != nil {
 		return err
 	}
@@ -272,16 +278,16 @@ func columnOptions(c *spec.Config, enc *debezium.Options) error {
 			return !exclude(fq)
 		}
 	}
-	if enc.PropagateSourceType, err = compile("column.propagate.source.type", c.List("column.propagate.source.type")); err != nil {
+	if enc.PropagateSourceType, err = compile(spec.PropColumnPropagateSourceType, c.List(spec.PropColumnPropagateSourceType)); err != nil {
 		return err
 	}
-	if enc.PropagateDataType, err = compile("datatype.propagate.source.type", c.List("datatype.propagate.source.type")); err != nil {
+	if enc.PropagateDataType, err = compile(spec.PropDatatypePropagateSourceType, c.List(spec.PropDatatypePropagateSourceType)); err != nil {
 		return err
 	}
 	for _, o := range []struct {
 		prefix string
 		dst    *[]debezium.ColumnChars
-	}{{"column.mask.with.", &enc.ColumnMasks}, {"column.truncate.to.", &enc.ColumnTruncates}} {
+	}{{spec.PrefixColumnMaskWith, &enc.ColumnMasks}, {spec.PrefixColumnTruncateTo, &enc.ColumnTruncates}} {
 		opts := c.WithPrefix(o.prefix)
 		names := make([]string, 0, len(opts))
 		for rest := range opts {
@@ -304,7 +310,7 @@ func columnOptions(c *spec.Config, enc *debezium.Options) error {
 			}
 		}
 	}
-	hashes := c.WithPrefix("column.mask.hash.")
+	hashes := c.WithPrefix(spec.PrefixColumnMaskHash)
 	names := make([]string, 0, len(hashes))
 	for rest := range hashes {
 		names = append(names, rest)
@@ -319,9 +325,9 @@ func columnOptions(c *spec.Config, enc *debezium.Options) error {
 		}
 		algo, salt, ok := strings.Cut(spec2, ".with.salt.")
 		if !ok || algo == "" {
-			return fmt.Errorf("column.mask.hash.%s: expected column.mask.hash[.v2].<algorithm>.with.salt.<salt>", rest)
+			return fmt.Errorf("%s%s: expected %s[.v2].<algorithm>.with.salt.<salt>", spec.PrefixColumnMaskHash, rest, strings.TrimSuffix(spec.PrefixColumnMaskHash, "."))
 		}
-		match, err := compile("column.mask.hash."+rest, spec.SplitRegexList(hashes[rest]))
+		match, err := compile(spec.PrefixColumnMaskHash+rest, spec.SplitRegexList(hashes[rest]))
 		if err != nil {
 			return err
 		}

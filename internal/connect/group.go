@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -28,6 +31,11 @@ const groupProtocol = "pgmotion-connect-v1"
 type memberMeta struct {
 	WorkerID   string   `json:"worker_id"`
 	Connectors []string `json:"connectors"`
+	// Incarnation tells two members with one WorkerID apart: the worker
+	// started last has the larger one. Only one process can serve a REST
+	// address, so the others are dead predecessors that the coordinator
+	// has not expired yet.
+	Incarnation int64 `json:"incarnation,omitempty"`
 }
 
 type memberAssignment struct {
@@ -38,6 +46,8 @@ type memberAssignment struct {
 // membership holds this worker's side of the group.
 type membership struct {
 	w *Worker
+
+	incarnation int64 // when this worker joined, in Unix nanoseconds
 
 	mu       sync.Mutex
 	assigned map[string]bool
@@ -66,7 +76,7 @@ func (b balancer) JoinGroupMetadata([]string, map[string][]int32, int32) []byte 
 	}
 	b.m.mu.Unlock()
 	sort.Strings(mine)
-	meta, _ := json.Marshal(memberMeta{WorkerID: b.m.w.cfg.WorkerID, Connectors: mine})
+	meta, _ := json.Marshal(memberMeta{WorkerID: b.m.w.cfg.WorkerID, Connectors: mine, Incarnation: b.m.incarnation})
 	return (&kmsg.ConsumerMemberMetadata{Topics: []string{b.m.w.cfg.ConfigTopic}, UserData: meta}).AppendTo(nil)
 }
 
@@ -124,8 +134,26 @@ func (mb memberBalancer) Balance(map[string]int32) kgo.IntoSyncAssignment {
 		ms = append(ms, &member{id: jm.MemberID, meta: meta})
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].meta.WorkerID+ms[i].id < ms[j].meta.WorkerID+ms[j].id })
+	// A member whose WorkerID a newer member has is a dead predecessor:
+	// it gets nothing, and the coordinator is asked to drop it.
+	metas := make([]memberMeta, len(ms))
+	for i, m := range ms {
+		metas[i] = m.meta
+	}
+	var live []*member
+	var stale []string
+	for i, dead := range predecessors(metas) {
+		if dead {
+			stale = append(stale, ms[i].id)
+		} else {
+			live = append(live, ms[i])
+		}
+	}
+	if len(stale) > 0 {
+		go mb.m.w.removeMembers(stale, "a newer worker has its id")
+	}
 	names, _ := mb.m.w.Connectors(context.Background())
-	assignConnectors(names, ms, func(m *member) []string { return m.meta.Connectors },
+	assignConnectors(names, live, func(m *member) []string { return m.meta.Connectors },
 		func(m *member, n string) { m.got = append(m.got, n) }, func(m *member) int { return len(m.got) })
 	mb.m.mu.Lock()
 	mb.m.balanced = fmt.Sprint(names)
@@ -141,6 +169,21 @@ func (mb memberBalancer) Balance(map[string]int32) kgo.IntoSyncAssignment {
 			ca.Topics = []kmsg.ConsumerMemberAssignmentTopic{{Topic: mb.m.w.cfg.ConfigTopic, Partitions: []int32{0}}}
 		}
 		out = append(out, kmsg.SyncGroupRequestGroupAssignment{MemberID: m.id, MemberAssignment: ca.AppendTo(nil)})
+	}
+	return out
+}
+
+// predecessors marks the members that a newer member with the same
+// WorkerID has replaced: only one process can serve a REST address, so
+// they are dead, whatever the coordinator still thinks.
+func predecessors(metas []memberMeta) []bool {
+	newest := map[string]int64{}
+	for _, m := range metas {
+		newest[m.WorkerID] = max(newest[m.WorkerID], m.Incarnation)
+	}
+	out := make([]bool, len(metas))
+	for i, m := range metas {
+		out[i] = m.Incarnation < newest[m.WorkerID]
 	}
 	return out
 }
@@ -199,11 +242,68 @@ func (m *membership) rebalanceIfNeeded(names []string, cl *kgo.Client) {
 	}
 }
 
+// groupClientID is the client.id of the worker's group membership: it
+// names the worker, so that a worker restarted on the same address can
+// tell its dead predecessor's membership from the others.
+func (w *Worker) groupClientID() string { return "pgmotion-worker-" + w.cfg.WorkerID }
+
+// removePredecessors asks the coordinator to drop the members that a
+// previous process on this worker's address left behind, before this
+// one joins. They are dead (this process holds the address) but the
+// coordinator keeps them until their session times out, and a member
+// that died while joining may hold a connector that runs nowhere.
+func (w *Worker) removePredecessors(ctx context.Context) {
+	groups, err := kadm.NewClient(w.sink.Client()).DescribeGroups(ctx, w.cfg.GroupID)
+	if err != nil {
+		w.log.Warn("describe the worker group", "group", w.cfg.GroupID, "err", err)
+		return
+	}
+	var ids []string
+	for _, g := range groups {
+		for _, m := range g.Members {
+			if m.ClientID == w.groupClientID() {
+				ids = append(ids, m.MemberID)
+			}
+		}
+	}
+	if len(ids) > 0 {
+		w.removeMembers(ids, "a previous process on this worker's address left it")
+	}
+}
+
+// removeMembers asks the group coordinator to remove dead members, as
+// their session timeout would, so that their connectors move now. It
+// gives up after 5 s; the session timeout remains the fallback.
+func (w *Worker) removeMembers(ids []string, why string) {
+	ctx, cancel := context.WithTimeout(w.ctx, 5*time.Second)
+	defer cancel()
+	req := kmsg.NewPtrLeaveGroupRequest()
+	req.Group = w.cfg.GroupID
+	for _, id := range ids {
+		m := kmsg.NewLeaveGroupRequestMember()
+		m.MemberID = id
+		req.Members = append(req.Members, m)
+	}
+	resp, err := req.RequestWith(ctx, w.sink.Client())
+	if err == nil {
+		err = kerr.ErrorForCode(resp.ErrorCode)
+	}
+	if err != nil {
+		w.log.Warn("remove dead members from the worker group", "group", w.cfg.GroupID, "members", ids, "err", err)
+		return
+	}
+	w.log.Info("removed dead members from the worker group", "group", w.cfg.GroupID, "members", ids, "why", why)
+}
+
 // joinGroup starts this worker's group membership; it ends with the
 // client, which Close closes after stopping the connectors.
 func (w *Worker) joinGroup() error {
-	w.group = &membership{w: w, assigned: map[string]bool{}}
+	w.group = &membership{w: w, assigned: map[string]bool{}, incarnation: time.Now().UnixNano()}
+	pctx, cancel := context.WithTimeout(w.ctx, 10*time.Second)
+	w.removePredecessors(pctx)
+	cancel()
 	cl, err := kgo.NewClient(append(connOpts(w.sink.Client()),
+		kgo.ClientID(w.groupClientID()),
 		kgo.ConsumerGroup(w.cfg.GroupID),
 		kgo.ConsumeTopics(w.cfg.ConfigTopic),
 		kgo.Balancers(balancer{m: w.group}),

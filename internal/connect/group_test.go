@@ -41,3 +41,24 @@ func TestAssignConnectors(t *testing.T) {
 	// No members: nothing to do, no panic.
 	assignConnectors([]string{"a"}, []*m{}, nil, nil, nil)
 }
+
+func TestPredecessors(t *testing.T) {
+	tests := []struct {
+		name  string
+		metas []memberMeta
+		want  []bool
+	}{
+		{"distinct workers", []memberMeta{{WorkerID: "a:1", Incarnation: 5}, {WorkerID: "b:1", Incarnation: 1}}, []bool{false, false}},
+		{"restarted on the same address", []memberMeta{{WorkerID: "a:1", Incarnation: 5}, {WorkerID: "a:1", Incarnation: 9}, {WorkerID: "b:1", Incarnation: 1}}, []bool{true, false, false}},
+		{"two dead predecessors", []memberMeta{{WorkerID: "a:1", Incarnation: 3}, {WorkerID: "a:1", Incarnation: 2}, {WorkerID: "a:1", Incarnation: 7}}, []bool{true, true, false}},
+		{"a worker without an incarnation is older", []memberMeta{{WorkerID: "a:1"}, {WorkerID: "a:1", Incarnation: 7}}, []bool{true, false}},
+		{"a tie keeps both", []memberMeta{{WorkerID: "a:1", Incarnation: 7}, {WorkerID: "a:1", Incarnation: 7}}, []bool{false, false}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := predecessors(tt.metas); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

@@ -13,15 +13,16 @@ import (
 	"github.com/twmb/franz-go/pkg/sasl"
 
 	"github.com/pgmotion/pgmotion/internal/kafkaclient"
+	"github.com/pgmotion/pgmotion/internal/spec"
 )
 
 // The connector properties that override its clients' settings (KIP-458),
 // and Debezium's signal consumer's.
 const (
-	producerOverride     = "producer.override."
+	producerOverride     = spec.PrefixProducerOverride
 	consumerOverride     = "consumer.override."
-	adminOverride        = "admin.override."
-	signalConsumerPrefix = "signal.consumer."
+	adminOverride        = spec.PrefixAdminOverride
+	signalConsumerPrefix = spec.PrefixSignalConsumer
 )
 
 // security is a worker's checked Kafka client security: its own clients'

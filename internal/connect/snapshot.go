@@ -19,16 +19,17 @@ import (
 	"github.com/pgmotion/pgmotion/internal/metrics"
 	"github.com/pgmotion/pgmotion/internal/pgsource"
 	"github.com/pgmotion/pgmotion/internal/record"
+	"github.com/pgmotion/pgmotion/internal/spec"
 )
 
 // Snapshot modes pgmotion runs (snapshot.mode, legacy values mapped).
 const (
-	SnapshotInitial            = "initial"
-	SnapshotInitialOnly        = "initial_only"
-	SnapshotNoData             = "no_data"
-	SnapshotAlways             = "always"
-	SnapshotWhenNeeded         = "when_needed"
-	SnapshotConfigurationBased = "configuration_based"
+	SnapshotInitial            = string(spec.SnapshotInitial)
+	SnapshotInitialOnly        = string(spec.SnapshotInitialOnly)
+	SnapshotNoData             = string(spec.SnapshotNoData)
+	SnapshotAlways             = string(spec.SnapshotAlways)
+	SnapshotWhenNeeded         = string(spec.SnapshotWhenNeeded)
+	SnapshotConfigurationBased = string(spec.SnapshotConfigurationBased)
 )
 
 // SnapshotConfig is what the snapshot options say.
@@ -401,6 +402,9 @@ func newSnapshotSink(t *task, threads, ranges int, m *metrics.SnapshotMetrics, c
 		}
 		// A row's envelope time is its read time, to the millisecond.
 		enc.SetClock(clock.Now)
+		if t.cfg.Encoder.Transforms == nil {
+			enc.RecycleSlabs() // Row calls Handed
+		}
 		s.workers = append(s.workers, &snapshotWorker{enc: enc})
 	}
 	return s, nil
@@ -444,6 +448,7 @@ func (s *snapshotSink) Row(worker int, r pgsource.Range, c *change.Change) error
 		b.pending.Add(1)
 		s.t.sink.Produce(rec, ack)
 	}
+	w.enc.Handed()
 	if w.rows++; w.rows == 1 {
 		s.xid.Store(c.Xid)
 	}

@@ -1,6 +1,7 @@
 package connect
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -18,6 +20,8 @@ import (
 	"github.com/pgmotion/pgmotion/internal/metrics"
 	"github.com/pgmotion/pgmotion/internal/pgsource"
 	"github.com/pgmotion/pgmotion/internal/record"
+	"github.com/pgmotion/pgmotion/internal/spec"
+	"github.com/pgmotion/pgmotion/internal/workerconfig"
 )
 
 // TaskConfig is what a PostgreSQL task needs, taken from the connector's
@@ -39,6 +43,11 @@ type TaskConfig struct {
 	// another process still holds (slot.max.retries, slot.retry.delay.ms).
 	SlotRetries    int
 	SlotRetryDelay time.Duration
+	// MaxRetries and RetryWait govern restarting after a retriable error
+	// (errors.max.retries, -1 without limit; and
+	// retriable.restart.connector.wait.ms, the longest wait): retry.go.
+	MaxRetries int
+	RetryWait  time.Duration
 	// FlushInterval is how often the acknowledged position is written to
 	// the offsets topic and then confirmed to the slot.
 	FlushInterval time.Duration
@@ -54,6 +63,11 @@ type TaskConfig struct {
 	// QueueCapacity and MaxQueueBytes are max.queue.size and
 	// max.queue.size.in.bytes, which the streaming metrics report.
 	QueueCapacity, MaxQueueBytes int64
+	// SkipLSNs is pgmotion.skip.lsn: records Kafka refuses as too large
+	// that may be dropped (toolarge.go). MaxRequestSize is the producer's
+	// limit, for the error that names it.
+	SkipLSNs       map[change.LSN]bool
+	MaxRequestSize int32
 }
 
 // memoryBudget is the memory the task's options let it hold beyond its
@@ -93,6 +107,9 @@ type task struct {
 	xid        uint32
 	ts         int64
 	lastChange change.LSN
+	// emitLSN is the LSN of the change emit is producing (0 otherwise),
+	// which names a record Kafka refuses as too large.
+	emitLSN    change.LSN
 	lastOp     change.Op
 	lastCommit change.LSN
 	inBatch    int
@@ -108,6 +125,13 @@ type task struct {
 	// first record this run wrote to it (topic tracking, topics.go); it
 	// runs on the producer's callback goroutine and must not block.
 	onTopic func(topic string)
+	// progressed is set once an offset this task produced is in Kafka:
+	// the pipeline worked end to end (retry.go counts retries from there).
+	progressed atomic.Bool
+	// stopCtx bounds the final flush and offset write when the task
+	// stops (nil: 30 s); the worker ends it when its shutdown deadline
+	// passes.
+	stopCtx context.Context
 	// skip drops the events of a half-delivered transaction that Kafka
 	// already holds when streaming resumes.
 	skip *Offset
@@ -141,8 +165,11 @@ func newTask(cfg TaskConfig, sink *kafkasink.Sink, store *OffsetStore, log *slog
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Encoder.Transforms == nil {
+		enc.RecycleSlabs() // produce calls Handed
+	}
 	if cfg.FlushInterval <= 0 {
-		cfg.FlushInterval = time.Second
+		cfg.FlushInterval = workerconfig.PgmotionOffsetFlushInterval
 	}
 	return &task{cfg: cfg, log: log, src: src, enc: enc, sink: sink, store: store, tr: newTracker(), topics: map[string]bool{}}, nil
 }
@@ -153,7 +180,7 @@ func (t *task) run(ctx context.Context) (err error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	defer func() {
-		cctx, ccancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		cctx, ccancel := context.WithTimeout(cmp.Or(t.stopCtx, context.WithoutCancel(ctx)), 10*time.Second)
 		defer ccancel()
 		if cerr := t.src.Close(cctx); cerr != nil {
 			var drop *pgsource.SlotDropError
@@ -181,7 +208,7 @@ func (t *task) run(ctx context.Context) (err error) {
 	}
 	t.opened.Store(true)
 	t.streamingOpened(ctx) // metrics.go
-	t.toast = newToastFiller(t.cfg.ToastFill, t.cfg.ToastCacheBytes, t.src, t.log)
+	t.toast = newToastFiller(t.cfg.ToastFill, t.cfg.ToastCacheBytes, t.src, t.cfg.Source.Held, t.log)
 	if t.onOpen != nil {
 		t.onOpen()
 	}
@@ -190,7 +217,7 @@ func (t *task) run(ctx context.Context) (err error) {
 	// run, and once more after them.
 	committed := make(chan error, 1)
 	cctx, stopCommitter := context.WithCancel(context.WithoutCancel(ctx))
-	go func() { committed <- t.commitLoop(cctx, cancel) }()
+	go func() { committed <- guard(func() error { return t.commitLoop(cctx, cancel) }) }()
 	defer func() {
 		stopCommitter()
 		if cerr := <-committed; cerr != nil && err == nil {
@@ -203,7 +230,14 @@ func (t *task) run(ctx context.Context) (err error) {
 		t.log.Warn("the slot is ahead of the stored offset; streaming starts at the slot's position", "offset_lsn", off.ResumeLSN().String(), "slot_lsn", info.ConfirmedFlush.String())
 	}
 	if off != nil && info.Created && off.SnapshotDone() && !dec.snapshot {
-		t.log.Warn("the replication slot was missing and has been created again: changes made since the stored offset and before now were not captured; run a snapshot to catch up (snapshot.mode=when_needed does so by itself)", "slot", t.cfg.Source.Slot, "offset_lsn", off.ResumeLSN().String(), "slot_lsn", info.ConfirmedFlush.String())
+		if t.cfg.Source.DropSlotOnStop {
+			// The connector drops its slot whenever it stops, so a new
+			// slot is what its user asked for: it streams from the new
+			// slot's start, as Debezium does in this mode.
+			t.log.Warn("the replication slot was dropped when the connector last stopped (slot.drop.on.stop=true): changes made while it was stopped are not captured", "slot", t.cfg.Source.Slot, "offset_lsn", off.ResumeLSN().String())
+		} else {
+			return t.slotLost(ctx, off)
+		}
 	}
 
 	start := pgsource.StreamOptions{}
@@ -215,7 +249,7 @@ func (t *task) run(ctx context.Context) (err error) {
 	}
 	if dec.snapshot {
 		t.log.Info("snapshot needed", "reason", dec.why)
-		if err := t.sleep(ctx, t.cfg.Snapshot.Delay, "snapshot.delay.ms"); err != nil {
+		if err := t.sleep(ctx, t.cfg.Snapshot.Delay, spec.PropSnapshotDelay); err != nil {
 			return err
 		}
 		lsn, name, resume := info.ConsistentPoint, info.SnapshotName, ""
@@ -255,7 +289,7 @@ func (t *task) run(ctx context.Context) (err error) {
 		return context.Cause(ctx)
 	}
 	if dec.snapshot {
-		if err := t.sleep(ctx, t.cfg.Snapshot.StreamDelay, "streaming.delay.ms"); err != nil {
+		if err := t.sleep(ctx, t.cfg.Snapshot.StreamDelay, spec.PropStreamingDelay); err != nil {
 			return err
 		}
 	}
@@ -269,6 +303,46 @@ func (t *task) run(ctx context.Context) (err error) {
 		return cause
 	}
 	return err
+}
+
+// slotLost fails the task when its replication slot was missing (a
+// failover to a server that never had it, or someone dropped it) and
+// snapshot.mode does not snapshot again then: the changes since the
+// stored offset are gone from this slot. The slot this attempt created
+// is dropped, so that a restart fails the same way rather than stream
+// from now on as if nothing were missing.
+func (t *task) slotLost(ctx context.Context, off *Offset) error {
+	slot := t.cfg.Source.Slot
+	t.src.Close(ctx)
+	if err := dropSlot(ctx, t.cfg.Source.Conn, slot); err != nil {
+		t.log.Warn("could not drop the replication slot created in place of the missing one", "slot", slot, "err", err)
+	}
+	return fmt.Errorf("replication slot %q is missing (after a failover to a server without it, or dropped), so the stored offset (lsn %s) can no longer be served and the changes since are lost to it: "+
+		"set snapshot.mode=when_needed to snapshot again, or stop the connector and reset its offsets (PUT /connectors/%s/stop, then DELETE /connectors/%s/offsets) to start over",
+		slot, off.ResumeLSN(), t.cfg.Name, t.cfg.Name)
+}
+
+// dropSlot drops a replication slot if it exists, waiting briefly for
+// the walsender that created it to let it go.
+func dropSlot(ctx context.Context, cfg *pgconn.Config, slot string) error {
+	conn, err := pgconn.ConnectConfig(ctx, cfg.Copy())
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	for i := 0; ; i++ {
+		err := conn.ExecParams(ctx, `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1`,
+			[][]byte{[]byte(slot)}, nil, nil, nil).Read().Err
+		var pgErr *pgconn.PgError
+		if err == nil || i >= 20 || !errors.As(err, &pgErr) || pgErr.Code != "55006" {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // open opens the source, waiting while another process holds the slot.
@@ -318,7 +392,10 @@ func (t *task) emit(c *change.Change) error {
 	if err != nil {
 		return err
 	}
-	return t.produce()
+	t.emitLSN = c.LSN
+	err = t.produce()
+	t.emitLSN = 0
+	return err
 }
 
 // produce hands t.recs, the records of the encoder's last call (after the
@@ -340,9 +417,13 @@ func (t *task) produce() error {
 			}
 			ack = ackFirst(b, r.Topic, t.onTopic)
 		}
+		if n := recordSize(r); n >= bigRecord {
+			ack = &bigAck{Acker: ack, t: t, lsn: t.emitLSN, topic: r.Topic, size: n}
+		}
 		b.pending.Add(1)
 		t.sink.Produce(r, ack)
 	}
+	t.enc.Handed()
 	t.inBatch += len(t.recs)
 	if t.sm != nil {
 		t.sm.Written(len(t.recs))
@@ -541,6 +622,7 @@ func (t *task) commitLoop(ctx context.Context, fail context.CancelCauseFunc) err
 			return err
 		}
 		written = &off
+		t.progressed.Store(true)
 		if l := off.ConfirmLSN(); l != 0 {
 			t.src.Confirm(l)
 		}
@@ -558,7 +640,7 @@ func (t *task) commitLoop(ctx context.Context, fail context.CancelCauseFunc) err
 			}
 		case <-ctx.Done():
 			// Final commit: wait for what is in flight, then record it.
-			fctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			fctx, cancel := context.WithTimeout(cmp.Or(t.stopCtx, context.Background()), 30*time.Second)
 			defer cancel()
 			if err := t.sink.Flush(fctx); err != nil {
 				return fmt.Errorf("flush Kafka producer: %w", err)

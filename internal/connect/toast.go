@@ -9,13 +9,14 @@ import (
 
 	"github.com/pgmotion/pgmotion/internal/change"
 	"github.com/pgmotion/pgmotion/internal/pgsource"
+	"github.com/pgmotion/pgmotion/internal/spec"
 )
 
 // TOAST fill modes (pgmotion.toast.fill).
 const (
-	ToastFillNone    = "none"
-	ToastFillCache   = "cache"
-	ToastFillRefetch = "refetch"
+	ToastFillNone    = spec.ToastFillNone
+	ToastFillCache   = spec.ToastFillCache
+	ToastFillRefetch = spec.ToastFillRefetch
 )
 
 // toastMinBytes is the smallest value the cache keeps: PostgreSQL moves a
@@ -45,6 +46,8 @@ type toastFiller struct {
 	log      *slog.Logger
 
 	bytes int64
+	// held, if not nil, is told each change of bytes.
+	held  func(delta int64)
 	lru   *list.List // of *toastEntry, most recent first
 	byKey map[string]*list.Element
 	key   []byte // scratch
@@ -59,11 +62,11 @@ type toastEntry struct {
 	cols int // len(rel.Columns) when cached: a new Relation invalidates
 }
 
-func newToastFiller(mode string, maxBytes int64, src *pgsource.Source, log *slog.Logger) *toastFiller {
+func newToastFiller(mode string, maxBytes int64, src *pgsource.Source, held func(int64), log *slog.Logger) *toastFiller {
 	if mode == "" || mode == ToastFillNone {
 		return nil
 	}
-	return &toastFiller{mode: mode, maxBytes: maxBytes, src: src, log: log, lru: list.New(), byKey: map[string]*list.Element{}}
+	return &toastFiller{mode: mode, maxBytes: maxBytes, src: src, log: log, lru: list.New(), byKey: map[string]*list.Element{}, held: held}
 }
 
 // rowKey builds the cache key of c's row from its new values: relation id
@@ -184,7 +187,7 @@ func (f *toastFiller) observe(c *change.Change) {
 	}
 	e := &toastEntry{key: k, vals: vals, size: size, cols: len(c.Rel.Columns)}
 	f.byKey[k] = f.lru.PushFront(e)
-	f.bytes += size
+	f.account(size)
 	for f.bytes > f.maxBytes {
 		f.drop(f.lru.Back().Value.(*toastEntry).key)
 	}
@@ -192,8 +195,16 @@ func (f *toastFiller) observe(c *change.Change) {
 
 func (f *toastFiller) drop(k string) {
 	if el, ok := f.byKey[k]; ok {
-		f.bytes -= el.Value.(*toastEntry).size
+		f.account(-el.Value.(*toastEntry).size)
 		f.lru.Remove(el)
 		delete(f.byKey, k)
+	}
+}
+
+// account adds d to the bytes cached and tells held.
+func (f *toastFiller) account(d int64) {
+	f.bytes += d
+	if f.held != nil {
+		f.held(d)
 	}
 }

@@ -6,6 +6,7 @@
 package connect
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -30,6 +31,9 @@ import (
 	"github.com/pgmotion/pgmotion/internal/kafkasink"
 	"github.com/pgmotion/pgmotion/internal/logging"
 	"github.com/pgmotion/pgmotion/internal/pgsource"
+	"github.com/pgmotion/pgmotion/internal/spec"
+	"github.com/pgmotion/pgmotion/internal/transform"
+	"github.com/pgmotion/pgmotion/internal/workerconfig"
 )
 
 // WorkerConfig configures a worker. Zero values take Kafka Connect's
@@ -52,7 +56,8 @@ type WorkerConfig struct {
 	ConfigTopic, StatusTopic, OffsetTopic                   string
 	StatusPartitions, OffsetPartitions                      int32
 	ConfigReplication, StatusReplication, OffsetReplication int16
-	// FlushInterval is offset.flush.interval.ms (pgmotion's default: 1s).
+	// FlushInterval is offset.flush.interval.ms (by default
+	// workerconfig.PgmotionOffsetFlushInterval).
 	FlushInterval time.Duration
 	Compression   string
 	// MaxRequestSize is the producer's max.request.size (0: default).
@@ -63,6 +68,10 @@ type WorkerConfig struct {
 	// Resolve replaces config provider placeholders (${env:X}) in a
 	// connector config before it runs; nil leaves the config as it is.
 	Resolve func(map[string]string) (map[string]string, error)
+	// Scrub returns, for a connector config as written, a function that
+	// hides in a text every value Resolve puts into it (see scrub.go);
+	// nil hides nothing.
+	Scrub func(map[string]string) func(string) string
 	// Converters holds the worker's converter settings (key.converter,
 	// value.converter and their options such as
 	// key.converter.schemas.enable); a connector that sets none of its own
@@ -77,21 +86,16 @@ type WorkerConfig struct {
 	// HeartbeatInterval and RebalanceTimeout are heartbeat.interval.ms and
 	// rebalance.timeout.ms (3s and 60s by default).
 	HeartbeatInterval, RebalanceTimeout time.Duration
-	// StartupFailed, if set, is called when a connector fails before its
-	// source is open (bad credentials, wal_level, privileges): the
-	// connectors given on the command line stop the worker then. It
-	// returns true when it reports the error itself; the worker then
-	// records it in the status but does not log it too.
-	StartupFailed func(name string, err error) (reported bool)
 	// DataDir is the worker's --data-dir: streamed transactions past
 	// pgmotion.buffer.memory.bytes spill under DataDir/spill/<connector>.
 	// Empty spills under os.TempDir.
 	DataDir string
-	// ReserveMemory, if set, is told the memory each connector's
-	// configured budgets allow it to hold (pgmotion.buffer.memory.bytes,
-	// and pgmotion.toast.cache.max.bytes when TOAST filling is on) while
-	// it runs; the function it returns gives them back. The command uses
-	// it to raise the garbage collector's soft memory limit, which would
+	// ReserveMemory, if set, is told the memory each connector's buffers
+	// hold (its streamed-transaction buffers, within
+	// pgmotion.buffer.memory.bytes, and its TOAST cache, within
+	// pgmotion.toast.cache.max.bytes), in steps, as they fill (memory.go);
+	// the function it returns gives a step back. The command uses it to
+	// raise the garbage collector's soft memory limit, which would
 	// otherwise collect without pause once a full cache is live.
 	ReserveMemory func(bytes int64) (release func())
 	// DisableTopicTracking and DisableTopicTrackingReset are
@@ -126,12 +130,16 @@ type Worker struct {
 	sec      *security
 	taskSink *kafkasink.Sink
 
-	ctx     context.Context // the worker's lifetime, ended by Close
-	cancel  context.CancelFunc
-	kick    chan struct{}
-	wg      sync.WaitGroup
-	ready   atomic.Bool
-	cluster string
+	ctx    context.Context // the worker's lifetime, ended by Close
+	cancel context.CancelFunc
+	// hard ends when Close's deadline passes: the tasks' final flushes
+	// and offset writes give up then.
+	hard       context.Context
+	hardCancel context.CancelFunc
+	kick       chan struct{}
+	wg         sync.WaitGroup
+	ready      atomic.Bool
+	cluster    string
 
 	group       *membership // nil when not in a group
 	groupClient *kgo.Client
@@ -163,15 +171,16 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 			*s = v
 		}
 	}
-	def(&cfg.ConfigTopic, "connect-configs")
-	def(&cfg.StatusTopic, "connect-status")
-	def(&cfg.OffsetTopic, "connect-offsets")
-	def(&cfg.WorkerID, "127.0.0.1:8083")
+	d := workerconfig.Default()
+	def(&cfg.ConfigTopic, d.ConfigTopic)
+	def(&cfg.StatusTopic, d.StatusTopic)
+	def(&cfg.OffsetTopic, d.OffsetTopic)
+	def(&cfg.WorkerID, workerconfig.PgmotionListener)
 	if cfg.OffsetPartitions == 0 {
-		cfg.OffsetPartitions = 25
+		cfg.OffsetPartitions = d.OffsetPartitions
 	}
 	if cfg.StatusPartitions == 0 {
-		cfg.StatusPartitions = 5
+		cfg.StatusPartitions = d.StatusPartitions
 	}
 	for _, r := range []*int16{&cfg.ConfigReplication, &cfg.StatusReplication, &cfg.OffsetReplication} {
 		if *r == 0 {
@@ -179,16 +188,16 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 		}
 	}
 	if cfg.FlushInterval <= 0 {
-		cfg.FlushInterval = time.Second
+		cfg.FlushInterval = workerconfig.PgmotionOffsetFlushInterval
 	}
 	if cfg.SessionTimeout <= 0 {
-		cfg.SessionTimeout = 10 * time.Second
+		cfg.SessionTimeout = d.SessionTimeout
 	}
 	if cfg.HeartbeatInterval <= 0 {
-		cfg.HeartbeatInterval = 3 * time.Second
+		cfg.HeartbeatInterval = d.HeartbeatInterval
 	}
 	if cfg.RebalanceTimeout <= 0 {
-		cfg.RebalanceTimeout = 60 * time.Second
+		cfg.RebalanceTimeout = d.RebalanceTimeout
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
@@ -208,6 +217,7 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 // starts every connector they hold, as it was.
 func (w *Worker) Start(ctx context.Context) error {
 	w.ctx, w.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	w.hard, w.hardCancel = context.WithCancel(context.Background())
 	sink, err := w.newSink(workerClientID, w.sec.worker, w.sec.worker)
 	if err != nil {
 		return err
@@ -288,17 +298,23 @@ func (w *Worker) poke() {
 }
 
 // Close stops every connector, waiting for each to write its final
-// offsets, then disconnects. It is safe to call twice.
-func (w *Worker) Close() {
+// offsets, leaves the worker group and disconnects. Every step gives up
+// when ctx ends, whatever state Kafka is in (gone, stopping, without a
+// leader): what was not written is delivered again after a restart, as
+// positions are only confirmed for what Kafka holds. It is safe to call
+// twice.
+func (w *Worker) Close(ctx context.Context) {
 	if w.cancel == nil {
 		if w.taskSink != nil && w.taskSink != w.sink {
 			w.taskSink.Close()
 		}
 		if w.sink != nil {
-			w.sink.Close()
+			within(ctx, w.sink.Close)
 		}
 		return
 	}
+	stopHard := context.AfterFunc(ctx, w.hardCancel)
+	defer stopHard()
 	w.mu.Lock()
 	rs := w.runners
 	w.runners = map[string]*runner{}
@@ -306,24 +322,42 @@ func (w *Worker) Close() {
 	for _, r := range rs {
 		r.cancel()
 	}
-	for _, r := range rs {
-		<-r.done
+	for name, r := range rs {
+		select {
+		case <-r.done:
+		case <-ctx.Done():
+			w.log.Warn("connector did not stop before the shutdown deadline; its last positions are not written, and it resumes from the ones before", "connector", name)
+		}
 	}
 	if w.groupClient != nil {
 		// Leave at once, so that the others take the connectors now
 		// rather than after the session timeout.
-		w.groupClient.LeaveGroup()
+		if err := w.groupClient.LeaveGroupContext(ctx); err != nil {
+			w.log.Warn("leave the worker group", "group", w.cfg.GroupID, "err", err)
+		}
 	}
 	w.cancel()
-	w.wg.Wait()
+	within(ctx, w.wg.Wait)
 	if w.groupClient != nil {
-		w.groupClient.Close()
+		within(ctx, w.groupClient.Close)
 	}
-	if w.taskSink != nil && w.taskSink != w.sink {
-		w.taskSink.Close()
+	if w.sink != nil {
+		within(ctx, w.sink.Close)
 	}
-	if w.sink != nil { // nil when Start failed before creating it
-		w.sink.Close()
+	w.hardCancel()
+}
+
+// within runs fn and waits for it until ctx ends; past that, fn goes on
+// alone. It bounds the shutdown steps that take no context.
+func within(ctx context.Context, fn func()) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		fn()
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
 	}
 }
 
@@ -454,17 +488,16 @@ func (w *Worker) startLocked(name string, config map[string]string) {
 		defer close(r.done)
 		err := w.ensureTasks(ctx, name, config)
 		if err == nil {
-			err = w.runTask(ctx, name, config)
+			err = guard(func() error { return w.runTask(ctx, name, config) })
 		}
+		err = scrubErr(err, w.scrubber(config))
 		if _, ok := errors.AsType[*pgsource.SlotDropError](err); ok {
 			// Logged by runTask; the status shows it too if the
 			// connector lives on (reconcile).
 			r.trace = err.Error()
 		}
 		if err != nil && ctx.Err() == nil {
-			if !errors.As(err, new(reportedError)) {
-				w.log.Error("connector task failed", "connector", name, "err", err)
-			}
+			w.log.Error("connector task failed", "connector", name, "err", err)
 			w.putStatus(name, "task", StateFailed, err.Error())
 		}
 	}()
@@ -493,7 +526,9 @@ func (w *Worker) newSink(clientID string, producer, admin *kafkaclient.Security)
 	return kafkasink.New(cfg)
 }
 
-// runTask runs one connector's task until ctx ends or it fails.
+// runTask runs one connector's task until ctx ends or it fails for
+// good: a retriable failure restarts it (retry.go), and a panic fails it.
+// Nothing a task does ends the process.
 func (w *Worker) runTask(ctx context.Context, name string, raw map[string]string) (err error) {
 	resolved, err := w.effective(raw)
 	if err != nil {
@@ -503,11 +538,13 @@ func (w *Worker) runTask(ctx context.Context, name string, raw map[string]string
 	if err != nil {
 		return err
 	}
-	log := w.log.With("connector", name)
+	scrub := w.scrubber(raw)
+	log := newScrubLogger(w.log, scrub).With("connector", name)
 	for _, warn := range warnings {
 		log.Warn(warn)
 	}
 	tc.FlushInterval = w.cfg.FlushInterval
+	tc.MaxRequestSize = cmp.Or(w.cfg.MaxRequestSize, kafkasink.DefaultMaxRequestSize)
 	if w.cfg.DataDir != "" {
 		tc.Source.SpillDir = filepath.Join(w.cfg.DataDir, "spill", spillName(name))
 	}
@@ -524,53 +561,80 @@ func (w *Worker) runTask(ctx context.Context, name string, raw map[string]string
 		}
 		defer sink.Close()
 	}
-	t, err := newTask(tc, sink, w.store, log)
-	if err != nil {
-		return err
-	}
-	t.signalOpts = clients.signal.Opts()
-	t.metrics, t.progressOut = w.cfg.Metrics, w.cfg.Progress
-	stopMetrics := w.startTaskMetrics(ctx, t, tc, log) // metrics.go
-	defer stopMetrics()
 	if w.cfg.ReserveMemory != nil {
-		defer w.cfg.ReserveMemory(tc.memoryBudget())()
+		// The memory limit follows what the task's buffers hold, not
+		// their budgets (memory.go).
+		acct := newMemAccount(w.cfg.ReserveMemory)
+		tc.Source.Held = acct.add
+		defer acct.close()
 	}
-	defer func() {
-		if err != nil && !t.opened.Load() && ctx.Err() == nil && w.cfg.StartupFailed != nil && w.cfg.StartupFailed(name, err) {
-			err = reportedError{err}
-		}
-	}()
+	// The streaming metrics and the slot monitor live across restarts,
+	// so that a retrying task shows as disconnected (metrics.go).
+	sm, stopMetrics := w.startTaskMetrics(ctx, tc, log)
+	defer stopMetrics()
 	log.Info("connector starting", "topic_prefix", tc.TopicPrefix, "slot", tc.Source.Slot, "snapshot_mode", tc.Snapshot.Mode)
 	// The task reports RUNNING once its source is open, not while it
-	// waits for a slot another worker still holds.
+	// waits for a slot another worker still holds, and stays RUNNING
+	// while it retries, as under Kafka Connect.
 	w.putStatus(name, "task", StateUnassigned, "")
-	t.onOpen = func() { w.putStatus(name, "task", StateRunning, "") }
-	t.onTopic = func(topic string) { w.sawTopic(name, topic) }
-	err = t.run(ctx)
-	if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
-		err = nil
-	}
-	if d := t.dropErr; d != nil {
-		attrs := []any{"slot", d.Slot, "err", d.Err, "fix", "SELECT pg_drop_replication_slot('" + strings.ReplaceAll(d.Slot, "'", "''") + "')"}
-		if d.PID != 0 {
-			attrs = append(attrs, "pid", d.PID)
-		}
-		log.Error("replication slot not dropped on stop (slot.drop.on.stop=true); it keeps WAL on the server until it is dropped", attrs...)
-		if err == nil {
-			err = d
+	running := false
+	onOpen := func() {
+		if !running {
+			running = true
+			w.putStatus(name, "task", StateRunning, "")
 		}
 	}
-	if err != nil {
-		return fmt.Errorf("connector %q: %w", name, clients.producer.Explain(err))
+	attempts := 0
+	var dropErr *pgsource.SlotDropError // a stop that left the slot: reported even then
+	attempt := func(ctx context.Context) (progressed bool, err error) {
+		if attempts++; attempts > 1 && sm != nil {
+			sm.Retry()
+		}
+		t, err := newTask(tc, sink, w.store, log)
+		if err != nil {
+			return false, err
+		}
+		t.signalOpts = clients.signal.Opts()
+		t.metrics, t.progressOut, t.onOpen, t.stopCtx = w.cfg.Metrics, w.cfg.Progress, onOpen, w.hard
+		t.onTopic = func(topic string) { w.sawTopic(name, topic) }
+		if sm != nil {
+			t.sm = sm
+			t.tr.acked = sm.Acked
+		}
+		err = guard(func() error { return t.run(ctx) })
+		if sm != nil {
+			sm.SetConnected(false)
+		}
+		if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
+			err = nil
+		}
+		if d := t.dropErr; d != nil {
+			attrs := []any{"slot", d.Slot, "err", d.Err, "fix", "SELECT pg_drop_replication_slot('" + strings.ReplaceAll(d.Slot, "'", "''") + "')"}
+			if d.PID != 0 {
+				attrs = append(attrs, "pid", d.PID)
+			}
+			log.Error("replication slot not dropped on stop (slot.drop.on.stop=true); it keeps WAL on the server until it is dropped", attrs...)
+			dropErr = d
+			if err == nil {
+				err = d
+			}
+		}
+		if err != nil && !pgsource.FromPostgres(err) {
+			// A Kafka failure: name the security setting to fix, if
+			// that is the cause.
+			err = clients.producer.Explain(err)
+		}
+		return t.progressed.Load(), err
+	}
+	if err := superviseTask(ctx, log, newRetryPolicy(tc.MaxRetries, tc.RetryWait), attempt); err != nil {
+		return fmt.Errorf("connector %q: %w", name, err)
+	}
+	if dropErr != nil {
+		return fmt.Errorf("connector %q: %w", name, dropErr)
 	}
 	log.Info("connector stopped")
 	return nil
 }
-
-// reportedError is a task's error that StartupFailed has reported.
-type reportedError struct{ error }
-
-func (e reportedError) Unwrap() error { return e.error }
 
 // statusRecord is a value of the status topic, as Kafka Connect writes it.
 type statusRecord struct {
@@ -654,8 +718,9 @@ func (w *Worker) ClusterInfo(context.Context) (ServerInfo, error) {
 }
 
 // KafkaConnectVersion is the Kafka Connect version GET / reports: the
-// REST API pgmotion implements.
-const KafkaConnectVersion = "3.9.0"
+// REST API pgmotion implements, the release whose transformations it
+// follows.
+const KafkaConnectVersion = transform.KafkaVersion
 
 // Connectors implements Herder.
 func (w *Worker) Connectors(context.Context) ([]string, error) {
@@ -677,7 +742,7 @@ func (w *Worker) effective(raw map[string]string) (map[string]string, error) {
 		for k, v := range w.cfg.Converters {
 			cfg[k] = v
 		}
-		for _, side := range []string{"key.converter", "value.converter"} {
+		for _, side := range []string{spec.PropKeyConverter, spec.PropValueConverter} {
 			if _, own := raw[side]; own {
 				// A connector that names its converter takes none of the
 				// worker's options for it.

@@ -63,6 +63,7 @@ func (w *Worker) validate(name string, config map[string]string) error {
 		return &Error{Code: 400, Msg: err.Error(), Err: err}
 	}
 	if _, _, err := TaskConfigFrom(name, resolved); err != nil {
+		err = scrubErr(err, w.scrubber(config))
 		return &Error{Code: 400, Msg: err.Error(), Err: err}
 	}
 	return nil
@@ -375,10 +376,10 @@ func (w *Worker) requestRestart(ctx context.Context, name string, includeTasks, 
 }
 
 func (w *Worker) prefixOf(c connectorState) string {
-	if p := c.config["topic.prefix"]; p != "" {
+	if p := c.config[spec.PropTopicPrefix]; p != "" {
 		return p
 	}
-	return c.config["database.server.name"]
+	return c.config[spec.LegacyTopicPrefix]
 }
 
 // Offsets implements Herder.
@@ -457,18 +458,19 @@ func (w *Worker) checkSlotCanServe(ctx context.Context, c connectorState, lsn ch
 	if err != nil {
 		return &Error{Code: 400, Msg: err.Error()}
 	}
+	scrub := w.scrubber(c.config)
 	pc, err := spec.ParsePostgres(resolved)
 	if err != nil {
-		return &Error{Code: 400, Msg: err.Error()}
+		return &Error{Code: 400, Msg: scrub(err.Error())}
 	}
 	conn, err := pgconn.Connect(ctx, pc.ConnString(false).Reveal())
 	if err != nil {
-		return &Error{Code: 500, Msg: fmt.Sprintf("cannot check replication slot %q: %v", pc.SlotName, errors.Unwrap(err))}
+		return &Error{Code: 500, Msg: scrub(fmt.Sprintf("cannot check replication slot %q: %v", pc.SlotName, errors.Unwrap(err)))}
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	res := conn.ExecParams(ctx, `SELECT coalesce(confirmed_flush_lsn::text, '') FROM pg_replication_slots WHERE slot_name = $1`, [][]byte{[]byte(pc.SlotName)}, nil, nil, nil).Read()
 	if res.Err != nil {
-		return &Error{Code: 500, Msg: fmt.Sprintf("cannot check replication slot %q: %v", pc.SlotName, res.Err)}
+		return &Error{Code: 500, Msg: scrub(fmt.Sprintf("cannot check replication slot %q: %v", pc.SlotName, res.Err))}
 	}
 	if len(res.Rows) == 0 || len(res.Rows[0][0]) == 0 {
 		return nil // no slot yet: it will start from wherever it is created

@@ -352,3 +352,48 @@ func TestAssetsServeIndexForAppRoutes(t *testing.T) {
 		}
 	}
 }
+
+// TestTailOutlivesReadTimeout: the REST server has a read timeout (Jetty's
+// idle timeout, 30 s); a live tail must go on past it.
+func TestTailOutlivesReadTimeout(t *testing.T) {
+	addr := startBroker(t)
+	produce(t, addr, "live", &kgo.Record{Value: []byte("before")})
+	c, err := New(Options{Brokers: []string{addr}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	srv := httptest.NewUnstartedServer(c)
+	srv.Config.ReadTimeout = 300 * time.Millisecond
+	srv.Start()
+	t.Cleanup(srv.Close)
+	resp, err := http.Get(srv.URL + "/ui/api/topics/live/tail")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	lines := make(chan string, 16)
+	go func() {
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	time.Sleep(time.Second) // past the read timeout
+	produce(t, addr, "live", &kgo.Record{Value: []byte("after the read timeout")})
+	deadline := time.After(20 * time.Second)
+	for {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatal("the stream ended")
+			}
+			if strings.Contains(l, "after the read timeout") {
+				return
+			}
+		case <-deadline:
+			t.Fatal("no record")
+		}
+	}
+}

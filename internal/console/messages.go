@@ -320,11 +320,14 @@ type sse struct {
 	rc *http.ResponseController
 }
 
-// newSSE starts a stream. It lifts the server's write deadline, if any,
-// for the stream's life, which the client ends.
+// newSSE starts a stream. It lifts the server's read and write deadlines,
+// if any, for the stream's life, which the client ends: a read deadline
+// passing would end the request (net/http's background read of the
+// connection fails, and cancels the request's context).
 func newSSE(w http.ResponseWriter) (*sse, bool) {
 	rc := http.NewResponseController(w)
-	_ = rc.SetWriteDeadline(time.Time{}) // not every writer has one
+	_ = rc.SetReadDeadline(time.Time{}) // not every writer has them
+	_ = rc.SetWriteDeadline(time.Time{})
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Accel-Buffering", "no")

@@ -18,7 +18,7 @@ func TestNewEncoderValidates(t *testing.T) {
 		want   string
 	}{
 		{func(o *Options) { o.TopicPrefix = "" }, "topic.prefix is required"},
-		{func(o *Options) { o.DecimalHandling = "exact" }, `decimal.handling.mode: "exact" is not one of precise, double, string`},
+		{func(o *Options) { o.DecimalHandling = "exact" }, `decimal.handling.mode: "exact" is not one of precise, string, double`},
 		{func(o *Options) { o.BinaryHandling = "b64" }, `binary.handling.mode: "b64" is not one of bytes, base64, base64-url-safe, hex`},
 		{func(o *Options) { o.HstoreHandling = "text" }, `hstore.handling.mode: "text" is not one of json, map`},
 		{func(o *Options) { o.TimePrecision = "seconds" }, `time.precision.mode: "seconds" is not one of adaptive,`},

@@ -73,6 +73,12 @@ type Encoder struct {
 
 	slab []byte
 	hdrs []record.Header
+	// With RecycleSlabs, cur is the pooled slab that slab is carved from
+	// (nil when slab is not pooled), and retired the slabs given up since
+	// the last Handed, whose records may not be with the producer yet.
+	recycle bool
+	cur     *record.Slab
+	retired []*record.Slab
 
 	// scratch
 	tmp, tmp2 []byte
@@ -170,6 +176,14 @@ func (e *Encoder) planFor(rel *change.Relation) (*plan, error) {
 // Records of skipped operations are left out. On error dst is returned
 // unchanged.
 func (e *Encoder) Encode(dst []record.Record, c *change.Change) ([]record.Record, error) {
+	out, err := e.encodeChange(dst, c)
+	if err == nil && e.recycle {
+		e.stamp(out[len(dst):])
+	}
+	return out, err
+}
+
+func (e *Encoder) encodeChange(dst []record.Record, c *change.Change) ([]record.Record, error) {
 	e.polled = 0
 	if c != nil && c.Op == change.OpMessage {
 		out, err := e.encodeMessage(dst, c) // message.go
@@ -365,6 +379,13 @@ func (e *Encoder) record(p *plan, key, value []byte, first *record.Header) recor
 	if n == 0 {
 		return r
 	}
+	if first == nil {
+		// The context headers alone are the same for every record, and
+		// nobody writes to a record's headers: share them (capped, so
+		// that an append copies) rather than copy them per record.
+		r.Headers = e.ctxHdrs[:n:n]
+		return r
+	}
 	if cap(e.hdrs)-len(e.hdrs) < n {
 		e.hdrs = make([]record.Header, 0, hdrSlab)
 	}
@@ -382,7 +403,66 @@ func (e *Encoder) reserve(n int) {
 	if cap(e.slab)-len(e.slab) >= n {
 		return
 	}
+	if e.cur != nil {
+		e.retired = append(e.retired, e.cur)
+		e.cur = nil
+	}
+	if e.recycle && 2*n <= record.SlabSize {
+		e.cur = record.GetSlab()
+		e.slab = e.cur.Buf()
+		return
+	}
 	e.slab = make([]byte, 0, max(slabSize, 2*n))
+}
+
+// RecycleSlabs has the encoder carve keys and values from pooled slabs
+// (record.Slab) and mark each record with its slab, which the producer
+// retains while the record is in flight. The caller must call Handed once
+// it has handed every record returned so far to the producer (or dropped
+// it), and must not let anything but the producer keep a record's bytes:
+// a connector with transforms, which build records of their own, does not
+// recycle.
+func (e *Encoder) RecycleSlabs() { e.recycle = true }
+
+// Handed tells the encoder that every record it returned has been handed
+// to the producer, which retains their slabs, or dropped: the slabs it has
+// given up may go back to the pool once the producer releases them.
+func (e *Encoder) Handed() {
+	for i, s := range e.retired {
+		s.Release()
+		e.retired[i] = nil
+	}
+	e.retired = e.retired[:0]
+}
+
+// stamp marks recs with the pooled slabs their bytes lie in, and gives up
+// the current slab if an append has moved the encoder's buffer out of it
+// (a row larger than the room left).
+func (e *Encoder) stamp(recs []record.Record) {
+	for i := range recs {
+		r := &recs[i]
+		r.Slab = e.slabOf(r.Value)
+		if r.Slab == nil {
+			r.Slab = e.slabOf(r.Key)
+		}
+	}
+	if e.cur != nil && !e.cur.Holds(e.slab) {
+		e.retired = append(e.retired, e.cur)
+		e.cur = nil
+	}
+}
+
+// slabOf returns the pooled slab, current or given up, that b lies in.
+func (e *Encoder) slabOf(b []byte) *record.Slab {
+	if e.cur != nil && e.cur.Holds(b) {
+		return e.cur
+	}
+	for _, s := range e.retired {
+		if s.Holds(b) {
+			return s
+		}
+	}
+	return nil
 }
 
 // carve returns the slab bytes written since start, capped so that an
@@ -445,6 +525,10 @@ func (e *Encoder) appendStruct(dst []byte, p *plan, t change.Tuple, idx []int) (
 		}
 		cp := &p.cols[k]
 		dst = append(dst, cp.jsonKey...)
+		if d := t[cp.idx]; cp.plainInt && d.Kind == change.KindText && canonicalInt(d.Data, cp.bits) {
+			dst = append(dst, d.Data...)
+			continue
+		}
 		v, err := e.convert(cp, t[cp.idx])
 		if err != nil {
 			return dst, err

@@ -24,7 +24,7 @@ func (e *Encoder) HeartbeatTopic(prefix, name string) string {
 		return name
 	}
 	if prefix == "" {
-		prefix = "__debezium-heartbeat"
+		prefix = defaultHeartbeatPrefix
 	}
 	return prefix + e.s.delimiter + e.opts.TopicPrefix
 }
@@ -69,6 +69,11 @@ func (e *Encoder) heartbeat(topic string, tsMillis int64) record.Record {
 	r := record.Record{Topic: topic, Partition: 0, Key: key, Value: e.carve(start)}
 	if len(e.ctxHdrs) > 0 {
 		r.Headers = e.ctxHdrs
+	}
+	if e.recycle {
+		rs := [1]record.Record{r}
+		e.stamp(rs[:])
+		r = rs[0]
 	}
 	return r
 }

@@ -11,73 +11,72 @@ import (
 	"fmt"
 	"hash"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/pgmotion/pgmotion/internal/change"
+	"github.com/pgmotion/pgmotion/internal/spec"
 )
 
 // DebeziumVersion is the Debezium release whose wire format the encoder
 // reproduces, and the default source.version.
 const DebeziumVersion = "3.4.0.Final"
 
-// Debezium and Kafka Connect property names behind the options.
+// The option values, as internal/spec declares them, in the string form
+// Options holds.
 const (
-	propTopicPrefix            = "topic.prefix"
-	propDecimalHandling        = "decimal.handling.mode"
-	propBinaryHandling         = "binary.handling.mode"
-	propTimePrecision          = "time.precision.mode"
-	propSkipped                = "skipped.operations"
-	propUnavailablePlaceholder = "unavailable.value.placeholder"
-	propIntervalHandling       = "interval.handling.mode"
-	propMoneyFractionDigits    = "money.fraction.digits"
-	propHstoreHandling         = "hstore.handling.mode"
+	// hstore.handling.mode
+	HstoreJSON = string(spec.HstoreJSON)
+	HstoreMap  = string(spec.HstoreMap)
+	// interval.handling.mode
+	IntervalNumeric = string(spec.IntervalNumeric)
+	IntervalString  = string(spec.IntervalString)
+	// decimal.handling.mode
+	DecimalPrecise = string(spec.DecimalPrecise)
+	DecimalDouble  = string(spec.DecimalDouble)
+	DecimalString  = string(spec.DecimalString)
+	// binary.handling.mode
+	BinaryBytes         = string(spec.BinaryBytes)
+	BinaryBase64        = string(spec.BinaryBase64)
+	BinaryBase64URLSafe = string(spec.BinaryBase64URLSafe)
+	BinaryHex           = string(spec.BinaryHex)
+	// time.precision.mode (reference §3)
+	TimeAdaptive                 = string(spec.TimeAdaptive)
+	TimeAdaptiveTimeMicroseconds = string(spec.TimeAdaptiveTimeMicroseconds)
+	TimeConnect                  = string(spec.TimeConnect)
+	TimeIsoString                = string(spec.TimeIsoString)
+	TimeMicroseconds             = string(spec.TimeMicroseconds)
+	TimeNanoseconds              = string(spec.TimeNanoseconds)
 )
 
-// The values of hstore.handling.mode.
-const (
-	HstoreJSON = "json"
-	HstoreMap  = "map"
+// The defaults of the options the encoder reads, from their declarations
+// in internal/spec.
+var (
+	// DefaultMoneyFractionDigits is money.fraction.digits' default.
+	DefaultMoneyFractionDigits = declaredInt(spec.PropMoneyFractionDigits)
+	// DefaultUnavailablePlaceholder is unavailable.value.placeholder's
+	// default: the value written for an unchanged TOASTed column.
+	DefaultUnavailablePlaceholder = declared(spec.PropUnavailablePlaceholder)
+	// DefaultTransactionTopic is topic.transaction's default.
+	DefaultTransactionTopic = declared(spec.PropTopicTransaction)
+
+	defaultTopicDelimiter  = declared(spec.PropTopicDelimiter)
+	defaultHeartbeatPrefix = declared(spec.PropTopicHeartbeatPrefix)
 )
 
-// The values of interval.handling.mode.
-const (
-	IntervalNumeric = "numeric"
-	IntervalString  = "string"
-)
+// declared returns the declared default of a PostgreSQL connector option.
+func declared(prop string) string { return spec.Postgres.Default(prop) }
 
-// DefaultMoneyFractionDigits is money.fraction.digits' default.
-const DefaultMoneyFractionDigits = 2
+func declaredInt(prop string) int {
+	n, err := strconv.Atoi(declared(prop))
+	if err != nil {
+		panic(fmt.Sprintf("debezium: the default of %s is not a number", prop)) // a declaration error, caught by every test
+	}
+	return n
+}
 
-// The values of decimal.handling.mode.
-const (
-	DecimalPrecise = "precise"
-	DecimalDouble  = "double"
-	DecimalString  = "string"
-)
-
-// The values of binary.handling.mode.
-const (
-	BinaryBytes         = "bytes"
-	BinaryBase64        = "base64"
-	BinaryBase64URLSafe = "base64-url-safe"
-	BinaryHex           = "hex"
-)
-
-// The values of time.precision.mode (reference §3). Debezium's
-// main-branch "structured" mode is not one of them.
-const (
-	TimeAdaptive                 = "adaptive"
-	TimeAdaptiveTimeMicroseconds = "adaptive_time_microseconds"
-	TimeConnect                  = "connect"
-	TimeIsoString                = "isostring"
-	TimeMicroseconds             = "microseconds"
-	TimeNanoseconds              = "nanoseconds"
-)
-
-// DefaultUnavailablePlaceholder is unavailable.value.placeholder's default:
-// the value written for an unchanged TOASTed column.
-const DefaultUnavailablePlaceholder = "__debezium_unavailable_value"
+func declaredBool(prop string) bool { return strings.EqualFold(declared(prop), "true") }
 
 // Options configure an Encoder. Start from DefaultOptions: the zero value
 // turns off schemas, tombstones and extended headers. An empty string
@@ -190,27 +189,37 @@ type Options struct {
 	TransactionTopic string
 }
 
-// DefaultOptions returns Debezium's defaults; TopicPrefix still has to be
-// set.
+// DefaultOptions returns Debezium's defaults, as internal/spec declares
+// them; TopicPrefix still has to be set.
 func DefaultOptions() Options {
+	skipped := map[change.Op]bool{}
+	for _, op := range strings.Split(declared(spec.PropSkippedOperations), ",") {
+		if op = strings.TrimSpace(op); len(op) == 1 {
+			skipped[change.Op(op[0])] = true
+		}
+	}
 	return Options{
-		DecimalHandling:        DecimalPrecise,
-		BinaryHandling:         BinaryBytes,
-		TimePrecision:          TimeAdaptive,
-		IntervalHandling:       IntervalNumeric,
+		DecimalHandling:        declared(spec.PropDecimalHandling),
+		BinaryHandling:         declared(spec.PropBinaryHandling),
+		TimePrecision:          declared(spec.PropTimePrecision),
+		IntervalHandling:       declared(spec.PropIntervalHandling),
 		MoneyFractionDigits:    DefaultMoneyFractionDigits,
-		HstoreHandling:         HstoreJSON,
-		KeySchemas:             true,
-		ValueSchemas:           true,
-		TombstonesOnDelete:     true,
-		Skipped:                map[change.Op]bool{change.OpTruncate: true},
-		ExtendedHeaders:        true,
-		TaskID:                 "0",
-		TopicDelimiter:         ".",
+		HstoreHandling:         declared(spec.PropHstoreHandling),
+		KeySchemas:             declaredBool(spec.PropKeySchemasEnable),
+		ValueSchemas:           declaredBool(spec.PropValueSchemasEnable),
+		TombstonesOnDelete:     declaredBool(spec.PropTombstonesOnDelete),
+		Skipped:                skipped,
+		ExtendedHeaders:        declaredBool(spec.PropExtendedHeaders),
+		TaskID:                 defaultTaskID,
+		TopicDelimiter:         defaultTopicDelimiter,
 		Version:                DebeziumVersion,
 		UnavailablePlaceholder: DefaultUnavailablePlaceholder,
 	}
 }
+
+// defaultTaskID is the task number of a PostgreSQL connector, which has
+// one task.
+const defaultTaskID = "0"
 
 type decimalMode uint8
 
@@ -277,73 +286,59 @@ type settings struct {
 	extHeaders   bool
 }
 
-func oneOf(prop, got string, allowed ...string) error {
-	return fmt.Errorf("%s: %q is not one of %s", prop, got, strings.Join(allowed, ", "))
+// The encoder's modes for the values of the enumerated options.
+var (
+	decimalModes  = map[string]decimalMode{DecimalPrecise: decPrecise, DecimalDouble: decDouble, DecimalString: decStringMode}
+	binaryModes   = map[string]binaryMode{BinaryBytes: binBytes, BinaryBase64: binBase64, BinaryBase64URLSafe: binBase64URL, BinaryHex: binHex}
+	intervalModes = map[string]intervalMode{IntervalNumeric: intervalNumeric, IntervalString: intervalString}
+	timeModes     = map[string]timeMode{TimeAdaptive: timeAdaptive, TimeAdaptiveTimeMicroseconds: timeAdaptiveMicros, TimeConnect: timeConnect,
+		TimeIsoString: timeISO, TimeMicroseconds: timeMicros, TimeNanoseconds: timeNanos}
+	hstoreModes = map[string]bool{HstoreJSON: false, HstoreMap: true}
+)
+
+// modeOf returns the mode of an enumerated option's value; "" stands for
+// the declared default. The values were checked by internal/spec when
+// they come from a connector configuration; one it does not declare comes
+// from a caller that built Options by hand.
+func modeOf[M any](prop, v string, modes map[string]M) (M, error) {
+	if v == "" {
+		v = declared(prop)
+	}
+	m, ok := modes[v]
+	if !ok {
+		f, _ := spec.Postgres.Field(prop)
+		return m, fmt.Errorf("%s: %q is not one of %s", prop, v, strings.Join(f.AllowedValues(), ", "))
+	}
+	return m, nil
 }
 
 // validate checks the options and fills in defaults.
 func (o *Options) validate() (settings, error) {
 	var s settings
 	if o.TopicPrefix == "" {
-		return s, fmt.Errorf("%s is required: set it to the logical name of the database server, such as dbserver1", propTopicPrefix)
+		return s, fmt.Errorf("%s is required: set it to the logical name of the database server, such as dbserver1", spec.PropTopicPrefix)
 	}
-	switch o.DecimalHandling {
-	case "", DecimalPrecise:
-		s.dec = decPrecise
-	case DecimalDouble:
-		s.dec = decDouble
-	case DecimalString:
-		s.dec = decStringMode
-	default:
-		return s, oneOf(propDecimalHandling, o.DecimalHandling, DecimalPrecise, DecimalDouble, DecimalString)
+	var err error
+	if s.dec, err = modeOf(spec.PropDecimalHandling, o.DecimalHandling, decimalModes); err != nil {
+		return s, err
 	}
-	switch o.BinaryHandling {
-	case "", BinaryBytes:
-		s.bin = binBytes
-	case BinaryBase64:
-		s.bin = binBase64
-	case BinaryBase64URLSafe:
-		s.bin = binBase64URL
-	case BinaryHex:
-		s.bin = binHex
-	default:
-		return s, oneOf(propBinaryHandling, o.BinaryHandling, BinaryBytes, BinaryBase64, BinaryBase64URLSafe, BinaryHex)
+	if s.bin, err = modeOf(spec.PropBinaryHandling, o.BinaryHandling, binaryModes); err != nil {
+		return s, err
 	}
-	switch o.IntervalHandling {
-	case "", IntervalNumeric:
-		s.interval = intervalNumeric
-	case IntervalString:
-		s.interval = intervalString
-	default:
-		return s, oneOf(propIntervalHandling, o.IntervalHandling, IntervalNumeric, IntervalString)
+	if s.interval, err = modeOf(spec.PropIntervalHandling, o.IntervalHandling, intervalModes); err != nil {
+		return s, err
 	}
+	// money.fraction.digits is a SHORT in the spec; this bound is the
+	// encoder's own.
 	if o.MoneyFractionDigits < 0 || o.MoneyFractionDigits > 1000 {
-		return s, fmt.Errorf("%s: %d is not between 0 and 1000", propMoneyFractionDigits, o.MoneyFractionDigits)
+		return s, fmt.Errorf("%s: %d is not between 0 and 1000", spec.PropMoneyFractionDigits, o.MoneyFractionDigits)
 	}
 	s.moneyDigits = o.MoneyFractionDigits
-	switch o.TimePrecision {
-	case "", TimeAdaptive:
-		s.time = timeAdaptive
-	case TimeAdaptiveTimeMicroseconds:
-		s.time = timeAdaptiveMicros
-	case TimeConnect:
-		s.time = timeConnect
-	case TimeIsoString:
-		s.time = timeISO
-	case TimeMicroseconds:
-		s.time = timeMicros
-	case TimeNanoseconds:
-		s.time = timeNanos
-	default:
-		return s, oneOf(propTimePrecision, o.TimePrecision, TimeAdaptive, TimeAdaptiveTimeMicroseconds, TimeConnect,
-			TimeIsoString, TimeMicroseconds, TimeNanoseconds)
+	if s.time, err = modeOf(spec.PropTimePrecision, o.TimePrecision, timeModes); err != nil {
+		return s, err
 	}
-	switch o.HstoreHandling {
-	case "", HstoreJSON:
-	case HstoreMap:
-		s.hstoreMap = true
-	default:
-		return s, oneOf(propHstoreHandling, o.HstoreHandling, HstoreJSON, HstoreMap)
+	if s.hstoreMap, err = modeOf(spec.PropHstoreHandling, o.HstoreHandling, hstoreModes); err != nil {
+		return s, err
 	}
 	for _, m := range append(append([]ColumnChars(nil), o.ColumnMasks...), o.ColumnTruncates...) {
 		if m.Chars < 0 || m.Match == nil {
@@ -365,7 +360,8 @@ func (o *Options) validate() (settings, error) {
 		case change.OpCreate, change.OpUpdate, change.OpDelete, change.OpTruncate:
 			s.skipped[op] = on
 		default:
-			return s, fmt.Errorf("%s: %q is not one of c, u, d, t", propSkipped, op.String())
+			// The spec also allows r, which the encoder cannot skip.
+			return s, fmt.Errorf("%s: %q is not one of c, u, d, t", spec.PropSkippedOperations, op.String())
 		}
 	}
 	ph := o.UnavailablePlaceholder
@@ -375,7 +371,7 @@ func (o *Options) validate() (settings, error) {
 	if h, ok := strings.CutPrefix(ph, "hex:"); ok {
 		b, err := hex.DecodeString(h)
 		if err != nil {
-			return s, fmt.Errorf("%s: %q after hex: is not hexadecimal: %w", propUnavailablePlaceholder, h, err)
+			return s, fmt.Errorf("%s: %q after hex: is not hexadecimal: %w", spec.PropUnavailablePlaceholder, h, err)
 		}
 		s.placeholder = b
 	} else {
@@ -387,11 +383,11 @@ func (o *Options) validate() (settings, error) {
 	}
 	s.delimiter = o.TopicDelimiter
 	if s.delimiter == "" {
-		s.delimiter = "."
+		s.delimiter = defaultTopicDelimiter
 	}
 	s.taskID = o.TaskID
 	if s.taskID == "" {
-		s.taskID = "0"
+		s.taskID = defaultTaskID
 	}
 	s.runID = o.RunID
 	if s.runID == "" {

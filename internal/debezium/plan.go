@@ -47,6 +47,9 @@ type colPlan struct {
 	interval  intervalMode
 	// elem is the element converter of an array column.
 	elem *colPlan
+	// plainInt says decode is decInt, whose JSON is the text itself when
+	// that is canonical (canonicalInt): appendStruct then copies it.
+	plainInt bool
 }
 
 // plan is everything precomputed for one Relation value.

@@ -49,9 +49,6 @@ const (
 	// opField's entries start with it.
 	txNull = `,"transaction":null`
 
-	// DefaultTransactionTopic is topic.transaction's default.
-	DefaultTransactionTopic = "transaction"
-
 	// txMessageCollection is the data collection transactional logical
 	// decoding messages count under (LogicalDecodingMessageId.identifier).
 	txMessageCollection = "LOGICAL_DECODING_MESSAGE"
@@ -117,6 +114,9 @@ func (e *Encoder) txChain(dst []record.Record, r record.Record) ([]record.Record
 		if out, err = e.chainJSON(out, len(dst)); err != nil {
 			return dst, err
 		}
+	}
+	if e.recycle {
+		e.stamp(out[len(dst):])
 	}
 	return out, nil
 }

@@ -120,6 +120,7 @@ func init() {
 			cp.schema = fieldSchema{typ: typ}
 			cp.bits = bits
 			cp.decode = decInt
+			cp.plainInt = true
 			cp.fallback = val{k: kInt}
 			return nil
 		}
@@ -244,6 +245,57 @@ func setupTimestamptz(cp *colPlan, s *settings) error {
 	return nil
 }
 
+// appendZonedUTC is appendZonedTimestamp for the text PostgreSQL writes
+// for a timestamptz in UTC, "YYYY-MM-DD HH:MM:SS[.f]+00" with a year of
+// four digits and the fraction's trailing zeros trimmed, rearranged
+// rather than parsed: ok is false for any other text, which takes the
+// long way (other offsets, BC, five-digit years, infinity).
+func appendZonedUTC(dst, b []byte, frac int) (out []byte, ok bool) {
+	n := len(b)
+	if n < 22 || b[n-3] != '+' || b[n-2] != '0' || b[n-1] != '0' {
+		return dst, false
+	}
+	body := b[:n-3]
+	if body[4] != '-' || body[7] != '-' || body[10] != ' ' || body[13] != ':' || body[16] != ':' {
+		return dst, false
+	}
+	for _, i := range [...]int{0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18} {
+		if c := body[i]; c < '0' || c > '9' {
+			return dst, false
+		}
+	}
+	var fd []byte
+	if len(body) > 19 {
+		fd = body[20:]
+		if body[19] != '.' || len(fd) == 0 || len(fd) > 6 || fd[len(fd)-1] == '0' {
+			return dst, false
+		}
+		for _, c := range fd {
+			if c < '0' || c > '9' {
+				return dst, false
+			}
+		}
+	}
+	if frac >= 1 && frac <= 9 && len(fd) > frac {
+		return dst, false
+	}
+	dst = append(dst, body[:10]...)
+	dst = append(dst, 'T')
+	dst = append(dst, body[11:19]...)
+	switch {
+	case frac >= 1 && frac <= 9:
+		dst = append(dst, '.')
+		dst = append(dst, fd...)
+		for range frac - len(fd) {
+			dst = append(dst, '0')
+		}
+	case len(fd) > 0:
+		dst = append(dst, '.')
+		dst = append(dst, fd...)
+	}
+	return append(dst, 'Z'), true
+}
+
 // Converters. Errors are wrapped with the column by the caller.
 
 // Fixed texts some converters return; never written to.
@@ -272,6 +324,35 @@ func decBool(e *Encoder, cp *colPlan, b []byte) (val, error) {
 		return val{k: kBool, i: 1}, nil
 	}
 	return val{k: kBool}, nil
+}
+
+// canonicalInt reports whether b, the text of an integer of a column of
+// bits bits, is already what JsonConverter writes for it: an optional
+// minus sign and digits without a leading zero, short enough to be in
+// range whatever they are. PostgreSQL's int2out, int4out and int8out
+// write every value so, except the extremes of int8, which take the
+// long way.
+func canonicalInt(b []byte, bits uint) bool {
+	d := b
+	if len(d) > 0 && d[0] == '-' {
+		d = d[1:]
+	}
+	max := 18
+	switch bits {
+	case 16:
+		max = 4
+	case 32:
+		max = 9
+	}
+	if len(d) == 0 || len(d) > max || (d[0] == '0' && (len(d) > 1 || len(b) > 1)) {
+		return false
+	}
+	for _, c := range d {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func decInt(e *Encoder, cp *colPlan, b []byte) (val, error) {
@@ -463,6 +544,10 @@ func decBytea(e *Encoder, cp *colPlan, b []byte) (val, error) {
 }
 
 func decTimestamptz(e *Encoder, cp *colPlan, b []byte) (val, error) {
+	if out, ok := appendZonedUTC(e.tmp[:0], b, cp.frac); ok {
+		e.tmp = out
+		return val{k: kString, b: e.tmp}, nil
+	}
 	t, err := parseTimestamp(b, true)
 	if err != nil {
 		return val{}, err

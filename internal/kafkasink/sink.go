@@ -47,8 +47,9 @@ type Config struct {
 	// without bound.
 	MaxBufferedBytes int
 	// MaxRequestSize is max.request.size: the largest record batch sent
-	// (franz-go's ProducerBatchMaxBytes); 0 keeps franz-go's default,
-	// about 1 MB, as Kafka's producer has.
+	// (DefaultMaxRequestSize when 0)
+	// (franz-go's ProducerBatchMaxBytes), about 1 MB by default as in
+	// Kafka's producer.
 	MaxRequestSize int32
 	// Extra options, for tests and for worker producer.* overrides
 	// (the Kafka client security settings among them).
@@ -103,6 +104,10 @@ func compression(name string) (kgo.CompressionCodec, error) {
 	return codec, nil
 }
 
+// DefaultMaxRequestSize is franz-go's default ProducerBatchMaxBytes,
+// close to Kafka's max.request.size default (1 MiB).
+const DefaultMaxRequestSize = 1_000_012
+
 // New creates the client. It does not connect until the first request.
 func New(cfg Config) (*Sink, error) {
 	if len(cfg.Brokers) == 0 {
@@ -127,7 +132,7 @@ func New(cfg Config) (*Sink, error) {
 		kgo.RecordPartitioner(explicitOr{kgo.StickyKeyPartitioner(nil)}),
 		kgo.ProducerBatchCompression(codec),
 		kgo.MaxBufferedBytes(cfg.MaxBufferedBytes),
-		kgo.ProducerBatchMaxBytes(cmp.Or(cfg.MaxRequestSize, 1_000_012)),
+		kgo.ProducerBatchMaxBytes(cmp.Or(cfg.MaxRequestSize, DefaultMaxRequestSize)),
 		kgo.ProducerLinger(5 * time.Millisecond),
 		kgo.RecordDeliveryTimeout(0),
 		kgo.AllowAutoTopicCreation(),
@@ -153,12 +158,26 @@ func New(cfg Config) (*Sink, error) {
 // storage that shares its connections.
 func (s *Sink) Client() *kgo.Client { return s.cl }
 
-var recPool = sync.Pool{New: func() any { return new(kgo.Record) }}
+// slabRecord is a kgo.Record with the slab its key and value lie in,
+// retained while franz-go holds it. Every record this package produces is
+// one, so promise can reach its slab from the *kgo.Record it is given.
+type slabRecord struct {
+	kgo.Record
+	slab *record.Slab
+}
 
-func promise(r *kgo.Record, err error) {
+var recPool = sync.Pool{New: func() any { return new(slabRecord) }}
+
+func promise(kr *kgo.Record, err error) {
+	r := (*slabRecord)(unsafe.Pointer(kr))
 	a := r.Context.(Acker)
-	*r = kgo.Record{}
+	slab := r.slab
+	*r = slabRecord{}
 	recPool.Put(r)
+	if slab != nil {
+		// franz-go is done with the record: nothing reads its bytes now.
+		slab.Release()
+	}
 	a.Ack(err)
 }
 
@@ -166,13 +185,17 @@ func promise(r *kgo.Record, err error) {
 // acknowledged it or delivery has failed for good. It blocks while the
 // producer's buffer is full.
 func (s *Sink) Produce(rec *record.Record, ack Acker) {
-	r := recPool.Get().(*kgo.Record)
+	r := recPool.Get().(*slabRecord)
+	if rec.Slab != nil {
+		rec.Slab.Retain()
+		r.slab = rec.Slab
+	}
 	r.Topic, r.Key, r.Value, r.Partition, r.Context = rec.Topic, rec.Key, rec.Value, rec.Partition, ack
 	r.Headers = kgoHeaders(rec.Headers)
 	if rec.Timestamp != 0 {
 		r.Timestamp = time.UnixMilli(rec.Timestamp)
 	}
-	s.cl.Produce(context.Background(), r, promise)
+	s.cl.Produce(context.Background(), &r.Record, promise)
 }
 
 // kgoHeaders views headers as franz-go's, without copying: a Record's

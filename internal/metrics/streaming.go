@@ -354,11 +354,11 @@ func newStreamingCollector(m *StreamingMetrics, l, task prometheus.Labels) *stre
 		pollTotal:     kc("kafka_connect_source_task_source_record_poll_total", "The total number of records produced/polled (before transformation) by this task since it started."),
 		writeRate:     kc("kafka_connect_source_task_source_record_write_rate", "The average per-second number of records written to Kafka by this task after transformations, filtered records excluded, over the last 30 to 60 seconds."),
 		writeTotal:    kc("kafka_connect_source_task_source_record_write_total", "The number of records written to Kafka by this task after transformations, filtered records excluded, since it started."),
-		commitAvg:     kc("kafka_connect_connector_task_offset_commit_avg_time_ms", "The average time in milliseconds taken by this task to commit offsets."),
-		commitMax:     kc("kafka_connect_connector_task_offset_commit_max_time_ms", "The maximum time in milliseconds taken by this task to commit offsets."),
+		commitAvg:     kc("kafka_connect_connector_task_offset_commit_avg_time_seconds", "The average time in seconds taken by this task to commit offsets (Kafka Connect's offset-commit-avg-time-ms, in seconds)."),
+		commitMax:     kc("kafka_connect_connector_task_offset_commit_max_time_seconds", "The maximum time in seconds taken by this task to commit offsets (Kafka Connect's offset-commit-max-time-ms, in seconds)."),
 		commitOKPct:   kc("kafka_connect_connector_task_offset_commit_success_percentage", "The average percentage of this task's offset commit attempts that succeeded, as a ratio from 0 to 1 as Kafka Connect reports it."),
 		commitFailPct: kc("kafka_connect_connector_task_offset_commit_failure_percentage", "The average percentage of this task's offset commit attempts that failed, as a ratio from 0 to 1 as Kafka Connect reports it."),
-		retries:       kc("kafka_connect_task_error_total_retries", "The number of operations this task retried (a busy replication slot, a failed start)."),
+		retries:       kc("kafka_connect_task_error_retries_total", "The number of operations this task retried (a busy replication slot, a failed start): Kafka Connect's total-retries."),
 	}
 }
 
@@ -428,15 +428,15 @@ func (c *streamingCollector) Collect(ch chan<- prometheus.Metric) {
 	m.commitMu.Unlock()
 	avg, okPct, failPct := 0.0, 0.0, 0.0
 	if ok > 0 {
-		avg = float64(sum.Milliseconds()) / float64(ok)
+		avg = sum.Seconds() / float64(ok)
 	}
 	if ok+failed > 0 {
 		okPct, failPct = float64(ok)/float64(ok+failed), float64(failed)/float64(ok+failed)
 	}
 	gauge(c.commitAvg, avg)
-	gauge(c.commitMax, float64(mx.Milliseconds()))
+	gauge(c.commitMax, mx.Seconds())
 	gauge(c.commitOKPct, okPct)
 	gauge(c.commitFailPct, failPct)
-	gauge(c.retries, float64(m.retries.Load()))
+	counter(c.retries, float64(m.retries.Load()))
 	m.commitToAck.Collect(ch)
 }

@@ -68,7 +68,7 @@ debezium_metrics_TotalNumberOfCreateEventsSeen{context="streaming",name="invento
 		t.Fatal(err)
 	}
 	for _, p := range lint {
-		if !strings.HasPrefix(p.Metric, "debezium_metrics_") && !strings.HasPrefix(p.Metric, "kafka_connect_") {
+		if !strings.HasPrefix(p.Metric, "debezium_metrics_") || !strings.Contains(p.Text, "camelCase") {
 			t.Errorf("lint: %s: %s", p.Metric, p.Text)
 		}
 	}

@@ -240,6 +240,31 @@ func (s *Server) Stop(ctx context.Context) error {
 	return nil
 }
 
+// Restart restarts the server as `pg_ctl restart -m mode` does (mode is
+// smart, fast or immediate), for fault tests, and waits until it accepts
+// connections again.
+func (s *Server) Restart(ctx context.Context, mode string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out, err := s.command(ctx, "pg_ctl", "restart", "-D", s.dataDir(), "-m", mode, "-l", s.LogPath(), "-w", "-t", waitSeconds(ctx), "-s").CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("pg_ctl restart -m %s: %w: %s", mode, err, oneLine(out))
+	}
+	return s.waitReady(ctx)
+}
+
+// StopMode stops the server as `pg_ctl stop -m mode` does, for fault
+// tests; Start with the same Dir starts it again.
+func (s *Server) StopMode(ctx context.Context, mode string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out, err := s.command(ctx, "pg_ctl", "stop", "-D", s.dataDir(), "-m", mode, "-w", "-t", waitSeconds(ctx), "-s").CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("pg_ctl stop -m %s: %w: %s", mode, err, oneLine(out))
+	}
+	return nil
+}
+
 // Remove deletes Dir. The server must be stopped first.
 func (s *Server) Remove() error {
 	if pid, _, ok := readPostmasterPID(s.dataDir()); ok && ProcessAlive(pid) {

@@ -170,10 +170,17 @@ func (s *Source) MaxKey(ctx context.Context, ct *ChunkTable, cond string) ([]str
 	for i, c := range ct.Order {
 		cols[i] = quoteIdent(ct.Rel.Columns[c].Name)
 	}
+	if err := s.checkFilter(ctx, cond); err != nil {
+		return nil, fmt.Errorf("read the largest key of %s: %w", ct.Name, err)
+	}
 	sql := "SELECT " + strings.Join(cols, ", ") + " FROM " + ct.from() + ct.where(cond) + ct.orderBy(true) + " LIMIT 1"
-	res := s.meta.ExecParams(ctx, sql, nil, nil, nil, nil).Read()
-	if res.Err != nil {
-		return nil, fmt.Errorf("read the largest key of %s (%s): %w", ct.Name, sql, res.Err)
+	var res *pgconn.Result
+	err := s.readOnly(ctx, func() error {
+		res = s.meta.ExecParams(ctx, sql, nil, nil, nil, nil).Read()
+		return res.Err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read the largest key of %s (%s): %w", ct.Name, sql, filterError(err, cond))
 	}
 	if len(res.Rows) == 0 {
 		return nil, nil
@@ -197,6 +204,9 @@ func (s *Source) ReadChunk(ctx context.Context, ct *ChunkTable, after, max []str
 	if len(max) != n || (after != nil && len(after) != n) {
 		return nil, fmt.Errorf("read chunk of %s: key of %d columns, bounds of %d and %d values", ct.Name, n, len(after), len(max))
 	}
+	if err := s.checkFilter(ctx, cond); err != nil {
+		return nil, fmt.Errorf("read chunk of %s: %w", ct.Name, err)
+	}
 	var params [][]byte
 	var bounds []string
 	if after != nil {
@@ -210,18 +220,57 @@ func (s *Source) ReadChunk(ctx context.Context, ct *ChunkTable, after, max []str
 		params = append(params, []byte(v))
 	}
 	sql := selectAll(ct.Rel) + ct.where(cond, bounds...) + ct.orderBy(false) + " LIMIT " + strconv.Itoa(limit)
-	rr := s.meta.ExecParams(ctx, sql, params, nil, nil, nil)
 	var out []*change.Change
-	for rr.NextRow() {
-		b := new(rowBuf) // each row is the caller's to keep
-		b.fill(ct.Rel, rr.Values(), nil)
-		b.c.Snapshot = change.SnapshotIncremental
-		out = append(out, &b.c)
-	}
-	if _, err := rr.Close(); err != nil {
-		return nil, fmt.Errorf("read chunk of %s (%s): %w", ct.Name, sql, err)
+	err := s.readOnly(ctx, func() error {
+		rr := s.meta.ExecParams(ctx, sql, params, nil, nil, nil)
+		for rr.NextRow() {
+			b := new(rowBuf) // each row is the caller's to keep
+			b.fill(ct.Rel, rr.Values(), nil)
+			b.c.Snapshot = change.SnapshotIncremental
+			out = append(out, &b.c)
+		}
+		_, err := rr.Close()
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read chunk of %s (%s): %w", ct.Name, sql, filterError(err, cond))
 	}
 	return out, nil
+}
+
+// readOnly runs query, a statement on the catalog connection, in a READ
+// ONLY transaction. Chunk reads paste a signal's additional-conditions
+// into their WHERE clause, as Debezium does, and whoever can send a
+// signal is not necessarily allowed to run SQL as the connector's user:
+// in a read-only transaction anything that writes (lo_export, nextval,
+// INSERT in a function, ...) fails with SQLSTATE 25006 instead.
+func (s *Source) readOnly(ctx context.Context, query func() error) error {
+	if _, err := s.meta.Exec(ctx, "BEGIN READ ONLY").ReadAll(); err != nil {
+		return err
+	}
+	err := query()
+	end := "COMMIT"
+	if err != nil {
+		end = "ROLLBACK"
+	}
+	if _, cerr := s.meta.Exec(context.WithoutCancel(ctx), end).ReadAll(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// sqlStateReadOnly is read_only_sql_transaction.
+const sqlStateReadOnly = "25006"
+
+// filterError explains a chunk read that tried to write: only the
+// additional condition can, and it came from a signal.
+func filterError(err error, cond string) error {
+	var pgErr *pgconn.PgError
+	if cond == "" || !errors.As(err, &pgErr) || pgErr.Code != sqlStateReadOnly {
+		return err
+	}
+	return fmt.Errorf("the additional-conditions filter of the execute-snapshot signal, %s, tried to change the database; "+
+		"snapshot filters run in a read-only transaction and must only read (a WHERE condition on the table's columns): %w", cond, err)
 }
 
 // ChunkKey returns the chunk key of a row ReadChunk returned.

@@ -2,6 +2,8 @@ package pgsource
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -187,5 +189,69 @@ func TestIntegrationChunkStreamRelation(t *testing.T) {
 	}
 	if ct.Rel != streamed {
 		t.Errorf("chunk relation %p, stream relation %p", ct.Rel, streamed)
+	}
+}
+
+// TestIntegrationChunkFilterReadOnly: a signal's additional-conditions
+// filter runs in a read-only transaction, so one with a side effect
+// (lo_export writing a file as the server's OS user) fails with a line
+// that names the filter and the rule, and writes nothing.
+func TestIntegrationChunkFilterReadOnly(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	pgtest.Exec(t, dsn,
+		`CREATE TABLE t (id int PRIMARY KEY)`,
+		`INSERT INTO t SELECT generate_series(1, 5)`,
+		`SELECT lo_from_bytea(424242, 'written by a filter')`,
+	)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	src := newTestSource(t, dsn, Config{Slot: "chunk_ro_slot", PublicationMode: "filtered", Include: func(_, table string) bool { return table == "t" }})
+	if _, err := src.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ct, err := src.PrepareChunkTable(ctx, TableName{"public", "t"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A directory the server's OS user may write to, as /tmp is.
+	dir, err := os.MkdirTemp("", "pgmotion-filter-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	target := filepath.Join(dir, "pwned")
+	check := func(what string, err error, want string) {
+		t.Helper()
+		if err == nil || !strings.Contains(err.Error(), "additional-conditions filter of the execute-snapshot signal") ||
+			!strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "must only read") {
+			t.Errorf("%s: err = %v, want the read-only filter error", what, err)
+		}
+		if _, err := os.Stat(target); err == nil {
+			t.Fatalf("%s: the filter wrote %s", what, target)
+		}
+	}
+	for _, cond := range []string{
+		"lo_export(424242, '" + target + "') = 1",
+		`id > 0 AND "pg_catalog".LO_EXPORT(424242, $x$` + target + `$x$) = 1`,
+	} {
+		_, err = src.MaxKey(ctx, ct, cond)
+		check("MaxKey", err, "calls lo_export")
+		_, err = src.ReadChunk(ctx, ct, nil, []string{"5"}, cond, 10)
+		check("ReadChunk", err, "calls lo_export")
+	}
+	// A write that calls no volatile function fails in the read-only
+	// transaction: row locks taken by a subquery.
+	_, err = src.ReadChunk(ctx, ct, nil, []string{"5"}, "id IN (SELECT id FROM t FOR UPDATE)", 10)
+	check("ReadChunk with a subquery that locks", err, "tried to change the database")
+	// The connection goes on: a read-only filter still works.
+	if got := chunkKeys(t, src, ct, "id > 3", 10); len(got) != 1 || strings.Join(got[0], ",") != "4,5" {
+		t.Errorf("after the refused filter: %v", got)
+	}
+	// So do the watermark writes on the same connection.
+	if err := src.InsertSignal(ctx, TableName{"public", "t"}, "x", "y", "z"); err == nil || strings.Contains(err.Error(), "read-only") {
+		t.Errorf("a write after the chunk reads: %v", err)
 	}
 }

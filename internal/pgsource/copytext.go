@@ -1,6 +1,7 @@
 package pgsource
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 
@@ -20,19 +21,16 @@ import (
 var errCopyRow = errors.New("malformed COPY text row")
 
 // fillCopy makes b the snapshot read of one row of rel given as a COPY
-// text line. The values are unescaped into b's own buffer.
+// text line. The line is copied into b's own buffer at once, and the
+// values are the fields of that copy, unescaped in place where they hold
+// a backslash (unescaping never lengthens a value).
 func (b *rowBuf) fillCopy(rel *change.Relation, line []byte) error {
 	n := len(line)
 	if n == 0 || line[n-1] != '\n' {
 		return fmt.Errorf("%w: it does not end with a newline", errCopyRow)
 	}
-	line = line[:n-1]
-	// Unescaping never lengthens a value, so b.data never moves while
-	// the values point into it.
-	if cap(b.data) < len(line) {
-		b.data = make([]byte, 0, len(line))
-	}
-	b.data = b.data[:0]
+	b.data = append(b.data[:0], line[:n-1]...)
+	line = b.data
 	b.c.Op, b.c.Rel, b.c.Before = change.OpRead, rel, nil
 	cols := len(rel.Columns)
 	if cap(b.c.After) < cols {
@@ -45,15 +43,18 @@ func (b *rowBuf) fillCopy(rel *change.Relation, line []byte) error {
 			return fmt.Errorf("%w: more than the %d values of %s", errCopyRow, cols, rel.QualifiedName())
 		}
 		field, rest, last := cutField(line)
-		if len(field) == 2 && field[0] == '\\' && field[1] == 'N' {
+		switch {
+		case len(field) == 2 && field[0] == '\\' && field[1] == 'N':
 			b.c.After[col] = change.Value{Kind: change.KindNull}
-		} else {
-			start := len(b.data)
-			var err error
-			if b.data, err = unescapeCopy(b.data, field); err != nil {
-				return fmt.Errorf("%w: value %d of %s: %w", errCopyRow, col+1, rel.QualifiedName(), err)
+		default:
+			if bytes.IndexByte(field, '\\') >= 0 {
+				// In place: what is written never passes what is read.
+				var err error
+				if field, err = unescapeCopy(field[:0], field); err != nil {
+					return fmt.Errorf("%w: value %d of %s: %w", errCopyRow, col+1, rel.QualifiedName(), err)
+				}
 			}
-			b.c.After[col] = change.Value{Kind: change.KindText, Data: b.data[start:len(b.data):len(b.data)]}
+			b.c.After[col] = change.Value{Kind: change.KindText, Data: field[:len(field):len(field)]}
 		}
 		col++
 		if last {
@@ -71,10 +72,8 @@ func (b *rowBuf) fillCopy(rel *change.Relation, line []byte) error {
 // none. A tab is always escaped inside a value, so the first raw tab ends
 // the field.
 func cutField(line []byte) (field, rest []byte, last bool) {
-	for i, c := range line {
-		if c == '\t' {
-			return line[:i], line[i+1:], false
-		}
+	if i := bytes.IndexByte(line, '\t'); i >= 0 {
+		return line[:i], line[i+1:], false
 	}
 	return line, nil, true
 }

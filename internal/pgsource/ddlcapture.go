@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/pgmotion/pgmotion/internal/spec"
 )
 
 // DDL capture (pgmotion.ddl.capture=true): an event trigger on
@@ -33,7 +35,7 @@ const (
 	ddlTrigger     = "pgmotion_ddl_capture"
 	ddlDropTrigger = "pgmotion_ddl_capture_drop"
 	// ddlOption names the option in errors.
-	ddlOption = "pgmotion.ddl.capture"
+	ddlOption = spec.PropDDLCapture
 	// ddlLockKey serializes installations on one database
 	// (pg_advisory_lock), so that connectors starting together do not
 	// race on CREATE OR REPLACE FUNCTION.
@@ -84,7 +86,7 @@ func (s *Source) ddlState(ctx context.Context) (ddlState, error) {
 // superuser; a connector whose user is not one can use triggers a
 // superuser installed.
 func (s *Source) ensureDDLCapture(ctx context.Context) error {
-	if s.serverVersion < 140000 {
+	if s.serverVersion < pg14 {
 		return fmt.Errorf("%s=true needs PostgreSQL 14 or later, whose pgoutput sends logical decoding messages; this server is version %d: set %s=false",
 			ddlOption, s.serverVersion, ddlOption)
 	}

@@ -3,6 +3,7 @@ package pgsource
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -202,5 +203,82 @@ func TestIntegrationDDLCaptureInstall(t *testing.T) {
 	defer conn.Close(ctx)
 	if _, err := conn.Exec(ctx, `CREATE TABLE owned (id int); ALTER TABLE owned ADD COLUMN x int`).ReadAll(); err != nil {
 		t.Fatalf("DDL by a user that is not a superuser: %v", err)
+	}
+}
+
+// TestIntegrationDDLCapturePasswords: password literals never reach the
+// DDL messages, in the DDL itself (user mappings, servers) or in a role
+// statement sent in the same query; other text is kept as written.
+func TestIntegrationDDLCapturePasswords(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	role := "pgm_ddl_pw_" + strings.ToLower(strings.ReplaceAll(t.Name(), "/", "_"))[len("test"):]
+	role = role[:min(len(role), 60)]
+	admin := pgtest.Server(t).AdminDSN()
+	t.Cleanup(func() { pgtest.Exec(t, admin, `DROP ROLE IF EXISTS `+role) })
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	src := newTestSource(t, dsn, Config{Slot: "ddl_pw_slot", DDLCapture: true})
+	info, err := src.Open(ctx)
+	if err != nil {
+		if src.serverVersion > 0 && src.serverVersion < 140000 {
+			t.Skipf("PostgreSQL %d sends no logical decoding messages through pgoutput", src.serverVersion)
+		}
+		t.Fatal(err)
+	}
+	col := &collector{}
+	sctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- src.Stream(sctx, StreamOptions{Start: info.ConsistentPoint}, col) }()
+	stmts := []struct{ sql, want string }{
+		{`CREATE FOREIGN DATA WRAPPER pgm_dummy`, `CREATE FOREIGN DATA WRAPPER pgm_dummy`},
+		{`CREATE SERVER pgm_srv FOREIGN DATA WRAPPER pgm_dummy OPTIONS (host 'db.example', password 'srv-secret-1')`,
+			`CREATE SERVER pgm_srv FOREIGN DATA WRAPPER pgm_dummy OPTIONS (host 'db.example', password '***')`},
+		{`CREATE USER MAPPING FOR postgres SERVER pgm_srv OPTIONS (user 'u', "password" 'map-''secret-2')`,
+			`CREATE USER MAPPING FOR postgres SERVER pgm_srv OPTIONS (user 'u', "password" '***')`},
+		{`ALTER USER MAPPING FOR postgres SERVER pgm_srv OPTIONS (SET password E'map\'sec\\ret-3')`,
+			`ALTER USER MAPPING FOR postgres SERVER pgm_srv OPTIONS (SET password '***')`},
+		{`ALTER SERVER pgm_srv OPTIONS (ADD SSLPassword $x$srv-secret-4$x$)`,
+			`ALTER SERVER pgm_srv OPTIONS (ADD SSLPassword '***')`},
+		{`CREATE TABLE r1 (x int); CREATE ROLE ` + role + ` LOGIN ENCRYPTED PASSWORD 'role-secret-5'`,
+			`CREATE TABLE r1 (x int); CREATE ROLE ` + role + ` LOGIN ENCRYPTED PASSWORD '***'`},
+		{`CREATE TABLE r2 (x int); ALTER ROLE ` + role + ` PASSWORD $$role-secret-6$$ VALID UNTIL 'infinity'`,
+			`CREATE TABLE r2 (x int); ALTER ROLE ` + role + ` PASSWORD '***' VALID UNTIL 'infinity'`},
+		{`CREATE TABLE r3 (conn text DEFAULT 'host=h password=conn-secret-7 user=u')`,
+			`CREATE TABLE r3 (conn text DEFAULT 'host=h password=*** user=u')`},
+		{`CREATE TABLE users (password text, note text DEFAULT 'keep me')`,
+			`CREATE TABLE users (password text, note text DEFAULT 'keep me')`},
+	}
+	for _, s := range stmts {
+		pgtest.Exec(t, dsn, s.sql)
+	}
+	var queries []string
+	pgtest.WaitFor(t, 30*time.Second, func() (bool, error) {
+		queries = queries[:0]
+		for _, e := range col.snapshot() {
+			content, ok := strings.CutPrefix(e, "m "+DDLMessagePrefix+" ")
+			if !ok {
+				continue
+			}
+			if strings.Contains(content, "secret") {
+				return false, fmt.Errorf("a password reached the DDL message: %s", content)
+			}
+			content, _, _ = strings.Cut(content, " tx=true xid=true")
+			var m struct{ Query string }
+			if err := json.Unmarshal([]byte(content), &m); err != nil {
+				return false, err
+			}
+			if len(queries) == 0 || queries[len(queries)-1] != m.Query {
+				queries = append(queries, m.Query)
+			}
+		}
+		return len(queries) >= len(stmts), nil
+	})
+	stop()
+	<-done
+	for i, s := range stmts {
+		if i >= len(queries) || queries[i] != s.want {
+			t.Errorf("statement %d:\n got %q\nwant %q", i, queries, s.want)
+			break
+		}
 	}
 }

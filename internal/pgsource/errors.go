@@ -211,3 +211,15 @@ func slotFromMessage(msg string) string {
 	}
 	return ""
 }
+
+// FromPostgres reports whether err came from talking to PostgreSQL: a
+// server error, a failed connect, or a failure of an open connection
+// (pgconn's errors, which all say whether they are safe to retry). Callers
+// use it to keep hints about other systems (Kafka's security settings,
+// say) off PostgreSQL's failures.
+func FromPostgres(err error) bool {
+	var pgErr *pgconn.PgError
+	var connErr *pgconn.ConnectError
+	var retry interface{ SafeToRetry() bool }
+	return errors.As(err, &pgErr) || errors.As(err, &connErr) || errors.As(err, &retry)
+}

@@ -3,6 +3,8 @@ package pgsource
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"strconv"
 	"strings"
@@ -42,3 +44,26 @@ func TestExplainConnectRefused(t *testing.T) {
 		t.Error("the ConnectError is not reachable with errors.As")
 	}
 }
+
+func TestFromPostgres(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"server error", fmt.Errorf("stream: %w", &pgconn.PgError{Code: "57P01"}), true},
+		{"connect error", &pgconn.ConnectError{}, true},
+		{"open connection failed", fmt.Errorf("x: %w", safeToRetry{io.ErrUnexpectedEOF}), true},
+		{"kafka EOF", fmt.Errorf("produce: %w", io.EOF), false},
+		{"plain", errors.New("boom"), false},
+	} {
+		if got := FromPostgres(tc.err); got != tc.want {
+			t.Errorf("%s: FromPostgres = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// safeToRetry stands in for pgconn's unexported connection errors.
+type safeToRetry struct{ error }
+
+func (safeToRetry) SafeToRetry() bool { return true }

@@ -105,7 +105,7 @@ func (s *Source) PlanSnapshot(ctx context.Context, tables []TableName, threads i
 				st.Rows = s.countRows(ctx, t)
 			}
 		}
-		if st.Select == "" && s.serverVersion >= 140000 && st.Pages >= minSplitPages {
+		if st.Select == "" && s.serverVersion >= pg14 && st.Pages >= minSplitPages {
 			n := max(int64(threads*rangesPerThread), (st.Pages+maxRangePages-1)/maxRangePages)
 			st.Step = (st.Pages + n - 1) / n
 			st.Ranges = int((st.Pages + st.Step - 1) / st.Step)

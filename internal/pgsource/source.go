@@ -21,6 +21,20 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/pgmotion/pgmotion/internal/change"
+	"github.com/pgmotion/pgmotion/internal/spec"
+)
+
+// pg14 is the server_version_num of PostgreSQL 14, the first release whose
+// pgoutput sends logical decoding messages and streams large transactions
+// (protocol 2), and that scans TID ranges.
+const pg14 = 140000
+
+// The publication.autocreate.mode values, as internal/spec declares them.
+const (
+	autocreateAllTables = string(spec.AutocreateAllTables)
+	autocreateFiltered  = string(spec.AutocreateFiltered)
+	autocreateDisabled  = string(spec.AutocreateDisabled)
+	autocreateNoTables  = string(spec.AutocreateNoTables)
 )
 
 // Config says what to read and how. Build it with the connector's parsed
@@ -62,6 +76,13 @@ type Config struct {
 	// that open streamed transactions may take before they spill; 0 means
 	// DefaultBufferMemory.
 	BufferMemory int64
+	// Held, if not nil, is told each change, in bytes, of the memory the
+	// streamed-transaction buffers hold: they take memory as transactions
+	// stream in, up to BufferMemory, and give it back at their end, so
+	// that the process's memory limit can follow what is held rather
+	// than reserve the whole budget up front. It is called on the
+	// streaming goroutine.
+	Held func(delta int64)
 	// DDLCapture is pgmotion.ddl.capture: Open installs the event
 	// triggers that write each DDL statement into the WAL as a message
 	// of prefix DDLMessagePrefix (ddlcapture.go).
@@ -88,7 +109,9 @@ type Source struct {
 	cfg  Config
 	log  *slog.Logger
 	meta *pgconn.PgConn // catalog queries and snapshots
-	repl *pgconn.PgConn // replication protocol
+	// filterChecked keeps checkFilter's answer per filter (filter.go).
+	filterChecked map[string]error
+	repl          *pgconn.PgConn // replication protocol
 
 	rels     map[uint32]*change.Relation
 	excluded map[uint32]string
@@ -114,7 +137,7 @@ func New(cfg Config) (*Source, error) {
 		return nil, errors.New("pgsource: slot and publication names are required")
 	}
 	switch cfg.PublicationMode {
-	case "all_tables", "filtered", "disabled", "no_tables":
+	case autocreateAllTables, autocreateFiltered, autocreateDisabled, autocreateNoTables:
 	default:
 		return nil, fmt.Errorf("pgsource: publication.autocreate.mode %q: want all_tables, filtered, disabled or no_tables", cfg.PublicationMode)
 	}
@@ -318,17 +341,17 @@ func (s *Source) ensurePublication(ctx context.Context) error {
 	}
 	exists := row != nil
 	switch s.cfg.PublicationMode {
-	case "disabled":
+	case autocreateDisabled:
 		if !exists {
 			return fmt.Errorf("publication %q does not exist and publication.autocreate.mode is disabled: create it (CREATE PUBLICATION %s FOR ALL TABLES) or set publication.autocreate.mode to all_tables or filtered", name, quoteIdent(name))
 		}
 		return nil
-	case "all_tables":
+	case autocreateAllTables:
 		if exists {
 			return nil
 		}
 		return s.execMeta(ctx, "CREATE PUBLICATION "+quoteIdent(name)+" FOR ALL TABLES", "create publication "+name)
-	case "no_tables":
+	case autocreateNoTables:
 		if exists {
 			return nil
 		}

@@ -57,7 +57,7 @@ type StreamOptions struct {
 // It returns ctx's error when ctx ends it.
 func (s *Source) Stream(ctx context.Context, opt StreamOptions, h Handler) error {
 	args := []string{"proto_version '1'", "publication_names '" + s.cfg.Publication + "'"}
-	if s.serverVersion >= 140000 {
+	if s.serverVersion >= pg14 {
 		// Logical decoding messages (pg_logical_emit_message) become
 		// op "m" events; pgoutput sends them from PostgreSQL 14 on.
 		args = append(args, "messages 'true'")
@@ -70,7 +70,7 @@ func (s *Source) Stream(ctx context.Context, opt StreamOptions, h Handler) error
 		return err
 	}
 	defer txb.closeAll()
-	if s.serverVersion >= 140000 {
+	if s.serverVersion >= pg14 {
 		args[0] = "proto_version '2'"
 		args = append(args, "streaming 'on'")
 	}

@@ -57,6 +57,16 @@ type txBuffers struct {
 
 	// spilled counts bytes written to spill files, for tests and logs.
 	spilled int64
+	// held, if not nil, is told each change of mem (Config.Held).
+	held func(delta int64)
+}
+
+// account adds d to the memory held in chunks and tells held.
+func (b *txBuffers) account(d int64) {
+	b.mem += d
+	if b.held != nil && d != 0 {
+		b.held(d)
+	}
 }
 
 // txBuf is one streamed transaction.
@@ -228,7 +238,7 @@ func (b *txBuffers) add(xid, subxid uint32, c *change.Change) error {
 		buf = b.newChunk(size)
 		t.chunks = append(t.chunks, buf)
 		t.mem += int64(cap(buf))
-		b.mem += int64(cap(buf))
+		b.account(int64(cap(buf)))
 	}
 	buf = binary.BigEndian.AppendUint32(buf, uint32(size-4))
 	buf = binary.BigEndian.AppendUint32(buf, subxid)
@@ -278,7 +288,7 @@ func (b *txBuffers) release(t *txBuf) {
 		}
 		t.chunks[i] = nil
 	}
-	b.mem -= t.mem
+	b.account(-t.mem)
 	t.chunks, t.mem = t.chunks[:0], 0
 }
 
@@ -486,7 +496,9 @@ func (s *Source) newTxBuffers() (*txBuffers, error) {
 	if err := removeSpillFiles(dir); err != nil {
 		return nil, err
 	}
-	return newTxBuffers(dir, s.cfg.BufferMemory, s.log), nil
+	b := newTxBuffers(dir, s.cfg.BufferMemory, s.log)
+	b.held = s.cfg.Held
+	return b, nil
 }
 
 // streamed handles the messages of protocol 2's streamed transactions: the

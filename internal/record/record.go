@@ -23,4 +23,9 @@ type Record struct {
 	// the producer stamp it, as Debezium's records leave it to Kafka
 	// Connect. Transforms (the outbox EventRouter) may set it.
 	Timestamp int64
+	// Slab, if not nil, is the pooled slab Key and Value were carved
+	// from: a producer retains it while the record is in flight
+	// (slab.go). Only an encoder whose records go to the producer
+	// untransformed sets it.
+	Slab *Slab
 }

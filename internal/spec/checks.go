@@ -201,20 +201,8 @@ func maskedMap(m map[string]string, secret func(string) bool) string {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		v := m[k]
-		if secret(k) {
-			v = Hidden
-		}
-		fmt.Fprintf(&b, "%s=%s", k, v)
+		fmt.Fprintf(&b, "%s=%s", k, MaskValue(k, m[k], secret))
 	}
 	b.WriteByte('}')
 	return b.String()
 }
-
-// sensitiveKeyRE is Debezium's Configuration.PASSWORD_PATTERN: keys that look
-// like secrets are masked even when no spec declares them.
-var sensitiveKeyRE = regexp.MustCompile(`(?i)^(?:.*secret|.*password|.*sasl\.jaas\.config|.*basic\.auth\.user\.info.*|.*registry\.auth\.client-secret.*|.*credentials\.json|.*connectionstring|.*connection\.string)$`)
-
-// SensitiveKey reports whether a property name looks like a secret by
-// Debezium's rule (…password, …secret, …sasl.jaas.config, …).
-func SensitiveKey(name string) bool { return sensitiveKeyRE.MatchString(name) }

@@ -12,25 +12,29 @@ import (
 
 // Kafka Connect framework property names.
 const (
-	PropName                = "name"
-	PropConnectorClass      = "connector.class"
-	PropTasksMax            = "tasks.max"
-	PropKeyConverter        = "key.converter"
-	PropValueConverter      = "value.converter"
-	PropHeaderConverter     = "header.converter"
-	PropTransforms          = "transforms"
-	PropPredicates          = "predicates"
-	PropTopicPartitions     = "topic.creation.default.partitions"
-	PropTopicReplication    = "topic.creation.default.replication.factor"
-	PropKeySchemasEnable    = "key.converter.schemas.enable"
-	PropValueSchemasEnable  = "value.converter.schemas.enable"
-	topicCreationPrefix     = "topic.creation."
-	producerOverridePrefix  = "producer.override."
-	adminOverridePrefix     = "admin.override."
-	simpleHeaderConverter   = "org.apache.kafka.connect.storage.SimpleHeaderConverter"
-	jsonConverterClass      = "org.apache.kafka.connect.json.JsonConverter"
-	stringConverterClass    = "org.apache.kafka.connect.storage.StringConverter"
-	byteArrayConverterClass = "org.apache.kafka.connect.converters.ByteArrayConverter"
+	PropName               = "name"
+	PropConnectorClass     = "connector.class"
+	PropTasksMax           = "tasks.max"
+	PropKeyConverter       = "key.converter"
+	PropValueConverter     = "value.converter"
+	PropHeaderConverter    = "header.converter"
+	PropTransforms         = "transforms"
+	PropPredicates         = "predicates"
+	PropTopicPartitions    = "topic.creation.default.partitions"
+	PropTopicReplication   = "topic.creation.default.replication.factor"
+	PropKeySchemasEnable   = "key.converter.schemas.enable"
+	PropValueSchemasEnable = "value.converter.schemas.enable"
+	// PropReplaceNullWithDefault is JsonConverter's replace.null.with.default
+	// (under key.converter. and value.converter.); Kafka's InsertField and
+	// Debezium's ExtractNewRecordState have options of the same name.
+	PropReplaceNullWithDefault = "replace.null.with.default"
+	topicCreationPrefix        = "topic.creation."
+	PrefixProducerOverride     = "producer.override."
+	PrefixAdminOverride        = "admin.override."
+	simpleHeaderConverter      = "org.apache.kafka.connect.storage.SimpleHeaderConverter"
+	JSONConverterClass         = "org.apache.kafka.connect.json.JsonConverter"
+	stringConverterClass       = "org.apache.kafka.connect.storage.StringConverter"
+	byteArrayConverterClass    = "org.apache.kafka.connect.converters.ByteArrayConverter"
 )
 
 // Kafka Connect's groups.
@@ -48,7 +52,7 @@ const (
 
 // builtinConverters are the converter classes pgmotion knows without any
 // converter spec being registered.
-var builtinConverters = []string{jsonConverterClass, stringConverterClass, byteArrayConverterClass}
+var builtinConverters = []string{JSONConverterClass, stringConverterClass, byteArrayConverterClass}
 
 // knownClass reports whether class names a plugin of type typ: a registered
 // spec of that type (by class or alias), or one of the built-in converters.
@@ -303,7 +307,7 @@ func converterFields(prefix, which string) []*Field {
 		k(&Field{Name: "decimal.format", Type: TypeString, Default: "BASE64", Enum: enums("BASE64", "NUMERIC"), CaseInsensitive: true,
 			Importance: Low, Group: groupSerialization, Width: WidthMedium, DisplayName: "Decimal Format", Status: Accepted,
 			Doc: "JsonConverter: serialize decimals as BASE64 (the unscaled bytes) or NUMERIC (a JSON number)."}),
-		k(&Field{Name: "replace.null.with.default", Type: TypeBoolean, Default: "true", Importance: Low, Group: groupSerialization, Width: WidthMedium,
+		k(&Field{Name: PropReplaceNullWithDefault, Type: TypeBoolean, Default: "true", Importance: Low, Group: groupSerialization, Width: WidthMedium,
 			DisplayName: "Replace null with default", Status: Accepted, Since: "Kafka 3.5",
 			Doc: "JsonConverter: write a null field that has a schema default as the default."}),
 	}
@@ -332,8 +336,8 @@ func connectPrefixes() []*Prefix {
 		{Prefix: PropKeyConverter + ".", Doc: "Options of the key converter."},
 		{Prefix: PropValueConverter + ".", Doc: "Options of the value converter."},
 		{Prefix: PropHeaderConverter + ".", Doc: "Options of the header converter."},
-		{Prefix: producerOverridePrefix, Doc: "Producer options for this connector (Kafka's connector.client.config.override.policy applies).", Status: Accepted},
-		{Prefix: adminOverridePrefix, Doc: "Admin client options for this connector.", Status: Accepted},
+		{Prefix: PrefixProducerOverride, Doc: "Producer options for this connector (Kafka's connector.client.config.override.policy applies).", Status: Accepted},
+		{Prefix: PrefixAdminOverride, Doc: "Admin client options for this connector.", Status: Accepted},
 		{Prefix: topicCreationPrefix, Display: "topic.creation.<group>.*", Doc: "Settings of the topic creation groups listed in topic.creation.groups.", Status: Accepted},
 	}
 }

@@ -130,7 +130,7 @@ func shown(f *Field, v string) string {
 	if f != nil && f.IsSecret() {
 		return Hidden
 	}
-	return v
+	return HideURLPasswords(v)
 }
 
 // invalid records a problem with r in the wording of its field's origin.

@@ -20,6 +20,10 @@ const (
 	SnapshotAlways      SnapshotMode = "always"
 	SnapshotNoData      SnapshotMode = "no_data"
 	SnapshotInitialOnly SnapshotMode = "initial_only"
+	// SnapshotWhenNeeded and SnapshotConfigurationBased are resolved by
+	// the task, which knows whether the stored position can be served.
+	SnapshotWhenNeeded         SnapshotMode = "when_needed"
+	SnapshotConfigurationBased SnapshotMode = "configuration_based"
 )
 
 // AutocreateMode is publication.autocreate.mode.
@@ -54,12 +58,40 @@ const (
 	BinaryHex           BinaryHandling = "hex"
 )
 
-// TimePrecision is the effective time.precision.mode; only adaptive is
-// implemented, so it is always TimeAdaptive for now.
+// TimePrecision is time.precision.mode.
 type TimePrecision string
 
-// TimeAdaptive is the default time.precision.mode.
-const TimeAdaptive TimePrecision = "adaptive"
+// The time.precision.mode values (Debezium's main-branch "structured" mode
+// is not one of them).
+const (
+	TimeAdaptive                 TimePrecision = "adaptive"
+	TimeAdaptiveTimeMicroseconds TimePrecision = "adaptive_time_microseconds"
+	TimeConnect                  TimePrecision = "connect"
+	TimeIsoString                TimePrecision = "isostring"
+	TimeMicroseconds             TimePrecision = "microseconds"
+	TimeNanoseconds              TimePrecision = "nanoseconds"
+)
+
+// HstoreHandling is hstore.handling.mode.
+type HstoreHandling string
+
+// The hstore.handling.mode values.
+const (
+	HstoreJSON HstoreHandling = "json"
+	HstoreMap  HstoreHandling = "map"
+)
+
+// IntervalHandling is interval.handling.mode.
+type IntervalHandling string
+
+// The interval.handling.mode values.
+const (
+	IntervalNumeric IntervalHandling = "numeric"
+	IntervalString  IntervalHandling = "string"
+)
+
+// SkipNone is the skipped.operations value that skips nothing.
+const SkipNone = "none"
 
 // OpSet is a set of Debezium operation letters (c, u, d, t, r).
 type OpSet map[string]bool
@@ -90,13 +122,13 @@ func parseKeyColumns(v string) ([]KeyColumns, error) {
 		}
 		kc := KeyColumns{Table: m[1]}
 		if _, err := regexp.Compile(m[1]); err != nil {
-			return nil, fmt.Errorf("table expression %q of %s: %w", m[1], propMessageKeyColumns, err)
+			return nil, fmt.Errorf("table expression %q of %s: %w", m[1], PropMessageKeyColumns, err)
 		}
 		for _, col := range strings.Split(m[2], ",") {
 			col = strings.TrimSpace(col)
 			re, err := CompileAnchored(m[1] + "." + col)
 			if err != nil {
-				return nil, fmt.Errorf("column %q of %s: %w", col, propMessageKeyColumns, err)
+				return nil, fmt.Errorf("column %q of %s: %w", col, PropMessageKeyColumns, err)
 			}
 			kc.Columns = append(kc.Columns, col)
 			kc.res = append(kc.res, re)
@@ -187,31 +219,31 @@ func ParsePostgres(raw map[string]string) (*PostgresConfig, error) {
 func newPostgresConfig(c *Config) (*PostgresConfig, error) {
 	p := &PostgresConfig{
 		Name:                  c.Str(PropName),
-		Hostname:              c.Str(propHostname),
-		Port:                  c.Int(propPort),
-		User:                  c.Str(propUser),
-		Password:              c.Password(propPassword),
-		DBName:                c.Str(propDBName),
-		SSLMode:               c.Str(propSSLMode),
-		SSLCert:               c.Str(propSSLCert),
-		SSLKey:                c.Str(propSSLKey),
-		SSLRootCert:           c.Str(propSSLRootCert),
-		SSLPassword:           c.Password(propSSLPassword),
-		SlotName:              c.Str(propSlotName),
-		SlotDropOnStop:        c.Bool(propSlotDropOnStop),
-		PublicationName:       c.Str(propPublicationName),
-		PublicationAutocreate: AutocreateMode(c.Str(propPublicationAutocreate)),
-		TopicPrefix:           c.Str(propTopicPrefix),
-		TopicDelimiter:        c.Str(propTopicDelimiter),
-		IgnoreBuiltinTables:   c.Bool(propTableIgnoreBuiltin),
-		SnapshotMode:          SnapshotMode(c.Str(propSnapshotMode)),
-		SnapshotFetchSize:     c.Int(propSnapshotFetchSize),
-		DecimalHandling:       DecimalHandling(c.Str(propDecimalHandling)),
-		BinaryHandling:        BinaryHandling(c.Str(propBinaryHandling)),
-		TimePrecision:         TimePrecision(c.Str(propTimePrecision)),
-		TombstonesOnDelete:    c.Bool(propTombstonesOnDelete),
-		StatusUpdateInterval:  c.Duration(propStatusUpdateInterval),
-		ExtendedHeaders:       c.Bool(propExtendedHeaders),
+		Hostname:              c.Str(PropHostname),
+		Port:                  c.Int(PropPort),
+		User:                  c.Str(PropUser),
+		Password:              c.Password(PropPassword),
+		DBName:                c.Str(PropDBName),
+		SSLMode:               c.Str(PropSSLMode),
+		SSLCert:               c.Str(PropSSLCert),
+		SSLKey:                c.Str(PropSSLKey),
+		SSLRootCert:           c.Str(PropSSLRootCert),
+		SSLPassword:           c.Password(PropSSLPassword),
+		SlotName:              c.Str(PropSlotName),
+		SlotDropOnStop:        c.Bool(PropSlotDropOnStop),
+		PublicationName:       c.Str(PropPublicationName),
+		PublicationAutocreate: AutocreateMode(c.Str(PropPublicationAutocreate)),
+		TopicPrefix:           c.Str(PropTopicPrefix),
+		TopicDelimiter:        c.Str(PropTopicDelimiter),
+		IgnoreBuiltinTables:   c.Bool(PropTableIgnoreBuiltin),
+		SnapshotMode:          SnapshotMode(c.Str(PropSnapshotMode)),
+		SnapshotFetchSize:     c.Int(PropSnapshotFetchSize),
+		DecimalHandling:       DecimalHandling(c.Str(PropDecimalHandling)),
+		BinaryHandling:        BinaryHandling(c.Str(PropBinaryHandling)),
+		TimePrecision:         TimePrecision(c.Str(PropTimePrecision)),
+		TombstonesOnDelete:    c.Bool(PropTombstonesOnDelete),
+		StatusUpdateInterval:  c.Duration(PropStatusUpdateInterval),
+		ExtendedHeaders:       c.Bool(PropExtendedHeaders),
 		KeyConverter:          c.Str(PropKeyConverter),
 		ValueConverter:        c.Str(PropValueConverter),
 		KeySchemas:            c.Bool(PropKeySchemasEnable),
@@ -224,23 +256,23 @@ func newPostgresConfig(c *Config) (*PostgresConfig, error) {
 		prop string
 		dst  *[]*regexp.Regexp
 	}{
-		{propSchemaInclude, &p.SchemaInclude}, {propSchemaExclude, &p.SchemaExclude},
-		{propTableInclude, &p.TableInclude}, {propTableExclude, &p.TableExclude},
+		{PropSchemaInclude, &p.SchemaInclude}, {PropSchemaExclude, &p.SchemaExclude},
+		{PropTableInclude, &p.TableInclude}, {PropTableExclude, &p.TableExclude},
 	} {
 		if *l.dst, err = compileRegexList(c.values[l.prop]); err != nil {
 			return nil, fmt.Errorf("%s: %w", l.prop, err) // unreachable: validated
 		}
 	}
-	p.TableIncludeList = SplitRegexList(c.values[propTableInclude])
-	if c.IsSet(propMessageKeyColumns) {
-		if p.MessageKeyColumns, err = parseKeyColumns(c.Str(propMessageKeyColumns)); err != nil {
+	p.TableIncludeList = SplitRegexList(c.values[PropTableInclude])
+	if c.IsSet(PropMessageKeyColumns) {
+		if p.MessageKeyColumns, err = parseKeyColumns(c.Str(PropMessageKeyColumns)); err != nil {
 			return nil, err // unreachable: validated
 		}
 	}
 	p.SkippedOps = OpSet{}
-	if ops := strings.TrimSpace(c.values[propSkippedOperations]); ops != "none" {
+	if ops := strings.TrimSpace(c.values[PropSkippedOperations]); ops != SkipNone {
 		for _, op := range java.Split(ops, ",") {
-			if op = strings.TrimSpace(op); op != "none" && op != "" {
+			if op = strings.TrimSpace(op); op != SkipNone && op != "" {
 				p.SkippedOps[op] = true
 			}
 		}

@@ -15,47 +15,128 @@ const PostgresClass = "io.debezium.connector.postgresql.PostgresConnector"
 // (names, defaults, messages) this spec follows.
 const DebeziumVersion = "3.6.1.Final"
 
-// PostgreSQL connector property names used in code.
+// PostgreSQL connector property names. Each is written once, here (or as
+// the Name of its declaration when nothing else uses it); parsing,
+// validation, the docs and the code use the constant.
 const (
-	propTopicPrefix           = "topic.prefix"
-	propHostname              = "database.hostname"
-	propPort                  = "database.port"
-	propUser                  = "database.user"
-	propPassword              = "database.password"
-	propDBName                = "database.dbname"
-	propSSLMode               = "database.sslmode"
-	propSSLCert               = "database.sslcert"
-	propSSLKey                = "database.sslkey"
-	propSSLPassword           = "database.sslpassword"
-	propSSLRootCert           = "database.sslrootcert"
-	propPluginName            = "plugin.name"
-	propSlotName              = "slot.name"
-	propSlotDropOnStop        = "slot.drop.on.stop"
-	propPublicationName       = "publication.name"
-	propPublicationAutocreate = "publication.autocreate.mode"
-	propSchemaInclude         = "schema.include.list"
-	propSchemaExclude         = "schema.exclude.list"
-	propTableInclude          = "table.include.list"
-	propTableExclude          = "table.exclude.list"
-	propColumnInclude         = "column.include.list"
-	propColumnExclude         = "column.exclude.list"
-	propTableIgnoreBuiltin    = "table.ignore.builtin"
-	propMessageKeyColumns     = "message.key.columns"
-	propSnapshotMode          = "snapshot.mode"
-	propDecimalHandling       = "decimal.handling.mode"
-	propBinaryHandling        = "binary.handling.mode"
-	propTimePrecision         = "time.precision.mode"
-	propTombstonesOnDelete    = "tombstones.on.delete"
-	propSkippedOperations     = "skipped.operations"
-	propStatusUpdateInterval  = "status.update.interval.ms"
-	propExtendedHeaders       = "extended.headers.enabled"
-	propTopicDelimiter        = "topic.delimiter"
-	propSnapshotFetchSize     = "snapshot.fetch.size"
-	propMaxBatchSize          = "max.batch.size"
-	propSnapshotLockingMode   = "snapshot.locking.mode"
-	propSnapshotQueryMode     = "snapshot.query.mode"
-	propNotificationChannels  = "notification.enabled.channels"
-	propBufferMemory          = "pgmotion.buffer.memory.bytes"
+	PropTopicPrefix           = "topic.prefix"
+	PropHostname              = "database.hostname"
+	PropPort                  = "database.port"
+	PropUser                  = "database.user"
+	PropPassword              = "database.password"
+	PropDBName                = "database.dbname"
+	PropSSLMode               = "database.sslmode"
+	PropSSLCert               = "database.sslcert"
+	PropSSLKey                = "database.sslkey"
+	PropSSLPassword           = "database.sslpassword"
+	PropSSLRootCert           = "database.sslrootcert"
+	PropPluginName            = "plugin.name"
+	PropSlotName              = "slot.name"
+	PropSlotDropOnStop        = "slot.drop.on.stop"
+	PropPublicationName       = "publication.name"
+	PropPublicationAutocreate = "publication.autocreate.mode"
+	PropSchemaInclude         = "schema.include.list"
+	PropSchemaExclude         = "schema.exclude.list"
+	PropTableInclude          = "table.include.list"
+	PropTableExclude          = "table.exclude.list"
+	PropColumnInclude         = "column.include.list"
+	PropColumnExclude         = "column.exclude.list"
+	PropTableIgnoreBuiltin    = "table.ignore.builtin"
+	PropMessageKeyColumns     = "message.key.columns"
+	PropSnapshotMode          = "snapshot.mode"
+	PropDecimalHandling       = "decimal.handling.mode"
+	PropBinaryHandling        = "binary.handling.mode"
+	PropTimePrecision         = "time.precision.mode"
+	PropTombstonesOnDelete    = "tombstones.on.delete"
+	PropSkippedOperations     = "skipped.operations"
+	PropStatusUpdateInterval  = "status.update.interval.ms"
+	PropExtendedHeaders       = "extended.headers.enabled"
+	PropTopicDelimiter        = "topic.delimiter"
+	PropSnapshotFetchSize     = "snapshot.fetch.size"
+	PropMaxBatchSize          = "max.batch.size"
+	PropSnapshotLockingMode   = "snapshot.locking.mode"
+	PropSnapshotQueryMode     = "snapshot.query.mode"
+	PropNotificationChannels  = "notification.enabled.channels"
+	PropBufferMemory          = "pgmotion.buffer.memory.bytes"
+
+	PropSlotMaxRetries              = "slot.max.retries"
+	PropSlotRetryDelay              = "slot.retry.delay.ms"
+	PropUnavailablePlaceholder      = "unavailable.value.placeholder"
+	PropIntervalHandling            = "interval.handling.mode"
+	PropHstoreHandling              = "hstore.handling.mode"
+	PropMoneyFractionDigits         = "money.fraction.digits"
+	PropSchemaNameAdjustment        = "schema.name.adjustment.mode"
+	PropIncludeUnknownDatatypes     = "include.unknown.datatypes"
+	PropProvideTransactionMetadata  = "provide.transaction.metadata"
+	PropTopicTransaction            = "topic.transaction"
+	PropHeartbeatInterval           = "heartbeat.interval.ms"
+	PropHeartbeatActionQuery        = "heartbeat.action.query"
+	PropTopicHeartbeatPrefix        = "topic.heartbeat.prefix"
+	PropTopicHeartbeatName          = "topic.heartbeat.name"
+	PropCustomMetricTags            = "custom.metric.tags"
+	PropColumnPropagateSourceType   = "column.propagate.source.type"
+	PropDatatypePropagateSourceType = "datatype.propagate.source.type"
+	PropToastFill                   = "pgmotion.toast.fill"
+	PropToastCacheMaxBytes          = "pgmotion.toast.cache.max.bytes"
+
+	// Prefixes of the column.* families.
+	PrefixColumnMaskWith   = "column.mask.with."
+	PrefixColumnTruncateTo = "column.truncate.to."
+	PrefixColumnMaskHash   = "column.mask.hash."
+	PrefixSignalConsumer   = "signal.consumer."
+
+	// LegacyTopicPrefix is topic.prefix's name before Debezium 2.0.
+	LegacyTopicPrefix = "database.server.name"
+)
+
+// Snapshots.
+const (
+	PropSnapshotMaxThreads         = "snapshot.max.threads"
+	PropSnapshotDelay              = "snapshot.delay.ms"
+	PropStreamingDelay             = "streaming.delay.ms"
+	PropSnapshotIncludeCollections = "snapshot.include.collection.list"
+	PropSnapshotSelectOverrides    = "snapshot.select.statement.overrides"
+	// The snapshot.mode.configuration.based.* options.
+	PropSnapshotConfigData          = "snapshot.mode.configuration.based.snapshot.data"
+	PropSnapshotConfigSchema        = "snapshot.mode.configuration.based.snapshot.schema"
+	PropSnapshotConfigStream        = "snapshot.mode.configuration.based.start.stream"
+	PropSnapshotConfigOnSchemaError = "snapshot.mode.configuration.based.snapshot.on.schema.error"
+	PropSnapshotConfigOnDataError   = "snapshot.mode.configuration.based.snapshot.on.data.error"
+)
+
+// Signals and incremental snapshots.
+const (
+	PropSignalDataCollection    = "signal.data.collection"
+	PropSignalPollInterval      = "signal.poll.interval.ms"
+	PropSignalEnabledChannels   = "signal.enabled.channels"
+	PropSignalKafkaTopic        = "signal.kafka.topic"
+	PropSignalKafkaBootstrap    = "signal.kafka.bootstrap.servers"
+	PropSignalKafkaGroupID      = "signal.kafka.groupId"
+	PropSignalKafkaPollTimeout  = "signal.kafka.poll.timeout.ms"
+	PropIncrementalChunkSize    = "incremental.snapshot.chunk.size"
+	PropIncrementalWatermarking = "incremental.snapshot.watermarking.strategy"
+	PropReadOnly                = "read.only"
+
+	// The values of signal.enabled.channels.
+	SignalChannelSource = "source"
+	SignalChannelKafka  = "kafka"
+	// The values of incremental.snapshot.watermarking.strategy.
+	WatermarkInsertInsert = "INSERT_INSERT"
+	WatermarkInsertDelete = "INSERT_DELETE"
+	// The values of pgmotion.toast.fill.
+	ToastFillNone    = "none"
+	ToastFillCache   = "cache"
+	ToastFillRefetch = "refetch"
+)
+
+// Retries after a failure (Debezium's names).
+const (
+	// PropErrorsMaxRetries is errors.max.retries: -1 retries retriable
+	// errors without limit, 0 never.
+	PropErrorsMaxRetries = "errors.max.retries"
+	// PropRetriableRestartWait is retriable.restart.connector.wait.ms, the
+	// longest wait before a retry.
+	PropRetriableRestartWait = "retriable.restart.connector.wait.ms"
 )
 
 // Logical decoding messages and the outbox.
@@ -72,6 +153,9 @@ const (
 	// PropDDLCapture is pgmotion.ddl.capture: DDL statements, written
 	// into the WAL by an event trigger, as events on <topic.prefix>.ddl.
 	PropDDLCapture = "pgmotion.ddl.capture"
+	// PropSkipLSN names the positions of records too large for Kafka
+	// that the connector may drop, each one logged.
+	PropSkipLSN = "pgmotion.skip.lsn"
 	// PropMaxQueueSize and PropMaxQueueSizeBytes are max.queue.size and
 	// max.queue.size.in.bytes, which the streaming metrics report.
 	PropMaxQueueSize      = "max.queue.size"
@@ -113,15 +197,15 @@ var Postgres = &Spec{
 		"- `database.port` must lie in 1–65535.",
 	Prefixes: append(connectPrefixes(),
 		&Prefix{Prefix: "driver.", Doc: "JDBC driver options passed through by Debezium; pgmotion uses pgx, which ignores them.", Status: Accepted, Since: "2.0"},
-		&Prefix{Prefix: "column.mask.with.", Display: "column.mask.with.<n>.chars", Match: regexp.MustCompile(`^column\.mask\.with\.\d+\.chars$`).MatchString,
+		&Prefix{Prefix: PrefixColumnMaskWith, Display: "column.mask.with.<n>.chars", Match: regexp.MustCompile(`^column\.mask\.with\.\d+\.chars$`).MatchString,
 			Doc: "Replace the values of the listed character columns (text, varchar, char, name; regexes on schema.table.column) with n asterisks, nulls included, as Debezium's MaskStrings does. Every listed column's schema gets the parameter masked=true; values of other types are left as they are."},
-		&Prefix{Prefix: "column.truncate.to.", Display: "column.truncate.to.<n>.chars", Match: regexp.MustCompile(`^column\.truncate\.to\.\d+\.chars$`).MatchString,
+		&Prefix{Prefix: PrefixColumnTruncateTo, Display: "column.truncate.to.<n>.chars", Match: regexp.MustCompile(`^column\.truncate\.to\.\d+\.chars$`).MatchString,
 			Doc: "Truncate the string values of the listed columns (regexes on schema.table.column) to n characters (UTF-16 units, as Java counts them). A listed column whose length is unknown or above n gets the schema parameter truncateLength=n."},
-		&Prefix{Prefix: "column.mask.hash.", Display: "column.mask.hash[.v2].<algorithm>.with.salt.<salt>",
+		&Prefix{Prefix: PrefixColumnMaskHash, Display: "column.mask.hash[.v2].<algorithm>.with.salt.<salt>",
 			Doc: "Replace the values of the listed string columns with the hex digest of the salt and the value (v1: of the Java-serialized string, as Debezium's default; v2: of its UTF-8 bytes), cut to the column length. Algorithms: MD5, SHA-1, SHA-224, SHA-256, SHA-384, SHA-512, SHA-512/224, SHA-512/256, SHA3-224, SHA3-256, SHA3-384, SHA3-512."},
-		&Prefix{Prefix: "snapshot.select.statement.overrides.", Display: "snapshot.select.statement.overrides.<schema>.<table>",
+		&Prefix{Prefix: PropSnapshotSelectOverrides + ".", Display: "snapshot.select.statement.overrides.<schema>.<table>",
 			Doc: "The SELECT statement used to snapshot one table listed in snapshot.select.statement.overrides. Its columns are matched to the table's by name; columns it leaves out are null. Such a table is read as one range."},
-		&Prefix{Prefix: "signal.consumer.", Doc: "Kafka consumer options of the Kafka signal channel.", Status: Accepted},
+		&Prefix{Prefix: PrefixSignalConsumer, Doc: "Kafka consumer options of the Kafka signal channel.", Status: Accepted},
 		&Prefix{Prefix: "notification.sink.", Display: "notification.*", Doc: "Options of notification channels.", Status: Accepted},
 		&Prefix{Prefix: "openlineage.integration.", Doc: "OpenLineage integration options.", Status: Accepted},
 		&Prefix{Prefix: "pgmotion.", Doc: "pgmotion's own options."},
@@ -142,28 +226,28 @@ func init() {
 func postgresFields() []*Field {
 	return []*Field{
 		// --- Postgres ---
-		{Name: propTopicPrefix, Type: TypeString, Required: true, Importance: High, Group: groupPostgres, Width: WidthMedium,
-			DisplayName: "Topic prefix", Check: checkTopicName, Aliases: []string{"database.server.name"}, Since: "2.0",
+		{Name: PropTopicPrefix, Type: TypeString, Required: true, Importance: High, Group: groupPostgres, Width: WidthMedium,
+			DisplayName: "Topic prefix", Check: checkTopicName, Aliases: []string{LegacyTopicPrefix}, Since: "2.0",
 			Doc: "Namespace of the database server: the prefix of every topic the connector writes (<topic.prefix>.<schema>.<table>) and the source offset partition. Only letters, digits, '.', '_' and '-'."},
-		{Name: propHostname, Type: TypeString, Required: true, Importance: High, Group: groupPostgres, Width: WidthMedium,
+		{Name: PropHostname, Type: TypeString, Required: true, Importance: High, Group: groupPostgres, Width: WidthMedium,
 			DisplayName: "Hostname", Check: checkHostname,
 			Doc: "Host name or IP address of the PostgreSQL server."},
-		{Name: propPort, Type: TypeInt, Default: "5432", Importance: High, Group: groupPostgres, Width: WidthShort,
+		{Name: PropPort, Type: TypeInt, Default: "5432", Importance: High, Group: groupPostgres, Width: WidthShort,
 			DisplayName: "Port", Check: checkBetween(1, 65535),
 			Doc: "Port of the PostgreSQL server (1-65535)."},
-		{Name: propUser, Type: TypeString, Required: true, Importance: High, Group: groupPostgres, Width: WidthShort,
+		{Name: PropUser, Type: TypeString, Required: true, Importance: High, Group: groupPostgres, Width: WidthShort,
 			DisplayName: "User",
 			Doc:         "PostgreSQL user; it needs the REPLICATION and LOGIN attributes."},
-		{Name: propPassword, Type: TypePassword, Importance: High, Group: groupPostgres, Width: WidthShort,
+		{Name: PropPassword, Type: TypePassword, Importance: High, Group: groupPostgres, Width: WidthShort,
 			DisplayName: "Password",
 			Doc:         "Password of the PostgreSQL user."},
-		{Name: propDBName, Type: TypeString, Required: true, Importance: High, Group: groupPostgres, Width: WidthMedium,
+		{Name: PropDBName, Type: TypeString, Required: true, Importance: High, Group: groupPostgres, Width: WidthMedium,
 			DisplayName: "Database",
 			Doc:         "Name of the database to capture changes from."},
 		{Name: "database.query.timeout.ms", Type: TypeInt, Default: "600000", Importance: Low, Group: groupPostgres,
 			DisplayName: "Query timeout", Status: Accepted,
 			Doc: "Time to wait for a query to execute, in milliseconds; 0 means no limit."},
-		{Name: propPluginName, Type: TypeString, Default: "pgoutput", DebeziumDefault: "decoderbufs", Importance: Medium, Group: groupPostgres, Width: WidthMedium,
+		{Name: PropPluginName, Type: TypeString, Default: "pgoutput", DebeziumDefault: "decoderbufs", Importance: Medium, Group: groupPostgres, Width: WidthMedium,
 			DisplayName: "Plugin",
 			Enum: []Enum{
 				{Value: "decoderbufs", Status: Rejected, Note: "pgmotion supports only the pgoutput logical decoding plugin, built into PostgreSQL 10+; set plugin.name=pgoutput"},
@@ -171,19 +255,19 @@ func postgresFields() []*Field {
 			},
 			Note: "pgmotion supports only pgoutput (built into PostgreSQL 10+); set plugin.name=pgoutput to make this explicit",
 			Doc:  "Logical decoding plugin. Debezium's default is decoderbufs; pgmotion uses pgoutput when the option is missing, with a warning, and refuses decoderbufs."},
-		{Name: propSlotName, Type: TypeString, Default: "debezium", Importance: Medium, Group: groupPostgres, Width: WidthMedium,
+		{Name: PropSlotName, Type: TypeString, Default: "debezium", Importance: Medium, Group: groupPostgres, Width: WidthMedium,
 			DisplayName: "Slot", Check: checkSlotName,
 			Doc: "Name of the logical replication slot: lower-case letters, digits and underscores, at most 63 characters."},
-		{Name: propPublicationName, Type: TypeString, Default: "dbz_publication", Importance: Medium, Group: groupPostgres, Width: WidthMedium,
+		{Name: PropPublicationName, Type: TypeString, Default: "dbz_publication", Importance: Medium, Group: groupPostgres, Width: WidthMedium,
 			DisplayName: "Publication",
 			Doc:         "Name of the PostgreSQL publication that pgoutput streams."},
-		{Name: propPublicationAutocreate, Type: TypeString, Default: "all_tables", Importance: Medium, Group: groupPostgres, Width: WidthMedium,
-			DisplayName: "Publication Auto Create Mode", Enum: enums("disabled", "all_tables", "filtered", "no_tables"),
+		{Name: PropPublicationAutocreate, Type: TypeString, Default: string(AutocreateAllTables), Importance: Medium, Group: groupPostgres, Width: WidthMedium,
+			DisplayName: "Publication Auto Create Mode", Enum: enums(string(AutocreateDisabled), string(AutocreateAllTables), string(AutocreateFiltered), string(AutocreateNoTables)),
 			Doc: "How the publication is created when missing: all_tables (CREATE PUBLICATION ... FOR ALL TABLES), filtered (FOR TABLE with the tables the filters capture, kept in sync on restart), no_tables (an empty publication), or disabled (it must exist)."},
 		{Name: "replica.identity.autoset.values", Type: TypeString, Importance: Medium, Group: groupPostgres, Width: WidthLong,
 			DisplayName: "Replica Identity Auto Set Values", Status: Accepted, Check: checkReplicaAutoset,
 			Doc: "Comma-separated <table regex>:<replica identity> entries (DEFAULT, FULL, NOTHING or INDEX <name>); the connector runs ALTER TABLE ... REPLICA IDENTITY on the captured tables that match."},
-		{Name: propSlotDropOnStop, Type: TypeBoolean, Default: "false", Importance: Medium, Group: groupPostgres,
+		{Name: PropSlotDropOnStop, Type: TypeBoolean, Default: "false", Importance: Medium, Group: groupPostgres,
 			DisplayName: "Drop slot on stop",
 			Doc:         "Drop the replication slot when the connector stops cleanly. Off by default, so that a restart resumes where it stopped."},
 		{Name: "slot.failover", Type: TypeBoolean, Default: "false", Importance: Medium, Group: groupPostgres,
@@ -195,31 +279,31 @@ func postgresFields() []*Field {
 		{Name: "database.initial.statements", Type: TypeString, Importance: Low, Group: groupPostgres, Width: WidthLong,
 			DisplayName: "Initial statements", Status: Accepted,
 			Doc: "Semicolon-separated SQL statements run on each new JDBC connection (';;' is a literal semicolon)."},
-		{Name: propSSLMode, Type: TypeString, Default: "prefer", Importance: Medium, Group: groupPostgres, Width: WidthMedium,
+		{Name: PropSSLMode, Type: TypeString, Default: "prefer", Importance: Medium, Group: groupPostgres, Width: WidthMedium,
 			DisplayName: "SSL mode", Enum: enums("disable", "allow", "prefer", "require", "verify-ca", "verify-full"),
 			Doc: "TLS use: disable, allow, prefer (default), require, verify-ca (verify the server certificate against database.sslrootcert) or verify-full (also verify the host name)."},
-		{Name: propSSLCert, Type: TypeString, Importance: Medium, Group: groupPostgres, Width: WidthLong,
+		{Name: PropSSLCert, Type: TypeString, Importance: Medium, Group: groupPostgres, Width: WidthLong,
 			DisplayName: "SSL Client Certificate",
 			Doc:         "File of the client's TLS certificate."},
-		{Name: propSSLPassword, Type: TypePassword, Importance: Medium, Group: groupPostgres, Width: WidthMedium,
+		{Name: PropSSLPassword, Type: TypePassword, Importance: Medium, Group: groupPostgres, Width: WidthMedium,
 			DisplayName: "SSL Client Key Password",
 			Doc:         "Password of the client's TLS key file."},
-		{Name: propSSLRootCert, Type: TypeString, Importance: Medium, Group: groupPostgres, Width: WidthLong,
+		{Name: PropSSLRootCert, Type: TypeString, Importance: Medium, Group: groupPostgres, Width: WidthLong,
 			DisplayName: "SSL Root Certificate",
 			Doc:         "File of the root certificates the server certificate is verified against."},
-		{Name: propSSLKey, Type: TypeString, Importance: Medium, Group: groupPostgres, Width: WidthLong,
+		{Name: PropSSLKey, Type: TypeString, Importance: Medium, Group: groupPostgres, Width: WidthLong,
 			DisplayName: "SSL Client Key",
 			Doc:         "File of the client's TLS key."},
-		{Name: "slot.max.retries", Type: TypeInt, Default: "6", Importance: Low, Group: groupPostgres,
+		{Name: PropSlotMaxRetries, Type: TypeInt, Default: "6", Importance: Low, Group: groupPostgres,
 			DisplayName: "Retry count",
 			Doc:         "How many times to retry connecting to a replication slot that is in use."},
-		{Name: "slot.retry.delay.ms", Type: TypeLong, Default: "10000", Importance: Low, Group: groupPostgres,
+		{Name: PropSlotRetryDelay, Type: TypeLong, Default: "10000", Importance: Low, Group: groupPostgres,
 			DisplayName: "Retry delay", Check: checkIsInteger,
 			Doc: "Milliseconds between retries to connect to a replication slot."},
 		{Name: "database.sslfactory", Type: TypeString, Importance: Medium, Group: groupPostgres, Width: WidthLong,
 			DisplayName: "SSL Root Certificate", Status: Accepted, Note: "a Java SSLSocketFactory class; pgmotion uses database.sslmode and the certificate files",
 			Doc: "Java class creating the TLS sockets of the JDBC driver."},
-		{Name: propStatusUpdateInterval, Type: TypeInt, Default: "10000", Importance: Medium, Group: groupPostgres, Width: WidthShort,
+		{Name: PropStatusUpdateInterval, Type: TypeInt, Default: "10000", Importance: Medium, Group: groupPostgres, Width: WidthShort,
 			DisplayName: "Status update interval (ms)", Check: checkPositiveInt,
 			Doc: "How often, in milliseconds, replication status (the flushed LSN) is sent to the server."},
 		{Name: "lsn.flush.timeout.ms", Type: TypeLong, Default: "30000", Importance: Medium, Group: groupPostgres, Width: WidthShort,
@@ -234,7 +318,7 @@ func postgresFields() []*Field {
 		{Name: "xmin.fetch.interval.ms", Type: TypeLong, Default: "0", Importance: Medium, Group: groupPostgres, Width: WidthShort,
 			DisplayName: "Xmin fetch interval (ms)", Status: Accepted, Check: checkNonNegativeLong,
 			Doc: "How often, in milliseconds, the slot's xmin is read into source.xmin; 0 disables it."},
-		{Name: propSkippedOperations, Type: TypeList, Default: "t", Importance: Low, Group: groupPostgres, Width: WidthShort,
+		{Name: PropSkippedOperations, Type: TypeList, Default: "t", Importance: Low, Group: groupPostgres, Width: WidthShort,
 			DisplayName: "Skipped Operations", Check: checkSkippedOperations,
 			Doc: "Comma-separated operations not emitted while streaming: c (inserts), u (updates), d (deletes), t (truncates), or none. By default truncates are skipped."},
 		{Name: "lsn.flush.mode", Type: TypeString, Default: "connector", Importance: Low, Group: groupPostgres, Width: WidthShort,
@@ -248,7 +332,7 @@ func postgresFields() []*Field {
 		{Name: "event.processing.failure.handling.mode", Type: TypeString, Default: "fail", Importance: Medium, Group: groupConnector, Width: WidthShort,
 			DisplayName: "Event deserialization failure handling", Status: Accepted, Enum: enums("skip", "warn", "fail", "ignore"),
 			Doc: "What to do with an event that cannot be processed: fail, warn (log and skip) or skip."},
-		{Name: propMaxBatchSize, Type: TypeInt, Default: "2048", Importance: Medium, Group: groupConnector, Width: WidthShort,
+		{Name: PropMaxBatchSize, Type: TypeInt, Default: "2048", Importance: Medium, Group: groupConnector, Width: WidthShort,
 			DisplayName: "Change event batch size", Status: Accepted, Check: checkPositiveInt,
 			Doc: "Maximum number of events in each batch handed to Kafka Connect."},
 		{Name: PropMaxQueueSize, Type: TypeInt, Default: "8192", Importance: Medium, Group: groupConnector, Width: WidthShort,
@@ -260,52 +344,53 @@ func postgresFields() []*Field {
 		{Name: PropMaxQueueSizeBytes, Type: TypeLong, Default: "0", Importance: Medium, Group: groupConnector, Width: WidthLong,
 			DisplayName: "Change event buffer size in bytes", Status: Accepted, Check: checkNonNegativeLong,
 			Doc: "Maximum size of the buffer in bytes; 0 means no limit."},
-		{Name: "provide.transaction.metadata", Type: TypeBoolean, Default: "false", Importance: Low, Group: groupConnector, Width: WidthShort,
+		{Name: PropProvideTransactionMetadata, Type: TypeBoolean, Default: "false", Importance: Low, Group: groupConnector, Width: WidthShort,
 			DisplayName: "Store transaction metadata information in a dedicated topic.",
 			Doc:         "Write a BEGIN and an END event for each transaction to <topic.prefix>.<topic.transaction>, and a transaction block (id, total_order, data_collection_order) into each streamed event. Ids are <xid>:<LSN of the event>, as Debezium writes them."},
-		{Name: "snapshot.delay.ms", Type: TypeLong, Default: "0", Importance: Low, Group: groupConnector, Width: WidthMedium,
+		{Name: PropSnapshotDelay, Type: TypeLong, Default: "0", Importance: Low, Group: groupConnector, Width: WidthMedium,
 			DisplayName: "Snapshot Delay (milliseconds)", Check: checkNonNegativeLong,
 			Doc: "Milliseconds to wait before starting a snapshot."},
-		{Name: "streaming.delay.ms", Type: TypeLong, Default: "0", Importance: Low, Group: groupConnector, Width: WidthMedium,
+		{Name: PropStreamingDelay, Type: TypeLong, Default: "0", Importance: Low, Group: groupConnector, Width: WidthMedium,
 			DisplayName: "Streaming Delay (milliseconds)", Check: checkNonNegativeLong,
 			Doc: "Milliseconds to wait before streaming starts after a snapshot."},
-		{Name: "snapshot.include.collection.list", Type: TypeList, Importance: Medium, Group: groupConnector, Width: WidthLong,
+		{Name: PropSnapshotIncludeCollections, Type: TypeList, Importance: Medium, Group: groupConnector, Width: WidthLong,
 			DisplayName: "Snapshot mode include data collection", Check: checkRegexList,
 			Doc: "Regexes of the tables (schema.table) to snapshot, among those captured; by default all of them."},
-		{Name: propSnapshotFetchSize, Type: TypeInt, Default: "10240", Importance: Medium, Group: groupConnector, Width: WidthMedium,
+		{Name: PropSnapshotFetchSize, Type: TypeInt, Default: "10240", Importance: Medium, Group: groupConnector, Width: WidthMedium,
 			DisplayName: "Snapshot fetch size", Check: checkNonNegativeInt,
 			Note: "pgmotion streams snapshot rows from the server as they come, so memory stays bounded whatever this says",
 			Doc:  "Maximum number of rows read into memory at a time while snapshotting a table."},
-		{Name: "snapshot.max.threads", Type: TypeInt, Default: "1", Importance: Medium, Group: groupConnector, Width: WidthShort,
+		{Name: PropSnapshotMaxThreads, Type: TypeInt, Default: "1", Importance: Medium, Group: groupConnector, Width: WidthShort,
 			DisplayName: "Snapshot maximum threads", Check: checkPositiveInt,
 			Doc: "Number of connections reading the snapshot in parallel, all in one exported snapshot. Unlike Debezium, which reads one table per thread, pgmotion also splits tables of 16 MiB and more into page ranges (TID range scans, PostgreSQL 14 and later), so that one large table is read by every thread; the snapshot resumes after a crash from the ranges not yet delivered."},
 		{Name: "snapshot.max.threads.multiplier", Type: TypeInt, Default: "1", Importance: Medium, Group: groupConnector, Width: WidthShort,
 			DisplayName: "Snapshot maximum thread multiplier", Status: Accepted, Check: checkPositiveInt, Note: "pgmotion sizes the ranges of a table itself: at least four per thread and at most 128 MiB each",
 			Doc: "Multiplier of snapshot.max.threads for splitting large tables."},
 		{Name: "snapshot.mode.custom.name", Type: TypeString, Importance: Medium, Group: groupConnector, Width: WidthMedium,
-			DisplayName: "Snapshot Mode Custom Name", Status: Accepted, CheckNull: true, Check: checkCustomName(propSnapshotMode), Since: "2.6",
+			DisplayName: "Snapshot Mode Custom Name", Status: Accepted, CheckNull: true, Check: checkCustomName(PropSnapshotMode), Since: "2.6",
 			Doc: "Name of the custom snapshotter when snapshot.mode is custom."},
-		boolOpt("snapshot.mode.configuration.based.snapshot.data", "Snapshot mode property based snapshot data", "With snapshot.mode=configuration_based: snapshot the data at every start."),
-		boolOpt("snapshot.mode.configuration.based.snapshot.schema", "Snapshot mode property based snapshot schema", "With snapshot.mode=configuration_based: snapshot the schema. The PostgreSQL connector keeps no schema history, so, as in Debezium, this changes nothing."),
-		boolOpt("snapshot.mode.configuration.based.start.stream", "Snapshot mode property based start stream", "With snapshot.mode=configuration_based: stream after the snapshot."),
-		boolOpt("snapshot.mode.configuration.based.snapshot.on.schema.error", "Snapshot mode property based snapshot on schema error", "With snapshot.mode=configuration_based: snapshot the schema again when it is not valid. No effect for PostgreSQL, as in Debezium."),
-		boolOpt("snapshot.mode.configuration.based.snapshot.on.data.error", "Snapshot mode property based snapshot on data error", "With snapshot.mode=configuration_based: snapshot the data when the stored position can no longer be served (the slot was lost or recreated)."),
-		{Name: "retriable.restart.connector.wait.ms", Type: TypeLong, Default: "10000", Importance: Low, Group: groupConnector, Width: WidthMedium,
-			DisplayName: "Retriable restart wait (ms)", Status: Accepted, Check: checkPositiveLong,
-			Doc: "Milliseconds to wait before restarting after a retriable error."},
+		boolOpt(PropSnapshotConfigData, "Snapshot mode property based snapshot data", "With snapshot.mode=configuration_based: snapshot the data at every start."),
+		boolOpt(PropSnapshotConfigSchema, "Snapshot mode property based snapshot schema", "With snapshot.mode=configuration_based: snapshot the schema. The PostgreSQL connector keeps no schema history, so, as in Debezium, this changes nothing."),
+		boolOpt(PropSnapshotConfigStream, "Snapshot mode property based start stream", "With snapshot.mode=configuration_based: stream after the snapshot."),
+		boolOpt(PropSnapshotConfigOnSchemaError, "Snapshot mode property based snapshot on schema error", "With snapshot.mode=configuration_based: snapshot the schema again when it is not valid. No effect for PostgreSQL, as in Debezium."),
+		boolOpt(PropSnapshotConfigOnDataError, "Snapshot mode property based snapshot on data error", "With snapshot.mode=configuration_based: snapshot the data when the stored position can no longer be served (the slot was lost or recreated)."),
+		{Name: PropRetriableRestartWait, Type: TypeLong, Default: "10000", Importance: Low, Group: groupConnector, Width: WidthMedium,
+			DisplayName: "Retriable restart wait (ms)", Check: checkPositiveLong,
+			Note: "Debezium waits this long before every restart; pgmotion waits 0.5 s before the first and doubles the wait up to this cap, so a short PostgreSQL restart costs seconds, not tens of seconds",
+			Doc:  "Milliseconds to wait before restarting after a retriable error (connection loss, a PostgreSQL restart or failover, a replication slot still held by a dying walsender, an unreachable Kafka)."},
 		{Name: "query.fetch.size", Type: TypeInt, Default: "0", Importance: Medium, Group: groupConnector, Width: WidthMedium,
 			DisplayName: "Query fetch size", Status: Accepted, Check: checkNonNegativeInt,
 			Doc: "Number of rows fetched per round trip by queries other than the snapshot; 0 uses the driver's default."},
-		{Name: "errors.max.retries", Type: TypeInt, Default: "-1", Importance: Low, Group: groupConnector, Width: WidthMedium,
-			DisplayName: "The maximum number of retries", Status: Accepted, Check: checkIsInteger,
-			Doc: "Maximum number of retries on retriable errors before failing; -1 means no limit, 0 no retries."},
-		{Name: "incremental.snapshot.watermarking.strategy", Type: TypeString, Default: "INSERT_INSERT", Importance: Low, Group: groupConnector, Width: WidthMedium,
-			DisplayName: "Incremental snapshot watermarking strategy", Enum: enums("INSERT_INSERT", "INSERT_DELETE"),
+		{Name: PropErrorsMaxRetries, Type: TypeInt, Default: "-1", Importance: Low, Group: groupConnector, Width: WidthMedium,
+			DisplayName: "The maximum number of retries", Check: checkIsInteger,
+			Doc: "Maximum number of retries on retriable errors before failing; -1 means no limit, 0 no retries. The count starts again once a restarted task has delivered to Kafka. The task stays RUNNING while it retries."},
+		{Name: PropIncrementalWatermarking, Type: TypeString, Default: WatermarkInsertInsert, Importance: Low, Group: groupConnector, Width: WidthMedium,
+			DisplayName: "Incremental snapshot watermarking strategy", Enum: enums(WatermarkInsertInsert, WatermarkInsertDelete),
 			Doc: "How incremental snapshot windows are marked in the signal table: insert_insert (an open and a close row per chunk) or insert_delete (an open row per chunk, deleted to close the window, so that the table does not grow)."},
 		{Name: "connection.validation.timeout.ms", Type: TypeLong, Default: "60000", Importance: Low, Group: groupConnector, Width: WidthShort,
 			DisplayName: "Connection validation timeout (ms)", Status: Accepted, Check: checkPositiveLong,
 			Doc: "Time allowed to the database connection test of configuration validation."},
-		{Name: propExtendedHeaders, Type: TypeBoolean, Default: "true", Importance: Low, Group: groupConnector, Width: WidthShort,
+		{Name: PropExtendedHeaders, Type: TypeBoolean, Default: "true", Importance: Low, Group: groupConnector, Width: WidthShort,
 			DisplayName: "Enable/Disable extended headers", Since: "3.3",
 			Doc: "Add the headers __debezium.context.connectorLogicalName, __debezium.context.taskId and __debezium.context.connectorName to every record."},
 		{Name: "guardrail.collections.max", Type: TypeInt, Default: "0", Importance: Medium, Group: groupConnector, Width: WidthShort,
@@ -314,71 +399,71 @@ func postgresFields() []*Field {
 		{Name: "guardrail.collections.limit.action", Type: TypeString, Default: "warn", Importance: Medium, Group: groupConnector, Width: WidthShort,
 			DisplayName: "Guardrail collections limit action", Status: Accepted, Enum: enums("warn", "fail"),
 			Doc: "What to do when guardrail.collections.max is exceeded."},
-		{Name: propDecimalHandling, Type: TypeString, Default: "precise", Importance: Medium, Group: groupConnector, Width: WidthShort,
-			DisplayName: "Decimal Handling", Enum: enums("precise", "string", "double"),
+		{Name: PropDecimalHandling, Type: TypeString, Default: string(DecimalPrecise), Importance: Medium, Group: groupConnector, Width: WidthShort,
+			DisplayName: "Decimal Handling", Enum: enums(string(DecimalPrecise), string(DecimalString), string(DecimalDouble)),
 			Doc: "How numeric/decimal/money values are written: precise (Connect Decimal, base64 of the unscaled value in JSON), string, or double."},
-		{Name: propTimePrecision, Type: TypeString, Default: "adaptive", Importance: Medium, Group: groupConnector, Width: WidthShort,
+		{Name: PropTimePrecision, Type: TypeString, Default: string(TimeAdaptive), Importance: Medium, Group: groupConnector, Width: WidthShort,
 			DisplayName: "Time Precision",
 			Enum: []Enum{
-				{Value: "adaptive"},
-				{Value: "adaptive_time_microseconds"},
-				{Value: "isostring"},
-				{Value: "connect"},
-				{Value: "microseconds"},
-				{Value: "nanoseconds"},
+				{Value: string(TimeAdaptive)},
+				{Value: string(TimeAdaptiveTimeMicroseconds)},
+				{Value: string(TimeIsoString)},
+				{Value: string(TimeConnect)},
+				{Value: string(TimeMicroseconds)},
+				{Value: string(TimeNanoseconds)},
 			},
 			Doc: "How date, time and timestamp values are written: adaptive (the default: Date, Time/MicroTime and Timestamp/MicroTimestamp by column precision), adaptive_time_microseconds (time always MicroTime), connect (Kafka Connect's Date, Time and Timestamp, in milliseconds), isostring (IsoDate, IsoTime, IsoTimestamp strings in UTC), microseconds (MicroTime, MicroTimestamp) or nanoseconds (NanoTime, NanoTimestamp). timetz, timestamptz and interval are the same in every mode."},
 		{Name: "snapshot.lock.timeout.ms", Type: TypeLong, Default: "10000", Importance: Medium, Group: groupConnector, Width: WidthLong,
 			DisplayName: "Snapshot lock timeout (ms)", Status: Accepted,
 			Doc: "Milliseconds to wait for table locks when snapshot.locking.mode takes them."},
-		{Name: propSnapshotMode, Type: TypeString, Default: "initial", Importance: Medium, Group: groupConnector, Width: WidthShort,
+		{Name: PropSnapshotMode, Type: TypeString, Default: string(SnapshotInitial), Importance: Medium, Group: groupConnector, Width: WidthShort,
 			DisplayName: "Snapshot mode",
 			Enum: []Enum{
-				{Value: "always"},
-				{Value: "initial"},
-				{Value: "never", Status: Removed, Alias: "no_data", Note: "removed in Debezium 3.3"},
-				{Value: "no_data"},
-				{Value: "initial_only"},
-				{Value: "when_needed"},
-				{Value: "configuration_based"},
-				{Value: "custom", Status: Accepted, Fallback: "initial"},
-				{Value: "exported", Status: Removed, Alias: "initial", Note: "a Debezium 1.x value"},
+				{Value: string(SnapshotAlways)},
+				{Value: string(SnapshotInitial)},
+				{Value: "never", Status: Removed, Alias: string(SnapshotNoData), Note: "removed in Debezium 3.3"},
+				{Value: string(SnapshotNoData)},
+				{Value: string(SnapshotInitialOnly)},
+				{Value: string(SnapshotWhenNeeded)},
+				{Value: string(SnapshotConfigurationBased)},
+				{Value: "custom", Status: Accepted, Fallback: string(SnapshotInitial)},
+				{Value: "exported", Status: Removed, Alias: string(SnapshotInitial), Note: "a Debezium 1.x value"},
 			},
 			Doc: "When to snapshot: initial (when there is no offset yet, or the snapshot did not finish), always (at every start), initial_only (as initial, then no streaming), no_data (never; stream only), when_needed (as initial, and also when the stored position can no longer be served because the slot was lost or recreated), configuration_based (as the snapshot.mode.configuration.based.* options say). custom is accepted and behaves as initial. The legacy never means no_data."},
 		{Name: "snapshot.isolation.mode", Type: TypeString, Default: "serializable", Importance: Low, Group: groupConnector, Width: WidthShort,
 			DisplayName: "Snapshot isolation mode", Status: Accepted, Enum: enums("serializable", "repeatable_read", "read_committed", "read_uncommitted"),
 			Doc: "Transaction isolation level of the snapshot."},
-		{Name: propSnapshotQueryMode, Type: TypeString, Default: "select_all", Importance: Low, Group: groupConnector, Width: WidthShort,
+		{Name: PropSnapshotQueryMode, Type: TypeString, Default: "select_all", Importance: Low, Group: groupConnector, Width: WidthShort,
 			DisplayName: "Snapshot query mode", Status: Accepted, Enum: enums("select_all", "custom"),
 			Doc: "How snapshot queries are built: select_all or custom (snapshot.query.mode.custom.name)."},
 		{Name: "snapshot.query.mode.custom.name", Type: TypeString, Importance: Medium, Group: groupConnector, Width: WidthMedium,
-			DisplayName: "Snapshot Query Mode Custom Name", Status: Accepted, CheckNull: true, Check: checkCustomName(propSnapshotQueryMode),
+			DisplayName: "Snapshot Query Mode Custom Name", Status: Accepted, CheckNull: true, Check: checkCustomName(PropSnapshotQueryMode),
 			Doc: "Name of the custom snapshot query implementation."},
 		{Name: "snapshot.locking.mode.custom.name", Type: TypeString, Importance: Medium, Group: groupConnector, Width: WidthMedium,
-			DisplayName: "Snapshot Locking Mode Custom Name", Status: Accepted, CheckNull: true, Check: checkCustomName(propSnapshotLockingMode),
+			DisplayName: "Snapshot Locking Mode Custom Name", Status: Accepted, CheckNull: true, Check: checkCustomName(PropSnapshotLockingMode),
 			Doc: "Name of the custom snapshot locking implementation."},
-		{Name: propSnapshotLockingMode, Type: TypeString, Default: "none", Importance: Low, Group: groupConnector, Width: WidthShort,
+		{Name: PropSnapshotLockingMode, Type: TypeString, Default: "none", Importance: Low, Group: groupConnector, Width: WidthShort,
 			DisplayName: "Snapshot locking mode", Status: Accepted, Enum: enums("shared", "none", "custom"),
 			Doc: "Table locks taken while snapshotting: none or shared."},
-		{Name: "hstore.handling.mode", Type: TypeString, Default: "json", Importance: Low, Group: groupConnector, Width: WidthMedium,
-			DisplayName: "HStore Handling", Enum: enums("json", "map"),
+		{Name: PropHstoreHandling, Type: TypeString, Default: string(HstoreJSON), Importance: Low, Group: groupConnector, Width: WidthMedium,
+			DisplayName: "HStore Handling", Enum: enums(string(HstoreJSON), string(HstoreMap)),
 			Doc: "How hstore values are written: json (a JSON string) or map."},
-		{Name: propBinaryHandling, Type: TypeString, Default: "bytes", Importance: Low, Group: groupConnector, Width: WidthMedium,
-			DisplayName: "Binary Handling", Enum: enums("bytes", "base64", "base64-url-safe", "hex"),
+		{Name: PropBinaryHandling, Type: TypeString, Default: string(BinaryBytes), Importance: Low, Group: groupConnector, Width: WidthMedium,
+			DisplayName: "Binary Handling", Enum: enums(string(BinaryBytes), string(BinaryBase64), string(BinaryBase64URLSafe), string(BinaryHex)),
 			Doc: "How bytea values are written: bytes (base64 in JSON), or a base64, base64-url-safe or hex string."},
-		{Name: "schema.name.adjustment.mode", Type: TypeString, Default: "none", Importance: Low, Group: groupConnector, Width: WidthMedium,
+		{Name: PropSchemaNameAdjustment, Type: TypeString, Default: "none", Importance: Low, Group: groupConnector, Width: WidthMedium,
 			DisplayName: "Schema Name Adjustment", Status: Accepted, Enum: enums("none", "avro", "avro_unicode"),
 			Doc: "How schema names are made Avro-compatible: none, avro (invalid characters become _) or avro_unicode (_uxxxx)."},
-		{Name: "interval.handling.mode", Type: TypeString, Default: "numeric", Importance: Low, Group: groupConnector, Width: WidthMedium,
-			DisplayName: "Interval Handling", Enum: enums("numeric", "string"),
+		{Name: PropIntervalHandling, Type: TypeString, Default: string(IntervalNumeric), Importance: Low, Group: groupConnector, Width: WidthMedium,
+			DisplayName: "Interval Handling", Enum: enums(string(IntervalNumeric), string(IntervalString)),
 			Doc: "How interval values are written: numeric (microseconds) or string (ISO 8601)."},
 		{Name: "schema.refresh.mode", Type: TypeString, Default: "columns_diff", Importance: Medium, Group: groupConnector, Width: WidthShort,
 			DisplayName: "Schema refresh mode", Status: Accepted, Enum: enums("columns_diff", "columns_diff_exclude_unchanged_toast"),
 			Doc: "When a table's schema is refreshed from the catalog."},
-		{Name: "incremental.snapshot.chunk.size", Type: TypeInt, Default: "1024", Importance: Medium, Group: groupConnector, Width: WidthMedium,
+		{Name: PropIncrementalChunkSize, Type: TypeInt, Default: "1024", Importance: Medium, Group: groupConnector, Width: WidthMedium,
 			DisplayName: "Incremental snapshot chunk size", Check: checkNonNegativeInt,
 			Doc: "Number of rows read per incremental snapshot chunk (0 means the default, 1024)."},
-		{Name: "unavailable.value.placeholder", Type: TypeString, Default: "__debezium_unavailable_value", Importance: Medium, Group: groupConnector, Width: WidthMedium,
+		{Name: PropUnavailablePlaceholder, Type: TypeString, Default: "__debezium_unavailable_value", Importance: Medium, Group: groupConnector, Width: WidthMedium,
 			DisplayName: "Unavailable value placeholder", Status: Accepted,
 			Doc: "Value written for unchanged TOASTed columns the server did not send; a hex: prefix gives bytes."},
 		{Name: PropMsgPrefixInclude, Type: TypeList, Importance: Medium, Group: groupConnector, Width: WidthLong,
@@ -400,7 +485,7 @@ func postgresFields() []*Field {
 		{Name: "publish.via.partition.root", Type: TypeBoolean, Default: "false", Importance: Medium, Group: groupConnector, Width: WidthShort,
 			DisplayName: "Publish via partition root", Status: Accepted,
 			Doc: "Create the publication with publish_via_partition_root, so that partitions are captured as their root table."},
-		{Name: "money.fraction.digits", Type: TypeShort, Default: "2", Importance: Low, Group: groupConnector, Width: WidthMedium,
+		{Name: PropMoneyFractionDigits, Type: TypeShort, Default: "2", Importance: Low, Group: groupConnector, Width: WidthMedium,
 			DisplayName: "Money fraction digits",
 			Doc:         "Scale of money values in precise decimal mode."},
 		{Name: "field.name.adjustment.mode", Type: TypeString, Default: "none", Importance: Low, Group: groupConnector, Width: WidthMedium,
@@ -418,7 +503,7 @@ func postgresFields() []*Field {
 		{Name: "event.converting.failure.handling.mode", Type: TypeString, Default: "warn", Importance: Medium, Group: groupConnector, Width: WidthMedium,
 			DisplayName: "Event converting failure handling mode", Status: Accepted, Enum: enums("skip", "warn", "fail"),
 			Doc: "What to do with a column value that cannot be converted: warn (write null), skip or fail."},
-		{Name: "read.only", Type: TypeBoolean, Default: "false", Importance: Low, Group: groupConnector, Width: WidthShort,
+		{Name: PropReadOnly, Type: TypeBoolean, Default: "false", Importance: Low, Group: groupConnector, Width: WidthShort,
 			DisplayName: "Read only connection",
 			Doc:         "Incremental snapshots without writing to the signal table (PostgreSQL 13+): the chunk's window is bounded by pg_current_snapshot() before and after each chunk and by the WAL position after it, compared with the transactions and positions of the stream. Signals then come from the kafka channel (or from rows written to the signal table by others)."},
 
@@ -429,103 +514,103 @@ func postgresFields() []*Field {
 		{Name: "post.processors", Type: TypeString, Importance: Low, Group: groupEvents, Width: WidthMedium,
 			DisplayName: "List of change event post processors.", Status: Accepted,
 			Doc: "Comma-separated names of post processors, each configured by <name>.type and <name>.*."},
-		{Name: propTombstonesOnDelete, Type: TypeBoolean, Default: "true", Importance: Medium, Group: groupEvents, Width: WidthShort,
+		{Name: PropTombstonesOnDelete, Type: TypeBoolean, Default: "true", Importance: Medium, Group: groupEvents, Width: WidthShort,
 			DisplayName: "Change the behaviour of Debezium with regards to delete operations",
 			Doc:         "Follow each delete event with a tombstone (same key, null value), so that log compaction can remove the key."},
-		{Name: "heartbeat.interval.ms", Type: TypeInt, Default: "0", Importance: Medium, Group: groupEvents, Width: WidthMedium,
+		{Name: PropHeartbeatInterval, Type: TypeInt, Default: "0", Importance: Medium, Group: groupEvents, Width: WidthMedium,
 			DisplayName: "Connector heartbeat interval (milli-seconds)", Check: checkNonNegativeInt,
 			Doc: "Milliseconds between heartbeat messages to __debezium-heartbeat.<topic.prefix>; 0 disables them."},
-		{Name: "signal.data.collection", Type: TypeList, Importance: Medium, Group: groupEvents, Width: WidthMedium,
+		{Name: PropSignalDataCollection, Type: TypeList, Importance: Medium, Group: groupEvents, Width: WidthMedium,
 			DisplayName: "Signaling data collection", Check: checkSignalCollection,
 			Doc: "The signal table, as schema.table, with the columns id, type and data in that order, e.g. CREATE TABLE public.debezium_signal (id varchar(42) PRIMARY KEY, type varchar(32) NOT NULL, data varchar(2048) NULL). Its INSERTs are acted on when the stream delivers them; incremental snapshots write their watermarks to it. The stream reads it even when the filters exclude it (with publication.autocreate.mode=filtered it is added to the publication); its rows become events only when the filters include it."},
-		{Name: "signal.poll.interval.ms", Type: TypeLong, Default: "5000", Importance: Medium, Group: groupEvents, Width: WidthShort,
+		{Name: PropSignalPollInterval, Type: TypeLong, Default: "5000", Importance: Medium, Group: groupEvents, Width: WidthShort,
 			DisplayName: "Signal processor poll interval", Check: checkPositiveInt,
 			Doc: "Milliseconds between pickups of the kafka channel's signals. Signal table rows are acted on as the stream delivers them."},
-		{Name: "signal.enabled.channels", Type: TypeList, Default: "source", Importance: Medium, Group: groupEvents, Width: WidthLong,
+		{Name: PropSignalEnabledChannels, Type: TypeList, Default: SignalChannelSource, Importance: Medium, Group: groupEvents, Width: WidthLong,
 			DisplayName: "Enabled channels names", Check: checkSignalChannels,
 			Doc: "Signal channels: source (the signal table) and kafka (the signal.kafka.topic topic). Debezium's file and jmx channels are not available in pgmotion."},
 		{Name: "topic.naming.strategy", Type: TypeClass, Default: "io.debezium.schema.SchemaTopicNamingStrategy", Importance: Medium, Group: groupEvents, Width: WidthMedium,
 			DisplayName: "Topic naming strategy class", Status: Accepted,
 			Doc: "Class naming the topics; the default gives <topic.prefix>.<schema>.<table>."},
-		{Name: propNotificationChannels, Type: TypeList, Importance: Medium, Group: groupEvents, Width: WidthLong,
+		{Name: PropNotificationChannels, Type: TypeList, Importance: Medium, Group: groupEvents, Width: WidthLong,
 			DisplayName: "Enabled notification channels names", Status: Accepted,
 			Doc: "Notification channels: sink, log, jmx."},
 		{Name: "notification.sink.topic.name", Type: TypeString, Importance: High, Group: groupEvents, Width: WidthLong,
 			DisplayName: "Notification topic name", Status: Accepted, CheckNull: true, Check: checkNotificationTopic,
 			Doc: "Topic of the sink notification channel."},
-		{Name: "custom.metric.tags", Type: TypeList, Importance: Low, Group: groupEvents, Width: WidthMedium,
+		{Name: PropCustomMetricTags, Type: TypeList, Importance: Low, Group: groupEvents, Width: WidthMedium,
 			DisplayName: "Customize metric tags", Check: checkMapList,
 			Doc: "k1=v1,k2=v2 tags added to the connector's metrics as labels (JMX name properties in Debezium). Connectors of one worker must use the same keys, as one Prometheus registry holds one label set per metric."},
-		{Name: propColumnInclude, Type: TypeList, Importance: Medium, Group: groupEvents, Width: WidthLong,
+		{Name: PropColumnInclude, Type: TypeList, Importance: Medium, Group: groupEvents, Width: WidthLong,
 			DisplayName: "Include Columns", Check: checkRegexList, Aliases: []string{"column.whitelist"},
 			Doc: "Regexes of the columns (schema.table.column) to include in events."},
-		{Name: propColumnExclude, Type: TypeList, Importance: Medium, Group: groupEvents, Width: WidthLong,
-			DisplayName: "Exclude Columns", Check: both(checkRegexList, checkExcludes(propColumnInclude)), Aliases: []string{"column.blacklist"},
+		{Name: PropColumnExclude, Type: TypeList, Importance: Medium, Group: groupEvents, Width: WidthLong,
+			DisplayName: "Exclude Columns", Check: both(checkRegexList, checkExcludes(PropColumnInclude)), Aliases: []string{"column.blacklist"},
 			Doc: "Regexes of the columns (schema.table.column) to leave out of events; not with column.include.list."},
-		{Name: propTableInclude, Type: TypeList, Importance: High, Group: groupEvents, Width: WidthLong,
+		{Name: PropTableInclude, Type: TypeList, Importance: High, Group: groupEvents, Width: WidthLong,
 			DisplayName: "Include Tables", Check: checkRegexList, Aliases: []string{"table.whitelist"},
 			Doc: "Comma-separated regexes of the tables to capture, matched against schema.table (whole name, ignoring case; Go RE2 syntax). A backslash escapes a comma."},
-		{Name: propTableExclude, Type: TypeList, Importance: Medium, Group: groupEvents, Width: WidthLong,
-			DisplayName: "Exclude Tables", Check: both(checkRegexList, checkExcludes(propTableInclude)), Aliases: []string{"table.blacklist"},
+		{Name: PropTableExclude, Type: TypeList, Importance: Medium, Group: groupEvents, Width: WidthLong,
+			DisplayName: "Exclude Tables", Check: both(checkRegexList, checkExcludes(PropTableInclude)), Aliases: []string{"table.blacklist"},
 			Doc: "Comma-separated regexes of the tables not to capture, matched against schema.table; not with table.include.list."},
-		{Name: propTableIgnoreBuiltin, Type: TypeBoolean, Default: "true", Importance: Low, Group: groupEvents, Width: WidthShort,
+		{Name: PropTableIgnoreBuiltin, Type: TypeBoolean, Default: "true", Importance: Low, Group: groupEvents, Width: WidthShort,
 			DisplayName: "Ignore system databases",
 			Doc:         "Leave out system tables: the pg_catalog and information_schema schemas, pg_temp* schemas and spatial_ref_sys."},
-		{Name: propSchemaInclude, Type: TypeList, Importance: High, Group: groupEvents, Width: WidthLong,
+		{Name: PropSchemaInclude, Type: TypeList, Importance: High, Group: groupEvents, Width: WidthLong,
 			DisplayName: "Include Schemas", Check: checkRegexList, Aliases: []string{"schema.whitelist"},
 			Doc: "Comma-separated regexes of the schemas to capture (whole name, ignoring case; Go RE2 syntax)."},
-		{Name: propSchemaExclude, Type: TypeList, Importance: Medium, Group: groupEvents, Width: WidthLong,
-			DisplayName: "Exclude Schemas", Check: both(checkRegexList, checkExcludes(propSchemaInclude)), Aliases: []string{"schema.blacklist"},
+		{Name: PropSchemaExclude, Type: TypeList, Importance: Medium, Group: groupEvents, Width: WidthLong,
+			DisplayName: "Exclude Schemas", Check: both(checkRegexList, checkExcludes(PropSchemaInclude)), Aliases: []string{"schema.blacklist"},
 			Doc: "Comma-separated regexes of the schemas not to capture; not with schema.include.list."},
-		{Name: propMessageKeyColumns, Type: TypeString, Importance: Medium, Group: groupEvents, Width: WidthLong,
+		{Name: PropMessageKeyColumns, Type: TypeString, Importance: Medium, Group: groupEvents, Width: WidthLong,
 			DisplayName: "Columns PK mapping", Check: checkMessageKeyColumns,
 			Doc: "Key columns for tables without a suitable primary key: semicolon-separated <schema.table regex>:<column>,<column> entries, e.g. public.orders:id;public\\.line.*:order_id,line_no. Tables not listed are keyed by their primary key."},
-		{Name: "snapshot.select.statement.overrides", Type: TypeString, Importance: Medium, Group: groupEvents, Width: WidthLong,
+		{Name: PropSnapshotSelectOverrides, Type: TypeString, Importance: Medium, Group: groupEvents, Width: WidthLong,
 			DisplayName: "List of tables where the default select statement used during snapshotting should be overridden.",
 			Doc:         "Comma-separated schema.table names whose snapshot SELECT is given by snapshot.select.statement.overrides.<schema>.<table>."},
 		{Name: "include.schema.comments", Type: TypeBoolean, Default: "false", Importance: Medium, Group: groupEvents, Width: WidthShort,
 			DisplayName: "Include Table and Column Comments",
 			Doc:         "Has no effect, as in Debezium: its PostgreSQL connector reads no table or column comments, so schemas never carry them as doc."},
-		{Name: "column.propagate.source.type", Type: TypeList, Importance: Low, Group: groupEvents,
+		{Name: PropColumnPropagateSourceType, Type: TypeList, Importance: Low, Group: groupEvents,
 			DisplayName: "Propagate Source Types by Columns", Check: checkRegexList,
 			Doc: "Regexes of columns whose schemas get __debezium.source.column.* parameters."},
-		{Name: "datatype.propagate.source.type", Type: TypeList, Importance: Low, Group: groupEvents,
+		{Name: PropDatatypePropagateSourceType, Type: TypeList, Importance: Low, Group: groupEvents,
 			DisplayName: "Propagate Source Types by Data Type", Check: checkRegexList,
 			Doc: "Regexes of type names whose columns' schemas get __debezium.source.column.* parameters."},
 		{Name: "snapshot.tables.order.by.row.count", Type: TypeString, Default: "disabled", Importance: Low, Group: groupEvents,
 			DisplayName: "Initial snapshot tables order by row count", Status: Accepted, Enum: enums("ascending", "descending", "disabled"),
 			Doc: "Snapshot tables in ascending or descending row count order."},
-		{Name: "heartbeat.action.query", Type: TypeString, Importance: Low, Group: groupEvents, Width: WidthMedium,
+		{Name: PropHeartbeatActionQuery, Type: TypeString, Importance: Low, Group: groupEvents, Width: WidthMedium,
 			DisplayName: "An optional query to execute with every heartbeat",
 			Doc:         "SQL run against the database at each heartbeat."},
-		{Name: "include.unknown.datatypes", Type: TypeBoolean, Default: "false", Importance: Medium, Group: groupEvents, Width: WidthShort,
+		{Name: PropIncludeUnknownDatatypes, Type: TypeBoolean, Default: "false", Importance: Medium, Group: groupEvents, Width: WidthShort,
 			DisplayName: "Include unknown datatypes",
 			Doc:         "Write columns of types with no mapping (composite types, multiranges, geometric types other than point, ...) as the bytes of their text form, per binary.handling.mode, instead of leaving them out with a warning that names them."},
-		{Name: propTopicDelimiter, Type: TypeString, Default: ".", Importance: Low, Group: groupEvents, Width: WidthMedium,
+		{Name: PropTopicDelimiter, Type: TypeString, Default: ".", Importance: Low, Group: groupEvents, Width: WidthMedium,
 			DisplayName: "Topic delimiter", Check: checkTopicName,
 			Doc: "Delimiter between the parts of topic names."},
 		{Name: "topic.cache.size", Type: TypeInt, Default: "10000", Importance: Low, Group: groupEvents, Width: WidthMedium,
 			DisplayName: "Topic cache size", Status: Accepted,
 			Doc: "Size of the bounded cache of topic names."},
-		{Name: "topic.heartbeat.prefix", Type: TypeString, Default: "__debezium-heartbeat", Importance: Low, Group: groupEvents, Width: WidthMedium,
+		{Name: PropTopicHeartbeatPrefix, Type: TypeString, Default: "__debezium-heartbeat", Importance: Low, Group: groupEvents, Width: WidthMedium,
 			DisplayName: "Prefix name of heartbeat topic", Check: checkTopicName, Aliases: []string{"heartbeat.topics.prefix"},
 			Doc: "Prefix of the heartbeat topic <prefix>.<topic.prefix>."},
-		{Name: "topic.heartbeat.name", Type: TypeString, Importance: Low, Group: groupEvents, Width: WidthMedium,
+		{Name: PropTopicHeartbeatName, Type: TypeString, Importance: Low, Group: groupEvents, Width: WidthMedium,
 			DisplayName: "Full name of heartbeat topic", Since: "3.6", Check: checkTopicName,
 			Doc: "Full name of the heartbeat topic; overrides topic.heartbeat.prefix."},
-		{Name: "topic.transaction", Type: TypeString, Default: "transaction", Importance: Low, Group: groupEvents, Width: WidthMedium,
+		{Name: PropTopicTransaction, Type: TypeString, Default: "transaction", Importance: Low, Group: groupEvents, Width: WidthMedium,
 			DisplayName: "Transaction topic name", Check: checkTopicName,
 			Doc: "Suffix of the transaction metadata topic <topic.prefix><topic.delimiter><topic.transaction>."},
-		{Name: "signal.kafka.topic", Type: TypeString, Importance: High, Group: groupEvents, Width: WidthLong,
+		{Name: PropSignalKafkaTopic, Type: TypeString, Importance: High, Group: groupEvents, Width: WidthLong,
 			DisplayName: "Signal topic name", Check: checkNonEmptyTopic,
 			Doc: "Topic of the Kafka signal channel; by default <topic.prefix>-signal. Only partition 0 is read; a record's key must be the connector's topic.prefix and its value {\"type\":\"execute-snapshot\",\"data\":{...}}. pgmotion creates the topic, with one partition, if it is missing."},
-		{Name: "signal.kafka.bootstrap.servers", Type: TypeString, Importance: High, Group: groupEvents, Width: WidthLong,
+		{Name: PropSignalKafkaBootstrap, Type: TypeString, Importance: High, Group: groupEvents, Width: WidthLong,
 			DisplayName: "Kafka broker addresses",
 			Doc:         "Bootstrap servers of the Kafka signal channel, comma-separated; by default the worker's Kafka (Debezium requires it)."},
-		{Name: "signal.kafka.groupId", Type: TypeString, Default: "kafka-signal", Importance: Low, Group: groupEvents, Width: WidthMedium,
+		{Name: PropSignalKafkaGroupID, Type: TypeString, Default: "kafka-signal", Importance: Low, Group: groupEvents, Width: WidthMedium,
 			DisplayName: "Consumer group id for the signal topic",
 			Doc:         "Consumer group whose committed offset on the signal topic says where reading resumes (from the earliest record when it has none); an offset is committed once its signal has been acted on."},
-		{Name: "signal.kafka.poll.timeout.ms", Type: TypeInt, Default: "0", Importance: Low, Group: groupEvents, Width: WidthShort,
+		{Name: PropSignalKafkaPollTimeout, Type: TypeInt, Default: "0", Importance: Low, Group: groupEvents, Width: WidthShort,
 			DisplayName: "Poll timeout for kafka signals (ms)", Check: checkNonNegativeInt,
 			Doc: "Longest wait of one fetch from the signal topic, in milliseconds; 0 means 500."},
 		{Name: "snapshot.custom.class", Type: TypeString, Importance: Low, Group: groupConnector, Status: Removed,
@@ -533,15 +618,15 @@ func postgresFields() []*Field {
 			Doc:  "Removed in Debezium 2.6."},
 
 		// --- pgmotion's own ---
-		{Name: "pgmotion.toast.fill", Type: TypeString, Default: "none", Importance: Medium, Group: groupConnector, Width: WidthShort,
-			DisplayName: "Fill unchanged TOAST values", Enum: enums("none", "cache", "refetch"),
+		{Name: PropToastFill, Type: TypeString, Default: ToastFillNone, Importance: Medium, Group: groupConnector, Width: WidthShort,
+			DisplayName: "Fill unchanged TOAST values", Enum: enums(ToastFillNone, ToastFillCache, ToastFillRefetch),
 			Doc: "An UPDATE that leaves a large (TOASTed) column alone does not carry its value, and Debezium emits unavailable.value.placeholder for it. " +
 				"none keeps that. cache fills it from the values of the rows this worker has seen (pgmotion.toast.cache.max.bytes of them): exactly the value the row had at that point of the WAL, but a row not seen since the worker started keeps the placeholder. " +
 				"refetch also reads a value the cache lacks from the table by key: the row's current value, which may be newer than the event (the change that made it newer follows in the stream); a row deleted since keeps the placeholder. " +
 				"REPLICA IDENTITY FULL tables need neither: their old row carries the value."},
-		{Name: "pgmotion.toast.cache.max.bytes", Type: TypeLong, Default: "67108864", Importance: Low, Group: groupConnector, Width: WidthMedium,
+		{Name: PropToastCacheMaxBytes, Type: TypeLong, Default: "67108864", Importance: Low, Group: groupConnector, Width: WidthMedium,
 			DisplayName: "TOAST value cache (bytes)", Check: checkBetween(0, 1<<40),
-			Doc: "Memory for the large values pgmotion.toast.fill=cache or refetch keeps, least recently used first out; values under 1 kB are not kept. The worker's soft memory limit (unless GOMEMLIMIT is set) grows by this much while the connector runs."},
+			Doc: "Memory for the large values pgmotion.toast.fill=cache or refetch keeps, least recently used first out; values under 1 kB are not kept. The worker's soft memory limit (unless GOMEMLIMIT is set) grows with what the cache holds, in steps of 8 MiB, not by the whole budget up front."},
 		{Name: PropDDLCapture, Type: TypeBoolean, Default: "false", Importance: Medium, Group: groupConnector, Width: WidthShort,
 			DisplayName: "Capture DDL statements", Origin: OriginPgmotion,
 			Doc: "Emit each DDL statement run in the database as an event on <topic.prefix>.ddl (PostgreSQL 14+), in its place among the data events. " +
@@ -550,11 +635,16 @@ func postgresFields() []*Field {
 				"creating them takes a superuser, and a connector whose user is not one can use triggers a superuser installed. " +
 				"The triggers serve every connector on the database and stay when the connector is deleted. " +
 				"When false, messages of prefix pgmotion.ddl are plain logical decoding messages on <topic.prefix>.message, subject to message.prefix.include.list and message.prefix.exclude.list."},
-		{Name: propBufferMemory, Type: TypeLong, Default: "67108864", Importance: Medium, Group: groupConnector, Width: WidthMedium,
+		{Name: PropSkipLSN, Type: TypeList, Importance: Low, Group: groupConnector, Width: WidthLong,
+			DisplayName: "Skip records too large for Kafka at these LSNs", Origin: OriginPgmotion, Check: checkLSNList,
+			Doc: "A record larger than Kafka accepts (producer.max.request.size, the broker's message.max.bytes) fails the task with an error naming its LSN, topic and size, and the slot keeps its WAL until that is resolved. " +
+				"The fixes are to raise both limits, to exclude a logical decoding message's prefix with message.prefix.exclude.list, or to list the record's LSN here (comma-separated, as 0/16B3748): " +
+				"a record at a listed LSN that Kafka refuses as too large is then skipped, and logged at WARN with its LSN, topic and size; nothing else is skipped."},
+		{Name: PropBufferMemory, Type: TypeLong, Default: "67108864", Importance: Medium, Group: groupConnector, Width: WidthMedium,
 			DisplayName: "Streamed transaction memory (bytes)", Check: checkBetween(65536, 1<<40),
 			Doc: "On PostgreSQL 14 and later pgmotion reads with pgoutput protocol 2 and streaming, so that the server sends a large transaction while it runs instead of spilling it to its own disk. " +
 				"Its events are emitted at its commit, and until then it is buffered: in memory up to this many bytes (shared by all open transactions, 64 MiB by default), " +
-				"and past them in files under the worker's --data-dir (spill/<connector>), which are removed at commit, at abort and at start-up. The worker's soft memory limit (unless GOMEMLIMIT is set) grows by this much while the connector runs. At least 65536."},
+				"and past them in files under the worker's --data-dir (spill/<connector>), which are removed at commit, at abort and at start-up. Memory is taken as transactions stream in and given back at their end: the worker's soft memory limit (unless GOMEMLIMIT is set) grows with what the buffer holds, in steps of 8 MiB, not by the whole budget up front. At least 65536."},
 	}
 }
 
@@ -573,6 +663,18 @@ func checkHostname(c *Check) {
 	}
 }
 
+var lsnRE = regexp.MustCompile(`^[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}$`)
+
+// checkLSNList checks a list of PostgreSQL LSNs (0/16B3748).
+func checkLSNList(c *Check) {
+	for _, v := range splitList(c.Value()) {
+		if !lsnRE.MatchString(v) {
+			c.Errorf("%q is not an LSN: write two hexadecimal halves separated by '/', such as 0/16B3748, as the error naming the record shows it", v)
+			return
+		}
+	}
+}
+
 var slotNameRE = regexp.MustCompile(`^[a-z0-9_]{1,63}$`)
 
 // checkSlotName is Debezium's PostgresConnectorConfig::validateReplicationSlotName
@@ -586,13 +688,13 @@ func checkSlotName(c *Check) {
 // checkSkippedOperations is Debezium's CommonConnectorConfig::validateSkippedOperation.
 func checkSkippedOperations(c *Check) {
 	v := c.Value()
-	if v == "none" {
+	if v == SkipNone {
 		return
 	}
 	var none, ops bool
 	for _, op := range java.Split(v, ",") {
 		switch strings.TrimSpace(op) {
-		case "none":
+		case SkipNone:
 			none = true
 		case "r", "c", "u", "d", "t":
 			ops = true
@@ -669,8 +771,8 @@ func checkMaxQueueSize(c *Check) {
 	if err != nil {
 		return
 	}
-	b := int64(2048)
-	if v, ok := c.Effective(propMaxBatchSize); ok {
+	b, _ := parseInt32(c.ev.byName[PropMaxBatchSize].Default)
+	if v, ok := c.Effective(PropMaxBatchSize); ok {
 		if n, err := parseInt32(v); err == nil {
 			b = n
 		}
@@ -701,7 +803,7 @@ func checkSignalCollection(c *Check) {
 func checkSignalChannels(c *Check) {
 	for _, ch := range splitList(c.Value()) {
 		switch strings.ToLower(strings.TrimSpace(ch)) {
-		case "source", "kafka", "":
+		case SignalChannelSource, SignalChannelKafka, "":
 		case "file", "jmx":
 			c.Errorf("the %s signal channel is not available in pgmotion; the allowed channels are source and kafka", strings.TrimSpace(ch))
 		default:
@@ -718,7 +820,7 @@ func checkNonEmptyTopic(c *Check) {
 }
 
 func checkNotificationTopic(c *Check) {
-	ch, _ := c.Get(propNotificationChannels)
+	ch, _ := c.Get(PropNotificationChannels)
 	for _, name := range splitList(ch) {
 		if name == "sink" && c.IsNull() {
 			c.Errorf("Notification topic name must be provided when kafka notification channel is enabled")

@@ -351,6 +351,18 @@ func (s *Spec) Field(name string) (*Field, bool) {
 	return f, ok
 }
 
+// Default returns the declared default of the field called name, in
+// string form ("" when it has none), for code that needs an option's
+// default without parsing a configuration. It panics when name is not
+// declared, which is a programming error.
+func (s *Spec) Default(name string) string {
+	f, ok := s.Field(name)
+	if !ok {
+		panic(fmt.Sprintf("spec: %q is not declared by %s", name, s.Class))
+	}
+	return f.Default
+}
+
 func (s *Spec) index() map[string]*Field {
 	if s.byName == nil {
 		// Only reached for specs that were never registered (tests).

@@ -8,10 +8,10 @@ import (
 	"github.com/pgmotion/pgmotion/internal/spec"
 )
 
-// KafkaVersion is the Kafka release whose transformations pgmotion follows,
-// reported as their version by GET /connector-plugins (the same release as
-// connect.KafkaConnectVersion).
-const KafkaVersion = "3.9.0"
+// KafkaVersion is the Kafka release whose transformations and Connect REST
+// API pgmotion follows: the version GET /connector-plugins reports for the
+// transformations and GET / for the worker (connect.KafkaConnectVersion).
+const KafkaVersion = "4.0.0"
 
 // Plugin types, as GET /connector-plugins names them.
 const (
@@ -94,7 +94,7 @@ func kafka(f *spec.Field) *spec.Field {
 // replaceNullField is the replace.null.with.default option most Kafka
 // transformations have (KIP-1040, Kafka 3.8).
 func replaceNullField() *spec.Field {
-	return kafka(&spec.Field{Name: "replace.null.with.default", Type: spec.TypeBoolean, Default: "true", Importance: spec.Medium, Since: "Kafka 3.8",
+	return kafka(&spec.Field{Name: spec.PropReplaceNullWithDefault, Type: spec.TypeBoolean, Default: "true", Importance: spec.Medium, Since: "Kafka 3.8",
 		Doc: "Whether to replace fields that have a default value and that are null to the default value. When set to true, the default value is used, otherwise null is used."})
 }
 

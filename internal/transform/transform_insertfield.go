@@ -21,7 +21,7 @@ const (
 	propTimestampField = "timestamp.field"
 	propStaticField    = "static.field"
 	propStaticValue    = "static.value"
-	propReplaceNull    = "replace.null.with.default"
+	propReplaceNull    = spec.PropReplaceNullWithDefault
 )
 
 const optionalityDoc = "Suffix with `!` to make this a required field, or `?` to keep it optional (the default)."

@@ -23,7 +23,7 @@ const (
 	propKeyFieldRegex        = "key.field.regex"
 	propKeyFieldName         = "key.field.name"
 	propKeyFieldReplacement  = "key.field.replacement"
-	propSchemaNameAdjustment = "schema.name.adjustment.mode"
+	propSchemaNameAdjustment = spec.PropSchemaNameAdjustment
 	propLogicalTableCache    = "logical.table.cache.size"
 )
 

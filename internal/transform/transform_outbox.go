@@ -42,7 +42,7 @@ const (
 	propFieldsAdditional     = "table.fields.additional.placement"
 	propFieldAdditionalMiss  = "table.field.additional.missing"
 	propFieldSchemaVersion   = "table.field.event.schema.version"
-	propOutboxRouteByField   = "route.by.field"
+	propOutboxRouteByField   = propRouteByField // ExtractNewRecordState's name too
 	propRouteTopicRegex      = "route.topic.regex"
 	propRouteTopicReplace    = "route.topic.replacement"
 	propRouteTombstone       = "route.tombstone.on.empty.payload"

@@ -136,7 +136,7 @@ func modeOf(c *spec.Config, log *slog.Logger) deleteMode {
 	if !c.IsSet(propDeleteTombstoneHandling) && (c.IsSet(propDropTombstones) || c.IsSet(propDeleteHandlingMode)) {
 		handling := c.Str(propDeleteHandlingMode)
 		log.Warn("ExtractNewRecordState: drop.tombstones and delete.handling.mode were removed in Debezium 3.2, which ignores them; pgmotion honours them as Debezium 3.1 did; set delete.tombstone.handling.mode instead",
-			"delete.handling.mode", handling, "drop.tombstones", c.Bool(propDropTombstones))
+			propDeleteHandlingMode, handling, propDropTombstones, c.Bool(propDropTombstones))
 		m := deleteMode{keepTombs: !c.Bool(propDropTombstones)}
 		switch handling {
 		case "rewrite":

@@ -33,7 +33,9 @@
 //     status.storage.topic, key.converter and value.converter are required
 //     by Kafka; pgmotion defaults them (connect-cluster, connect-configs,
 //     connect-offsets, connect-status, JsonConverter).
-//   - listeners must be http://; pgmotion does not serve HTTPS.
+//   - listeners may be http:// or https://, not both; for https:// the
+//     certificate and key come from pgmotion's --rest-tls-cert and
+//     --rest-tls-key (PEM), not from listeners.https.ssl.* keystores.
 //   - Kafka reads the worker file as ISO-8859-1; pgmotion reads it as
 //     UTF-8 when it is valid UTF-8 (ASCII files read the same either way).
 //   - config.providers names are trimmed (Kafka splits on bare commas).
@@ -43,9 +45,9 @@
 // Placeholders ${provider:[path:]key} are resolved in worker properties
 // while parsing (Kafka's AbstractConfig does the same for worker configs)
 // and in connector configurations by a Resolver built from the worker.
-// Unlike Kafka, pgmotion enables ${env:NAME} and ${file:/path:key} without
-// any config.providers setting, and fails on a placeholder it cannot
-// resolve where Kafka leaves the text in place; see Resolver.
+// As in Kafka, only the providers config.providers lists are enabled.
+// Unlike Kafka, pgmotion fails on a placeholder it cannot resolve where
+// Kafka leaves the text in place; see Resolver.
 //
 // # Secrets
 //

@@ -77,7 +77,7 @@ func PropertyForEnv(name string) (string, bool) {
 // otherWorkerKeys are Kafka Connect worker properties pgmotion keeps in
 // Unknown; listing them lets the environment set them.
 var otherWorkerKeys = setOf(
-	"header.converter", "task.shutdown.graceful.timeout.ms", "topic.creation.enable",
+	PropHeaderConverter, "task.shutdown.graceful.timeout.ms", "topic.creation.enable",
 	"exactly.once.source.support", "connector.client.config.override.policy",
 	"access.control.allow.origin", "access.control.allow.methods", "admin.listeners",
 	"response.http.headers.config", "client.id", "client.dns.lookup", "metadata.max.age.ms",
@@ -85,8 +85,8 @@ var otherWorkerKeys = setOf(
 	"reconnect.backoff.ms", "reconnect.backoff.max.ms", "retry.backoff.ms",
 	"retry.backoff.max.ms", "connections.max.idle.ms", "send.buffer.bytes",
 	"receive.buffer.bytes", "socket.connection.setup.timeout.ms",
-	"socket.connection.setup.timeout.max.ms", "topic.tracking.enable",
-	"topic.tracking.allow.reset", "connect.protocol", "scheduled.rebalance.max.delay.ms",
+	"socket.connection.setup.timeout.max.ms", PropTopicTracking,
+	PropTopicTrackingReset, "connect.protocol", "scheduled.rebalance.max.delay.ms",
 	"worker.sync.timeout.ms", "worker.unsync.backoff.ms", "offset.storage.file.filename",
 )
 
@@ -100,7 +100,7 @@ func setOf(items ...string) map[string]bool {
 
 var workerPrefixes = []string{
 	prefixProducer, prefixConsumer, "admin.", prefixConfigProviders, "ssl.", "sasl.",
-	"key.converter.", "value.converter.", "header.converter.", "listeners.https.",
+	PropKeyConverter + ".", PropValueConverter + ".", PropHeaderConverter + ".", "listeners.https.",
 	"admin.listeners.https.", "inter.worker.",
 }
 
@@ -108,7 +108,7 @@ func isWorkerProperty(key string) bool {
 	if _, ok := fields[key]; ok {
 		return true
 	}
-	if key == propPluginPath || key == propConfigProviders || otherWorkerKeys[key] || ignoredReason(key) != "" {
+	if key == PropPluginPath || key == PropConfigProviders || otherWorkerKeys[key] || ignoredReason(key) != "" {
 		return true
 	}
 	for _, p := range workerPrefixes {

@@ -75,18 +75,18 @@ func TestApplyEnvPrecedence(t *testing.T) {
 	if !reflect.DeepEqual(w.Unknown, wantUnknown) {
 		t.Errorf("unknown = %v, want %v", w.Unknown, wantUnknown)
 	}
-	if got := w.Source(propOffsetFlushInterval); got != "PGMOTION_OFFSET_FLUSH_INTERVAL_MS" {
+	if got := w.Source(PropOffsetFlushInterval); got != "PGMOTION_OFFSET_FLUSH_INTERVAL_MS" {
 		t.Errorf("Source = %q", got)
 	}
 	// Values from the file that the environment does not override stay.
 	if w.OffsetReplication != 1 || w.GroupID != "connect-cluster" {
 		t.Errorf("file values lost: %+v", exported(w))
 	}
-	if err := w.Set(propOffsetFlushInterval, "30000"); err != nil {
+	if err := w.Set(PropOffsetFlushInterval, "30000"); err != nil {
 		t.Fatal(err)
 	}
-	if w.OffsetFlushInterval != 30*time.Second || w.Source(propOffsetFlushInterval) != "flag" {
-		t.Errorf("flag did not win: %v from %q", w.OffsetFlushInterval, w.Source(propOffsetFlushInterval))
+	if w.OffsetFlushInterval != 30*time.Second || w.Source(PropOffsetFlushInterval) != "flag" {
+		t.Errorf("flag did not win: %v from %q", w.OffsetFlushInterval, w.Source(PropOffsetFlushInterval))
 	}
 }
 
@@ -94,7 +94,7 @@ func TestApplyEnvErrors(t *testing.T) {
 	w := Default()
 	err := w.ApplyEnv([]string{
 		"PGMOTION_OFFSET_FLUSH_INTERVAL_MS=abc",
-		"PGMOTION_LISTENERS=https://:8443",
+		"PGMOTION_LISTENERS=ftp://:8443",
 		"PGMOTION_GROUP_ID=fine",
 	})
 	if err == nil {
@@ -102,7 +102,7 @@ func TestApplyEnvErrors(t *testing.T) {
 	}
 	for _, want := range []string{
 		`PGMOTION_OFFSET_FLUSH_INTERVAL_MS: offset.flush.interval.ms: "abc" is not a number of milliseconds`,
-		`PGMOTION_LISTENERS: listeners: "https://:8443" has "https://:8443": pgmotion serves plain HTTP only`,
+		`PGMOTION_LISTENERS: listeners: "ftp://:8443" has "ftp://:8443": the protocol must be http or https`,
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("%v\ndoes not contain %q", err, want)
@@ -134,10 +134,10 @@ func TestApplyEnvProviders(t *testing.T) {
 		t.Errorf("ConfigProviders = %v", w.ConfigProviders)
 	}
 	// The environment given to ApplyEnv also serves later flags.
-	if err := w.Set(propGroupID, "${env:KAFKA_GROUP}"); err == nil || !strings.Contains(err.Error(), "environment variable not found") {
+	if err := w.Set(PropGroupID, "${env:KAFKA_GROUP}"); err == nil || !strings.Contains(err.Error(), "environment variable not found") {
 		t.Errorf("Set with a missing variable: %v", err)
 	}
-	if err := w.Set(propGroupID, "${env:HOME}"); err == nil || !strings.Contains(err.Error(), "not allowed by allowlist.pattern") {
+	if err := w.Set(PropGroupID, "${env:HOME}"); err == nil || !strings.Contains(err.Error(), "not allowed by allowlist.pattern") {
 		t.Errorf("Set with a variable outside the allowlist: %v", err)
 	}
 }

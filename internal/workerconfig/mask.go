@@ -4,69 +4,27 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
+
+	"github.com/pgmotion/pgmotion/internal/spec"
 )
 
 // Hidden stands for a secret value, as Kafka shows a PASSWORD.
-const Hidden = "[hidden]"
+const Hidden = spec.Hidden
 
-// sensitiveSuffixes end the names of properties that hold secrets. They
-// cover Debezium's Configuration.PASSWORD_PATTERN (…secret, …password,
-// …sasl.jaas.config, …credentials.json, …connectionstring,
-// …connection.string) and Kafka's PASSWORD properties (ssl.key.password,
-// ssl.keystore.key, …), plus tokens and API keys.
-var sensitiveSuffixes = []string{
-	"password", "passwd", "passphrase", "secret", "token", "credentials",
-	"apikey", "api.key", "api_key", "api-key",
-	"private.key", "privatekey", "secret.key", "access.key", "keystore.key",
-	"keystore.certificate.chain", "truststore.certificates",
-	"sasl.jaas.config", "credentials.json", "connectionstring", "connection.string",
-}
-
-// sensitiveParts make a name sensitive wherever they appear in it, as in
-// Debezium's pattern (schema registry credentials carry suffixes).
-var sensitiveParts = []string{"basic.auth.user.info", "registry.auth.client-secret"}
-
-// IsSensitive reports whether a property looks like it holds a secret.
-// The rule, on the name in lower case: it ends with one of
-//
-//	password passwd passphrase secret token credentials
-//	apikey api.key api_key api-key private.key privatekey secret.key
-//	access.key keystore.key keystore.certificate.chain
-//	truststore.certificates sasl.jaas.config credentials.json
-//	connectionstring connection.string
-//
-// or contains basic.auth.user.info or registry.auth.client-secret. So
-// database.password, ssl.key.password, producer.sasl.jaas.config,
-// aws.secret.access.key and schema.registry.basic.auth.user.info are
-// sensitive; token.endpoint.url, message.key.columns and key.converter are
-// not. Callers with a declared spec should also ask the spec.
-func IsSensitive(key string) bool {
-	k := strings.ToLower(key)
-	for _, s := range sensitiveSuffixes {
-		if strings.HasSuffix(k, s) {
-			return true
-		}
-	}
-	for _, s := range sensitiveParts {
-		if strings.Contains(k, s) {
-			return true
-		}
-	}
-	return false
-}
+// IsSensitive reports whether a property looks like it holds a secret:
+// spec.SensitiveKey, the one rule for the worker's properties and the
+// connectors' (ssl.keystore.key, *.token, *.api.key, *secret*,
+// *password, sasl.jaas.config, ...). Callers with a declared spec should
+// also ask the spec.
+func IsSensitive(key string) bool { return spec.SensitiveKey(key) }
 
 // Mask returns a copy of config with the value of every key for which
-// isSecret is true replaced by Hidden; a nil isSecret means IsSensitive.
+// isSecret is true replaced by Hidden, and the passwords of URLs in the
+// other values hidden (spec.MaskValue); a nil isSecret means IsSensitive.
 func Mask(config map[string]string, isSecret func(string) bool) map[string]string {
-	if isSecret == nil {
-		isSecret = IsSensitive
-	}
 	out := make(map[string]string, len(config))
 	for k, v := range config {
-		if isSecret(k) {
-			v = Hidden
-		}
-		out[k] = v
+		out[k] = spec.MaskValue(k, v, isSecret)
 	}
 	return out
 }

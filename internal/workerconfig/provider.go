@@ -61,12 +61,17 @@ func (e *ResolveError) Unwrap() error { return e.Err }
 // The providers are those of the worker config, as in Kafka: the names in
 // config.providers whose config.providers.<name>.class is one of
 // FileProviderClass, EnvVarProviderClass and DirectoryProviderClass, with
-// their config.providers.<name>.param.* parameters. Unlike Kafka, pgmotion
-// enables two providers when config.providers is not set at all: "env"
-// (EnvVarConfigProvider) and "file" (FileConfigProvider), so ${env:NAME}
-// and ${file:/path:key} work without worker configuration. Setting
-// config.providers, even to nothing, turns that default off and enables
-// exactly what is listed, as in Kafka.
+// their config.providers.<name>.param.* parameters. As in Kafka, no
+// provider is enabled unless config.providers lists it: a placeholder
+// reads nothing from the environment or the file system until the
+// operator enables the provider it names, for example
+//
+//	config.providers=env,file
+//	config.providers.env.class=org.apache.kafka.common.config.provider.EnvVarConfigProvider
+//	config.providers.file.class=org.apache.kafka.common.config.provider.FileConfigProvider
+//
+// (or PGMOTION_CONFIG_PROVIDERS=env with
+// PGMOTION_CONFIG_PROVIDERS_ENV_CLASS=… in the environment).
 //
 //   - ${env:NAME} is the environment variable NAME; a path is an error.
 //     Parameter allowlist.pattern limits the variables to those whose
@@ -84,11 +89,12 @@ func (e *ResolveError) Unwrap() error { return e.Err }
 // only regular files of up to 4 MiB, where Kafka opens anything, so that a
 // placeholder naming a FIFO or /dev/zero fails instead of hanging.
 //
-// Whoever may submit connector configs can read, through the default
-// providers, any environment variable and any file the pgmotion process
-// can; restrict them with allowlist.pattern and allowed.paths, or set
-// config.providers, when that matters (Kafka has the same exposure once
-// the providers are configured).
+// Whoever may submit connector configs can read, through an enabled
+// provider, any environment variable and any file the pgmotion process
+// can (Kafka has the same exposure); restrict them with allowlist.pattern
+// and allowed.paths. A resolved value never appears in an error, a task's
+// status trace or a validation message: the connector's errors are
+// scrubbed of it (see Scrub).
 //
 // Where Kafka's ConfigTransformer keeps a placeholder it cannot resolve
 // as literal text (unknown provider, missing key, path outside
@@ -110,9 +116,9 @@ type provider interface {
 	get(path, key string, x *expander) (string, error)
 }
 
-// NewResolver builds the providers that w configures (w may be nil: the
-// built-in env and file providers) reading environment variables from
-// environ, as os.Environ returns it.
+// NewResolver builds the providers that w configures (w may be nil: no
+// provider) reading environment variables from environ, as os.Environ
+// returns it.
 func NewResolver(w *Worker, environ []string) (*Resolver, error) {
 	providers, errs := buildProviders(w, environ)
 	if len(errs) > 0 {
@@ -171,6 +177,9 @@ func (r *Resolver) resolveValue(key, value string) (string, error) {
 type expander struct {
 	r     *Resolver
 	files map[string]fileContent
+	// seen, when not nil, collects each value a provider returned with
+	// the placeholder as written.
+	seen map[string]string
 }
 
 type fileContent struct {
@@ -282,7 +291,58 @@ func (x *expander) resolve(prop string, ph placeholder, depth int) (string, erro
 	if err != nil {
 		return "", fail(err)
 	}
+	if x.seen != nil {
+		x.seen[v] = ph.raw
+	}
 	return v, nil
+}
+
+// minScrubbed is the shortest provider value Scrubber hides: replacing
+// every "1" or "on" in a message would garble it, for next to nothing.
+const minScrubbed = 3
+
+// Scrubber returns a function that replaces, in a text, every value the
+// providers return for config's placeholders with the placeholder as
+// written (values shorter than three bytes are left alone: hiding each
+// "1" would garble the text and hide nothing). Errors, status traces and
+// log lines of a connector go through it, so that
+//
+//	password authentication failed for user "app_prod"
+//
+// reads "... for user "${env:PG_USER}"" when database.user is that
+// placeholder. Placeholders that do not resolve are skipped. A nil
+// Resolver, or a config without placeholders, returns the identity.
+func (r *Resolver) Scrubber(config map[string]string) func(string) string {
+	if r == nil {
+		return func(s string) string { return s }
+	}
+	x := &expander{r: r, seen: map[string]string{}}
+	for k, v := range config {
+		_, _ = x.expand(k, v, 0) // an unresolvable value has no secret to hide
+	}
+	values := make([]string, 0, len(x.seen))
+	for v := range x.seen {
+		if len(v) >= minScrubbed {
+			values = append(values, v)
+		}
+	}
+	if len(values) == 0 {
+		return func(s string) string { return s }
+	}
+	// Longest first: strings.Replacer tries its pairs in order, so a
+	// value that contains another is replaced whole.
+	sort.Slice(values, func(i, j int) bool {
+		if len(values[i]) != len(values[j]) {
+			return len(values[i]) > len(values[j])
+		}
+		return values[i] < values[j]
+	})
+	pairs := make([]string, 0, 2*len(values))
+	for _, v := range values {
+		pairs = append(pairs, v, x.seen[v])
+	}
+	rep := strings.NewReplacer(pairs...)
+	return rep.Replace
 }
 
 // providerConfigError reports a bad config.providers.* property.
@@ -292,11 +352,11 @@ type providerConfigError struct {
 
 func (e *providerConfigError) Error() string { return e.property + ": " + e.problem }
 
-// buildProviders instantiates the providers w configures, or pgmotion's
-// defaults when it configures none.
+// buildProviders instantiates the providers w configures; none when w is
+// nil or lists none in config.providers.
 func buildProviders(w *Worker, environ []string) (map[string]provider, []error) {
-	classes := map[string]string{"env": EnvVarProviderClass, "file": FileProviderClass}
-	if w != nil && (w.providersSet || len(w.ConfigProviders) > 0) {
+	var classes map[string]string
+	if w != nil {
 		classes = w.ConfigProviders
 	}
 	names := make([]string, 0, len(classes))

@@ -52,16 +52,21 @@ func must(t *testing.T, err error) {
 // resolverFor builds a resolver from worker properties text.
 func resolverFor(t *testing.T, f fixture, text string) *Resolver {
 	t.Helper()
-	w := Default()
-	if text != "" {
-		w = parse(t, text)
+	if text == "" {
+		text = envFileProviders
 	}
+	w := parse(t, text)
 	r, err := NewResolver(w, f.environ)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return r
 }
+
+// envFileProviders enables the env and file providers, as the examples do.
+const envFileProviders = "config.providers=env,file\n" +
+	"config.providers.env.class=" + EnvVarProviderClass + "\n" +
+	"config.providers.file.class=" + FileProviderClass + "\n"
 
 const dirProviderConfig = "config.providers=env,file,directory\n" +
 	"config.providers.env.class=" + EnvVarProviderClass + "\n" +
@@ -201,13 +206,31 @@ func TestResolveReportsEveryProperty(t *testing.T) {
 	}
 }
 
-func TestDefaultProviders(t *testing.T) {
+// TestNoProvidersByDefault: as in Kafka, a placeholder reads nothing
+// unless config.providers enables its provider, so whoever may submit a
+// connector config cannot read the worker's environment or files.
+func TestNoProvidersByDefault(t *testing.T) {
 	f := newFixture(t)
-	// No worker at all: env and file.
-	r, err := NewResolver(nil, f.environ)
-	if err != nil {
-		t.Fatal(err)
+	for _, w := range []*Worker{nil, Default()} {
+		r, err := NewResolver(w, f.environ)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := r.Providers(); len(got) != 0 {
+			t.Errorf("Providers() = %v, want none", got)
+		}
+		for _, v := range []string{"${env:DB_PASSWORD}", "${file:" + f.file + ":db.password}", "${directory:" + f.secretsDir + ":token}"} {
+			got, err := r.Resolve(map[string]string{"database.password": v})
+			if !errors.Is(err, ErrUnknownProvider) || !strings.Contains(err.Error(), "(none are enabled); a worker config enables one with config.providers") {
+				t.Errorf("Resolve(%s) = %v, %v; want ErrUnknownProvider", v, got, err)
+			}
+			if err != nil && (strings.Contains(err.Error(), secretEnv) || strings.Contains(err.Error(), secretDBPassword)) {
+				t.Errorf("error shows a secret: %v", err)
+			}
+		}
 	}
+	// Listed providers work, with their parameters.
+	r := resolverFor(t, f, "")
 	if got := r.Providers(); !reflect.DeepEqual(got, []string{"env", "file"}) {
 		t.Errorf("Providers() = %v", got)
 	}
@@ -216,18 +239,14 @@ func TestDefaultProviders(t *testing.T) {
 		t.Errorf("Resolve = %v, %v", got, err)
 	}
 	if _, err := r.Resolve(map[string]string{"a": "${directory:" + f.secretsDir + ":token}"}); !errors.Is(err, ErrUnknownProvider) {
-		t.Errorf("directory is not a default provider, got %v", err)
+		t.Errorf("directory is not listed, got %v", err)
 	}
-	// Parameters apply to the built-in providers too.
-	r = resolverFor(t, f, "config.providers.env.param.allowlist.pattern=STAGE\n")
+	r = resolverFor(t, f, envFileProviders+"config.providers.env.param.allowlist.pattern=STAGE\n")
 	if _, err := r.Resolve(map[string]string{"a": "${env:DB_PASSWORD}"}); !errors.Is(err, ErrNotFound) {
 		t.Errorf("allowlist.pattern ignored: %v", err)
 	}
-	// An empty config.providers turns every provider off, as in Kafka.
+	// An empty config.providers enables nothing.
 	r = resolverFor(t, f, "config.providers=\n")
-	if got := r.Providers(); len(got) != 0 {
-		t.Errorf("Providers() = %v with config.providers empty", got)
-	}
 	if _, err := r.Resolve(map[string]string{"a": "${env:STAGE}"}); err == nil || !strings.Contains(err.Error(), `unknown config provider "env" (none are enabled)`) {
 		t.Errorf("got %v", err)
 	}
@@ -306,5 +325,30 @@ func TestParsePlaceholderMatchesKafka(t *testing.T) {
 		if ph, ok := parsePlaceholder(s); ok {
 			t.Errorf("%q parsed as %+v", s, ph)
 		}
+	}
+}
+
+// TestScrubber: every value a provider returned is replaced by its
+// placeholder in a text, the longest first; short values and
+// unresolvable placeholders are left alone.
+func TestScrubber(t *testing.T) {
+	f := newFixture(t)
+	f.environ = append(f.environ, "PG_USER=app_prod", "PG_USER_LONG=app_prod_reader", "ONE=1")
+	r := resolverFor(t, f, "")
+	scrub := r.Scrubber(map[string]string{
+		"database.user":     "${env:PG_USER}",
+		"database.password": "${file:" + f.file + ":db.password}",
+		"a":                 "x-${env:PG_USER_LONG}-y",
+		"b":                 "${env:ONE}",
+		"c":                 "${env:NOPE}",
+		"d":                 "plain",
+	})
+	in := `password authentication failed for user "app_prod" (pw ` + secretDBPassword + `); reader app_prod_reader; port 1`
+	want := `password authentication failed for user "${env:PG_USER}" (pw ${file:` + f.file + `:db.password}); reader ${env:PG_USER_LONG}; port 1`
+	if got := scrub(in); got != want {
+		t.Errorf("scrub =\n%s\nwant\n%s", got, want)
+	}
+	if got := (*Resolver)(nil).Scrubber(map[string]string{"a": "${env:PG_USER}"})("app_prod"); got != "app_prod" {
+		t.Errorf("nil resolver: %q", got)
 	}
 }

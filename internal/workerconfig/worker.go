@@ -12,47 +12,65 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pgmotion/pgmotion/internal/spec"
 )
 
 // Property names, written once. Those of DistributedConfig, WorkerConfig
-// and RestServerConfig in Kafka's connect/runtime.
+// and RestServerConfig in Kafka's connect/runtime; the converter settings
+// share their names with a connector's, which internal/spec declares.
 const (
-	propBootstrapServers    = "bootstrap.servers"
-	propGroupID             = "group.id"
-	propConfigTopic         = "config.storage.topic"
-	propOffsetTopic         = "offset.storage.topic"
-	propStatusTopic         = "status.storage.topic"
-	propConfigReplication   = "config.storage.replication.factor"
-	propOffsetReplication   = "offset.storage.replication.factor"
-	propStatusReplication   = "status.storage.replication.factor"
-	propOffsetPartitions    = "offset.storage.partitions"
-	propStatusPartitions    = "status.storage.partitions"
-	propListeners           = "listeners"
-	propAdvertisedHost      = "rest.advertised.host.name"
-	propAdvertisedPort      = "rest.advertised.port"
-	propAdvertisedListener  = "rest.advertised.listener"
-	propKeyConverter        = "key.converter"
-	propValueConverter      = "value.converter"
-	propKeySchemas          = "key.converter.schemas.enable"
-	propValueSchemas        = "value.converter.schemas.enable"
-	propOffsetFlushInterval = "offset.flush.interval.ms"
-	propOffsetFlushTimeout  = "offset.flush.timeout.ms"
-	propSessionTimeout      = "session.timeout.ms"
-	propHeartbeatInterval   = "heartbeat.interval.ms"
-	propRebalanceTimeout    = "rebalance.timeout.ms"
-	propPluginPath          = "plugin.path"
-	propConfigProviders     = "config.providers"
-	propTopicTracking       = "topic.tracking.enable"
-	propTopicTrackingReset  = "topic.tracking.allow.reset"
+	PropBootstrapServers    = "bootstrap.servers"
+	PropGroupID             = "group.id"
+	PropConfigTopic         = "config.storage.topic"
+	PropOffsetTopic         = "offset.storage.topic"
+	PropStatusTopic         = "status.storage.topic"
+	PropConfigReplication   = "config.storage.replication.factor"
+	PropOffsetReplication   = "offset.storage.replication.factor"
+	PropStatusReplication   = "status.storage.replication.factor"
+	PropOffsetPartitions    = "offset.storage.partitions"
+	PropStatusPartitions    = "status.storage.partitions"
+	PropListeners           = "listeners"
+	PropAdvertisedHost      = "rest.advertised.host.name"
+	PropAdvertisedPort      = "rest.advertised.port"
+	PropAdvertisedListener  = "rest.advertised.listener"
+	PropKeyConverter        = spec.PropKeyConverter
+	PropValueConverter      = spec.PropValueConverter
+	PropHeaderConverter     = spec.PropHeaderConverter
+	PropKeySchemas          = spec.PropKeySchemasEnable
+	PropValueSchemas        = spec.PropValueSchemasEnable
+	PropOffsetFlushInterval = "offset.flush.interval.ms"
+	PropOffsetFlushTimeout  = "offset.flush.timeout.ms"
+	PropSessionTimeout      = "session.timeout.ms"
+	PropHeartbeatInterval   = "heartbeat.interval.ms"
+	PropRebalanceTimeout    = "rebalance.timeout.ms"
+	PropPluginPath          = "plugin.path"
+	PropConfigProviders     = "config.providers"
+	PropTopicTracking       = "topic.tracking.enable"
+	PropTopicTrackingReset  = "topic.tracking.allow.reset"
 
 	prefixProducer        = "producer."
 	prefixConsumer        = "consumer."
-	prefixConfigProviders = propConfigProviders + "."
+	prefixConfigProviders = PropConfigProviders + "."
+)
+
+// pgmotion's defaults where they differ from Kafka Connect's. The command
+// line applies them when neither the worker config file, the environment
+// nor a flag sets the property.
+const (
+	// PgmotionListener is pgmotion's listeners: the loopback interface
+	// only, where Kafka Connect listens on every interface (:8083). It is
+	// also the worker's id when none is given.
+	PgmotionListener = "127.0.0.1:8083"
+	// PgmotionOffsetFlushInterval is pgmotion's offset.flush.interval.ms:
+	// Kafka Connect waits 60 s; pgmotion confirms every second, so a
+	// restart repeats less and the slot holds less WAL.
+	PgmotionOffsetFlushInterval = time.Second
 )
 
 // JSONConverter is Kafka's JsonConverter, pgmotion's default key and value
 // converter (Kafka Connect has no default and requires both).
-const JSONConverter = "org.apache.kafka.connect.json.JsonConverter"
+const JSONConverter = spec.JSONConverterClass
 
 // Worker is a Kafka Connect distributed worker configuration, as pgmotion
 // uses it. Build one with Default, Load or Parse, then apply ApplyEnv and
@@ -77,8 +95,12 @@ type Worker struct {
 	// (default 5); -1 means the broker's default.
 	OffsetPartitions, StatusPartitions int32
 	// Listeners is listeners (default http://:8083) as host:port
-	// addresses, ":8083" for all interfaces. Only http:// is served.
-	Listeners []string
+	// addresses, ":8083" for all interfaces. ListenersHTTPS says they are
+	// https:// (a list may not mix the two): the REST API then needs its
+	// certificate and key (--rest-tls-cert, --rest-tls-key), since
+	// pgmotion reads no listeners.https.ssl.* keystore.
+	Listeners      []string
+	ListenersHTTPS bool
 	// rest.advertised.host.name, rest.advertised.port (0: not set) and
 	// rest.advertised.listener ("http" unless set; Kafka derives it the
 	// same way from listeners).
@@ -103,9 +125,8 @@ type Worker struct {
 	// with the prefix removed.
 	Producer, Consumer map[string]string
 	// ConfigProviders maps each name listed in config.providers to its
-	// config.providers.<name>.class ("" when that is not set). While it is
-	// empty and config.providers was never set, pgmotion's built-in env and
-	// file providers are active; see NewResolver.
+	// config.providers.<name>.class ("" when that is not set). Only these
+	// providers are enabled, as in Kafka; see NewResolver.
 	ConfigProviders map[string]string
 	// PluginPath is plugin.path, accepted and ignored with a warning:
 	// pgmotion's plugins are built in.
@@ -300,7 +321,7 @@ func (w *Worker) Source(key string) string { return w.sources[key] }
 func (w *Worker) Validate() error {
 	if w.HeartbeatInterval >= w.SessionTimeout {
 		return fmt.Errorf("%s (%d) must be lower than %s (%d); Kafka suggests at most a third of it",
-			propHeartbeatInterval, w.HeartbeatInterval.Milliseconds(), propSessionTimeout, w.SessionTimeout.Milliseconds())
+			PropHeartbeatInterval, w.HeartbeatInterval.Milliseconds(), PropSessionTimeout, w.SessionTimeout.Milliseconds())
 	}
 	return nil
 }
@@ -332,13 +353,13 @@ func (w *Worker) Properties() map[string]string {
 			}
 		}
 		sort.Strings(names)
-		m[propConfigProviders] = strings.Join(names, ",")
+		m[PropConfigProviders] = strings.Join(names, ",")
 	}
 	if w.PluginPath != "" {
-		m[propPluginPath] = w.PluginPath
+		m[PropPluginPath] = w.PluginPath
 	}
 	for k, f := range fields {
-		if k == propAdvertisedHost && w.AdvertisedHost == "" || k == propAdvertisedPort && w.AdvertisedPort == 0 {
+		if k == PropAdvertisedHost && w.AdvertisedHost == "" || k == PropAdvertisedPort && w.AdvertisedPort == 0 {
 			continue
 		}
 		m[k] = f.get(w)
@@ -350,7 +371,7 @@ func (w *Worker) Properties() map[string]string {
 // where it came from for errors and Source.
 func (w *Worker) setFrom(key, value, source string) error {
 	resolved := value
-	if strings.Contains(value, "${") && key != propPluginPath && ignoredReason(key) == "" {
+	if strings.Contains(value, "${") && key != PropPluginPath && ignoredReason(key) == "" {
 		r, err := w.selfResolver()
 		if err != nil {
 			return fmt.Errorf("%s: %w", source, err)
@@ -387,7 +408,7 @@ func (w *Worker) apply(key, raw, value, source string) error {
 		return nil
 	}
 	switch {
-	case key == propPluginPath:
+	case key == PropPluginPath:
 		w.PluginPath = value
 		w.warnf(key, "%s: %s is ignored: %s", source, key, reasonPlugins)
 		return nil
@@ -423,7 +444,7 @@ func (w *Worker) warnf(id, format string, args ...any) {
 }
 
 func isProviderKey(key string) bool {
-	return key == propConfigProviders || strings.HasPrefix(key, prefixConfigProviders)
+	return key == PropConfigProviders || strings.HasPrefix(key, prefixConfigProviders)
 }
 
 func providerClassKey(name string) string { return prefixConfigProviders + name + ".class" }
@@ -442,7 +463,7 @@ func (w *Worker) setProviderProp(key, value, source string) {
 		w.sources = map[string]string{}
 	}
 	w.sources[key] = source
-	list, ok := w.providerProps[propConfigProviders]
+	list, ok := w.providerProps[PropConfigProviders]
 	if !ok {
 		return
 	}
@@ -462,7 +483,7 @@ func (w *Worker) checkProviders() []error {
 	for name, class := range w.ConfigProviders {
 		if class == "" {
 			w.warnf("noclass:"+name, "%s: %s lists %q but %s is not set; the provider is not enabled",
-				w.sources[propConfigProviders], propConfigProviders, name, providerClassKey(name))
+				w.sources[PropConfigProviders], PropConfigProviders, name, providerClassKey(name))
 		}
 	}
 	for key := range w.providerProps {
@@ -476,7 +497,7 @@ func (w *Worker) checkProviders() []error {
 		}
 		if _, listed := w.ConfigProviders[name]; !listed {
 			w.warnf("unlisted:"+name, "%s: %s is set but %s does not list %q; the provider is not enabled",
-				w.sources[key], key, propConfigProviders, name)
+				w.sources[key], key, PropConfigProviders, name)
 		}
 	}
 	_, errs := buildProviders(w, w.env())
@@ -542,7 +563,7 @@ type field struct {
 }
 
 var fields = map[string]field{
-	propBootstrapServers: {
+	PropBootstrapServers: {
 		set: func(w *Worker, v string) error {
 			servers, err := parseBootstrap(v)
 			if err == nil {
@@ -552,44 +573,48 @@ var fields = map[string]field{
 		},
 		get: func(w *Worker) string { return strings.Join(w.BootstrapServers, ",") },
 	},
-	propGroupID:             stringField(func(w *Worker) *string { return &w.GroupID }, nonEmpty),
-	propConfigTopic:         stringField(func(w *Worker) *string { return &w.ConfigTopic }, validTopic),
-	propOffsetTopic:         stringField(func(w *Worker) *string { return &w.OffsetTopic }, validTopic),
-	propStatusTopic:         stringField(func(w *Worker) *string { return &w.StatusTopic }, validTopic),
-	propConfigReplication:   replicationField(func(w *Worker) *int16 { return &w.ConfigReplication }),
-	propOffsetReplication:   replicationField(func(w *Worker) *int16 { return &w.OffsetReplication }),
-	propStatusReplication:   replicationField(func(w *Worker) *int16 { return &w.StatusReplication }),
-	propOffsetPartitions:    partitionsField(func(w *Worker) *int32 { return &w.OffsetPartitions }),
-	propStatusPartitions:    partitionsField(func(w *Worker) *int32 { return &w.StatusPartitions }),
-	propKeyConverter:        stringField(func(w *Worker) *string { return &w.KeyConverter }, nonEmpty),
-	propValueConverter:      stringField(func(w *Worker) *string { return &w.ValueConverter }, nonEmpty),
-	propKeySchemas:          boolField(func(w *Worker) *bool { return &w.KeySchemas }),
-	propValueSchemas:        boolField(func(w *Worker) *bool { return &w.ValueSchemas }),
-	propOffsetFlushInterval: millisField(func(w *Worker) *time.Duration { return &w.OffsetFlushInterval }, maxLongMillis),
-	propOffsetFlushTimeout:  millisField(func(w *Worker) *time.Duration { return &w.OffsetFlushTimeout }, maxLongMillis),
-	propSessionTimeout:      millisField(func(w *Worker) *time.Duration { return &w.SessionTimeout }, math.MaxInt32),
-	propHeartbeatInterval:   millisField(func(w *Worker) *time.Duration { return &w.HeartbeatInterval }, math.MaxInt32),
-	propRebalanceTimeout:    millisField(func(w *Worker) *time.Duration { return &w.RebalanceTimeout }, math.MaxInt32),
-	propTopicTracking:       boolField(func(w *Worker) *bool { return &w.TopicTracking }),
-	propTopicTrackingReset:  boolField(func(w *Worker) *bool { return &w.TopicTrackingReset }),
-	propListeners: {
+	PropGroupID:             stringField(func(w *Worker) *string { return &w.GroupID }, nonEmpty),
+	PropConfigTopic:         stringField(func(w *Worker) *string { return &w.ConfigTopic }, validTopic),
+	PropOffsetTopic:         stringField(func(w *Worker) *string { return &w.OffsetTopic }, validTopic),
+	PropStatusTopic:         stringField(func(w *Worker) *string { return &w.StatusTopic }, validTopic),
+	PropConfigReplication:   replicationField(func(w *Worker) *int16 { return &w.ConfigReplication }),
+	PropOffsetReplication:   replicationField(func(w *Worker) *int16 { return &w.OffsetReplication }),
+	PropStatusReplication:   replicationField(func(w *Worker) *int16 { return &w.StatusReplication }),
+	PropOffsetPartitions:    partitionsField(func(w *Worker) *int32 { return &w.OffsetPartitions }),
+	PropStatusPartitions:    partitionsField(func(w *Worker) *int32 { return &w.StatusPartitions }),
+	PropKeyConverter:        stringField(func(w *Worker) *string { return &w.KeyConverter }, nonEmpty),
+	PropValueConverter:      stringField(func(w *Worker) *string { return &w.ValueConverter }, nonEmpty),
+	PropKeySchemas:          boolField(func(w *Worker) *bool { return &w.KeySchemas }),
+	PropValueSchemas:        boolField(func(w *Worker) *bool { return &w.ValueSchemas }),
+	PropOffsetFlushInterval: millisField(func(w *Worker) *time.Duration { return &w.OffsetFlushInterval }, maxLongMillis),
+	PropOffsetFlushTimeout:  millisField(func(w *Worker) *time.Duration { return &w.OffsetFlushTimeout }, maxLongMillis),
+	PropSessionTimeout:      millisField(func(w *Worker) *time.Duration { return &w.SessionTimeout }, math.MaxInt32),
+	PropHeartbeatInterval:   millisField(func(w *Worker) *time.Duration { return &w.HeartbeatInterval }, math.MaxInt32),
+	PropRebalanceTimeout:    millisField(func(w *Worker) *time.Duration { return &w.RebalanceTimeout }, math.MaxInt32),
+	PropTopicTracking:       boolField(func(w *Worker) *bool { return &w.TopicTracking }),
+	PropTopicTrackingReset:  boolField(func(w *Worker) *bool { return &w.TopicTrackingReset }),
+	PropListeners: {
 		set: func(w *Worker, v string) error {
-			addrs, err := parseListeners(v)
+			addrs, https, err := parseListeners(v)
 			if err == nil {
-				w.Listeners = addrs
+				w.Listeners, w.ListenersHTTPS = addrs, https
 			}
 			return err
 		},
 		get: func(w *Worker) string {
+			scheme := "http://"
+			if w.ListenersHTTPS {
+				scheme = "https://"
+			}
 			urls := make([]string, len(w.Listeners))
 			for i, a := range w.Listeners {
-				urls[i] = "http://" + a
+				urls[i] = scheme + a
 			}
 			return strings.Join(urls, ",")
 		},
 	},
-	propAdvertisedHost: stringField(func(w *Worker) *string { return &w.AdvertisedHost }, nil),
-	propAdvertisedPort: {
+	PropAdvertisedHost: stringField(func(w *Worker) *string { return &w.AdvertisedHost }, nil),
+	PropAdvertisedPort: {
 		set: func(w *Worker, v string) error {
 			n, err := strconv.Atoi(strings.TrimSpace(v))
 			if err != nil || n < 1 || n > 65535 {
@@ -600,7 +625,7 @@ var fields = map[string]field{
 		},
 		get: func(w *Worker) string { return strconv.Itoa(w.AdvertisedPort) },
 	},
-	propAdvertisedListener: {
+	PropAdvertisedListener: {
 		set: func(w *Worker, v string) error {
 			p := strings.ToLower(strings.TrimSpace(v))
 			if p != "http" && p != "https" {
@@ -783,33 +808,36 @@ func (e *itemError) Error() string { return fmt.Sprintf("has %q%s", e.item, e.pr
 var listenerRE = regexp.MustCompile(`^(.*)://\[?([0-9a-zA-Z\-%._:]*)\]?:(-?[0-9]+)$`)
 
 // parseListeners checks listeners as RestServerConfig's ListenersValidator
-// and RestServer.createConnector do, and returns host:port addresses.
-func parseListeners(v string) ([]string, error) {
+// and RestServer.createConnector do, and returns host:port addresses and
+// whether they are https.
+func parseListeners(v string) ([]string, bool, error) {
 	items := splitList(v)
 	if len(items) == 0 {
-		return nil, errors.New("has no URL: at least one is required, e.g. http://:8083")
+		return nil, false, errors.New("has no URL: at least one is required, e.g. http://:8083")
 	}
 	addrs := make([]string, 0, len(items))
+	var schemes []string
 	for _, item := range items {
 		if item == "" {
-			return nil, errors.New("has an empty URL in the list")
+			return nil, false, errors.New("has an empty URL in the list")
 		}
 		m := listenerRE.FindStringSubmatch(item)
 		if m == nil {
-			return nil, &itemError{item, ", which is not protocol://host:port (e.g. http://:8083)"}
+			return nil, false, &itemError{item, ", which is not protocol://host:port (e.g. http://:8083)"}
 		}
-		switch strings.ToLower(m[1]) {
-		case "http":
-		case "https":
-			return nil, &itemError{item, ": pgmotion serves plain HTTP only; use http:// and put a TLS proxy in front if needed"}
-		default:
-			return nil, &itemError{item, ": the protocol must be http"}
+		scheme := strings.ToLower(m[1])
+		if scheme != "http" && scheme != "https" {
+			return nil, false, &itemError{item, ": the protocol must be http or https"}
 		}
+		if len(schemes) > 0 && schemes[0] != scheme {
+			return nil, false, &itemError{item, ": pgmotion serves one protocol; make every listener http:// or every one https://"}
+		}
+		schemes = append(schemes, scheme)
 		port, err := strconv.Atoi(m[3])
 		if err != nil || port < 0 || port > 65535 {
-			return nil, &itemError{item, ", whose port is not a port number (0-65535)"}
+			return nil, false, &itemError{item, ", whose port is not a port number (0-65535)"}
 		}
 		addrs = append(addrs, net.JoinHostPort(m[2], strconv.Itoa(port)))
 	}
-	return addrs, nil
+	return addrs, schemes[0] == "https", nil
 }

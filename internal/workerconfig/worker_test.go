@@ -56,10 +56,10 @@ func TestLoadDemoFile(t *testing.T) {
 	if len(w.Warnings) != 1 || !strings.Contains(w.Warnings[0], path+":14: plugin.path is ignored") {
 		t.Errorf("warnings = %q, want one about plugin.path on line 14", w.Warnings)
 	}
-	if got := w.Source(propOffsetFlushInterval); got != path+":13" {
+	if got := w.Source(PropOffsetFlushInterval); got != path+":13" {
 		t.Errorf("Source(offset.flush.interval.ms) = %q", got)
 	}
-	if got := w.Source(propOffsetFlushTimeout); got != "" {
+	if got := w.Source(PropOffsetFlushTimeout); got != "" {
 		t.Errorf("Source(offset.flush.timeout.ms) = %q, want default", got)
 	}
 	if err := w.Validate(); err != nil {
@@ -165,7 +165,8 @@ func TestParseErrors(t *testing.T) {
 		{"bootstrap.servers=kafka", `bootstrap.servers: "kafka" has "kafka", which is not host:port (e.g. localhost:9092)`},
 		{"bootstrap.servers=kafka:99999", `has "kafka:99999", whose port is not a port number (0-65535)`},
 		{"bootstrap.servers= , ", `bootstrap.servers: ", " has no broker address: give host:port pairs separated by commas`},
-		{"listeners=https://:8443", `listeners: "https://:8443" has "https://:8443": pgmotion serves plain HTTP only`},
+		{"listeners=http://:8083,https://:8443", `listeners: "http://:8083,https://:8443" has "https://:8443": pgmotion serves one protocol`},
+		{"listeners=ftp://:8443", `listeners: "ftp://:8443" has "ftp://:8443": the protocol must be http or https`},
 		{"listeners=ftp://:21", `has "ftp://:21": the protocol must be http`},
 		{"listeners=localhost:8083", `has "localhost:8083", which is not protocol://host:port (e.g. http://:8083)`},
 		{"listeners=", `listeners: "" has no URL: at least one is required, e.g. http://:8083`},
@@ -277,14 +278,14 @@ func mustRead(t *testing.T, path string) string {
 
 func TestValidate(t *testing.T) {
 	w := Default()
-	if err := w.Set(propHeartbeatInterval, "10000"); err != nil {
+	if err := w.Set(PropHeartbeatInterval, "10000"); err != nil {
 		t.Fatal(err)
 	}
 	err := w.Validate()
 	if err == nil || err.Error() != "heartbeat.interval.ms (10000) must be lower than session.timeout.ms (10000); Kafka suggests at most a third of it" {
 		t.Errorf("Validate = %v", err)
 	}
-	if err := w.Set(propSessionTimeout, "30000"); err != nil {
+	if err := w.Set(PropSessionTimeout, "30000"); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.Validate(); err != nil {
@@ -332,7 +333,7 @@ func TestWorkerPlaceholders(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("PGMOTION_TEST_GROUP", "from-env")
-	w := parse(t, "producer.sasl.jaas.config=${file:"+secrets+":jaas}\n"+
+	w := parse(t, envFileProviders+"producer.sasl.jaas.config=${file:"+secrets+":jaas}\n"+
 		"offset.flush.interval.ms=${file:"+secrets+":flush}\n"+
 		"group.id=${env:PGMOTION_TEST_GROUP}\n"+
 		"plugin.path=${file:/nonexistent:x}\n")
@@ -356,7 +357,7 @@ func TestWorkerPlaceholders(t *testing.T) {
 
 func TestWorkerErrorsHideResolvedValues(t *testing.T) {
 	t.Setenv("PGMOTION_TEST_SECRET", "hunter2")
-	_, err := Parse(strings.NewReader("offset.flush.interval.ms=${env:PGMOTION_TEST_SECRET}\n"), "w.properties")
+	_, err := Parse(strings.NewReader("offset.flush.interval.ms=${env:PGMOTION_TEST_SECRET}\n"+envFileProviders), "w.properties")
 	if err == nil {
 		t.Fatal("no error")
 	}
@@ -372,7 +373,7 @@ func TestWorkerErrorsHideResolvedValues(t *testing.T) {
 		{"listeners=${env:PGMOTION_TEST_SECRET}", `listeners: the value of ${env:PGMOTION_TEST_SECRET} has an item, which is not protocol://host:port`},
 		{"rest.advertised.listener=${env:PGMOTION_TEST_SECRET}", `rest.advertised.listener: the value of ${env:PGMOTION_TEST_SECRET} is not a protocol`},
 	} {
-		_, err := Parse(strings.NewReader(tt.in), "w.properties")
+		_, err := Parse(strings.NewReader(tt.in+"\n"+envFileProviders), "w.properties")
 		if err == nil || strings.Contains(err.Error(), "hunter2") || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("Parse(%q) = %v\nwant %q and no secret", tt.in, err, tt.want)
 		}
@@ -404,11 +405,11 @@ config.providers.unused.class=org.apache.kafka.common.config.provider.EnvVarConf
 	for _, tt := range []struct{ in, want string }{
 		{"config.providers=vault\nconfig.providers.vault.class=io.example.VaultConfigProvider",
 			`w.properties:2: config.providers.vault.class: "io.example.VaultConfigProvider" is not a config provider pgmotion implements; use ` + FileProviderClass},
-		{"config.providers.file.param.allowed.paths=relative/dir",
+		{"config.providers.file.param.allowed.paths=relative/dir\n" + envFileProviders,
 			`w.properties:1: config.providers.file.param.allowed.paths: path relative/dir is not absolute`},
-		{"config.providers.file.param.allowed.paths=/does/not/exist/pgmotion",
+		{"config.providers.file.param.allowed.paths=/does/not/exist/pgmotion\n" + envFileProviders,
 			`config.providers.file.param.allowed.paths: path /does/not/exist/pgmotion does not exist`},
-		{"config.providers.env.param.allowlist.pattern=(",
+		{"config.providers.env.param.allowlist.pattern=(\n" + envFileProviders,
 			`w.properties:1: config.providers.env.param.allowlist.pattern: is not a regular expression`},
 	} {
 		_, err := Parse(strings.NewReader(tt.in), "w.properties")

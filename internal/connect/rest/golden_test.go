@@ -97,6 +97,21 @@ var goldenCases = []goldenCase{
 	{name: "create_truncated_json", method: "POST", path: "/connectors", body: `{"name": "orders", "config": {`},
 	{name: "create_empty_body", method: "POST", path: "/connectors"},
 	{name: "create_not_object", method: "POST", path: "/connectors", body: `["orders"]`},
+	// Only application/json bodies are taken, as Jersey takes them: a
+	// page in a browser can send text/plain or a form cross-origin
+	// without a preflight, and curl -d sends a form.
+	{name: "create_text_plain", method: "POST", path: "/connectors", body: `{"name":"orders","config":` + ordersConfig + `}`, header: map[string]string{"Content-Type": "text/plain"}},
+	{name: "create_form", method: "POST", path: "/connectors", body: `{"name":"orders","config":` + ordersConfig + `}`, header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}},
+	{name: "create_no_content_type", method: "POST", path: "/connectors", body: `{"name":"orders","config":` + ordersConfig + `}`, header: map[string]string{"Content-Type": ""}},
+	{name: "create_json_charset", method: "POST", path: "/connectors", body: `{"name":"orders","config":` + ordersConfig + `}`, header: map[string]string{"Content-Type": "Application/JSON; charset=UTF-8"}},
+	// One rule for secrets, the broad one: these names and a URL's
+	// password are hidden in every response.
+	{name: "config_put_secret_names", method: "PUT", path: "/connectors/orders/config", body: strings.TrimSuffix(ordersConfig, "}") +
+		`,"producer.override.ssl.keystore.key":"key-s3cret","vault.token":"vault-s3cret","datadog.api.key":"dd-s3cret",` +
+		`"my.secret.value":"my-s3cret","database.url":"postgresql://replicator:url-s3cret@db.example.com:5432/orders?sslmode=require"}`},
+	{name: "config_put_text_plain", method: "PUT", path: "/connectors/orders/config", body: ordersConfig, header: map[string]string{"Content-Type": "text/plain;charset=UTF-8"}},
+	{name: "validate_text_plain", method: "PUT", path: "/connector-plugins/PostgresConnector/config/validate", body: ordersConfig, header: map[string]string{"Content-Type": "text/plain"}},
+	{name: "loggers_put_text_plain", method: "PUT", path: "/admin/loggers/org.apache.kafka.connect", body: `{"level":"TRACE"}`, header: map[string]string{"Content-Type": "text/plain"}},
 	{name: "create_null_value", method: "POST", path: "/connectors", body: `{"name":"orders","config":{"connector.class":"Postgres","database.user":null}}`},
 	{name: "create_invalid_config", method: "POST", path: "/connectors", body: `{"name":"orders","config":{"connector.class":"Postgres","database.password":"pg-s3cret","database.port":"abc"}}`},
 	{name: "create_timeout", method: "POST", path: "/connectors", body: `{"name":"inventory","config":` + ordersConfig + `}`, timeout: 30 * time.Millisecond, setup: slowInventory},
@@ -287,7 +302,17 @@ func (c goldenCase) serve(t testing.TB) *httptest.ResponseRecorder {
 		t.Fatal(err)
 	}
 	req := httptest.NewRequest(c.method, "http://"+testHost+c.path, strings.NewReader(c.body))
+	if _, ok := c.header["Content-Type"]; !ok && c.method != "GET" && c.method != "HEAD" && c.method != "DELETE" {
+		// Every client of Kafka Connect's API declares its JSON body; a
+		// case that sets Content-Type shows it in its golden file ("" for
+		// none).
+		req.Header.Set("Content-Type", "application/json")
+	}
 	for k, v := range c.header {
+		if v == "" {
+			req.Header.Del(k)
+			continue
+		}
 		req.Header.Set(k, v)
 	}
 	rec := httptest.NewRecorder()

@@ -89,7 +89,7 @@ const (
 )
 
 func (f *fakeHerder) ClusterInfo(context.Context) (connect.ServerInfo, error) {
-	return connect.ServerInfo{Version: "3.9.0", Commit: "a60e31147e6b01ee", KafkaClusterID: "pgmotion-test-cluster"}, nil
+	return connect.ServerInfo{Version: "4.0.0", Commit: "a60e31147e6b01ee", KafkaClusterID: "pgmotion-test-cluster"}, nil
 }
 
 func (f *fakeHerder) Ready() error {
@@ -499,7 +499,8 @@ func init() {
 }
 
 // The secret values of the fixture; no response may contain one.
-var fixtureSecrets = []string{"pg-s3cret", "api-s3cret", "tr-s3cret", "tok-s3cret", "ssl-s3cret"}
+var fixtureSecrets = []string{"pg-s3cret", "api-s3cret", "tr-s3cret", "tok-s3cret", "ssl-s3cret",
+	"key-s3cret", "vault-s3cret", "dd-s3cret", "my-s3cret", "url-s3cret"}
 
 // newFixture returns a herder holding:
 //

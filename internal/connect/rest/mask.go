@@ -10,17 +10,15 @@ import (
 // Secrets never leave the REST API: every config in a response goes
 // through maskConfig. Kafka Connect returns configs as stored; pgmotion
 // hides the values of secret options as Kafka hides PASSWORD values in
-// its validation response. Masking a masked config changes nothing.
+// its validation response, and the passwords of URLs in other values
+// (spec.MaskValue). Masking a masked config changes nothing.
 
 // maskConfig returns a copy of cfg with secret values replaced by
 // "[hidden]"; a nil config becomes an empty one.
 func maskConfig(cfg map[string]string) map[string]string {
 	out := make(map[string]string, len(cfg))
 	for k, v := range cfg {
-		if secretKey(cfg, k) {
-			v = spec.Hidden
-		}
-		out[k] = v
+		out[k] = spec.MaskValue(k, v, func(k string) bool { return secretKey(cfg, k) })
 	}
 	return out
 }
@@ -30,7 +28,7 @@ func maskConfig(cfg map[string]string) map[string]string {
 var converterProps = []string{spec.PropKeyConverter, spec.PropValueConverter, spec.PropHeaderConverter}
 
 // secretKey reports whether key holds a secret in cfg: it looks like one
-// (Debezium's rule), or the connector's spec declares it secret, or it
+// (spec.SensitiveKey), or the connector's spec declares it secret, or it
 // configures a transform, predicate or converter whose spec does.
 func secretKey(cfg map[string]string, key string) bool {
 	if spec.SensitiveKey(key) || declaredSecret(cfg[spec.PropConnectorClass], key, true) {
@@ -121,10 +119,10 @@ func maskConfigInfos(ci *spec.ConfigInfos, cfg map[string]string) *spec.ConfigIn
 		}
 		secret := secretKey(cfg, c.Value.Name) ||
 			c.Definition != nil && c.Definition.Type == spec.TypePassword.String()
-		if secret {
+		shown := spec.MaskValue(c.Value.Name, *c.Value.Value, func(string) bool { return secret })
+		if shown != *c.Value.Value {
 			v := *c.Value
-			h := spec.Hidden
-			v.Value = &h
+			v.Value = &shown
 			out.Configs[i].Value = &v
 		}
 	}

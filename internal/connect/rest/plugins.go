@@ -171,10 +171,7 @@ func javaMap(cfg map[string]*string) string {
 		}
 		v := "null"
 		if cfg[k] != nil {
-			v = *cfg[k]
-			if secretKey(flat, k) {
-				v = spec.Hidden
-			}
+			v = spec.MaskValue(k, *cfg[k], func(k string) bool { return secretKey(flat, k) })
 		}
 		fmt.Fprintf(&b, "%s=%s", k, v)
 	}

@@ -10,18 +10,25 @@
 // Differences from Kafka Connect:
 //
 //   - Config values of secret options (those the plugin's spec declares
-//     secret or PASSWORD, and keys that look like secrets by Debezium's
-//     rule, see [spec.SensitiveKey]) are shown as "[hidden]" in every
-//     response: configs, connector infos, task configs, expand=info and
-//     validation results. Kafka Connect returns configs as stored.
+//     secret or PASSWORD, and keys that look like secrets by
+//     [spec.SensitiveKey], a broader rule than Debezium's) are shown as
+//     "[hidden]" in every response: configs, connector infos, task
+//     configs, expand=info and validation results; so is the password of
+//     a URL in any other value ([spec.HideURLPasswords]). Kafka Connect
+//     returns configs as stored.
 //   - A malformed or mistyped request body is a 400 whose message locates
 //     the problem; Kafka Connect answers 500 with Jackson's message (or a
 //     NullPointerException's for a body without "config"). An invalid
 //     "initial_state" is a 400 too, and unknown fields of a create request
 //     are ignored (Jackson refuses them).
-//   - Request bodies are accepted whatever their Content-Type; Jersey
-//     answers 415 to anything but application/json. Bodies are limited to
-//     16 MiB (413).
+//   - Bodies are limited to 16 MiB (413). As in Kafka Connect, a request
+//     whose body is not declared application/json (parameters such as
+//     charset allowed) is a 415, "HTTP 415 Unsupported Media Type", also
+//     when it has no Content-Type (Jersey reads such a body as
+//     application/octet-stream, which Jackson does not take) and whatever
+//     its body: so a web page cannot create a connector with a simple
+//     cross-origin text/plain or form POST, and `curl -d` needs
+//     -H 'Content-Type: application/json', as with Kafka Connect.
 //   - The validate endpoint also accepts a connector.class and a plugin
 //     name that are two names of one registered plugin, and the message for
 //     a body without connector.class lists the config with secrets masked.
@@ -55,6 +62,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"net/url"
 	"runtime/debug"
@@ -112,10 +120,12 @@ const maxBodyBytes = 16 << 20
 const (
 	msgNotFound         = "HTTP 404 Not Found"
 	msgMethodNotAllowed = "HTTP 405 Method Not Allowed"
-	msgTimedOut         = "Request timed out"
-	msgInterrupted      = "Request interrupted"
-	msgUnauthorized     = "User cannot access the resource." // JaasBasicAuthFilter
-	msgReadOnly         = "This user is read-only: it may look at everything and change nothing. Use the admin credentials (--rest-auth) to make changes."
+	// msgUnsupportedMediaType answers a body that is not application/json.
+	msgUnsupportedMediaType = "HTTP 415 Unsupported Media Type"
+	msgTimedOut             = "Request timed out"
+	msgInterrupted          = "Request interrupted"
+	msgUnauthorized         = "User cannot access the resource." // JaasBasicAuthFilter
+	msgReadOnly             = "This user is read-only: it may look at everything and change nothing. Use the admin credentials (--rest-auth) to make changes."
 )
 
 // NewHandler returns the Kafka Connect REST API over o.Herder. It fails when
@@ -233,6 +243,13 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if rt.body {
+		if !isJSON(r.Header.Get("Content-Type")) {
+			// Jersey's answer to a resource that @Consumes JSON: a page in
+			// a browser can POST text/plain without a preflight, but not
+			// application/json.
+			writeError(w, http.StatusUnsupportedMediaType, msgUnsupportedMediaType)
+			return
+		}
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBody))
 		if err != nil {
 			var tooBig *http.MaxBytesError
@@ -406,3 +423,11 @@ func (r *recorder) Write(b []byte) (int, error) {
 }
 
 func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// isJSON reports whether a Content-Type header is application/json, as
+// Jersey matches it against @Consumes(MediaType.APPLICATION_JSON): type
+// and subtype in any case, parameters ignored.
+func isJSON(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && mt == "application/json"
+}

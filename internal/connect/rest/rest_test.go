@@ -51,7 +51,7 @@ func TestAccessLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	body := `{"name":"orders","config":` + ordersConfig + `}`
-	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("POST", "/connectors", strings.NewReader(body)))
+	h.ServeHTTP(httptest.NewRecorder(), jsonRequest("POST", "/connectors", body))
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/connectors/nope", nil))
 
 	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
@@ -107,7 +107,7 @@ func TestBodyTooLarge(t *testing.T) {
 	h := hh.(*handler)
 	h.maxBody = 64
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest("PUT", "/connectors/orders/config", strings.NewReader(ordersConfig)))
+	h.ServeHTTP(rec, jsonRequest("PUT", "/connectors/orders/config", ordersConfig))
 	if e := decodeError(t, rec); rec.Code != 413 || e.ErrorCode != 413 || e.Message != "Request body is larger than 64 bytes" {
 		t.Errorf("got %d %+v", rec.Code, e)
 	}
@@ -292,7 +292,7 @@ func TestLoggerScopeWarning(t *testing.T) {
 			t.Fatal(err)
 		}
 		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequest("PUT", "/admin/loggers/org.apache.kafka.connect"+tt.query, strings.NewReader(`{"level":"TRACE"}`)))
+		h.ServeHTTP(rec, jsonRequest("PUT", "/admin/loggers/org.apache.kafka.connect"+tt.query, `{"level":"TRACE"}`))
 		if rec.Code != tt.status {
 			t.Errorf("%q: status %d, want %d: %s", tt.query, rec.Code, tt.status, rec.Body)
 		}
@@ -316,7 +316,7 @@ func TestLoggerSetThenGet(t *testing.T) {
 	}
 	do := func(method, path, body string) string {
 		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequest(method, path, strings.NewReader(body)))
+		h.ServeHTTP(rec, jsonRequest(method, path, body))
 		return rec.Body.String()
 	}
 	if got := do("PUT", "/admin/loggers/kafka", `{"level":"debug"}`); got != `["kafka"]` {
@@ -328,4 +328,12 @@ func TestLoggerSetThenGet(t *testing.T) {
 	if got := do("PUT", "/admin/loggers/kafka", `{"level":"DEBUG"}`); got != `[]` {
 		t.Errorf("PUT again: %s", got)
 	}
+}
+
+// jsonRequest is a request whose body is declared application/json, as
+// Kafka Connect requires.
+func jsonRequest(method, path, body string) *http.Request {
+	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	return req
 }

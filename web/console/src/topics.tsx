@@ -312,16 +312,22 @@ function Messages({ topic, partitions }: { topic: string; partitions: number }) 
   const tail = () => {
     stopStream();
     setProgress(null);
-    const es = new EventSource(`/ui/api/topics/${enc(topic)}/tail`);
-    source.current = es;
     setTailing(true);
-    es.addEventListener("record", (e) => {
-      const m = JSON.parse((e as MessageEvent).data) as Message;
-      setMessages((prev) => [m, ...prev].slice(0, 500));
-    });
-    es.addEventListener("error", () => {
-      if (es.readyState === EventSource.CLOSED) setTailing(false);
-    });
+    const open = () => {
+      const es = new EventSource(`/ui/api/topics/${enc(topic)}/tail`);
+      source.current = es;
+      es.addEventListener("record", (e) => {
+        const m = JSON.parse((e as MessageEvent).data) as Message;
+        setMessages((prev) => (prev.some((x) => x.partition === m.partition && x.offset === m.offset) ? prev : [m, ...prev].slice(0, 500)));
+      });
+      es.addEventListener("error", () => {
+        // The browser reconnects by itself after a network error; after
+        // an error answer it gives up, so the tail opens again itself
+        // until the user stops it.
+        if (es.readyState === EventSource.CLOSED && source.current === es) setTimeout(() => source.current === es && open(), 1000);
+      });
+    };
+    open();
   };
 
   const searching = source.current !== null && !tailing;

@@ -215,8 +215,9 @@ test("create a connector from the form, see its first change live, pause, resume
   }, "a live change in the tail", 30_000);
   const op = await p.locator('[data-testid="message"]').first().locator(".op").innerText();
   assert.ok(["create", "update", "delete"].includes(op), `live event op ${op}`);
-  await p.screenshot({ path: join(shots, "live.png") });
   await p.locator('[data-testid="stop-tail"]').click();
+  await p.locator('[data-testid="tail"]').waitFor();
+  await p.screenshot({ path: join(shots, "live.png") });
 
   // Pause, resume, delete, from the list.
   await p.goto(`${demo.url}/ui/#/connectors`);
@@ -259,15 +260,15 @@ test("a filter over a 1,000,000-record topic streams its progress and stops; the
   const t0 = Date.now();
   await p.evaluate(() => new Promise((r) => requestAnimationFrame(() => r(null))));
   assert.ok(Date.now() - t0 < 1000, "a frame within a second while filtering");
-  await p.screenshot({ path: join(shots, "filter.png") });
   // Stop it before the end, and it stays stopped.
-  await p.locator('[data-testid="stop-filter"]').click();
+  await p.locator('[data-testid="stop-filter"]').click({ timeout: 5000 });
   await p.locator('[data-testid="run-filter"]').waitFor();
   const atStop = await scanned();
   assert.ok(atStop < 1_000_000, `stopped at ${atStop}, before the end`);
   await new Promise((r) => setTimeout(r, 1500));
   assert.equal(await scanned(), atStop);
   assert.match(await p.locator('[data-testid="filter-progress"]').innerText(), /stopped/);
+  await p.screenshot({ path: join(shots, "filter.png") });
   // Matches found so far are listed.
   assert.ok((await p.locator('[data-testid="message"]').count()) >= 1);
   assert.deepEqual(p.errors, []);

@@ -1,4 +1,4 @@
-package connect
+package snapshot
 
 import (
 	"bytes"
@@ -17,6 +17,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/pgmotion/pgmotion/internal/change"
+	"github.com/pgmotion/pgmotion/internal/spec"
 )
 
 // Signals (reference §5): commands to the connector, written as rows of
@@ -42,8 +43,8 @@ const knownSignals = "execute-snapshot, stop-snapshot, pause-snapshot, resume-sn
 
 // The signal channels (signal.enabled.channels).
 const (
-	channelSource = "source"
-	channelKafka  = "kafka"
+	ChannelSource = spec.SignalChannelSource
+	ChannelKafka  = spec.SignalChannelKafka
 )
 
 // signal is one signal read from a channel.
@@ -60,7 +61,7 @@ type signal struct {
 }
 
 func (s signal) String() string {
-	if s.Channel == channelKafka {
+	if s.Channel == ChannelKafka {
 		return fmt.Sprintf("%q (type %q, signal topic offset %d)", s.ID, s.Type, s.Offset)
 	}
 	return fmt.Sprintf("%q (type %q)", s.ID, s.Type)
@@ -110,7 +111,7 @@ func signalFromRow(rel *change.Relation, row change.Tuple) (signal, error) {
 	if !ok || typ == "" {
 		return signal{ID: id}, fmt.Errorf("signal %q has no type", id)
 	}
-	s := signal{ID: id, Type: typ, Channel: channelSource}
+	s := signal{ID: id, Type: typ, Channel: ChannelSource}
 	if d, ok := textValue(row, idx[2]); ok && strings.TrimSpace(d) != "" {
 		s.Data = []byte(d)
 	}
@@ -148,7 +149,7 @@ func parseKafkaSignal(key, value []byte, prefix string) (signal, error) {
 	if err := json.Unmarshal(value, &v); err != nil {
 		return signal{}, fmt.Errorf("the signal record's value is not a JSON object {\"type\":…,\"data\":{…}}: %w", err)
 	}
-	s := signal{Channel: channelKafka}
+	s := signal{Channel: ChannelKafka}
 	if v.ID != nil {
 		s.ID = *v.ID
 	}
