@@ -147,10 +147,10 @@ func HashSetOrder(vals []string) []string {
 	return out
 }
 
-// Split is String.split(sep) for a literal, non-empty separator that is
-// no regular expression metacharacter: without a match the whole string
-// (so "" gives [""]), else the parts with the trailing empty strings
-// dropped (so "," gives none).
+// Split is String.split with a regular expression that matches the
+// non-empty text sep literally (",", or "\\." for sep "."): without a
+// match the whole string (so "" gives [""]), else the parts with the
+// trailing empty strings dropped (so "," gives none).
 func Split(s, sep string) []string {
 	if !strings.Contains(s, sep) {
 		return []string{s}
