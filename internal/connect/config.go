@@ -78,15 +78,14 @@ func TaskConfigFrom(name string, raw map[string]string) (TaskConfig, []string, e
 	enc.BinaryHandling = string(pc.BinaryHandling)
 	enc.TimePrecision = string(pc.TimePrecision)
 	enc.KeySchemas, enc.ValueSchemas = pc.KeySchemas, pc.ValueSchemas
-	chain, err := transform.NewChain(pc.Config, transform.Options{KeySchemas: pc.KeySchemas, ValueSchemas: pc.ValueSchemas})
+	chain, err := transform.NewChain(pc.Config, transform.Options{})
 	if err != nil {
 		return TaskConfig{}, nil, err
 	}
 	if chain != nil {
-		// The chain reads the sides it transforms with their schemas and
-		// writes them with the connector's schemas.enable.
-		k, v := chain.Parses()
-		enc.KeySchemas, enc.ValueSchemas = enc.KeySchemas || k, enc.ValueSchemas || v
+		// The encoder runs the chain between building a record and
+		// converting it, as Kafka Connect does.
+		enc.Transforms = chain
 	}
 	enc.TombstonesOnDelete = pc.TombstonesOnDelete
 	enc.Skipped = skipped
@@ -147,7 +146,6 @@ func TaskConfigFrom(name string, raw map[string]string) (TaskConfig, []string, e
 		Incremental:     incrementalConfigFrom(pc),
 		QueueCapacity:   pc.Config.Long(spec.PropMaxQueueSize),
 		MaxQueueBytes:   pc.Config.Long(spec.PropMaxQueueSizeBytes),
-		Transforms:      chain,
 		EOS:             eosConfigFrom(pc.Config),
 	}
 	return tc, pc.Warnings, nil

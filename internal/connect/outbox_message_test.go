@@ -74,9 +74,6 @@ func TestOutboxMessageRoutesLikeTable(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if recs, err = tc.Transforms.ApplyAll(recs, nil); err != nil {
-					t.Fatal(err)
-				}
 				if len(recs) != 1 {
 					t.Fatalf("%d records after the EventRouter, want 1", len(recs))
 				}

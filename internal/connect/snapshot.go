@@ -451,7 +451,7 @@ func newSnapshotSink(t *task, threads, ranges int, m *metrics.SnapshotMetrics, c
 		}
 		// A row's envelope time is its read time, to the millisecond.
 		enc.SetClock(clock.Now)
-		if t.cfg.Transforms == nil {
+		if t.cfg.Encoder.Transforms == nil {
 			enc.RecycleSlabs() // Row calls Handed
 		}
 		s.workers = append(s.workers, &snapshotWorker{enc: enc})
@@ -487,11 +487,6 @@ func (s *snapshotSink) Row(worker int, r pgsource.Range, c *change.Change) error
 	var err error
 	if w.recs, err = w.enc.Encode(w.recs[:0], c); err != nil {
 		return err
-	}
-	if tr := s.t.cfg.Transforms; tr != nil {
-		if w.recs, err = tr.ApplyAll(w.recs, s.t.log); err != nil {
-			return err
-		}
 	}
 	for i := range w.recs {
 		rec := &w.recs[i]

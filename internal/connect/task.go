@@ -21,7 +21,6 @@ import (
 	"github.com/pgmotion/pgmotion/internal/pgsource"
 	"github.com/pgmotion/pgmotion/internal/record"
 	"github.com/pgmotion/pgmotion/internal/spec"
-	"github.com/pgmotion/pgmotion/internal/transform"
 	"github.com/pgmotion/pgmotion/internal/workerconfig"
 )
 
@@ -61,8 +60,6 @@ type TaskConfig struct {
 	// Incremental configures signals and incremental snapshots
 	// (incremental.go, signal.go).
 	Incremental IncrementalConfig
-	// Transforms is the connector's transforms chain; nil without one.
-	Transforms *transform.Chain
 	// EOS is the exactly-once configuration (eos.go).
 	EOS EOSConfig
 	// QueueCapacity and MaxQueueBytes are max.queue.size and
@@ -178,7 +175,7 @@ func newTask(cfg TaskConfig, sink *kafkasink.Sink, store *OffsetStore, log *slog
 	if err != nil {
 		return nil, err
 	}
-	if cfg.Transforms == nil {
+	if cfg.Encoder.Transforms == nil {
 		enc.RecycleSlabs() // produce calls Handed
 	}
 	if cfg.FlushInterval <= 0 {
@@ -416,17 +413,11 @@ func (t *task) emit(c *change.Change) error {
 	return err
 }
 
-// produce runs t.recs through the transforms and hands what is left to
-// the producer, in the open batch.
+// produce hands t.recs, the records of the encoder's last call (after the
+// transforms), to the producer, in the open batch.
 func (t *task) produce() error {
-	var err error
 	if t.sm != nil {
-		t.sm.Polled(len(t.recs))
-	}
-	if t.cfg.Transforms != nil {
-		if t.recs, err = t.cfg.Transforms.ApplyAll(t.recs, t.log); err != nil {
-			return err
-		}
+		t.sm.Polled(t.enc.Polled())
 	}
 	if len(t.recs) == 0 {
 		return nil
@@ -494,7 +485,10 @@ func (t *task) Tick(now time.Time, inTxn bool) error {
 		}
 	}
 	// Transforms apply to heartbeats too, as in Kafka Connect.
-	t.recs = append(t.recs[:0], t.enc.Heartbeat(t.enc.HeartbeatTopic(t.cfg.HeartbeatPrefix, t.cfg.HeartbeatName), now.UnixMilli()))
+	var err error
+	if t.recs, err = t.enc.Heartbeat(t.recs[:0], t.enc.HeartbeatTopic(t.cfg.HeartbeatPrefix, t.cfg.HeartbeatName), now.UnixMilli()); err != nil {
+		return err
+	}
 	if err := t.produce(); err != nil {
 		return err
 	}

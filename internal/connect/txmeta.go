@@ -37,7 +37,10 @@ func (t *task) txBegin(xid uint32, lsn change.LSN, ts int64) error {
 		}
 		t.log.Warn("transaction counts in the stored offset are not valid; the transaction is numbered from 1 again", "xid", xid, "err", err)
 	}
-	t.recs = t.enc.BeginTx(t.recs[:0], xid, lsn, ts)
+	var err error
+	if t.recs, err = t.enc.BeginTx(t.recs[:0], xid, lsn, ts); err != nil {
+		return err
+	}
 	return t.produce()
 }
 
@@ -47,7 +50,10 @@ func (t *task) txEnd(lsn change.LSN, ts int64) error {
 	if !t.enc.TransactionMetadata() {
 		return nil
 	}
-	t.recs = t.enc.EndTx(t.recs[:0], lsn, ts)
+	var err error
+	if t.recs, err = t.enc.EndTx(t.recs[:0], lsn, ts); err != nil {
+		return err
+	}
 	if len(t.recs) == 0 {
 		return nil
 	}

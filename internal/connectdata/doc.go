@@ -35,13 +35,13 @@
 // of float fields are read back as those values (Jackson reads 0.0), and
 // schemaless objects keep their key order (Kafka builds a HashMap).
 //
-// ToConnect checks a whole document against its schema but decodes the
-// struct, array and map members of structs on first access (Struct.Get):
-// transformations read a few fields of an envelope, rarely its source.
+// The encoder builds change events as Connect data directly when a
+// transformation chain needs them (Kafka Connect's order: source,
+// transforms, converter); ToConnect reads the rare records it writes as
+// JSON (heartbeats, transaction and message events) and test fixtures.
+// Record is a record between the two.
 //
 // Schemas are immutable once built (Build) and safe for concurrent use.
-// Struct, Map and slices are plain values: share them only read-only, and
-// read a Struct from ToConnect from one goroutine at a time (a first read
-// decodes). A JSONConverter caches parsed schemas and is not safe for
-// concurrent use.
+// Struct, Map and slices are plain values: share them only read-only. A
+// JSONConverter caches parsed schemas and is not safe for concurrent use.
 package connectdata

@@ -8,10 +8,6 @@ import (
 // of parsed schemas a JSONConverter keeps.
 const SchemaCacheSize = 1000
 
-// recentSchemas is how many schemas are tried by a plain prefix comparison
-// before the schema text is scanned and looked up.
-const recentSchemas = 4
-
 // JSONConverter is Kafka's org.apache.kafka.connect.json.JsonConverter with
 // replace.null.with.default=true and decimal.format=BASE64. It is not safe
 // for concurrent use: it caches parsed schemas (by their exact JSON text)
@@ -19,13 +15,7 @@ const recentSchemas = 4
 type JSONConverter struct {
 	schemas bool
 	cache   map[string]*Schema
-	recent  [recentSchemas]cachedSchema
 	buf     []byte
-}
-
-type cachedSchema struct {
-	raw    []byte
-	schema *Schema
 }
 
 // NewJSONConverter returns a converter; schemasEnable is the converter's
@@ -48,7 +38,7 @@ func (c *JSONConverter) ToConnect(data []byte) (*Schema, any, error) {
 	if data == nil {
 		return nil, nil, nil
 	}
-	d := decoder{data: data, lazy: true}
+	d := decoder{data: data}
 	d.ws()
 	if !c.schemas {
 		if d.pos == len(d.data) {
@@ -151,7 +141,7 @@ func (c *JSONConverter) envelope(d *decoder) (*Schema, any, error) {
 		return nil, nil, dataErrorf("%s", errEnvelope)
 	}
 	if !decoded || decodedWith != schema {
-		pd := decoder{data: d.data[:payloadStart+payloadN], pos: payloadStart, lazy: true}
+		pd := decoder{data: d.data[:payloadStart+payloadN], pos: payloadStart}
 		v, err := pd.value(schema)
 		if err != nil {
 			return nil, nil, err
@@ -165,22 +155,7 @@ func (c *JSONConverter) envelope(d *decoder) (*Schema, any, error) {
 // was seen before.
 func (c *JSONConverter) schemaAt(d *decoder) (*Schema, error) {
 	d.ws()
-	rest := d.data[d.pos:]
-	for i := range c.recent {
-		r := &c.recent[i]
-		if r.raw != nil && bytes.HasPrefix(rest, r.raw) {
-			d.pos += len(r.raw)
-			// Take the hit before moving it to the front: the move writes
-			// over *r.
-			hit := *r
-			if i > 0 {
-				copy(c.recent[1:i+1], c.recent[:i])
-				c.recent[0] = hit
-			}
-			return hit.schema, nil
-		}
-	}
-	if bytes.HasPrefix(rest, []byte("null")) {
+	if bytes.HasPrefix(d.data[d.pos:], []byte("null")) {
 		d.pos += 4
 		return nil, nil
 	}
@@ -201,8 +176,6 @@ func (c *JSONConverter) schemaAt(d *decoder) (*Schema, error) {
 		}
 		c.cache[string(raw)] = s
 	}
-	copy(c.recent[1:], c.recent[:recentSchemas-1])
-	c.recent[0] = cachedSchema{raw: bytes.Clone(raw), schema: s}
 	return s, nil
 }
 

@@ -534,21 +534,9 @@ func (d *decoder) structValue(s *Schema, c byte) (any, error) {
 	return st, nil
 }
 
-// member reads the value of field idx into st, or only checks it when st
-// is nil.
+// member reads the value of field idx into st.
 func (d *decoder) member(s *Schema, st *Struct, idx int) error {
 	fs := s.Fields[idx].Schema
-	if st == nil {
-		return d.check(fs)
-	}
-	if d.lazy && fs.Type >= TypeArray && d.peek() != 'n' {
-		start := d.pos
-		if err := d.check(fs); err != nil {
-			return err
-		}
-		st.values[idx] = &lazy{raw: d.data[start:d.pos], schema: fs}
-		return nil
-	}
 	v, err := d.value(fs)
 	st.values[idx] = v
 	return err
@@ -576,8 +564,8 @@ func (f *fieldSet) has(i int) bool {
 }
 
 // members reads the object at d.pos (its opening brace) as a struct of s
-// into st (nil: only check it); members naming no field are skipped. It
-// returns the fields seen.
+// into st; members naming no field are skipped. It returns the fields
+// seen.
 func (d *decoder) members(s *Schema, st *Struct) (fieldSet, error) {
 	var seen fieldSet
 	if len(s.Fields) > 64 {

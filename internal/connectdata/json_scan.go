@@ -15,11 +15,6 @@ type decoder struct {
 	pos  int
 	// numbers makes schemaless return numbers as Number.
 	numbers bool
-	// lazy makes structs keep their struct, array and map members as
-	// checked raw JSON, decoded on first access.
-	lazy bool
-	// scratch is reused for base64 checks.
-	scratch []byte
 	// entries and elems are the stacks schemaless builds objects and
 	// arrays on.
 	entries []MapEntry

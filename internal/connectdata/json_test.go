@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -329,5 +330,46 @@ func TestNestingDepth(t *testing.T) {
 	ok := strings.Repeat("[", 900) + strings.Repeat("]", 900)
 	if _, _, err := NewJSONConverter(false).ToConnect([]byte(ok)); err != nil {
 		t.Errorf("900 levels: %v", err)
+	}
+}
+
+// TestStructArena checks that Structs from a StructArena start null and
+// never share their values, across blocks, for wide schemas and after a
+// Reset.
+func TestStructArena(t *testing.T) {
+	narrow := MustBuild(Schema{Type: TypeStruct, Fields: []Field{
+		{Name: "a", Schema: PrimitiveSchema(TypeInt32, true)}, {Name: "b", Schema: PrimitiveSchema(TypeString, true)}}})
+	var wideFields []Field
+	for i := range arenaValues/4 + 1 {
+		wideFields = append(wideFields, Field{Name: fmt.Sprintf("f%d", i), Schema: PrimitiveSchema(TypeInt64, true)})
+	}
+	wide := MustBuild(Schema{Type: TypeStruct, Fields: wideFields})
+	var a StructArena
+	for round := range 3 {
+		var all []*Struct
+		for i := range 3*arenaStructs + 7 {
+			s := narrow
+			if i%50 == 0 {
+				s = wide
+			}
+			st := a.New(s)
+			if st.Schema() != s || st.Len() != len(s.Fields) {
+				t.Fatalf("round %d struct %d: schema or length wrong", round, i)
+			}
+			for f := range st.Len() {
+				if st.Get(f) != nil {
+					t.Fatalf("round %d struct %d field %d not null", round, i, f)
+				}
+			}
+			st.Set(0, int32(i))
+			st.Set(st.Len()-1, int64(i))
+			all = append(all, st)
+		}
+		for i, st := range all {
+			if st.Get(0) != int32(i) || st.Get(st.Len()-1) != int64(i) {
+				t.Fatalf("round %d struct %d: overwritten by another struct", round, i)
+			}
+		}
+		a.Reset()
 	}
 }

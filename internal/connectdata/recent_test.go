@@ -6,9 +6,10 @@ import (
 )
 
 // A converter that reads records of several schemas in turn must give each
-// record its own schema. The most-recent list once returned the schema it
-// had just moved in place of the hit: a record of table a, read after
-// records of a and then b, came back with b's schema.
+// record its own schema. A most-recent list of schemas (since removed)
+// once returned the schema it had just moved in place of the hit: a record
+// of table a, read after records of a and then b, came back with b's
+// schema.
 func TestRecentSchemasAlternate(t *testing.T) {
 	rec := func(name, typ, val string) []byte {
 		return fmt.Appendf(nil, `{"schema":{"type":"struct","fields":[{"type":%q,"optional":false,"field":"x"}],"optional":false,"name":%q},"payload":{"x":%s}}`, typ, name, val)

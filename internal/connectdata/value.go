@@ -6,9 +6,6 @@ import (
 )
 
 // Struct is a Connect Struct: values in the order of its schema's fields.
-// A Struct read by JSONConverter decodes its struct, array and map members
-// on first access, so reading one is a write: read a parsed Struct from
-// one goroutine at a time.
 type Struct struct {
 	schema *Schema
 	values []any
@@ -19,18 +16,75 @@ func NewStruct(s *Schema) *Struct {
 	return &Struct{schema: s, values: make([]any, len(s.Fields))}
 }
 
+// StructArena hands out Structs, and the arrays of their values, from
+// blocks it keeps and reuses: Reset takes back every Struct it handed out.
+// It is for a producer that builds Connect data, converts it and forgets
+// it, such as the encoder for each change: nothing may hold a Struct from
+// an arena, or anything reached through it, after its Reset. It is not
+// safe for concurrent use.
+type StructArena struct {
+	structs [][]Struct
+	values  [][]any
+	sb, si  int // next Struct: block, index
+	vb, vi  int // next values: block, index
+}
+
+const (
+	arenaStructs = 64
+	arenaValues  = 1024
+)
+
+// New returns a Struct of schema s with every field null, as NewStruct.
+func (a *StructArena) New(s *Schema) *Struct {
+	n := len(s.Fields)
+	if a.sb == len(a.structs) {
+		a.structs = append(a.structs, make([]Struct, arenaStructs))
+	}
+	st := &a.structs[a.sb][a.si]
+	if a.si++; a.si == arenaStructs {
+		a.sb, a.si = a.sb+1, 0
+	}
+	if n > arenaValues/4 {
+		*st = Struct{schema: s, values: make([]any, n)}
+		return st
+	}
+	if a.vb < len(a.values) && a.vi+n > arenaValues {
+		a.vb, a.vi = a.vb+1, 0
+	}
+	if a.vb == len(a.values) {
+		a.values = append(a.values, make([]any, arenaValues))
+	}
+	*st = Struct{schema: s, values: a.values[a.vb][a.vi : a.vi+n : a.vi+n]}
+	a.vi += n
+	return st
+}
+
+// Reset takes back every Struct handed out, clearing what they held.
+func (a *StructArena) Reset() {
+	if a.sb == 0 && a.si == 0 {
+		return
+	}
+	// Only what was handed out: a change uses a few dozen values.
+	for i := range a.vb {
+		clear(a.values[i])
+	}
+	if a.vb < len(a.values) {
+		clear(a.values[a.vb][:a.vi])
+	}
+	for i := range a.sb {
+		clear(a.structs[i])
+	}
+	if a.sb < len(a.structs) {
+		clear(a.structs[a.sb][:a.si])
+	}
+	a.sb, a.si, a.vb, a.vi = 0, 0, 0, 0
+}
+
 // Schema returns the struct's schema.
 func (s *Struct) Schema() *Schema { return s.schema }
 
 // Get returns the value of field i as set (Kafka's getWithoutDefault).
-func (s *Struct) Get(i int) any {
-	v := s.values[i]
-	if l, ok := v.(*lazy); ok {
-		v = l.decode()
-		s.values[i] = v
-	}
-	return v
-}
+func (s *Struct) Get(i int) any { return s.values[i] }
 
 // GetOrDefault returns the value of field i, or its schema default when the
 // value is null (Kafka's Struct.get).

@@ -4,7 +4,10 @@ import (
 	"testing"
 
 	"github.com/pgmotion/pgmotion/internal/change"
+	cd "github.com/pgmotion/pgmotion/internal/connectdata"
 	"github.com/pgmotion/pgmotion/internal/record"
+	"github.com/pgmotion/pgmotion/internal/spec"
+	"github.com/pgmotion/pgmotion/internal/transform"
 )
 
 // benchRelation is a typical six-column table.
@@ -79,6 +82,102 @@ func BenchmarkEncodeInFlight(b *testing.B) {
 		_ = recs
 		i = (i + 1) % window
 	}
+}
+
+// outboxBench is the outbox table of the bench's outbox group and one
+// insert into it.
+func outboxBench() *change.Change {
+	rel := &change.Relation{ID: 30002, Namespace: "public", Name: "outbox", Key: []int{0}, ReplicaIdentity: 'd',
+		Columns: []change.Column{
+			{Name: "id", TypeOID: oidUUID, TypeMod: -1, TypeName: "uuid", NotNull: true},
+			{Name: "aggregatetype", TypeOID: oidVarchar, TypeMod: 259, TypeName: "varchar", NotNull: true},
+			{Name: "aggregateid", TypeOID: oidVarchar, TypeMod: 259, TypeName: "varchar", NotNull: true},
+			{Name: "type", TypeOID: oidVarchar, TypeMod: 259, TypeName: "varchar", NotNull: true},
+			{Name: "payload", TypeOID: oidJSONB, TypeMod: -1, TypeName: "jsonb"},
+		}}
+	return streamed(change.OpCreate, rel, nil, change.Tuple{
+		txt("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"), txt("order"), txt("123456"), txt("Created"),
+		txt(`{"id": 123456, "items": [{"qty": 2, "sku": "A-123456"}], "total": 154320.00, "customer": "customer-123456"}`),
+	})
+}
+
+// outboxChain builds the connector's chain for extra transform options.
+func outboxChain(b *testing.B, extra ...string) *transform.Chain {
+	cfg := map[string]string{
+		"name": "bench", "connector.class": spec.PostgresClass, "plugin.name": "pgoutput",
+		"database.hostname": "db", "database.user": "u", "database.dbname": "app", "topic.prefix": "srv",
+		"transforms": "outbox", "transforms.outbox.type": "io.debezium.transforms.outbox.EventRouter",
+	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		cfg[extra[i]] = extra[i+1]
+	}
+	pc, err := spec.ParsePostgres(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, err := transform.NewChain(pc.Config, transform.Options{})
+	if err != nil || c == nil {
+		b.Fatal(c, err)
+	}
+	return c
+}
+
+// BenchmarkOutbox is the bench's outbox group in one process: an insert
+// into an outbox table encoded plainly, through EventRouter (Connect data
+// built from the change, converted last) and with expand.json.payload;
+// via-json is the former path (JSON, read back, written again), kept to
+// measure the ratio. EventRouter's ns/op over plain's is the figure of
+// issue 12 (at most 1.2×).
+func BenchmarkOutbox(b *testing.B) {
+	c := outboxBench()
+	run := func(b *testing.B, e *Encoder) {
+		dst := make([]record.Record, 0, 2)
+		b.ReportAllocs()
+		for b.Loop() {
+			recs, err := e.Encode(dst[:0], c)
+			if err != nil || len(recs) != 1 {
+				b.Fatal(len(recs), err)
+			}
+		}
+	}
+	b.Run("plain", func(b *testing.B) { run(b, newTestEncoder(b, nil)) })
+	b.Run("EventRouter", func(b *testing.B) {
+		chain := outboxChain(b)
+		run(b, newTestEncoder(b, func(o *Options) { o.Transforms = chain }))
+	})
+	b.Run("EventRouter,expand", func(b *testing.B) {
+		chain := outboxChain(b, "transforms.outbox.table.expand.json.payload", "true")
+		run(b, newTestEncoder(b, func(o *Options) { o.Transforms = chain }))
+	})
+	b.Run("EventRouter,via-json", func(b *testing.B) {
+		chain := outboxChain(b)
+		e := newTestEncoder(b, nil)
+		in, keyOut, valueOut := cd.NewJSONConverter(true), cd.NewJSONConverter(true), cd.NewJSONConverter(true)
+		dst := make([]record.Record, 0, 2)
+		b.ReportAllocs()
+		for b.Loop() {
+			recs, err := e.Encode(dst[:0], c)
+			if err != nil {
+				b.Fatal(err)
+			}
+			r := cd.Record{Topic: recs[0].Topic, Partition: -1, Headers: recs[0].Headers}
+			if r.KeySchema, r.Key, err = in.ToConnect(recs[0].Key); err != nil {
+				b.Fatal(err)
+			}
+			if r.ValueSchema, r.Value, err = in.ToConnect(recs[0].Value); err != nil {
+				b.Fatal(err)
+			}
+			if keep, err := chain.Transform(&r, nil); err != nil || !keep {
+				b.Fatal(keep, err)
+			}
+			if _, err = keyOut.FromConnect(r.KeySchema, r.Key); err != nil {
+				b.Fatal(err)
+			}
+			if _, err = valueOut.FromConnect(r.ValueSchema, r.Value); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
 
 // BenchmarkEncodeSnapshotRow encodes a row of the bench's snapshot table

@@ -45,7 +45,7 @@
 //   - skipped.operations applies to the emitted records: a key change under
 //     skipped "u" still emits its delete and create.
 //
-// Types added with types_ext.go and array.go (PostgresValueConverter,
+// Types added with types_builtin.go and array.go (PostgresValueConverter,
 // ReplicationMessageColumnValueResolver, MicroDuration, Interval, Point,
 // PGInterval/PGmoney of PgJDBC):
 //
@@ -96,7 +96,7 @@
 //     connector never reads column comments, whatever
 //     include.schema.comments says.
 //
-// Added with types_time.go and types_more.go:
+// Added with types_time.go, types_extension.go and columns.go:
 //
 //   - time.precision.mode (reference §3): adaptive_time_microseconds
 //     (time always MicroTime), connect (org.apache.kafka.connect.data

@@ -66,6 +66,11 @@ type Encoder struct {
 
 	tx txState // provide.transaction.metadata (txmeta.go)
 
+	chain *chainState // the transformation chain, nil for none (chain.go)
+	// polled is the number of records the last call built, before the
+	// chain (Polled).
+	polled int
+
 	slab []byte
 	hdrs []record.Header
 	// With RecycleSlabs, cur is the pooled slab that slab is carved from
@@ -95,7 +100,16 @@ func NewEncoder(opts Options, log *slog.Logger) (*Encoder, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	var ch *chainState
+	if opts.Transforms != nil {
+		ch = newChainState(opts.Transforms, &opts, log)
+		// Records written as JSON are read back for the chain: with
+		// schemas on the sides it reads.
+		s.keySchemas = s.keySchemas || ch.key
+		s.valueSchemas = s.valueSchemas || ch.value
+	}
 	e := &Encoder{
+		chain: ch,
 		opts:  opts,
 		s:     s,
 		log:   log.With("component", "debezium"),
@@ -170,8 +184,17 @@ func (e *Encoder) Encode(dst []record.Record, c *change.Change) ([]record.Record
 }
 
 func (e *Encoder) encodeChange(dst []record.Record, c *change.Change) ([]record.Record, error) {
+	e.polled = 0
 	if c != nil && c.Op == change.OpMessage {
-		return e.encodeMessage(dst, c) // message.go
+		out, err := e.encodeMessage(dst, c) // message.go
+		e.polled = len(out) - len(dst)
+		if err == nil && e.chain != nil {
+			out, err = e.chainJSON(out, len(dst))
+		}
+		if err != nil {
+			return dst, err
+		}
+		return out, nil
 	}
 	if c == nil || c.Rel == nil {
 		return dst, errors.New("encode change: no relation")
@@ -188,6 +211,9 @@ func (e *Encoder) encodeChange(dst []record.Record, c *change.Change) ([]record.
 		return dst, fmt.Errorf("encode change on %s: new tuple has %d values, relation has %d columns", c.Rel.QualifiedName(), len(c.After), n)
 	}
 	e.reserve(p.estimate)
+	if e.chain != nil {
+		e.chain.reset()
+	}
 	mark := len(e.slab)
 	hmark := len(e.hdrs)
 	now := e.now().UnixNano()
@@ -213,11 +239,24 @@ func (e *Encoder) encodeChange(dst []record.Record, c *change.Change) ([]record.
 	// producer would stamp it at send; setting it here saves the producer
 	// a clock reading per record.
 	ms := floorDiv(now, 1e6)
+	e.polled = len(out) - len(dst)
+	if e.chain != nil {
+		e.polled = len(e.chain.recs)
+		if out, err = e.chainRecords(out, ms); err != nil { // chain.go
+			return dst, err
+		}
+		return out, nil
+	}
 	for i := len(dst); i < len(out); i++ {
 		out[i].Timestamp = ms
 	}
 	return out, nil
 }
+
+// Polled returns the number of records the last call of Encode,
+// Heartbeat, BeginTx or EndTx built before its transformation chain
+// dropped any: the records Kafka Connect counts as polled from the task.
+func (e *Encoder) Polled() int { return e.polled }
 
 // SetClock replaces the clock of the envelope's ts_ms, ts_us and ts_ns and
 // of the records' timestamps, time.Now by default. A snapshot sets a
@@ -235,15 +274,7 @@ func (e *Encoder) encode(dst []record.Record, p *plan, c *change.Change, now int
 		if c.Op == change.OpCreate && e.skipped(change.OpCreate) {
 			return dst, nil
 		}
-		key, err := e.keyRecord(p, c.After)
-		if err != nil {
-			return dst, err
-		}
-		val, err := e.valueRecord(p, c, c.Op, nil, c.After, now)
-		if err != nil {
-			return dst, err
-		}
-		return append(dst, e.record(p, key, val, nil)), nil
+		return e.row(dst, p, c, c.Op, c.After, nil, c.After, now, nil, false)
 
 	case change.OpUpdate:
 		if c.After == nil {
@@ -265,45 +296,19 @@ func (e *Encoder) encode(dst []record.Record, p *plan, c *change.Change, now int
 		if e.skipped(change.OpUpdate) {
 			return dst, nil
 		}
-		key, err := e.keyRecord(p, after)
-		if err != nil {
-			return dst, err
-		}
-		val, err := e.valueRecord(p, c, change.OpUpdate, c.Before, after, now)
-		if err != nil {
-			return dst, err
-		}
-		return append(dst, e.record(p, key, val, nil)), nil
+		return e.row(dst, p, c, change.OpUpdate, after, c.Before, after, now, nil, false)
 
 	case change.OpDelete:
 		if c.Before == nil || e.skipped(change.OpDelete) {
 			return dst, nil
 		}
-		key, err := e.keyRecord(p, c.Before)
-		if err != nil {
-			return dst, err
-		}
-		val, err := e.valueRecord(p, c, change.OpDelete, c.Before, nil, now)
-		if err != nil {
-			return dst, err
-		}
-		r := e.record(p, key, val, nil)
-		dst = append(dst, r)
-		if e.s.tombstones {
-			r.Value = nil
-			dst = append(dst, r)
-		}
-		return dst, nil
+		return e.row(dst, p, c, change.OpDelete, c.Before, c.Before, nil, now, nil, e.s.tombstones)
 
 	case change.OpTruncate:
 		if e.skipped(change.OpTruncate) {
 			return dst, nil
 		}
-		val, err := e.valueRecord(p, c, change.OpTruncate, nil, nil, now)
-		if err != nil {
-			return dst, err
-		}
-		return append(dst, e.record(p, nil, val, nil)), nil
+		return e.row(dst, p, c, change.OpTruncate, nil, nil, nil, now, nil, false)
 	}
 	return dst, fmt.Errorf("operation %q is not a row change", c.Op.String())
 }
@@ -318,19 +323,9 @@ func (e *Encoder) keyChange(dst []record.Record, p *plan, c *change.Change, afte
 		if err != nil {
 			return dst, err
 		}
-		key, err := e.keyRecord(p, c.Before)
-		if err != nil {
+		h := record.Header{Key: HeaderNewKey, Value: newKeyHdr}
+		if dst, err = e.row(dst, p, c, change.OpDelete, c.Before, c.Before, nil, now, &h, e.s.tombstones); err != nil {
 			return dst, err
-		}
-		val, err := e.valueRecord(p, c, change.OpDelete, c.Before, nil, now)
-		if err != nil {
-			return dst, err
-		}
-		r := e.record(p, key, val, &record.Header{Key: HeaderNewKey, Value: newKeyHdr})
-		dst = append(dst, r)
-		if e.s.tombstones {
-			r.Value = nil
-			dst = append(dst, r)
 		}
 	}
 	if !e.skipped(change.OpCreate) {
@@ -338,15 +333,38 @@ func (e *Encoder) keyChange(dst []record.Record, p *plan, c *change.Change, afte
 		if err != nil {
 			return dst, err
 		}
-		key, err := e.keyRecord(p, after)
-		if err != nil {
+		h := record.Header{Key: HeaderOldKey, Value: oldKeyHdr}
+		return e.row(dst, p, c, change.OpCreate, after, nil, after, now, &h, false)
+	}
+	return dst, nil
+}
+
+// row appends the record of one row event: the key of keyT (nil: a null
+// key), the envelope of op with before and after, first as its first
+// header and, with tombstone, a tombstone after it. With a transformation
+// chain the records are built as Connect data and queued for the chain
+// instead (chain.go).
+func (e *Encoder) row(dst []record.Record, p *plan, c *change.Change, op change.Op, keyT, before, after change.Tuple, now int64,
+	first *record.Header, tombstone bool) ([]record.Record, error) {
+	if e.chain != nil {
+		return dst, e.rowData(p, c, op, keyT, before, after, now, first, tombstone)
+	}
+	var key []byte
+	if keyT != nil {
+		var err error
+		if key, err = e.keyRecord(p, keyT); err != nil {
 			return dst, err
 		}
-		val, err := e.valueRecord(p, c, change.OpCreate, nil, after, now)
-		if err != nil {
-			return dst, err
-		}
-		dst = append(dst, e.record(p, key, val, &record.Header{Key: HeaderOldKey, Value: oldKeyHdr}))
+	}
+	val, err := e.valueRecord(p, c, op, before, after, now)
+	if err != nil {
+		return dst, err
+	}
+	r := e.record(p, key, val, first)
+	dst = append(dst, r)
+	if tombstone {
+		r.Value = nil
+		dst = append(dst, r)
 	}
 	return dst, nil
 }

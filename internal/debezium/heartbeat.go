@@ -29,8 +29,21 @@ func (e *Encoder) HeartbeatTopic(prefix, name string) string {
 	return prefix + e.s.delimiter + e.opts.TopicPrefix
 }
 
-// Heartbeat returns one heartbeat record for topic at tsMillis.
-func (e *Encoder) Heartbeat(topic string, tsMillis int64) record.Record {
+// Heartbeat appends the heartbeat record for topic at tsMillis to dst, or
+// what the transformation chain makes of it.
+func (e *Encoder) Heartbeat(dst []record.Record, topic string, tsMillis int64) ([]record.Record, error) {
+	out := append(dst, e.heartbeat(topic, tsMillis))
+	e.polled = 1
+	if e.chain != nil {
+		var err error
+		if out, err = e.chainJSON(out, len(dst)); err != nil {
+			return dst, err
+		}
+	}
+	return out, nil
+}
+
+func (e *Encoder) heartbeat(topic string, tsMillis int64) record.Record {
 	e.reserve(512)
 	start := len(e.slab)
 	if e.s.keySchemas {

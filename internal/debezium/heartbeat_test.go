@@ -14,7 +14,11 @@ func TestHeartbeat(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r := e.Heartbeat(e.HeartbeatTopic("", ""), 1742741274875)
+		recs, err := e.Heartbeat(nil, e.HeartbeatTopic("", ""), 1742741274875)
+		if err != nil || len(recs) != 1 {
+			t.Fatal(recs, err)
+		}
+		r := recs[0]
 		wantKey, wantVal := `{"serverName":"srv"}`, `{"ts_ms":1742741274875}`
 		if schemas {
 			wantKey = `{"schema":` + heartbeatKeySchema + `,"payload":` + wantKey + `}`

@@ -136,6 +136,11 @@ type Options struct {
 	// KeySchemas and ValueSchemas are key.converter.schemas.enable and
 	// value.converter.schemas.enable.
 	KeySchemas, ValueSchemas bool
+	// Transforms is the connector's transformation chain, nil for none.
+	// With one, records are built as Connect data, run through the chain
+	// and written by the JsonConverter last, in Kafka Connect's order
+	// (chain.go).
+	Transforms Chain
 	// TombstonesOnDelete is tombstones.on.delete.
 	TombstonesOnDelete bool
 	// Skipped is skipped.operations: records of these operations are left

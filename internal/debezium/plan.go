@@ -65,6 +65,9 @@ type plan struct {
 	srcTable  []byte // `,"schema":"public","table":"t","txId":`
 	// estimate is an upper guess of the bytes one change needs.
 	estimate int
+	// cs are the schemas as Connect data, for a transformation chain
+	// (chain.go); nil until first used.
+	cs *connectSchemas
 }
 
 // compile builds the plan of rel.

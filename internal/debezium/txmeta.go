@@ -4,6 +4,7 @@ import (
 	"strconv"
 
 	"github.com/pgmotion/pgmotion/internal/change"
+	"github.com/pgmotion/pgmotion/internal/java"
 	"github.com/pgmotion/pgmotion/internal/record"
 )
 
@@ -91,19 +92,33 @@ func (e *Encoder) TransactionTopic() string {
 	return e.opts.TopicPrefix + e.s.delimiter + t
 }
 
-// BeginTx opens transaction xid and appends its BEGIN record to dst. lsn
-// is the WAL position of the BEGIN message, tsMicros the commit time. With
+// BeginTx opens transaction xid and appends its BEGIN record to dst (or
+// what the transformation chain makes of it). lsn is the WAL position of
+// the BEGIN message, tsMicros the commit time. With
 // provide.transaction.metadata off it does nothing.
-func (e *Encoder) BeginTx(dst []record.Record, xid uint32, lsn change.LSN, tsMicros int64) []record.Record {
+func (e *Encoder) BeginTx(dst []record.Record, xid uint32, lsn change.LSN, tsMicros int64) ([]record.Record, error) {
+	e.polled = 0
 	if !e.opts.TransactionMetadata {
-		return dst
+		return dst, nil
 	}
 	e.resetTx(xid)
-	dst = append(dst, e.txRecord("BEGIN", lsn, tsMicros))
-	if e.recycle {
-		e.stamp(dst[len(dst)-1:])
+	return e.txChain(dst, e.txRecord("BEGIN", lsn, tsMicros))
+}
+
+// txChain appends r to dst, through the transformation chain if any.
+func (e *Encoder) txChain(dst []record.Record, r record.Record) ([]record.Record, error) {
+	out := append(dst, r)
+	e.polled = 1
+	if e.chain != nil {
+		var err error
+		if out, err = e.chainJSON(out, len(dst)); err != nil {
+			return dst, err
+		}
 	}
-	return dst
+	if e.recycle {
+		e.stamp(out[len(dst):])
+	}
+	return out, nil
 }
 
 // ResumeTx opens transaction xid without a BEGIN record, with the counts
@@ -124,20 +139,18 @@ func (e *Encoder) ResumeTx(xid uint32, counts []TxCount) {
 	}
 }
 
-// EndTx appends the END record of the open transaction to dst and closes
-// it; lsn is the commit's end LSN, tsMicros the commit time. Nothing is
-// appended when no transaction is open.
-func (e *Encoder) EndTx(dst []record.Record, lsn change.LSN, tsMicros int64) []record.Record {
+// EndTx appends the END record of the open transaction to dst (or what
+// the transformation chain makes of it) and closes it; lsn is the
+// commit's end LSN, tsMicros the commit time. Nothing is appended when no
+// transaction is open.
+func (e *Encoder) EndTx(dst []record.Record, lsn change.LSN, tsMicros int64) ([]record.Record, error) {
+	e.polled = 0
 	if !e.tx.open {
-		return dst
+		return dst, nil
 	}
 	r := e.txRecord("END", lsn, tsMicros)
 	e.tx.open = false
-	dst = append(dst, r)
-	if e.recycle {
-		e.stamp(dst[len(dst)-1:])
-	}
-	return dst
+	return e.txChain(dst, r)
 }
 
 // TxCounts appends the open transaction's counts to dst, in the order
@@ -274,9 +287,9 @@ func (e *Encoder) txRecord(status string, lsn change.LSN, tsMicros int64) record
 		b = append(b, `,"data_collections":[`...)
 		hashes := make([]int32, len(t.colls))
 		for i := range t.colls {
-			hashes[i] = javaStringHash([]byte(t.colls[i].DataCollection))
+			hashes[i] = java.StringHashCode(t.colls[i].DataCollection)
 		}
-		for n, i := range javaHashOrder(hashes, t.javaCap) { // types_more.go
+		for n, i := range java.HashMapOrder(hashes, t.javaCap) {
 			if n > 0 {
 				b = append(b, ',')
 			}

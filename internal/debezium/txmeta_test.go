@@ -67,9 +67,9 @@ func runTxGolden(t *testing.T, name string, mutate func(*Options), steps []txSte
 	for _, s := range steps {
 		switch {
 		case s.begin:
-			recs = e.BeginTx(recs, s.xid, s.lsn, s.ts)
+			recs = beginTx(t, e, recs, s.xid, s.lsn, s.ts)
 		case s.end:
-			recs = e.EndTx(recs, s.lsn, s.ts)
+			recs = endTx(t, e, recs, s.lsn, s.ts)
 		default:
 			var err error
 			if recs, err = e.Encode(recs, s.c); err != nil {
@@ -171,16 +171,16 @@ func TestTxMetaResume(t *testing.T) {
 	if !ok || xid != 752 || len(counts) != 2 || counts[0] != (TxCount{"public.customers", 3}) || counts[1] != (TxCount{"inventory.orders", 1}) {
 		t.Errorf("TxCounts = %v, %d, %v", counts, xid, ok)
 	}
-	recs = e.EndTx(nil, 26739500, 1742741274875866)
+	recs = endTx(t, e, nil, 26739500, 1742741274875866)
 	if len(recs) != 1 || !strings.Contains(string(recs[0].Value), `"event_count":4`) {
 		t.Errorf("END after resume: %v", recs)
 	}
-	if recs = e.EndTx(nil, 26739600, 0); len(recs) != 0 {
+	if recs = endTx(t, e, nil, 26739600, 0); len(recs) != 0 {
 		t.Errorf("END with no transaction open: %v", recs)
 	}
 	// Off: nothing opens.
 	off := newTestEncoder(t, nil)
-	if recs := off.BeginTx(nil, 1, 1, 1); len(recs) != 0 {
+	if recs := beginTx(t, off, nil, 1, 1, 1); len(recs) != 0 {
 		t.Errorf("BeginTx with the option off: %v", recs)
 	}
 	off.ResumeTx(1, []TxCount{{"a.b", 1}})
@@ -196,11 +196,11 @@ func TestTxMetaResume(t *testing.T) {
 func TestTxMetaJavaOrder(t *testing.T) {
 	e := newTestEncoder(t, func(o *Options) { o.TransactionMetadata = true; o.KeySchemas, o.ValueSchemas = false, false })
 	run := func(xid uint32, tables ...string) string {
-		e.BeginTx(nil, xid, 1, 0)
+		beginTx(t, e, nil, xid, 1, 0)
 		for _, n := range tables {
 			e.txCollection(n)
 		}
-		v := string(e.EndTx(nil, 2, 0)[0].Value)
+		v := string(endTx(t, e, nil, 2, 0)[0].Value)
 		v = strings.ReplaceAll(v, `{"data_collection":"`, "")
 		v = strings.ReplaceAll(v, `","event_count":0}`, "")
 		return v[strings.Index(v, "[") : strings.Index(v, "]")+1]
@@ -248,9 +248,9 @@ func TestTxMetaRoundTrip(t *testing.T) {
 		for _, s := range txScenario() {
 			switch {
 			case s.begin:
-				recs = e.BeginTx(recs, s.xid, s.lsn, s.ts)
+				recs = beginTx(t, e, recs, s.xid, s.lsn, s.ts)
 			case s.end:
-				recs = e.EndTx(recs, s.lsn, s.ts)
+				recs = endTx(t, e, recs, s.lsn, s.ts)
 			default:
 				var err error
 				if recs, err = e.Encode(recs, s.c); err != nil {
@@ -283,4 +283,23 @@ func TestTxMetaRoundTrip(t *testing.T) {
 			}
 		}
 	}
+}
+
+// beginTx and endTx are BeginTx and EndTx, failing the test on an error.
+func beginTx(t testing.TB, e *Encoder, dst []record.Record, xid uint32, lsn change.LSN, ts int64) []record.Record {
+	t.Helper()
+	out, err := e.BeginTx(dst, xid, lsn, ts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func endTx(t testing.TB, e *Encoder, dst []record.Record, lsn change.LSN, ts int64) []record.Record {
+	t.Helper()
+	out, err := e.EndTx(dst, lsn, ts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

@@ -93,26 +93,6 @@ func TestTimePrecisionModes(t *testing.T) {
 	}
 }
 
-func TestJavaHashOrder(t *testing.T) {
-	// new HashMap<String,String>() with "b","a","bb": hashes 98, 97, 3136;
-	// buckets (16) 2, 1, 0 → order bb, a, b.
-	keys := []string{"b", "a", "bb"}
-	var h []int32
-	for _, k := range keys {
-		h = append(h, javaStringHash([]byte(k)))
-	}
-	var got []string
-	for _, i := range javaHashOrder(h, 16) {
-		got = append(got, keys[i])
-	}
-	if strings.Join(got, ",") != "bb,a,b" {
-		t.Errorf("order %v", got)
-	}
-	if javaStringHash([]byte("hello")) != 99162322 {
-		t.Errorf(`"hello".hashCode() = %d`, javaStringHash([]byte("hello")))
-	}
-}
-
 func TestHstoreVectorUnknown(t *testing.T) {
 	for _, tt := range []struct {
 		mode   func(*Options)

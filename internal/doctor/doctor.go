@@ -228,7 +228,7 @@ func checkKafka(ctx context.Context, o Options, tc connect.TaskConfig, captured 
 	}
 
 	// The connector's data topics.
-	if tc.Transforms != nil {
+	if tc.Encoder.Transforms != nil {
 		add("data_topics", OK, "data topics not checked: the connector's transforms may rename them", "")
 		return out
 	}

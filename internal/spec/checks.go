@@ -6,55 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"unicode/utf16"
 )
-
-// javaHashSetOrder returns vals in the iteration order of a java.util.HashSet
-// filled in the given order. Debezium builds its "Value must be one of ..."
-// lists and its recommended values from such a set, so reproducing the order
-// reproduces its messages byte for byte.
-func javaHashSetOrder(vals []string) []string {
-	capacity := 16
-	for len(vals) > capacity*3/4 {
-		capacity *= 2
-	}
-	type entry struct {
-		v      string
-		bucket int
-		seq    int
-	}
-	seen := map[string]bool{}
-	var es []entry
-	for i, v := range vals {
-		if seen[v] {
-			continue
-		}
-		seen[v] = true
-		h := javaStringHash(v)
-		h ^= int32(uint32(h) >> 16)
-		es = append(es, entry{v: v, bucket: int(uint32(h) & uint32(capacity-1)), seq: i})
-	}
-	sort.SliceStable(es, func(i, j int) bool {
-		if es[i].bucket != es[j].bucket {
-			return es[i].bucket < es[j].bucket
-		}
-		return es[i].seq < es[j].seq
-	})
-	out := make([]string, len(es))
-	for i, e := range es {
-		out[i] = e.v
-	}
-	return out
-}
-
-// javaStringHash is java.lang.String.hashCode.
-func javaStringHash(s string) int32 {
-	var h int32
-	for _, u := range utf16.Encode([]rune(s)) {
-		h = 31*h + int32(u)
-	}
-	return h
-}
 
 // splitList splits a Kafka LIST value the way ConfigDef does: trimmed, then
 // split on commas with surrounding blanks; an empty value is an empty list.
@@ -73,11 +25,6 @@ func splitList(v string) []string {
 // SplitList splits a LIST value the way Kafka's ConfigDef does (see
 // splitList), for validators of plugins declared outside this package.
 func SplitList(v string) []string { return splitList(v) }
-
-// javaListString is java.util.List.toString of items.
-func javaListString(items []string) string {
-	return "[" + strings.Join(items, ", ") + "]"
-}
 
 // SplitRegexList splits a comma-separated list of regular expressions the way
 // Debezium does: a backslash escapes the next character (so "\," is a comma

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/pgmotion/pgmotion/internal/java"
 )
 
 // Kafka Connect framework property names.
@@ -134,7 +136,7 @@ func checkUniqueAliases(c *Check) {
 	seen := map[string]bool{}
 	for _, it := range items {
 		if seen[it] {
-			c.ErrorValuef(javaListString(items), "Duplicate alias provided.")
+			c.ErrorValuef(java.ListString(items), "Duplicate alias provided.")
 			return
 		}
 		seen[it] = true

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/pgmotion/pgmotion/internal/java"
 )
 
 // result is the outcome of evaluating one field.
@@ -243,7 +245,7 @@ func (ev *evaluation) evalField(f *Field) *result {
 				lits = append(lits, strings.ToLower(e.Value))
 			}
 		}
-		r.recommended = javaHashSetOrder(lits)
+		r.recommended = java.HashSetOrder(lits)
 	}
 
 	if len(r.errors) == 0 {
@@ -437,13 +439,13 @@ func enumMessage(f *Field) string {
 		for i, v := range vals {
 			lits[i] = strings.ToLower(v)
 		}
-		return "Value must be one of " + strings.Join(javaHashSetOrder(lits), ", ")
+		return "Value must be one of " + strings.Join(java.HashSetOrder(lits), ", ")
 	case f.CaseInsensitive:
 		up := make([]string, len(vals))
 		for i, v := range vals {
 			up[i] = strings.ToUpper(v)
 		}
-		return "String must be one of (case insensitive): " + strings.Join(javaHashSetOrder(up), ", ")
+		return "String must be one of (case insensitive): " + strings.Join(java.HashSetOrder(up), ", ")
 	default:
 		return "String must be one of: " + strings.Join(vals, ", ")
 	}

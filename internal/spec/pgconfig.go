@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pgmotion/pgmotion/internal/java"
 )
 
 // SnapshotMode is the effective snapshot.mode (legacy values and accepted
@@ -113,7 +115,7 @@ type KeyColumns struct {
 // parseKeyColumns parses message.key.columns.
 func parseKeyColumns(v string) ([]KeyColumns, error) {
 	var out []KeyColumns
-	for _, entry := range javaSplit(v, ";") {
+	for _, entry := range java.Split(v, ";") {
 		m := msgKeyColumnsRE.FindStringSubmatch(entry)
 		if m == nil {
 			return nil, fmt.Errorf("%s has an invalid format (expecting '%s')", entry, msgKeyColumnsPattern)
@@ -269,7 +271,7 @@ func newPostgresConfig(c *Config) (*PostgresConfig, error) {
 	}
 	p.SkippedOps = OpSet{}
 	if ops := strings.TrimSpace(c.values[PropSkippedOperations]); ops != SkipNone {
-		for _, op := range javaSplit(ops, ",") {
+		for _, op := range java.Split(ops, ",") {
 			if op = strings.TrimSpace(op); op != SkipNone && op != "" {
 				p.SkippedOps[op] = true
 			}

@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/pgmotion/pgmotion/internal/java"
 )
 
 // PostgresClass is the class name of Debezium's PostgreSQL connector.
@@ -684,22 +686,6 @@ func checkSlotName(c *Check) {
 	}
 }
 
-// javaSplit is java.lang.String.split with a literal separator: trailing
-// empty strings are dropped.
-func javaSplit(s, sep string) []string {
-	parts := strings.Split(s, sep)
-	for len(parts) > 0 && parts[len(parts)-1] == "" {
-		parts = parts[:len(parts)-1]
-	}
-	if len(parts) == 0 && s != "" {
-		return nil
-	}
-	if s == "" {
-		return []string{""}
-	}
-	return parts
-}
-
 // checkSkippedOperations is Debezium's CommonConnectorConfig::validateSkippedOperation.
 func checkSkippedOperations(c *Check) {
 	v := c.Value()
@@ -707,7 +693,7 @@ func checkSkippedOperations(c *Check) {
 		return
 	}
 	var none, ops bool
-	for _, op := range javaSplit(v, ",") {
+	for _, op := range java.Split(v, ",") {
 		switch strings.TrimSpace(op) {
 		case SkipNone:
 			none = true
@@ -735,7 +721,7 @@ func checkMessageKeyColumns(c *Check) {
 		c.Errorf("Must not be empty")
 	}
 	bad := false
-	for _, entry := range javaSplit(v, ";") {
+	for _, entry := range java.Split(v, ";") {
 		if !msgKeyColumnsRE.MatchString(entry) {
 			c.Errorf("%s has an invalid format (expecting '%s')", entry, msgKeyColumnsPattern)
 			bad = true
@@ -759,7 +745,7 @@ func checkReplicaAutoset(c *Check) {
 	if v == "" {
 		c.Errorf("Must not be empty")
 	}
-	for _, entry := range javaSplit(v, ",") {
+	for _, entry := range java.Split(v, ",") {
 		if !replicaAutosetRE.MatchString(entry) {
 			c.Errorf("%s has an invalid format (expecting '%s')", entry, replicaAutosetPattern)
 		}

@@ -134,29 +134,6 @@ func TestDebeziumMessages(t *testing.T) {
 	}
 }
 
-func TestJavaHashSetOrder(t *testing.T) {
-	// A Debezium 2.6-3.2 message seen in the wild, from the enum order
-	// always, initial, never, no_data, initial_only, when_needed,
-	// configuration_based, custom.
-	got := strings.Join(javaHashSetOrder([]string{"always", "initial", "never", "no_data", "initial_only", "when_needed", "configuration_based", "custom"}), ", ")
-	want := "always, never, initial_only, configuration_based, when_needed, initial, custom, no_data"
-	if got != want {
-		t.Errorf("got %q, want %q", got, want)
-	}
-	if h := javaStringHash("hello"); h != 99162322 {
-		t.Errorf("hash(hello) = %d", h)
-	}
-	// More than 12 values make the table grow; the result must still hold
-	// every value once.
-	var many []string
-	for i := 0; i < 40; i++ {
-		many = append(many, fmt.Sprintf("v%d", i))
-	}
-	if out := javaHashSetOrder(many); len(out) != 40 {
-		t.Errorf("lost values: %d", len(out))
-	}
-}
-
 func TestLegacyNamesAndValues(t *testing.T) {
 	raw := with(sakila(), "topic.prefix", "\x00", "database.server.name", "old", "table.include.list", "\x00",
 		"table.whitelist", "public.a", "snapshot.mode", "exported")

@@ -8,16 +8,11 @@ import (
 	"sync"
 
 	cd "github.com/pgmotion/pgmotion/internal/connectdata"
-	"github.com/pgmotion/pgmotion/internal/record"
 	"github.com/pgmotion/pgmotion/internal/spec"
 )
 
 // Options are a chain's settings besides the transforms themselves.
 type Options struct {
-	// KeySchemas and ValueSchemas are the connector's
-	// key.converter.schemas.enable and value.converter.schemas.enable: the
-	// form the chain writes the sides it parsed in.
-	KeySchemas, ValueSchemas bool
 	// Log receives the warnings of transforms (an outbox update dropped,
 	// ...); nil discards them.
 	Log *slog.Logger
@@ -30,12 +25,9 @@ type Chain struct {
 	stages []stage
 	parseK bool
 	parseV bool
-	// JsonConverters: the input is always read with schemas, the output
-	// written with the connector's settings.
-	keyIn, valueIn, keyOut, valueOut *cd.JSONConverter
-	env                              env
-	log                              *slog.Logger
-	rec                              Record
+	env    env
+	log    *slog.Logger
+	rec    Record
 }
 
 type stage struct {
@@ -62,11 +54,7 @@ func NewChain(cfg *spec.Config, opts Options) (*Chain, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	c := &Chain{
-		keyIn: cd.NewJSONConverter(true), valueIn: cd.NewJSONConverter(true),
-		keyOut: cd.NewJSONConverter(opts.KeySchemas), valueOut: cd.NewJSONConverter(opts.ValueSchemas),
-		log: log,
-	}
+	c := &Chain{log: log}
 	c.env.log = log
 	seen := map[string]bool{}
 	for _, alias := range aliases {
@@ -122,74 +110,44 @@ func (c *Chain) note(u uses) {
 	c.parseV = c.parseV || u&useValue != 0
 }
 
-// Parses reports which sides of a record the chain parses. Those sides
-// must reach Apply as JsonConverter bytes with schemas enabled (the
-// encoder's KeySchemas/ValueSchemas on); the chain writes them back with
-// Options.KeySchemas/ValueSchemas. The other sides pass through as they
-// are.
+// Parses reports which sides of a record the chain reads. Those sides
+// must reach Transform as Connect data with their schemas; the others
+// pass through as the converter's bytes.
 func (c *Chain) Parses() (key, value bool) { return c.parseK, c.parseV }
 
 // Len returns the number of transforms.
 func (c *Chain) Len() int { return len(c.stages) }
 
-// Apply runs the chain over one record: none when a transform drops it.
-// The error wraps ErrTransform.
-func (c *Chain) Apply(rec record.Record) ([]record.Record, error) {
+// Transform runs the chain over one record in place, as Kafka Connect runs
+// a task's transformations between its source and its converter: false
+// when a transformation drops the record. The sides the chain reads
+// (Parses) must be Connect data; the others travel as RawKey and RawValue,
+// which the chain leaves alone. The record's timestamp is only set when a
+// transformation sets one. Warnings go to log (nil: Options.Log). The
+// error wraps ErrTransform. The chain keeps none of the record's values
+// once it returns (plugins cache schemas only), so the caller may reuse
+// their memory.
+func (c *Chain) Transform(in *cd.Record, log *slog.Logger) (bool, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out, keep, err := c.apply(&rec)
-	if err != nil || !keep {
-		return nil, err
+	if log == nil {
+		log = c.log
 	}
-	return []record.Record{out}, nil
-}
-
-// ApplyAll runs the chain over recs in place and returns the records
-// kept, in recs' array. Warnings go to log (nil: Options.Log). The error
-// wraps ErrTransform.
-func (c *Chain) ApplyAll(recs []record.Record, log *slog.Logger) ([]record.Record, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if log != nil {
-		c.env.log = log
-		defer func() { c.env.log = c.log }()
-	}
-	n := 0
-	for i := range recs {
-		out, keep, err := c.apply(&recs[i])
-		if err != nil {
-			return recs[:n], err
-		}
-		if keep {
-			recs[n] = out
-			n++
-		}
-	}
-	clear(recs[n:])
-	return recs[:n], nil
-}
-
-func (c *Chain) apply(in *record.Record) (record.Record, bool, error) {
+	c.env.log = log
 	r := &c.rec
 	*r = Record{
-		Topic:     in.Topic,
-		Partition: in.Partition,
-		Headers:   in.Headers[:len(in.Headers):len(in.Headers)],
-		rawKey:    in.Key,
-		rawValue:  in.Value,
+		Topic:       in.Topic,
+		Partition:   in.Partition,
+		KeySchema:   in.KeySchema,
+		Key:         in.Key,
+		ValueSchema: in.ValueSchema,
+		Value:       in.Value,
+		Headers:     in.Headers[:len(in.Headers):len(in.Headers)],
+		rawKey:      in.RawKey,
+		rawValue:    in.RawValue,
+		valueParsed: c.parseV,
 	}
-	var err error
-	if c.parseK {
-		if r.KeySchema, r.Key, err = c.keyIn.ToConnect(in.Key); err != nil {
-			return record.Record{}, false, fmt.Errorf("%w: read the key of a record of topic %q: %w", ErrTransform, in.Topic, err)
-		}
-	}
-	if c.parseV {
-		if r.ValueSchema, r.Value, err = c.valueIn.ToConnect(in.Value); err != nil {
-			return record.Record{}, false, fmt.Errorf("%w: read the value of a record of topic %q: %w", ErrTransform, in.Topic, err)
-		}
-		r.valueParsed = true
-	}
+	defer func() { *r = Record{} }()
 	for i := range c.stages {
 		st := &c.stages[i]
 		if st.pred != nil && st.pred.test(r) == st.negate {
@@ -198,27 +156,15 @@ func (c *Chain) apply(in *record.Record) (record.Record, bool, error) {
 		topic := r.Topic
 		keep, err := st.t.apply(r)
 		if err != nil {
-			return record.Record{}, false, fmt.Errorf("%w: transforms.%s (%s) on a record of topic %q: %w", ErrTransform, st.alias, st.class, topic, err)
+			return false, fmt.Errorf("%w: transforms.%s (%s) on a record of topic %q: %w", ErrTransform, st.alias, st.class, topic, err)
 		}
 		if !keep {
-			return record.Record{}, false, nil
+			return false, nil
 		}
 	}
-	// A timestamp a transform set wins over the one the record came with.
-	out := record.Record{Topic: r.Topic, Partition: r.Partition, Key: r.rawKey, Value: r.rawValue, Headers: r.Headers, Timestamp: in.Timestamp}
-	if r.HasTimestamp {
-		out.Timestamp = r.Timestamp
-	}
-	if c.parseK {
-		if out.Key, err = c.keyOut.FromConnect(r.KeySchema, r.Key); err != nil {
-			return record.Record{}, false, fmt.Errorf("%w: write the key of a record of topic %q: %w", ErrTransform, r.Topic, err)
-		}
-	}
-	if c.parseV {
-		if out.Value, err = c.valueOut.FromConnect(r.ValueSchema, r.Value); err != nil {
-			return record.Record{}, false, fmt.Errorf("%w: write the value of a record of topic %q: %w", ErrTransform, r.Topic, err)
-		}
-	}
-	*r = Record{}
-	return out, true, nil
+	in.Topic, in.Partition = r.Topic, r.Partition
+	in.KeySchema, in.Key, in.ValueSchema, in.Value = r.KeySchema, r.Key, r.ValueSchema, r.Value
+	in.Timestamp, in.HasTimestamp = r.Timestamp, r.HasTimestamp
+	in.Headers = r.Headers
+	return true, nil
 }

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	cd "github.com/pgmotion/pgmotion/internal/connectdata"
-	"github.com/pgmotion/pgmotion/internal/record"
 	"github.com/pgmotion/pgmotion/internal/spec"
 )
 
@@ -169,13 +168,12 @@ func TestNoTransforms(t *testing.T) {
 // TestPassThrough checks that a chain whose plugins read neither key nor
 // value leaves their bytes untouched (the same slices).
 func TestPassThrough(t *testing.T) {
-	c, _ := newTestChain(t, props("transforms=r", "transforms.r.type=RegexRouter", `transforms.r.regex=srv\.(.*)`, "transforms.r.replacement=x.$1"), nil)
+	c, pc := newTestChain(t, props("transforms=r", "transforms.r.type=RegexRouter", `transforms.r.regex=srv\.(.*)`, "transforms.r.replacement=x.$1"), nil)
 	if k, v := c.Parses(); k || v {
 		t.Fatalf("Parses() = %v, %v", k, v)
 	}
 	in := readRecords(t, filepath.Join("testdata", "input", "customers.json"))
-	recs := append([]record.Record(nil), in...)
-	out, err := c.ApplyAll(recs, nil)
+	out, err := newJSONChain(c, pc).applyAll(in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,19 +190,20 @@ func TestPassThrough(t *testing.T) {
 	}
 }
 
-// TestApplyDrop checks Apply's API: none for a dropped record.
-func TestApplyDrop(t *testing.T) {
-	c, _ := newTestChain(t, props("transforms=outbox", outboxSMT), nil)
+// TestTransformDrop checks Transform's API: false for a dropped record.
+func TestTransformDrop(t *testing.T) {
+	c, pc := newTestChain(t, props("transforms=outbox", outboxSMT), nil)
+	jc := newJSONChain(c, pc)
 	in := readRecords(t, filepath.Join("testdata", "input", "outbox.json"))
-	got, err := c.Apply(in[0])
-	if err != nil || len(got) != 1 || got[0].Topic != "outbox.event.order" {
-		t.Fatalf("create: %v, %v", got, err)
+	got, keep, err := jc.apply(in[0])
+	if err != nil || !keep || got.Topic != "outbox.event.order" {
+		t.Fatalf("create: %v, %v, %v", got, keep, err)
 	}
 	for _, r := range in {
 		if r.Value == nil { // the outbox delete's tombstone
-			got, err := c.Apply(r)
-			if err != nil || len(got) != 0 {
-				t.Fatalf("tombstone: %v, %v", got, err)
+			got, keep, err := jc.apply(r)
+			if err != nil || keep {
+				t.Fatalf("tombstone: %v, %v, %v", got, keep, err)
 			}
 		}
 	}
@@ -322,15 +321,16 @@ func TestParseHeaderList(t *testing.T) {
 // TestConcurrentApply runs one chain from several goroutines (go test
 // -race checks the locking).
 func TestConcurrentApply(t *testing.T) {
-	c, _ := newTestChain(t, props("transforms=outbox", outboxSMT, "transforms.outbox.table.expand.json.payload=true"), slog.New(slog.DiscardHandler))
+	c, pc := newTestChain(t, props("transforms=outbox", outboxSMT, "transforms.outbox.table.expand.json.payload=true"), slog.New(slog.DiscardHandler))
 	in := readRecords(t, filepath.Join("testdata", "input", "outbox.json"))
 	done := make(chan error)
 	for g := 0; g < 4; g++ {
 		go func() {
+			jc := newJSONChain(c, pc) // one converter per goroutine, as per encoder
 			var err error
 			for i := 0; i < 50 && err == nil; i++ {
 				for _, r := range in {
-					if _, err = c.Apply(r); err != nil {
+					if _, _, err = jc.apply(r); err != nil {
 						break
 					}
 				}

@@ -25,12 +25,13 @@
 // /connector-plugins/{class}/config/validate), GET /connector-plugins and
 // the reference docs.
 //
-// Transforms work on connectdata values. A Chain parses the side of a
-// record (key, value) that one of its plugins reads, from JsonConverter
-// bytes with schemas (the encoder must produce them for the sides
-// Chain.Parses reports), runs the plugins and writes the sides back with
-// the connector's converter settings. Sides no plugin reads keep their
-// bytes. A connector without transforms has no Chain at all.
+// Transforms work on connectdata values, in Kafka Connect's order: the
+// source builds a record as Connect data, Chain.Transform runs the
+// plugins over it, and the converter writes what is left. The debezium
+// encoder does all three (debezium.Options.Transforms): the sides of a
+// record that one of the chain's plugins reads (Chain.Parses) reach it as
+// Connect data built from the change, the others as the bytes the encoder
+// wrote. A connector without transforms has no Chain at all.
 //
 // Differences from the Java stack:
 //

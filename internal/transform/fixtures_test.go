@@ -132,7 +132,9 @@ func TestGenerateInputs(t *testing.T) {
 			}
 		}
 		if name == "customers" {
-			recs = append(recs, enc.Heartbeat(enc.HeartbeatTopic("", ""), fixtureTsMs))
+			if recs, err = enc.Heartbeat(recs, enc.HeartbeatTopic("", ""), fixtureTsMs); err != nil {
+				t.Fatal(err)
+			}
 		}
 		for i := range recs {
 			recs[i].Value = pinClock(t, recs[i].Value)

@@ -67,7 +67,7 @@ func newTestChain(t testing.TB, cfg map[string]string, log *slog.Logger) (*Chain
 	if err != nil {
 		t.Fatalf("configuration: %v", err)
 	}
-	c, err := NewChain(pc.Config, Options{KeySchemas: pc.KeySchemas, ValueSchemas: pc.ValueSchemas, Log: log})
+	c, err := NewChain(pc.Config, Options{Log: log})
 	if err != nil {
 		t.Fatalf("NewChain: %v", err)
 	}
@@ -108,14 +108,13 @@ func runChain(t testing.TB, input string, cfg map[string]string) ([]byte, error)
 	t.Helper()
 	logs := &logCapture{}
 	c, pc := newTestChain(t, cfg, slog.New(logs))
+	jc := newJSONChain(c, pc)
 	var outs []record.Record
 	var tss []*int64
 	for _, in := range readRecords(t, filepath.Join("testdata", "input", input+".json")) {
 		in = asEncoded(t, c, pc, in)
-		c.mu.Lock()
-		out, keep, err := c.apply(&in)
+		out, keep, err := jc.apply(in)
 		ts, hasTs := out.Timestamp, out.Timestamp != 0
-		c.mu.Unlock()
 		if err != nil {
 			return nil, err
 		}

@@ -7,39 +7,13 @@ import (
 	"strings"
 
 	cd "github.com/pgmotion/pgmotion/internal/connectdata"
+	"github.com/pgmotion/pgmotion/internal/java"
 )
 
 // Java's numeric conversions, for Cast and MaskField.
 
 func newBigInt(digits string) (*big.Int, bool) {
 	return new(big.Int).SetString(digits, 10)
-}
-
-// javaD2L is Java's narrowing of a double to long: toward zero, NaN to 0,
-// saturating at the ends.
-func javaD2L(f float64) int64 {
-	switch {
-	case math.IsNaN(f):
-		return 0
-	case f >= math.MaxInt64:
-		return math.MaxInt64
-	case f <= math.MinInt64:
-		return math.MinInt64
-	}
-	return int64(f)
-}
-
-// javaD2I is Java's narrowing of a double to int.
-func javaD2I(f float64) int32 {
-	switch {
-	case math.IsNaN(f):
-		return 0
-	case f >= math.MaxInt32:
-		return math.MaxInt32
-	case f <= math.MinInt32:
-		return math.MinInt32
-	}
-	return int32(f)
 }
 
 // javaNumber is a value that is a java.lang.Number: the integer types,
@@ -90,7 +64,7 @@ func (n javaNumber) longValue() int64 {
 		q := new(big.Int).Quo(n.dec.Num(), n.dec.Denom())
 		return int64(new(big.Int).And(q, new(big.Int).SetUint64(math.MaxUint64)).Uint64())
 	case n.isFloat:
-		return javaD2L(n.f)
+		return java.DoubleToLong(n.f)
 	}
 	return n.i
 }
@@ -98,7 +72,7 @@ func (n javaNumber) longValue() int64 {
 // intValue is Number.intValue.
 func (n javaNumber) intValue() int32 {
 	if n.isFloat && n.dec == nil {
-		return javaD2I(n.f)
+		return java.DoubleToInt(n.f)
 	}
 	return int32(n.longValue())
 }

@@ -117,21 +117,3 @@ func siblingSet(c *spec.Check, self, name string) (string, bool) {
 func configError(alias, class string, err error) error {
 	return fmt.Errorf("transforms.%s (%s): %w", alias, class, err)
 }
-
-// javaSplit is String.split(sep) for a literal separator: without a match
-// the whole string, else the parts with trailing empty strings dropped.
-func javaSplit(s string, sep string) []string {
-	if !strings.Contains(s, sep) {
-		return []string{s}
-	}
-	parts := strings.Split(s, sep)
-	for len(parts) > 0 && parts[len(parts)-1] == "" {
-		parts = parts[:len(parts)-1]
-	}
-	return parts
-}
-
-// javaList is List.toString.
-func javaList(items []string) string {
-	return "[" + strings.Join(items, ", ") + "]"
-}

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	cd "github.com/pgmotion/pgmotion/internal/connectdata"
+	"github.com/pgmotion/pgmotion/internal/java"
 	"github.com/pgmotion/pgmotion/internal/spec"
 )
 
@@ -38,7 +39,7 @@ func init() {
 			}
 			t := &cast{side: s, casts: casts, whole: whole, replaceNull: c.Bool(propReplaceNull)}
 			for _, it := range c.List(propSpec) {
-				if parts := javaSplit(it, ":"); len(parts) == 2 && !contains(t.order, strings.TrimSpace(parts[0])) {
+				if parts := java.Split(it, ":"); len(parts) == 2 && !contains(t.order, strings.TrimSpace(parts[0])) {
 					t.order = append(t.order, strings.TrimSpace(parts[0]))
 				}
 			}
@@ -82,9 +83,9 @@ func parseCastSpec(items []string) (map[string]cd.Type, cd.Type, error) {
 	m := map[string]cd.Type{}
 	var whole cd.Type
 	for _, it := range items {
-		parts := javaSplit(it, ":")
+		parts := java.Split(it, ":")
 		if len(parts) > 2 {
-			return nil, 0, castSpecError(fmt.Sprintf("Invalid value %s for configuration renames: Invalid rename mapping: %s", javaList(items), it))
+			return nil, 0, castSpecError(fmt.Sprintf("Invalid value %s for configuration renames: Invalid rename mapping: %s", java.ListString(items), it))
 		}
 		name := ""
 		typ := ""

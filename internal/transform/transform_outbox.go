@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	cd "github.com/pgmotion/pgmotion/internal/connectdata"
+	"github.com/pgmotion/pgmotion/internal/java"
 	"github.com/pgmotion/pgmotion/internal/spec"
 )
 
@@ -140,9 +141,9 @@ type placement struct {
 func parsePlacements(items []string) ([]placement, error) {
 	var out []placement
 	for _, it := range items {
-		parts := javaSplit(it, ":")
+		parts := java.Split(it, ":")
 		if len(parts) != 2 && len(parts) != 3 {
-			return nil, javaErrorf("A comma-separated list of valid String pairs or trios is expected but got: %s", javaList(items))
+			return nil, javaErrorf("A comma-separated list of valid String pairs or trios is expected but got: %s", java.ListString(items))
 		}
 		p := placement{field: strings.TrimSpace(parts[0]), where: strings.ToLower(strings.TrimSpace(parts[1]))}
 		p.alias = p.field

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 
 	cd "github.com/pgmotion/pgmotion/internal/connectdata"
+	"github.com/pgmotion/pgmotion/internal/java"
 	"github.com/pgmotion/pgmotion/internal/spec"
 )
 
@@ -57,14 +58,14 @@ func checkRenames(c *spec.Check) {
 	}
 	items := spec.SplitList(c.Value())
 	if _, err := parseRenames(items); err != nil {
-		c.ErrorValuef(javaList(items), "%v", err)
+		c.ErrorValuef(java.ListString(items), "%v", err)
 	}
 }
 
 func parseRenames(items []string) (map[string]string, error) {
 	m := map[string]string{}
 	for _, it := range items {
-		parts := javaSplit(it, ":")
+		parts := java.Split(it, ":")
 		if len(parts) != 2 {
 			return nil, javaErrorf("Invalid rename mapping: %s", it)
 		}

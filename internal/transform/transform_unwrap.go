@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	cd "github.com/pgmotion/pgmotion/internal/connectdata"
+	"github.com/pgmotion/pgmotion/internal/java"
 	"github.com/pgmotion/pgmotion/internal/spec"
 )
 
@@ -176,11 +177,11 @@ func parseFieldReferences(prefix, list string) ([]fieldReference, error) {
 	var out []fieldReference
 	for _, item := range strings.Split(list, ",") {
 		item = strings.TrimSpace(item)
-		parts := javaSplit(item, ":")
+		parts := java.Split(item, ":")
 		if len(parts) == 0 {
 			parts = []string{""}
 		}
-		splits := javaSplit(parts[0], ".")
+		splits := java.Split(parts[0], ".")
 		if len(splits) == 0 {
 			splits = []string{""}
 		}

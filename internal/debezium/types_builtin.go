@@ -8,9 +8,15 @@ import (
 	"strings"
 
 	"github.com/pgmotion/pgmotion/internal/change"
+	"github.com/pgmotion/pgmotion/internal/java"
 )
 
-// Type OIDs of the types added after the first table.
+// How a column's type is resolved to a mapping (domains, enums, arrays,
+// extension types by name), and the built-in types beyond the core table
+// of types.go: enum, interval, money, bit, timetz, point, the network and
+// range types, xml and tsvector.
+
+// Type OIDs of the built-in types beyond the core table of types.go.
 const (
 	oidXML         = 142
 	oidPoint       = 600
@@ -630,8 +636,8 @@ func parseInterval(b []byte) (intervalParts, error) {
 		return p, errInterval
 	}
 	// PGInterval.setSeconds.
-	p.whole = int32(javaD2I(secs))
-	p.micros = int32(javaRound((secs - float64(p.whole)) * 1e6))
+	p.whole = int32(java.DoubleToInt(secs))
+	p.micros = int32(java.Round((secs - float64(p.whole)) * 1e6))
 	return p, nil
 }
 
@@ -644,34 +650,6 @@ func indexByte(b []byte, c byte) int {
 	return -1
 }
 
-// javaD2I and javaD2L are Java's (int) and (long) casts of a double.
-func javaD2I(f float64) int64 {
-	switch {
-	case math.IsNaN(f):
-		return 0
-	case f >= math.MaxInt32:
-		return math.MaxInt32
-	case f <= math.MinInt32:
-		return math.MinInt32
-	}
-	return int64(f)
-}
-
-func javaD2L(f float64) int64 {
-	switch {
-	case math.IsNaN(f):
-		return 0
-	case f >= math.MaxInt64:
-		return math.MaxInt64
-	case f <= math.MinInt64:
-		return math.MinInt64
-	}
-	return int64(f)
-}
-
-// javaRound is Math.round(double) for values that fit an int.
-func javaRound(f float64) int64 { return javaD2L(math.Floor(float64(f + 0.5))) }
-
 // daysPerMonthAvg is MicroDuration.DAYS_PER_MONTH_AVG.
 const daysPerMonthAvg = 365.25 / 12.0
 
@@ -681,7 +659,7 @@ func durationMicros(p *intervalParts) int64 {
 	months := int32(p.years*12 + p.months) // int arithmetic in Java
 	days := float64(float64(months)*daysPerMonthAvg) + float64(p.days)
 	secs := float64(float64(float64(float64(float64(float64(days*24)+float64(p.hours))*60)+float64(p.minutes))*60) + p.seconds())
-	return javaD2L(float64(secs * 1e6))
+	return java.DoubleToLong(float64(secs * 1e6))
 }
 
 func decInterval(e *Encoder, cp *colPlan, b []byte) (val, error) {
