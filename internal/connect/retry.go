@@ -55,7 +55,7 @@ func retriable(err error) bool {
 	}
 	var ke *kerr.Error
 	if errors.As(err, &ke) {
-		return ke.Retriable
+		return ke.Retriable || transactionalRetriable(ke)
 	}
 	// Errors that say so themselves (pgsource.SlotInUseError).
 	var tmp interface{ Temporary() bool }
@@ -77,6 +77,23 @@ func retriable(err error) bool {
 	}
 	// pgconn's own word that nothing reached the server, or a timeout.
 	return pgconn.SafeToRetry(err) || pgconn.Timeout(err)
+}
+
+// transactionalRetriable tells the Kafka errors that end an exactly-once
+// task's transactional producer without anything being wrong with the
+// task: a broker that restarted and lost or moved on from the producer's
+// epoch, a coordinator that changed. The next attempt makes a new
+// producer, which fences any older one (InitProducerID), and resumes from
+// the offset committed with the last transaction, so a read_committed
+// consumer still sees each change once. A task that lost its connector to
+// another worker is stopped by the reassignment, not by this.
+func transactionalRetriable(ke *kerr.Error) bool {
+	switch ke {
+	case kerr.InvalidProducerEpoch, kerr.ProducerFenced, kerr.UnknownProducerID,
+		kerr.InvalidProducerIDMapping, kerr.TransactionCoordinatorFenced, kerr.InvalidTxnState:
+		return true
+	}
+	return false
 }
 
 // retriableSQLState reports whether a PostgreSQL error code is one that

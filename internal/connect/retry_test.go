@@ -33,6 +33,8 @@ func TestRetriable(t *testing.T) {
 		{"Kafka client closed", wrap(kgo.ErrClientClosed), false},
 		{"unexpected EOF from the server", wrap(fmt.Errorf("receive message failed: %w", io.ErrUnexpectedEOF)), true},
 		{"EOF", wrap(io.EOF), true},
+		{"transactional producer's epoch gone after a broker restart", wrap(fmt.Errorf("exactly-once delivery: deliver to Kafka: %w", kerr.InvalidProducerEpoch)), true},
+		{"transactional producer fenced", wrap(kerr.ProducerFenced), true},
 		{"connection refused", wrap(&net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}), true},
 		{"connection reset", wrap(syscall.ECONNRESET), true},
 		{"a dial error", wrap(dial), true},
