@@ -10,7 +10,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -329,35 +328,12 @@ func (t *task) run(ctx context.Context) (err error) {
 func (t *task) slotLost(ctx context.Context, off *Offset) error {
 	slot := t.cfg.Source.Slot
 	t.src.Close(ctx)
-	if err := dropSlot(ctx, t.cfg.Source.Conn, slot); err != nil {
+	if err := pgsource.DropSlot(ctx, t.cfg.Source.Conn, slot); err != nil {
 		t.log.Warn("could not drop the replication slot created in place of the missing one", "slot", slot, "err", err)
 	}
 	return fmt.Errorf("replication slot %q is missing (after a failover to a server without it, or dropped), so the stored offset (lsn %s) can no longer be served and the changes since are lost to it: "+
 		"set snapshot.mode=when_needed to snapshot again, or stop the connector and reset its offsets (PUT /connectors/%s/stop, then DELETE /connectors/%s/offsets) to start over",
 		slot, off.ResumeLSN(), t.cfg.Name, t.cfg.Name)
-}
-
-// dropSlot drops a replication slot if it exists, waiting briefly for
-// the walsender that created it to let it go.
-func dropSlot(ctx context.Context, cfg *pgconn.Config, slot string) error {
-	conn, err := pgconn.ConnectConfig(ctx, cfg.Copy())
-	if err != nil {
-		return err
-	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	for i := 0; ; i++ {
-		err := conn.ExecParams(ctx, `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1`,
-			[][]byte{[]byte(slot)}, nil, nil, nil).Read().Err
-		var pgErr *pgconn.PgError
-		if err == nil || i >= 20 || !errors.As(err, &pgErr) || pgErr.Code != "55006" {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
 }
 
 // open opens the source, waiting while another process holds the slot.

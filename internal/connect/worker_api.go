@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
 	"strconv"
@@ -13,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/pgmotion/pgmotion/internal/change"
+	"github.com/pgmotion/pgmotion/internal/pgsource"
 	"github.com/pgmotion/pgmotion/internal/spec"
 )
 
@@ -467,21 +467,16 @@ func (w *Worker) checkSlotCanServe(ctx context.Context, c connectorState, lsn ch
 	if err != nil {
 		return &Error{Code: 400, Msg: scrub(err.Error())}
 	}
-	conn, err := pgconn.Connect(ctx, pc.ConnString(false).Reveal())
+	cfg, err := pgconn.ParseConfig(pc.ConnString(false).Reveal())
 	if err != nil {
-		return &Error{Code: 500, Msg: scrub(fmt.Sprintf("cannot check replication slot %q: %v", pc.SlotName, errors.Unwrap(err)))}
+		return &Error{Code: 400, Msg: scrub(err.Error())}
 	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	res := conn.ExecParams(ctx, `SELECT coalesce(confirmed_flush_lsn::text, '') FROM pg_replication_slots WHERE slot_name = $1`, [][]byte{[]byte(pc.SlotName)}, nil, nil, nil).Read()
-	if res.Err != nil {
-		return &Error{Code: 500, Msg: scrub(fmt.Sprintf("cannot check replication slot %q: %v", pc.SlotName, res.Err))}
+	confirmed, ok, err := pgsource.ConfirmedFlushLSN(ctx, cfg, pc.SlotName)
+	if err != nil {
+		return &Error{Code: 500, Msg: scrub(fmt.Sprintf("cannot check replication slot %q: %v", pc.SlotName, err))}
 	}
-	if len(res.Rows) == 0 || len(res.Rows[0][0]) == 0 {
+	if !ok {
 		return nil // no slot yet: it will start from wherever it is created
-	}
-	confirmed, err := change.ParseLSN(string(res.Rows[0][0]))
-	if err != nil {
-		return err
 	}
 	if lsn < confirmed {
 		return BadRequestf("Cannot set the offset of connector %s to LSN %s: replication slot %q has already confirmed %s and PostgreSQL cannot replay changes from before that position. Choose an LSN at or after %s, or drop the slot and snapshot again.", c.config["name"], lsn, pc.SlotName, confirmed, confirmed)

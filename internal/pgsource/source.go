@@ -494,48 +494,94 @@ func (s *Source) Filtered() int64 { return s.filtered.Load() }
 // has no deadline.
 const dropSlotTimeout = 10 * time.Second
 
-// dropSlot drops the slot, retrying with a short backoff while the server
-// still counts it active (SQLSTATE 55006, "replication slot … is active
-// for PID …"): the walsender of the connection Close just ended takes a
-// moment to exit.
+// dropSlot drops the source's slot (dropSlotOn), on the catalog
+// connection or, when a query cut short by the stop left that closed, on
+// a new one.
 func (s *Source) dropSlot(ctx context.Context) error {
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, dropSlotTimeout)
 		defer cancel()
 	}
-	slot := s.cfg.Slot
-	fail := func(pid int32, err error) error { return &SlotDropError{Slot: slot, PID: pid, Err: err} }
 	conn := s.meta
 	if conn == nil || conn.IsClosed() || conn.IsBusy() {
-		// A query cut short by the stop leaves the catalog connection
-		// closed: drop on a new one.
 		var err error
 		if conn, err = pgconn.ConnectConfig(ctx, s.connConfig(false)); err != nil {
-			return fail(0, explain(err, s.cfg.Conn.User, s.dbName))
+			return &SlotDropError{Slot: s.cfg.Slot, Err: explain(err, s.cfg.Conn.User, s.dbName)}
 		}
 		defer conn.Close(context.WithoutCancel(ctx))
 	}
+	attempts, err := dropSlotOn(ctx, conn, s.cfg.Slot)
+	if err == nil {
+		s.log.Info("dropped replication slot", "slot", s.cfg.Slot, "attempts", attempts)
+	}
+	return err
+}
+
+// DropSlot drops a replication slot, if it exists, over a connection of
+// its own made with cfg (a copy), as dropSlotOn does. It bounds the wait
+// by dropSlotTimeout when ctx has no deadline.
+func DropSlot(ctx context.Context, cfg *pgconn.Config, slot string) error {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, dropSlotTimeout)
+		defer cancel()
+	}
+	conn, err := pgconn.ConnectConfig(ctx, cfg.Copy())
+	if err != nil {
+		return &SlotDropError{Slot: slot, Err: explain(err, cfg.User, cfg.Database)}
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	_, err = dropSlotOn(ctx, conn, slot)
+	return err
+}
+
+// dropSlotOn drops the slot on conn, retrying with a short backoff while
+// the server still counts it active (SQLSTATE 55006, "replication slot …
+// is active for PID …"): the walsender of a connection just closed takes
+// a moment to exit. A slot that does not exist counts as dropped. It
+// returns the attempts made; its error is a *SlotDropError.
+func dropSlotOn(ctx context.Context, conn *pgconn.PgConn, slot string) (int, error) {
+	fail := func(pid int32, err error) error { return &SlotDropError{Slot: slot, PID: pid, Err: err} }
 	delay := 5 * time.Millisecond
 	for attempt := 1; ; attempt++ {
 		_, err := conn.ExecParams(ctx, "SELECT pg_drop_replication_slot($1)", [][]byte{[]byte(slot)}, nil, nil, nil).Close()
 		var pgErr *pgconn.PgError
 		switch {
 		case err == nil:
-			s.log.Info("dropped replication slot", "slot", slot, "attempts", attempt)
-			return nil
+			return attempt, nil
 		case errors.As(err, &pgErr) && pgErr.Code == "42704":
 			// undefined_object: someone dropped it already.
-			return nil
+			return attempt, nil
 		case !errors.As(err, &pgErr) || pgErr.Code != "55006":
-			return fail(0, err)
+			return attempt, fail(0, err)
 		}
 		pid := pidFromMessage(pgErr.Message)
 		select {
 		case <-ctx.Done():
-			return fail(pid, fmt.Errorf("still active after %d attempts: %w", attempt, err))
+			return attempt, fail(pid, fmt.Errorf("still active after %d attempts: %w", attempt, err))
 		case <-time.After(delay):
 		}
 		delay = min(2*delay, 250*time.Millisecond)
 	}
+}
+
+// ConfirmedFlushLSN returns the slot's confirmed_flush_lsn, read over a
+// connection of its own made with cfg; ok is false when there is no such
+// slot (or it has confirmed nothing yet).
+func ConfirmedFlushLSN(ctx context.Context, cfg *pgconn.Config, slot string) (lsn change.LSN, ok bool, err error) {
+	conn, err := pgconn.ConnectConfig(ctx, cfg.Copy())
+	if err != nil {
+		return 0, false, err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	res := conn.ExecParams(ctx, `SELECT coalesce(confirmed_flush_lsn::text, '') FROM pg_replication_slots WHERE slot_name = $1`, [][]byte{[]byte(slot)}, nil, nil, nil).Read()
+	if res.Err != nil {
+		return 0, false, res.Err
+	}
+	if len(res.Rows) == 0 || len(res.Rows[0][0]) == 0 {
+		return 0, false, nil
+	}
+	lsn, err = change.ParseLSN(string(res.Rows[0][0]))
+	return lsn, err == nil, err
 }
