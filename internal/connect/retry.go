@@ -90,7 +90,8 @@ func retriable(err error) bool {
 func transactionalRetriable(ke *kerr.Error) bool {
 	switch ke {
 	case kerr.InvalidProducerEpoch, kerr.ProducerFenced, kerr.UnknownProducerID,
-		kerr.InvalidProducerIDMapping, kerr.TransactionCoordinatorFenced, kerr.InvalidTxnState:
+		kerr.InvalidProducerIDMapping, kerr.TransactionCoordinatorFenced, kerr.InvalidTxnState,
+		kerr.OperationNotAttempted: // a commit refused because a produce of the transaction failed
 		return true
 	}
 	return false

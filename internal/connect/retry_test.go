@@ -35,6 +35,7 @@ func TestRetriable(t *testing.T) {
 		{"EOF", wrap(io.EOF), true},
 		{"transactional producer's epoch gone after a broker restart", wrap(fmt.Errorf("exactly-once delivery: deliver to Kafka: %w", kerr.InvalidProducerEpoch)), true},
 		{"transactional producer fenced", wrap(kerr.ProducerFenced), true},
+		{"commit not attempted after a failed produce", wrap(fmt.Errorf("commit the producer transaction: %w", kerr.OperationNotAttempted)), true},
 		{"connection refused", wrap(&net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}), true},
 		{"connection reset", wrap(syscall.ECONNRESET), true},
 		{"a dial error", wrap(dial), true},
