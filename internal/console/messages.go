@@ -165,13 +165,8 @@ func (c *Console) messages(w http.ResponseWriter, r *http.Request) {
 	limit := queryInt(q.Get("limit"), 50, 1, 1000)
 	ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
 	defer cancel()
-	starts, ends, err := c.offsets(ctx, topic)
-	if err != nil {
-		c.kafkaError(w, "list offsets", err)
-		return
-	}
-	if len(ends) == 0 {
-		writeError(w, http.StatusNotFound, "no topic "+strconv.Quote(topic))
+	starts, ends, ok := c.topicOffsets(ctx, w, topic)
+	if !ok {
 		return
 	}
 	partitions := sortedPartitions(ends)
@@ -232,7 +227,7 @@ func (c *Console) messages(w http.ResponseWriter, r *http.Request) {
 	var got []*kgo.Record
 	newest := q.Get("mode") == "" || q.Get("mode") == "newest" || q.Get("mode") == "key"
 	perPartition := map[int32]int{}
-	err = c.consumeRange(ctx, map[string]map[int32]int64{topic: from}, map[string]map[int32]int64{topic: ends}, func(rec *kgo.Record) bool {
+	err := c.consumeRange(ctx, map[string]map[int32]int64{topic: from}, map[string]map[int32]int64{topic: ends}, func(rec *kgo.Record) bool {
 		if keep != nil && !keep(rec) {
 			return true
 		}
@@ -303,6 +298,21 @@ func (c *Console) offsets(ctx context.Context, topic string) (map[int32]int64, m
 		}
 	})
 	return s, e, nil
+}
+
+// topicOffsets is offsets for a request: on a failure, or a topic that
+// does not exist (404), it answers the request and returns ok false.
+func (c *Console) topicOffsets(ctx context.Context, w http.ResponseWriter, topic string) (starts, ends map[int32]int64, ok bool) {
+	starts, ends, err := c.offsets(ctx, topic)
+	if err != nil {
+		c.kafkaError(w, "list offsets", err)
+		return nil, nil, false
+	}
+	if len(ends) == 0 {
+		writeError(w, http.StatusNotFound, "no topic "+strconv.Quote(topic))
+		return nil, nil, false
+	}
+	return starts, ends, true
 }
 
 func sortedPartitions(m map[int32]int64) []int32 {
@@ -401,14 +411,9 @@ func (c *Console) search(w http.ResponseWriter, r *http.Request) {
 
 	ctx := r.Context()
 	octx, cancel := context.WithTimeout(ctx, requestTimeout)
-	starts, ends, err := c.offsets(octx, topic)
+	starts, ends, ok := c.topicOffsets(octx, w, topic)
 	cancel()
-	if err != nil {
-		c.kafkaError(w, "list offsets", err)
-		return
-	}
-	if len(ends) == 0 {
-		writeError(w, http.StatusNotFound, "no topic "+strconv.Quote(topic))
+	if !ok {
 		return
 	}
 	if s := q.Get("partition"); s != "" {
@@ -431,7 +436,7 @@ func (c *Console) search(w http.ResponseWriter, r *http.Request) {
 	prog := searchProgress{Total: total, Reason: "end"}
 	last := time.Now()
 	var sendErr error
-	err = c.consumeRange(ctx, map[string]map[int32]int64{topic: starts}, map[string]map[int32]int64{topic: ends}, func(rec *kgo.Record) bool {
+	err := c.consumeRange(ctx, map[string]map[int32]int64{topic: starts}, map[string]map[int32]int64{topic: ends}, func(rec *kgo.Record) bool {
 		prog.Scanned++
 		if (in != "key" && match(rec.Value)) || (in != "value" && match(rec.Key)) {
 			prog.Matched++
@@ -510,14 +515,9 @@ func (c *Console) tail(w http.ResponseWriter, r *http.Request) {
 	topic := r.PathValue("topic")
 	ctx := r.Context()
 	octx, cancel := context.WithTimeout(ctx, requestTimeout)
-	_, ends, err := c.offsets(octx, topic)
+	_, ends, ok := c.topicOffsets(octx, w, topic)
 	cancel()
-	if err != nil {
-		c.kafkaError(w, "list offsets", err)
-		return
-	}
-	if len(ends) == 0 {
-		writeError(w, http.StatusNotFound, "no topic "+strconv.Quote(topic))
+	if !ok {
 		return
 	}
 	parts := map[int32]kgo.Offset{}
