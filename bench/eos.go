@@ -10,7 +10,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/pgmotion/pgmotion/internal/spec"
+	"github.com/pgmotion/pgmotion/internal/options"
 )
 
 // The exactly-once group: one backlog of rows in transactions of 1,000,
@@ -82,8 +82,8 @@ func (e *env) eosBench(ctx context.Context, rows int64) *eosResult {
 			return res
 		}
 		cfg := e.pgConfig("eos", slot)
-		cfg[spec.PropPublicationName], cfg[spec.PropPublicationAutocreate] = eosPub, "disabled"
-		cfg[spec.PropTableInclude] = "public." + eosTable
+		cfg[options.PropPublicationName], cfg[options.PropPublicationAutocreate] = eosPub, "disabled"
+		cfg[options.PropTableInclude] = "public." + eosTable
 		e.logf("exactly-once: %s", v.name)
 		e.workerEnv = []string{"PGMOTION_EXACTLY_ONCE_SOURCE_SUPPORT=" + v.support}
 		topic := "eos.public." + eosTable

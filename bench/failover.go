@@ -47,7 +47,7 @@ const (
 )
 
 // The settings that govern a failover. The benchmark sets none of them:
-// these are pgmotion's defaults (internal/workerconfig, internal/spec);
+// these are pgmotion's defaults (internal/workerconfig, internal/options);
 // the worker group heartbeats every session.timeout.ms/3
 // (internal/connect/group.go).
 const (

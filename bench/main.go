@@ -33,7 +33,7 @@ import (
 )
 
 // options are the command-line flags.
-type options struct {
+type flags struct {
 	quick  bool
 	keep   bool
 	only   string
@@ -58,8 +58,8 @@ type options struct {
 	eosRows int64
 }
 
-func parseFlags() (options, error) {
-	var o options
+func parseFlags() (flags, error) {
+	var o flags
 	flag.BoolVar(&o.quick, "quick", false, "development and CI smoke run: 100,000 rows, a 5 s latency run, a 200,000-row snapshot, a 50 MB transaction, 20,000 outbox rows, 1,000 TOAST rows and 100,000 exactly-once rows")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (server, broker data, logs) after the run")
 	flag.StringVar(&o.only, "only", "", "run one group only: throughput, latency, failover, snapshot, bigtxn, outbox, toast, memory, snapcpu or eos")
@@ -101,7 +101,7 @@ func parseFlags() (options, error) {
 // env is one benchmark run: its directory, server, processes and the
 // commands it ran, for the report.
 type env struct {
-	opts        options
+	opts        flags
 	dir         string
 	bin         string // absolute path of bin/pgmotion
 	beforeBin   string // absolute path of -before, or ""

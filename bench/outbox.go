@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/pgmotion/pgmotion/internal/spec"
+	"github.com/pgmotion/pgmotion/internal/options"
 )
 
 // The outbox group: the same backlog of outbox rows streamed three ways,
@@ -100,8 +100,8 @@ func (e *env) outboxBench(ctx context.Context, rows int64) *outboxResult {
 			return res
 		}
 		cfg := e.pgConfig("obx", slot)
-		cfg[spec.PropPublicationName], cfg[spec.PropPublicationAutocreate] = outboxPub, string(spec.AutocreateDisabled)
-		cfg[spec.PropTableInclude] = "public." + outboxTable
+		cfg[options.PropPublicationName], cfg[options.PropPublicationAutocreate] = outboxPub, string(options.AutocreateDisabled)
+		cfg[options.PropTableInclude] = "public." + outboxTable
 		for k, val := range v.extra {
 			cfg[k] = val
 		}

@@ -16,7 +16,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/pgmotion/pgmotion/internal/spec"
+	"github.com/pgmotion/pgmotion/internal/options"
 )
 
 // broker is a `pgmotion broker` process with its own data directory.
@@ -76,18 +76,18 @@ func (e *env) connectorConfig(slot string) map[string]any {
 // prefix.
 func (e *env) pgConfig(prefix, slot string) map[string]string {
 	return map[string]string{
-		spec.PropConnectorClass:  spec.PostgresClass,
-		spec.PropHostname:        "127.0.0.1",
-		spec.PropPort:            strconv.Itoa(e.pg.Port()),
-		spec.PropUser:            "postgres",
-		spec.PropPassword:        "x",
-		spec.PropDBName:          benchDB,
-		spec.PropPluginName:      "pgoutput",
-		spec.PropTopicPrefix:     prefix,
-		spec.PropSlotName:        slot,
-		spec.PropPublicationName: publication,
-		spec.PropSnapshotMode:    string(spec.SnapshotNoData),
-		spec.PropTableInclude:    "public." + tableName,
+		options.PropConnectorClass:  options.PostgresClass,
+		options.PropHostname:        "127.0.0.1",
+		options.PropPort:            strconv.Itoa(e.pg.Port()),
+		options.PropUser:            "postgres",
+		options.PropPassword:        "x",
+		options.PropDBName:          benchDB,
+		options.PropPluginName:      "pgoutput",
+		options.PropTopicPrefix:     prefix,
+		options.PropSlotName:        slot,
+		options.PropPublicationName: publication,
+		options.PropSnapshotMode:    string(options.SnapshotNoData),
+		options.PropTableInclude:    "public." + tableName,
 	}
 }
 

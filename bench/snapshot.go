@@ -20,7 +20,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/pgmotion/pgmotion/internal/spec"
+	"github.com/pgmotion/pgmotion/internal/options"
 )
 
 // The snapshot measurement: an initial snapshot (snapshot.mode=initial_only)
@@ -537,12 +537,12 @@ func (e *env) snapshotOnce(ctx context.Context, res *snapshotResult, r *snapshot
 // nothing else on the machine stands in its way.
 func (e *env) startSnapshotWorker(dir string, b *broker, r *snapshotRun) (*worker, error) {
 	cfg := e.pgConfig(snapPrefix, r.slot)
-	cfg[spec.PropPublicationName] = snapPublication
-	cfg[spec.PropSnapshotMode] = string(spec.SnapshotInitialOnly)
-	cfg[spec.PropTableInclude] = "public." + snapTable
-	cfg[spec.PropSnapshotMaxThreads] = strconv.Itoa(r.threads)
-	cfg[spec.PropKeySchemasEnable] = strconv.FormatBool(r.schemas)
-	cfg[spec.PropValueSchemasEnable] = strconv.FormatBool(r.schemas)
+	cfg[options.PropPublicationName] = snapPublication
+	cfg[options.PropSnapshotMode] = string(options.SnapshotInitialOnly)
+	cfg[options.PropTableInclude] = "public." + snapTable
+	cfg[options.PropSnapshotMaxThreads] = strconv.Itoa(r.threads)
+	cfg[options.PropKeySchemasEnable] = strconv.FormatBool(r.schemas)
+	cfg[options.PropValueSchemasEnable] = strconv.FormatBool(r.schemas)
 	body, err := json.MarshalIndent(map[string]any{"name": snapConnector, "config": cfg}, "", "  ")
 	if err != nil {
 		return nil, err

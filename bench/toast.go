@@ -9,7 +9,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/pgmotion/pgmotion/internal/spec"
+	"github.com/pgmotion/pgmotion/internal/options"
 )
 
 // The toast group: wide rows whose large text column is stored out of line
@@ -150,11 +150,11 @@ func (e *env) toastBench(ctx context.Context, rows int64) *toastResult {
 			e.logf("toast run %d/%d: pgmotion, pgmotion.toast.fill=%s", rep, e.opts.reps, mode)
 			r := e.copiedSlotRun(ctx, "toast", fmt.Sprintf("bench_toast_%s_%d", mode, rep), toastSrc, func(slot, dir string) *runResult {
 				cfg := e.pgConfig(toastPrefix, slot)
-				cfg[spec.PropPublicationName], cfg[spec.PropPublicationAutocreate] = toastPub, string(spec.AutocreateDisabled)
-				cfg[spec.PropTableInclude] = "public." + toastTable
-				cfg[spec.PropToastFill] = mode
+				cfg[options.PropPublicationName], cfg[options.PropPublicationAutocreate] = toastPub, string(options.AutocreateDisabled)
+				cfg[options.PropTableInclude] = "public." + toastTable
+				cfg[options.PropToastFill] = mode
 				if mode == "cache" {
-					cfg[spec.PropToastCacheMaxBytes] = strconv.FormatInt(res.cacheBytes, 10)
+					cfg[options.PropToastCacheMaxBytes] = strconv.FormatInt(res.cacheBytes, 10)
 				}
 				limit := max(2*time.Minute, 20*base.wall)
 				return e.runPgmotionWith(ctx, map[string]any{"name": "bench-toast", "config": cfg}, []string{toastTopic}, res.events(), dir, limit,

@@ -28,7 +28,7 @@ import (
 	"github.com/pgmotion/pgmotion/internal/console"
 	"github.com/pgmotion/pgmotion/internal/kafkaclient"
 	"github.com/pgmotion/pgmotion/internal/kafkasink"
-	"github.com/pgmotion/pgmotion/internal/spec"
+	"github.com/pgmotion/pgmotion/internal/options"
 	"github.com/pgmotion/pgmotion/internal/workerconfig"
 )
 
@@ -118,7 +118,7 @@ const connectorFileShape = `the file must hold a Kafka Connect request body, {"n
 // Connect's text for them spans several and points at a REST endpoint,
 // which the command line has no use for.
 func oneLine(err error) error {
-	var ve *spec.ValidationError
+	var ve *options.ValidationError
 	if errors.As(err, &ve) {
 		return &lineError{line: ve.Line(), err: err}
 	}
@@ -213,8 +213,8 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 		if err != nil {
 			return fmt.Errorf("read connector file: %w", err)
 		}
-		name, cfg, err := spec.ParseConnectorJSON(data)
-		var ve *spec.ValidationError
+		name, cfg, err := options.ParseConnectorJSON(data)
+		var ve *options.ValidationError
 		switch {
 		case errors.As(err, &ve):
 			return fmt.Errorf("%s: %w", path, oneLine(err))

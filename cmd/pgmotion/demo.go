@@ -21,8 +21,8 @@ import (
 
 	"github.com/pgmotion/pgmotion/internal/connect"
 	"github.com/pgmotion/pgmotion/internal/demo"
+	"github.com/pgmotion/pgmotion/internal/options"
 	"github.com/pgmotion/pgmotion/internal/pglocal"
-	"github.com/pgmotion/pgmotion/internal/spec"
 	"github.com/pgmotion/pgmotion/internal/workerconfig"
 )
 
@@ -103,21 +103,21 @@ func runDemo(ctx context.Context, g *globals, f demoFlags, out io.Writer) error 
 	defer func() { stopBroker(); waitBroker(context.Background()) }()
 
 	cfg := map[string]string{
-		spec.PropConnectorClass: spec.PostgresClass,
-		spec.PropPluginName:     "pgoutput",
-		spec.PropHostname:       pc.Host,
-		spec.PropPort:           strconv.Itoa(int(pc.Port)),
-		spec.PropUser:           pc.User,
-		spec.PropPassword:       pc.Password,
-		spec.PropDBName:         pc.Database,
-		spec.PropTopicPrefix:    "demo",
-		spec.PropSlotName:       "pgmotion_demo",
-		spec.PropTableInclude:   "public.customers,public.products,public.orders",
+		options.PropConnectorClass: options.PostgresClass,
+		options.PropPluginName:     "pgoutput",
+		options.PropHostname:       pc.Host,
+		options.PropPort:           strconv.Itoa(int(pc.Port)),
+		options.PropUser:           pc.User,
+		options.PropPassword:       pc.Password,
+		options.PropDBName:         pc.Database,
+		options.PropTopicPrefix:    "demo",
+		options.PropSlotName:       "pgmotion_demo",
+		options.PropTableInclude:   "public.customers,public.products,public.orders",
 		// The transactional outbox without a table: each order's
 		// OrderCreated event is a pg_logical_emit_message routed by
 		// Debezium's EventRouter to outbox.event.order.
-		spec.PropOutboxSource:         spec.OutboxSourceMessage,
-		spec.PropTransforms:           "outbox",
+		options.PropOutboxSource:      options.OutboxSourceMessage,
+		options.PropTransforms:        "outbox",
 		"transforms.outbox.type":      "io.debezium.transforms.outbox.EventRouter",
 		"transforms.outbox.predicate": "isOutbox",
 		"predicates":                  "isOutbox",

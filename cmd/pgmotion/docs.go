@@ -9,19 +9,19 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/pgmotion/pgmotion/internal/spec"
+	"github.com/pgmotion/pgmotion/internal/options"
 )
 
 func init() { subcommands = append(subcommands, newDocsCmd) }
 
-// newDocsCmd regenerates the configuration reference from internal/spec.
+// newDocsCmd regenerates the configuration reference from internal/options.
 func newDocsCmd(g *globals) *cobra.Command {
 	var out, readme string
 	cmd := &cobra.Command{
 		Use:   "docs",
 		Short: "Regenerate the configuration reference from the option declarations",
 		Long: "Writes one Markdown reference per connector into --out and, with --readme, replaces the text between\n" +
-			spec.ReadmeBegin + " and " + spec.ReadmeEnd + " in that file with a compact version.",
+			options.ReadmeBegin + " and " + options.ReadmeEnd + " in that file with a compact version.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			written, err := writeDocs(out, readme)
@@ -31,7 +31,7 @@ func newDocsCmd(g *globals) *cobra.Command {
 			return err
 		},
 	}
-	cmd.Flags().StringVar(&out, "out", spec.DocsDir, "directory of the generated reference files")
+	cmd.Flags().StringVar(&out, "out", options.DocsDir, "directory of the generated reference files")
 	cmd.Flags().StringVar(&readme, "readme", "", "README whose generated config reference section is replaced")
 	return cmd
 }
@@ -42,7 +42,7 @@ func writeDocs(dir, readme string) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create %s: %w", dir, err)
 	}
-	files := spec.DocFiles()
+	files := options.DocFiles()
 	names := make([]string, 0, len(files))
 	for n := range files {
 		names = append(names, n)
@@ -67,10 +67,10 @@ func writeDocs(dir, readme string) ([]string, error) {
 		return written, fmt.Errorf("read README: %w", err)
 	}
 	var section bytes.Buffer
-	if err := spec.WriteMarkdownCompact(&section); err != nil {
+	if err := options.WriteMarkdownCompact(&section); err != nil {
 		return written, err
 	}
-	updated, err := spec.ReplaceGenerated(doc, section.Bytes())
+	updated, err := options.ReplaceGenerated(doc, section.Bytes())
 	if err != nil {
 		return written, fmt.Errorf("update %s: %w", readme, err)
 	}

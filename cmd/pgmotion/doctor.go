@@ -11,7 +11,7 @@ import (
 
 	"github.com/pgmotion/pgmotion/internal/doctor"
 	"github.com/pgmotion/pgmotion/internal/kafkaclient"
-	"github.com/pgmotion/pgmotion/internal/spec"
+	"github.com/pgmotion/pgmotion/internal/options"
 	"github.com/pgmotion/pgmotion/internal/workerconfig"
 )
 
@@ -82,7 +82,7 @@ func runDoctor(cmd *cobra.Command, g *globals, f doctorFlags, path string) error
 	if err != nil {
 		return fmt.Errorf("read connector file: %w", err)
 	}
-	name, cfg, err := spec.ParseConnectorJSON(data)
+	name, cfg, err := options.ParseConnectorJSON(data)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}

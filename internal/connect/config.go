@@ -12,8 +12,8 @@ import (
 	"github.com/pgmotion/pgmotion/internal/change"
 	"github.com/pgmotion/pgmotion/internal/debezium"
 	"github.com/pgmotion/pgmotion/internal/kafkasink"
+	"github.com/pgmotion/pgmotion/internal/options"
 	"github.com/pgmotion/pgmotion/internal/pgsource"
-	"github.com/pgmotion/pgmotion/internal/spec"
 	"github.com/pgmotion/pgmotion/internal/transform"
 )
 
@@ -25,24 +25,24 @@ func ValidateConfig(name string, raw map[string]string) ([]string, error) {
 }
 
 // TaskConfigFrom turns a connector's config map into a TaskConfig. The
-// option declarations in internal/spec do the parsing; this maps the
+// option declarations in internal/options do the parsing; this maps the
 // typed result onto the parts of the pipeline.
 func TaskConfigFrom(name string, raw map[string]string) (TaskConfig, []string, error) {
 	cfg := make(map[string]string, len(raw)+1)
 	for k, v := range raw {
 		cfg[k] = v
 	}
-	if n, ok := cfg[spec.PropName]; ok && n != name {
+	if n, ok := cfg[options.PropName]; ok && n != name {
 		//lint:ignore ST1005 Kafka Connect's exact text
 		return TaskConfig{}, nil, fmt.Errorf("Connector name configuration (%s) doesn't match connector name in the URL (%s)", n, name)
 	}
-	cfg[spec.PropName] = name
-	if class := cfg[spec.PropConnectorClass]; class != "" {
-		if _, ok := spec.Lookup(class); !ok {
-			return TaskConfig{}, nil, fmt.Errorf("unknown %s %q: pgmotion runs %s (aliases %s)", spec.PropConnectorClass, class, spec.PostgresClass, strings.Join(spec.Postgres.Aliases, " and "))
+	cfg[options.PropName] = name
+	if class := cfg[options.PropConnectorClass]; class != "" {
+		if _, ok := options.Lookup(class); !ok {
+			return TaskConfig{}, nil, fmt.Errorf("unknown %s %q: pgmotion runs %s (aliases %s)", options.PropConnectorClass, class, options.PostgresClass, strings.Join(options.Postgres.Aliases, " and "))
 		}
 	}
-	pc, err := spec.ParsePostgres(cfg)
+	pc, err := options.ParsePostgres(cfg)
 	if err != nil {
 		return TaskConfig{}, nil, err
 	}
@@ -63,7 +63,7 @@ func TaskConfigFrom(name string, raw map[string]string) (TaskConfig, []string, e
 		return TaskConfig{}, nil, err
 	}
 	var tags map[string]string
-	for _, kv := range pc.Config.List(spec.PropCustomMetricTags) {
+	for _, kv := range pc.Config.List(options.PropCustomMetricTags) {
 		k, v, _ := strings.Cut(kv, "=") // the form is validated
 		if tags == nil {
 			tags = map[string]string{}
@@ -91,12 +91,12 @@ func TaskConfigFrom(name string, raw map[string]string) (TaskConfig, []string, e
 	enc.Skipped = skipped
 	enc.ExtendedHeaders = pc.ExtendedHeaders
 	enc.TopicDelimiter = pc.TopicDelimiter
-	enc.IntervalHandling = pc.Config.Str(spec.PropIntervalHandling)
-	enc.MoneyFractionDigits = pc.Config.Int(spec.PropMoneyFractionDigits)
-	enc.HstoreHandling = pc.Config.Str(spec.PropHstoreHandling)
-	enc.IncludeUnknownDatatypes = pc.Config.Bool(spec.PropIncludeUnknownDatatypes)
-	enc.TransactionMetadata = pc.Config.Bool(spec.PropProvideTransactionMetadata)
-	enc.TransactionTopic = pc.Config.Str(spec.PropTopicTransaction)
+	enc.IntervalHandling = pc.Config.Str(options.PropIntervalHandling)
+	enc.MoneyFractionDigits = pc.Config.Int(options.PropMoneyFractionDigits)
+	enc.HstoreHandling = pc.Config.Str(options.PropHstoreHandling)
+	enc.IncludeUnknownDatatypes = pc.Config.Bool(options.PropIncludeUnknownDatatypes)
+	enc.TransactionMetadata = pc.Config.Bool(options.PropProvideTransactionMetadata)
+	enc.TransactionTopic = pc.Config.Str(options.PropTopicTransaction)
 	if err := columnOptions(pc.Config, &enc); err != nil {
 		return TaskConfig{}, nil, err
 	}
@@ -108,7 +108,7 @@ func TaskConfigFrom(name string, raw map[string]string) (TaskConfig, []string, e
 	if pc.TopicCreation {
 		partitions, replication = pc.TopicPartitions, pc.TopicReplication
 	}
-	skipLSNs, err := parseSkipLSNs(pc.Config.List(spec.PropSkipLSN))
+	skipLSNs, err := parseSkipLSNs(pc.Config.List(options.PropSkipLSN))
 	if err != nil {
 		return TaskConfig{}, nil, err
 	}
@@ -118,8 +118,8 @@ func TaskConfigFrom(name string, raw map[string]string) (TaskConfig, []string, e
 		TopicPrefix:     pc.TopicPrefix,
 		Snapshot:        snap,
 		MetricTags:      tags,
-		ToastFill:       pc.Config.Str(spec.PropToastFill),
-		ToastCacheBytes: pc.Config.Long(spec.PropToastCacheMaxBytes),
+		ToastFill:       pc.Config.Str(options.PropToastFill),
+		ToastCacheBytes: pc.Config.Long(options.PropToastCacheMaxBytes),
 		Source: pgsource.Config{
 			Conn:            conn,
 			Slot:            pc.SlotName,
@@ -130,22 +130,22 @@ func TaskConfigFrom(name string, raw map[string]string) (TaskConfig, []string, e
 			KeyColumns:      pc.KeyColumnsFor,
 			StatusInterval:  pc.StatusUpdateInterval,
 			DropSlotOnStop:  pc.SlotDropOnStop,
-			BufferMemory:    pc.Config.Long(spec.PropBufferMemory),
-			DDLCapture:      pc.Config.Bool(spec.PropDDLCapture),
+			BufferMemory:    pc.Config.Long(options.PropBufferMemory),
+			DDLCapture:      pc.Config.Bool(options.PropDDLCapture),
 		},
 		Encoder:         enc,
 		Topics:          kafkasink.TopicSpec{Partitions: partitions, Replication: replication},
-		Heartbeat:       pc.Config.Duration(spec.PropHeartbeatInterval),
-		HeartbeatQuery:  pc.Config.Str(spec.PropHeartbeatActionQuery),
-		HeartbeatPrefix: pc.Config.Str(spec.PropTopicHeartbeatPrefix),
-		HeartbeatName:   pc.Config.Str(spec.PropTopicHeartbeatName),
-		SlotRetries:     pc.Config.Int(spec.PropSlotMaxRetries),
-		SlotRetryDelay:  pc.Config.Duration(spec.PropSlotRetryDelay),
-		MaxRetries:      pc.Config.Int(spec.PropErrorsMaxRetries),
-		RetryWait:       pc.Config.Duration(spec.PropRetriableRestartWait),
+		Heartbeat:       pc.Config.Duration(options.PropHeartbeatInterval),
+		HeartbeatQuery:  pc.Config.Str(options.PropHeartbeatActionQuery),
+		HeartbeatPrefix: pc.Config.Str(options.PropTopicHeartbeatPrefix),
+		HeartbeatName:   pc.Config.Str(options.PropTopicHeartbeatName),
+		SlotRetries:     pc.Config.Int(options.PropSlotMaxRetries),
+		SlotRetryDelay:  pc.Config.Duration(options.PropSlotRetryDelay),
+		MaxRetries:      pc.Config.Int(options.PropErrorsMaxRetries),
+		RetryWait:       pc.Config.Duration(options.PropRetriableRestartWait),
 		Incremental:     incrementalConfigFrom(pc),
-		QueueCapacity:   pc.Config.Long(spec.PropMaxQueueSize),
-		MaxQueueBytes:   pc.Config.Long(spec.PropMaxQueueSizeBytes),
+		QueueCapacity:   pc.Config.Long(options.PropMaxQueueSize),
+		MaxQueueBytes:   pc.Config.Long(options.PropMaxQueueSizeBytes),
 		EOS:             eosConfigFrom(pc.Config),
 	}
 	return tc, pc.Warnings, nil
@@ -167,55 +167,55 @@ func includeEntries(typed []string, res []*regexp.Regexp) []pgsource.IncludeEntr
 // messageOptions reads the logical decoding message options: the prefix
 // filters, the outbox message source (internal/debezium/message.go) and
 // DDL capture (internal/debezium/ddl.go).
-func messageOptions(c *spec.Config, enc *debezium.Options) error {
+func messageOptions(c *options.Config, enc *debezium.Options) error {
 	for _, l := range []struct {
 		prop string
 		dst  *[]*regexp.Regexp
-	}{{spec.PropMsgPrefixInclude, &enc.MessagePrefixInclude}, {spec.PropMsgPrefixExclude, &enc.MessagePrefixExclude}} {
+	}{{options.PropMsgPrefixInclude, &enc.MessagePrefixInclude}, {options.PropMsgPrefixExclude, &enc.MessagePrefixExclude}} {
 		for _, expr := range c.List(l.prop) {
 			if expr = strings.TrimSpace(expr); expr == "" {
 				continue
 			}
-			re, err := spec.CompileAnchored(expr)
+			re, err := options.CompileAnchored(expr)
 			if err != nil {
 				return fmt.Errorf("%s: %q: %w", l.prop, expr, err) // unreachable: validated
 			}
 			*l.dst = append(*l.dst, re)
 		}
 	}
-	if c.Bool(spec.PropDDLCapture) {
+	if c.Bool(options.PropDDLCapture) {
 		enc.DDLMessagePrefix = pgsource.DDLMessagePrefix
 	}
-	if c.Str(spec.PropOutboxSource) == spec.OutboxSourceMessage {
-		enc.OutboxMessagePrefix = c.Str(spec.PropOutboxMessagePrefix)
+	if c.Str(options.PropOutboxSource) == options.OutboxSourceMessage {
+		enc.OutboxMessagePrefix = c.Str(options.PropOutboxMessagePrefix)
 		if enc.OutboxMessagePrefix == "" {
 			return fmt.Errorf("%s=%s needs %s: set it to the prefix the application passes to pg_logical_emit_message, such as outbox",
-				spec.PropOutboxSource, spec.OutboxSourceMessage, spec.PropOutboxMessagePrefix)
+				options.PropOutboxSource, options.OutboxSourceMessage, options.PropOutboxMessagePrefix)
 		}
 	}
 	return nil
 }
 
 // snapshotConfigFrom reads the snapshot options.
-func snapshotConfigFrom(pc *spec.PostgresConfig) (SnapshotConfig, error) {
+func snapshotConfigFrom(pc *options.PostgresConfig) (SnapshotConfig, error) {
 	c := pc.Config
 	sc := SnapshotConfig{
 		Mode:              string(pc.SnapshotMode),
-		ConfigData:        c.Bool(spec.PropSnapshotConfigData),
-		ConfigStream:      c.Bool(spec.PropSnapshotConfigStream),
-		ConfigOnDataError: c.Bool(spec.PropSnapshotConfigOnDataError),
-		Threads:           c.Int(spec.PropSnapshotMaxThreads),
-		Delay:             c.Duration(spec.PropSnapshotDelay),
-		StreamDelay:       c.Duration(spec.PropStreamingDelay),
+		ConfigData:        c.Bool(options.PropSnapshotConfigData),
+		ConfigStream:      c.Bool(options.PropSnapshotConfigStream),
+		ConfigOnDataError: c.Bool(options.PropSnapshotConfigOnDataError),
+		Threads:           c.Int(options.PropSnapshotMaxThreads),
+		Delay:             c.Duration(options.PropSnapshotDelay),
+		StreamDelay:       c.Duration(options.PropStreamingDelay),
 	}
-	for _, expr := range c.List(spec.PropSnapshotIncludeCollections) {
-		re, err := spec.CompileAnchored(expr)
+	for _, expr := range c.List(options.PropSnapshotIncludeCollections) {
+		re, err := options.CompileAnchored(expr)
 		if err != nil {
-			return sc, fmt.Errorf("%s: %q: %w", spec.PropSnapshotIncludeCollections, expr, err) // unreachable: validated
+			return sc, fmt.Errorf("%s: %q: %w", options.PropSnapshotIncludeCollections, expr, err) // unreachable: validated
 		}
 		sc.Include = append(sc.Include, re)
 	}
-	const overrides = spec.PropSnapshotSelectOverrides
+	const overrides = options.PropSnapshotSelectOverrides
 	sqls := c.WithPrefix(overrides + ".")
 	for _, table := range strings.Split(c.Str(overrides), ",") {
 		if table = strings.TrimSpace(table); table == "" {
@@ -237,14 +237,14 @@ func snapshotConfigFrom(pc *spec.PostgresConfig) (SnapshotConfig, error) {
 // exclude lists, masks, truncation and propagated source types, all
 // anchored case-insensitive regexes on schema.table.column (type names for
 // datatype.propagate.source.type).
-func columnOptions(c *spec.Config, enc *debezium.Options) error {
+func columnOptions(c *options.Config, enc *debezium.Options) error {
 	compile := func(prop string, exprs []string) (func(string) bool, error) {
 		var res []*regexp.Regexp
 		for _, expr := range exprs {
 			if expr = strings.TrimSpace(expr); expr == "" {
 				continue
 			}
-			re, err := spec.CompileAnchored(expr)
+			re, err := options.CompileAnchored(expr)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %q: %w", prop, expr, err)
 			}
@@ -262,11 +262,11 @@ func columnOptions(c *spec.Config, enc *debezium.Options) error {
 			return false
 		}, nil
 	}
-	include, err := compile(spec.PropColumnInclude, c.List(spec.PropColumnInclude))
+	include, err := compile(options.PropColumnInclude, c.List(options.PropColumnInclude))
 	if err != nil {
 		return err
 	}
-	exclude, err := compile(spec.PropColumnExclude, c.List(spec.PropColumnExclude))
+	exclude, err := compile(options.PropColumnExclude, c.List(options.PropColumnExclude))
 	if err != nil {
 		return err
 	}
@@ -279,16 +279,16 @@ func columnOptions(c *spec.Config, enc *debezium.Options) error {
 			return !exclude(fq)
 		}
 	}
-	if enc.PropagateSourceType, err = compile(spec.PropColumnPropagateSourceType, c.List(spec.PropColumnPropagateSourceType)); err != nil {
+	if enc.PropagateSourceType, err = compile(options.PropColumnPropagateSourceType, c.List(options.PropColumnPropagateSourceType)); err != nil {
 		return err
 	}
-	if enc.PropagateDataType, err = compile(spec.PropDatatypePropagateSourceType, c.List(spec.PropDatatypePropagateSourceType)); err != nil {
+	if enc.PropagateDataType, err = compile(options.PropDatatypePropagateSourceType, c.List(options.PropDatatypePropagateSourceType)); err != nil {
 		return err
 	}
 	for _, o := range []struct {
 		prefix string
 		dst    *[]debezium.ColumnChars
-	}{{spec.PrefixColumnMaskWith, &enc.ColumnMasks}, {spec.PrefixColumnTruncateTo, &enc.ColumnTruncates}} {
+	}{{options.PrefixColumnMaskWith, &enc.ColumnMasks}, {options.PrefixColumnTruncateTo, &enc.ColumnTruncates}} {
 		opts := c.WithPrefix(o.prefix)
 		names := make([]string, 0, len(opts))
 		for rest := range opts {
@@ -302,7 +302,7 @@ func columnOptions(c *spec.Config, enc *debezium.Options) error {
 			if !ok || err != nil || chars < 0 {
 				continue // not this option's form; the spec warns about it
 			}
-			match, err := compile(o.prefix+rest, spec.SplitRegexList(list))
+			match, err := compile(o.prefix+rest, options.SplitRegexList(list))
 			if err != nil {
 				return err
 			}
@@ -311,7 +311,7 @@ func columnOptions(c *spec.Config, enc *debezium.Options) error {
 			}
 		}
 	}
-	hashes := c.WithPrefix(spec.PrefixColumnMaskHash)
+	hashes := c.WithPrefix(options.PrefixColumnMaskHash)
 	names := make([]string, 0, len(hashes))
 	for rest := range hashes {
 		names = append(names, rest)
@@ -326,9 +326,9 @@ func columnOptions(c *spec.Config, enc *debezium.Options) error {
 		}
 		algo, salt, ok := strings.Cut(spec2, ".with.salt.")
 		if !ok || algo == "" {
-			return fmt.Errorf("%s%s: expected %s[.v2].<algorithm>.with.salt.<salt>", spec.PrefixColumnMaskHash, rest, strings.TrimSuffix(spec.PrefixColumnMaskHash, "."))
+			return fmt.Errorf("%s%s: expected %s[.v2].<algorithm>.with.salt.<salt>", options.PrefixColumnMaskHash, rest, strings.TrimSuffix(options.PrefixColumnMaskHash, "."))
 		}
-		match, err := compile(spec.PrefixColumnMaskHash+rest, spec.SplitRegexList(hashes[rest]))
+		match, err := compile(options.PrefixColumnMaskHash+rest, options.SplitRegexList(hashes[rest]))
 		if err != nil {
 			return err
 		}

@@ -7,8 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pgmotion/pgmotion/internal/options"
 	"github.com/pgmotion/pgmotion/internal/record"
-	"github.com/pgmotion/pgmotion/internal/spec"
 )
 
 // Exactly-once source delivery (KIP-618). With the worker's
@@ -60,15 +60,15 @@ type EOSConfig struct {
 }
 
 // eosConfigFrom reads the connector's exactly-once options.
-func eosConfigFrom(c *spec.Config) EOSConfig {
+func eosConfigFrom(c *options.Config) EOSConfig {
 	e := EOSConfig{
-		Required:     strings.EqualFold(strings.TrimSpace(c.Str(spec.PropExactlyOnceSupport)), "required"),
-		Boundary:     strings.ToLower(strings.TrimSpace(c.Str(spec.PropTransactionBoundary))),
-		MaxBatch:     c.Int(spec.PropMaxBatchSize),
-		PollInterval: time.Duration(c.Long(spec.PropPollInterval)) * time.Millisecond,
+		Required:     strings.EqualFold(strings.TrimSpace(c.Str(options.PropExactlyOnceSupport)), "required"),
+		Boundary:     strings.ToLower(strings.TrimSpace(c.Str(options.PropTransactionBoundary))),
+		MaxBatch:     c.Int(options.PropMaxBatchSize),
+		PollInterval: time.Duration(c.Long(options.PropPollInterval)) * time.Millisecond,
 	}
-	if c.IsSet(spec.PropTransactionBoundaryMillis) {
-		e.Interval = time.Duration(c.Long(spec.PropTransactionBoundaryMillis)) * time.Millisecond
+	if c.IsSet(options.PropTransactionBoundaryMillis) {
+		e.Interval = time.Duration(c.Long(options.PropTransactionBoundaryMillis)) * time.Millisecond
 	}
 	return e
 }
@@ -87,7 +87,7 @@ const errEOSUnsupported = "This worker does not have exactly-once source support
 // exactly.once.source.support is support, or "".
 func EOSCheck(config map[string]string, support string) string {
 	for k, v := range config {
-		if k == spec.PropExactlyOnceSupport && strings.EqualFold(strings.TrimSpace(v), "required") && support != "enabled" {
+		if k == options.PropExactlyOnceSupport && strings.EqualFold(strings.TrimSpace(v), "required") && support != "enabled" {
 			return errEOSUnsupported
 		}
 	}

@@ -6,7 +6,7 @@ import (
 	"net/http"
 
 	"github.com/pgmotion/pgmotion/internal/logging"
-	"github.com/pgmotion/pgmotion/internal/spec"
+	"github.com/pgmotion/pgmotion/internal/options"
 )
 
 // Herder is what the Kafka Connect REST API drives: the cluster's view of
@@ -68,8 +68,8 @@ type Herder interface {
 	// converters and predicates).
 	Plugins(all bool) []PluginInfo
 	// Validate is PUT /connector-plugins/{class}/config/validate.
-	Validate(ctx context.Context, class string, config map[string]string) (*spec.ConfigInfos, error)
-	PluginConfig(class string) ([]spec.ConfigKeyInfo, error)
+	Validate(ctx context.Context, class string, config map[string]string) (*options.ConfigInfos, error)
+	PluginConfig(class string) ([]options.ConfigKeyInfo, error)
 }
 
 // TargetState is what a connector should be doing.

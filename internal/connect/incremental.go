@@ -12,9 +12,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/pgmotion/pgmotion/internal/change"
+	"github.com/pgmotion/pgmotion/internal/options"
 	"github.com/pgmotion/pgmotion/internal/pgsource"
 	"github.com/pgmotion/pgmotion/internal/snapshot"
-	"github.com/pgmotion/pgmotion/internal/spec"
 )
 
 // Signals and incremental snapshots (reference §5) run in
@@ -77,10 +77,10 @@ func (t *task) startIncremental(ctx context.Context, off *Offset) error {
 		return nil
 	}
 	if cfg.ChunkSize <= 0 { // 0 means the default
-		cfg.ChunkSize, _ = strconv.Atoi(spec.Postgres.Default(spec.PropIncrementalChunkSize))
+		cfg.ChunkSize, _ = strconv.Atoi(options.Postgres.Default(options.PropIncrementalChunkSize))
 	}
 	if cfg.Poll <= 0 {
-		ms, _ := strconv.Atoi(spec.Postgres.Default(spec.PropSignalPollInterval))
+		ms, _ := strconv.Atoi(options.Postgres.Default(options.PropSignalPollInterval))
 		cfg.Poll = time.Duration(ms) * time.Millisecond
 	}
 	log := t.log.With("component", "incremental-snapshot")
@@ -99,7 +99,7 @@ func (t *task) startIncremental(ctx context.Context, off *Offset) error {
 		if !ok {
 			return fmt.Errorf("signal.data.collection %q: want schema.table", cfg.SignalTable)
 		}
-		info, err := t.src.CheckSignalTable(ctx, name, t.cfg.Source.PublicationMode == string(spec.AutocreateFiltered) && !cfg.ReadOnly)
+		info, err := t.src.CheckSignalTable(ctx, name, t.cfg.Source.PublicationMode == string(options.AutocreateFiltered) && !cfg.ReadOnly)
 		switch {
 		case err != nil && info == nil && !t.src.MetaOK():
 			return err
@@ -276,21 +276,21 @@ func jsonString(s string) []byte {
 }
 
 // incrementalConfigFrom reads the signal and incremental snapshot options.
-func incrementalConfigFrom(pc *spec.PostgresConfig) IncrementalConfig {
+func incrementalConfigFrom(pc *options.PostgresConfig) IncrementalConfig {
 	c := pc.Config
 	ic := IncrementalConfig{
-		Poll:             c.Duration(spec.PropSignalPollInterval),
-		KafkaTopic:       strings.TrimSpace(c.Str(spec.PropSignalKafkaTopic)),
-		KafkaGroup:       c.Str(spec.PropSignalKafkaGroupID),
-		KafkaPollTimeout: c.Duration(spec.PropSignalKafkaPollTimeout),
-		ChunkSize:        c.Int(spec.PropIncrementalChunkSize),
-		DeleteWatermark:  strings.EqualFold(c.Str(spec.PropIncrementalWatermarking), spec.WatermarkInsertDelete),
-		ReadOnly:         c.Bool(spec.PropReadOnly),
+		Poll:             c.Duration(options.PropSignalPollInterval),
+		KafkaTopic:       strings.TrimSpace(c.Str(options.PropSignalKafkaTopic)),
+		KafkaGroup:       c.Str(options.PropSignalKafkaGroupID),
+		KafkaPollTimeout: c.Duration(options.PropSignalKafkaPollTimeout),
+		ChunkSize:        c.Int(options.PropIncrementalChunkSize),
+		DeleteWatermark:  strings.EqualFold(c.Str(options.PropIncrementalWatermarking), options.WatermarkInsertDelete),
+		ReadOnly:         c.Bool(options.PropReadOnly),
 	}
-	if tables := c.List(spec.PropSignalDataCollection); len(tables) > 0 {
+	if tables := c.List(options.PropSignalDataCollection); len(tables) > 0 {
 		ic.SignalTable = tables[0] // validated: one schema.table
 	}
-	for _, ch := range c.List(spec.PropSignalEnabledChannels) {
+	for _, ch := range c.List(options.PropSignalEnabledChannels) {
 		if ch = strings.ToLower(strings.TrimSpace(ch)); ch != "" {
 			ic.Channels = append(ic.Channels, ch)
 		}
@@ -298,7 +298,7 @@ func incrementalConfigFrom(pc *spec.PostgresConfig) IncrementalConfig {
 	if ic.KafkaTopic == "" {
 		ic.KafkaTopic = pc.TopicPrefix + "-signal"
 	}
-	for _, b := range strings.Split(c.Str(spec.PropSignalKafkaBootstrap), ",") {
+	for _, b := range strings.Split(c.Str(options.PropSignalKafkaBootstrap), ",") {
 		if b = strings.TrimSpace(b); b != "" {
 			ic.KafkaBrokers = append(ic.KafkaBrokers, b)
 		}

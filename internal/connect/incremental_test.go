@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pgmotion/pgmotion/internal/spec"
+	"github.com/pgmotion/pgmotion/internal/options"
 )
 
 func TestIncrementalConfigChannel(t *testing.T) {
@@ -21,7 +21,7 @@ func TestIncrementalConfigFrom(t *testing.T) {
 		"name": "c", "connector.class": "io.debezium.connector.postgresql.PostgresConnector", "plugin.name": "pgoutput",
 		"database.hostname": "h", "database.user": "u", "database.dbname": "d", "topic.prefix": "srv",
 	}
-	pc, err := spec.ParsePostgres(base)
+	pc, err := options.ParsePostgres(base)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +39,7 @@ func TestIncrementalConfigFrom(t *testing.T) {
 	for k, v := range base {
 		cfg[k] = v
 	}
-	if pc, err = spec.ParsePostgres(cfg); err != nil {
+	if pc, err = options.ParsePostgres(cfg); err != nil {
 		t.Fatal(err)
 	}
 	ic = incrementalConfigFrom(pc)

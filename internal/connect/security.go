@@ -13,16 +13,16 @@ import (
 	"github.com/twmb/franz-go/pkg/sasl"
 
 	"github.com/pgmotion/pgmotion/internal/kafkaclient"
-	"github.com/pgmotion/pgmotion/internal/spec"
+	"github.com/pgmotion/pgmotion/internal/options"
 )
 
 // The connector properties that override its clients' settings (KIP-458),
 // and Debezium's signal consumer's.
 const (
-	producerOverride     = spec.PrefixProducerOverride
+	producerOverride     = options.PrefixProducerOverride
 	consumerOverride     = "consumer.override."
-	adminOverride        = spec.PrefixAdminOverride
-	signalConsumerPrefix = spec.PrefixSignalConsumer
+	adminOverride        = options.PrefixAdminOverride
+	signalConsumerPrefix = options.PrefixSignalConsumer
 )
 
 // security is a worker's checked Kafka client security: its own clients'

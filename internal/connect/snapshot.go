@@ -17,19 +17,19 @@ import (
 	"github.com/pgmotion/pgmotion/internal/debezium"
 	"github.com/pgmotion/pgmotion/internal/kafkasink"
 	"github.com/pgmotion/pgmotion/internal/metrics"
+	"github.com/pgmotion/pgmotion/internal/options"
 	"github.com/pgmotion/pgmotion/internal/pgsource"
 	"github.com/pgmotion/pgmotion/internal/record"
-	"github.com/pgmotion/pgmotion/internal/spec"
 )
 
 // Snapshot modes pgmotion runs (snapshot.mode, legacy values mapped).
 const (
-	SnapshotInitial            = string(spec.SnapshotInitial)
-	SnapshotInitialOnly        = string(spec.SnapshotInitialOnly)
-	SnapshotNoData             = string(spec.SnapshotNoData)
-	SnapshotAlways             = string(spec.SnapshotAlways)
-	SnapshotWhenNeeded         = string(spec.SnapshotWhenNeeded)
-	SnapshotConfigurationBased = string(spec.SnapshotConfigurationBased)
+	SnapshotInitial            = string(options.SnapshotInitial)
+	SnapshotInitialOnly        = string(options.SnapshotInitialOnly)
+	SnapshotNoData             = string(options.SnapshotNoData)
+	SnapshotAlways             = string(options.SnapshotAlways)
+	SnapshotWhenNeeded         = string(options.SnapshotWhenNeeded)
+	SnapshotConfigurationBased = string(options.SnapshotConfigurationBased)
 )
 
 // SnapshotConfig is what the snapshot options say.

@@ -17,9 +17,9 @@ import (
 	"github.com/pgmotion/pgmotion/internal/debezium"
 	"github.com/pgmotion/pgmotion/internal/kafkasink"
 	"github.com/pgmotion/pgmotion/internal/metrics"
+	"github.com/pgmotion/pgmotion/internal/options"
 	"github.com/pgmotion/pgmotion/internal/pgsource"
 	"github.com/pgmotion/pgmotion/internal/record"
-	"github.com/pgmotion/pgmotion/internal/spec"
 	"github.com/pgmotion/pgmotion/internal/workerconfig"
 )
 
@@ -263,7 +263,7 @@ func (t *task) run(ctx context.Context) (err error) {
 	}
 	if dec.snapshot {
 		t.log.Info("snapshot needed", "reason", dec.why)
-		if err := t.sleep(ctx, t.cfg.Snapshot.Delay, spec.PropSnapshotDelay); err != nil {
+		if err := t.sleep(ctx, t.cfg.Snapshot.Delay, options.PropSnapshotDelay); err != nil {
 			return err
 		}
 		lsn, name, resume := info.ConsistentPoint, info.SnapshotName, ""
@@ -303,7 +303,7 @@ func (t *task) run(ctx context.Context) (err error) {
 		return context.Cause(ctx)
 	}
 	if dec.snapshot {
-		if err := t.sleep(ctx, t.cfg.Snapshot.StreamDelay, spec.PropStreamingDelay); err != nil {
+		if err := t.sleep(ctx, t.cfg.Snapshot.StreamDelay, options.PropStreamingDelay); err != nil {
 			return err
 		}
 	}

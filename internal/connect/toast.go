@@ -8,15 +8,15 @@ import (
 	"strconv"
 
 	"github.com/pgmotion/pgmotion/internal/change"
+	"github.com/pgmotion/pgmotion/internal/options"
 	"github.com/pgmotion/pgmotion/internal/pgsource"
-	"github.com/pgmotion/pgmotion/internal/spec"
 )
 
 // TOAST fill modes (pgmotion.toast.fill).
 const (
-	ToastFillNone    = spec.ToastFillNone
-	ToastFillCache   = spec.ToastFillCache
-	ToastFillRefetch = spec.ToastFillRefetch
+	ToastFillNone    = options.ToastFillNone
+	ToastFillCache   = options.ToastFillCache
+	ToastFillRefetch = options.ToastFillRefetch
 )
 
 // toastMinBytes is the smallest value the cache keeps: PostgreSQL moves a

@@ -9,8 +9,8 @@ import (
 
 	"github.com/pgmotion/pgmotion/internal/change"
 	"github.com/pgmotion/pgmotion/internal/kafkasink"
+	"github.com/pgmotion/pgmotion/internal/options"
 	"github.com/pgmotion/pgmotion/internal/record"
-	"github.com/pgmotion/pgmotion/internal/spec"
 )
 
 // A record that Kafka refuses as too large (MESSAGE_TOO_LARGE, from the
@@ -38,7 +38,7 @@ func (e *RecordTooLargeError) Error() string {
 	return fmt.Sprintf("a record of %d bytes for topic %q at LSN %s is larger than Kafka accepts (producer.max.request.size is %d; the broker's message.max.bytes may be lower): %v; "+
 		"the replication slot keeps its WAL until this is resolved. Fix one of: raise producer.max.request.size in the worker config and the broker's message.max.bytes (or the topic's max.message.bytes) above %d; "+
 		"for a logical decoding message, exclude its prefix with message.prefix.exclude.list; or skip exactly this record with %s=%s in the connector config (it is then lost, and logged)",
-		e.Size, e.Topic, e.LSN, e.Limit, e.Err, e.Size, spec.PropSkipLSN, e.LSN)
+		e.Size, e.Topic, e.LSN, e.Limit, e.Err, e.Size, options.PropSkipLSN, e.LSN)
 }
 
 func (e *RecordTooLargeError) Unwrap() error { return e.Err }
@@ -66,7 +66,7 @@ func (a *bigAck) Ack(err error) {
 	if err != nil && (errors.Is(err, kerr.MessageTooLarge) || errors.Is(err, kerr.RecordListTooLarge)) {
 		if a.t.cfg.SkipLSNs[a.lsn] {
 			// The producer's callback goroutine: slog is safe here.
-			a.t.log.Warn("record too large for Kafka skipped, as "+spec.PropSkipLSN+" names its LSN; it is not in Kafka",
+			a.t.log.Warn("record too large for Kafka skipped, as "+options.PropSkipLSN+" names its LSN; it is not in Kafka",
 				"lsn", a.lsn.String(), "topic", a.topic, "bytes", a.size, "err", err)
 			err = nil
 		} else {
@@ -85,7 +85,7 @@ func parseSkipLSNs(items []string) (map[change.LSN]bool, error) {
 	for _, it := range items {
 		lsn, err := change.ParseLSN(strings.TrimSpace(it))
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", spec.PropSkipLSN, err)
+			return nil, fmt.Errorf("%s: %w", options.PropSkipLSN, err)
 		}
 		out[lsn] = true
 	}

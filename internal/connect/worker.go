@@ -30,8 +30,8 @@ import (
 	"github.com/pgmotion/pgmotion/internal/kafkaclient"
 	"github.com/pgmotion/pgmotion/internal/kafkasink"
 	"github.com/pgmotion/pgmotion/internal/logging"
+	"github.com/pgmotion/pgmotion/internal/options"
 	"github.com/pgmotion/pgmotion/internal/pgsource"
-	"github.com/pgmotion/pgmotion/internal/spec"
 	"github.com/pgmotion/pgmotion/internal/transform"
 	"github.com/pgmotion/pgmotion/internal/workerconfig"
 )
@@ -573,7 +573,7 @@ func (w *Worker) runTask(ctx context.Context, name string, raw map[string]string
 	}
 	if msg := EOSCheck(resolved, w.cfg.ExactlyOnceSource); msg != "" {
 		return fmt.Errorf("%s=required: %s Set %s=enabled in the worker config, or %s=requested on the connector",
-			spec.PropExactlyOnceSupport, msg, workerconfig.PropExactlyOnceSource, spec.PropExactlyOnceSupport)
+			options.PropExactlyOnceSupport, msg, workerconfig.PropExactlyOnceSource, options.PropExactlyOnceSupport)
 	}
 	if w.cfg.ExactlyOnceSource == workerconfig.EOSEnabled {
 		tc.EOS.Enabled = true
@@ -833,7 +833,7 @@ func (w *Worker) effective(raw map[string]string) (map[string]string, error) {
 		for k, v := range w.cfg.Converters {
 			cfg[k] = v
 		}
-		for _, side := range []string{spec.PropKeyConverter, spec.PropValueConverter} {
+		for _, side := range []string{options.PropKeyConverter, options.PropValueConverter} {
 			if _, own := raw[side]; own {
 				// A connector that names its converter takes none of the
 				// worker's options for it.

@@ -12,8 +12,8 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/pgmotion/pgmotion/internal/change"
+	"github.com/pgmotion/pgmotion/internal/options"
 	"github.com/pgmotion/pgmotion/internal/pgsource"
-	"github.com/pgmotion/pgmotion/internal/spec"
 )
 
 // The Herder methods of Worker. Configs are stored and returned as given,
@@ -380,10 +380,10 @@ func (w *Worker) requestRestart(ctx context.Context, name string, includeTasks, 
 }
 
 func (w *Worker) prefixOf(c connectorState) string {
-	if p := c.config[spec.PropTopicPrefix]; p != "" {
+	if p := c.config[options.PropTopicPrefix]; p != "" {
 		return p
 	}
-	return c.config[spec.LegacyTopicPrefix]
+	return c.config[options.LegacyTopicPrefix]
 }
 
 // Offsets implements Herder.
@@ -463,7 +463,7 @@ func (w *Worker) checkSlotCanServe(ctx context.Context, c connectorState, lsn ch
 		return &Error{Code: 400, Msg: err.Error()}
 	}
 	scrub := w.scrubber(c.config)
-	pc, err := spec.ParsePostgres(resolved)
+	pc, err := options.ParsePostgres(resolved)
 	if err != nil {
 		return &Error{Code: 400, Msg: scrub(err.Error())}
 	}
@@ -499,7 +499,7 @@ func (w *Worker) ResetOffsets(ctx context.Context, name string) (string, error) 
 // Plugins implements Herder.
 func (w *Worker) Plugins(bool) []PluginInfo {
 	var out []PluginInfo
-	for _, s := range spec.All() {
+	for _, s := range options.All() {
 		if s.Type == "source" || s.Type == "sink" {
 			out = append(out, PluginInfo{Class: s.Class, Type: s.Type, Version: s.Version})
 		}
@@ -508,15 +508,15 @@ func (w *Worker) Plugins(bool) []PluginInfo {
 }
 
 // Validate implements Herder.
-func (w *Worker) Validate(_ context.Context, class string, config map[string]string) (*spec.ConfigInfos, error) {
-	s, ok := spec.Lookup(class)
+func (w *Worker) Validate(_ context.Context, class string, config map[string]string) (*options.ConfigInfos, error) {
+	s, ok := options.Lookup(class)
 	if !ok {
 		return nil, NotFoundf("Failed to find any class that implements Connector and which name matches %s", class)
 	}
 	ci := s.Validate(config)
 	if msg := EOSCheck(config, w.cfg.ExactlyOnceSource); msg != "" {
 		for i := range ci.Configs {
-			if v := ci.Configs[i].Value; v != nil && v.Name == spec.PropExactlyOnceSupport {
+			if v := ci.Configs[i].Value; v != nil && v.Name == options.PropExactlyOnceSupport {
 				v.Errors = append(v.Errors, msg)
 				ci.ErrorCount++
 			}
@@ -526,8 +526,8 @@ func (w *Worker) Validate(_ context.Context, class string, config map[string]str
 }
 
 // PluginConfig implements Herder.
-func (w *Worker) PluginConfig(class string) ([]spec.ConfigKeyInfo, error) {
-	s, ok := spec.Lookup(class)
+func (w *Worker) PluginConfig(class string) ([]options.ConfigKeyInfo, error) {
+	s, ok := options.Lookup(class)
 	if !ok {
 		return nil, NotFoundf("Unknown plugin %s.", class)
 	}

@@ -5,8 +5,8 @@ import (
 
 	"github.com/pgmotion/pgmotion/internal/change"
 	cd "github.com/pgmotion/pgmotion/internal/connectdata"
+	"github.com/pgmotion/pgmotion/internal/options"
 	"github.com/pgmotion/pgmotion/internal/record"
-	"github.com/pgmotion/pgmotion/internal/spec"
 	"github.com/pgmotion/pgmotion/internal/transform"
 )
 
@@ -104,14 +104,14 @@ func outboxBench() *change.Change {
 // outboxChain builds the connector's chain for extra transform options.
 func outboxChain(b *testing.B, extra ...string) *transform.Chain {
 	cfg := map[string]string{
-		"name": "bench", "connector.class": spec.PostgresClass, "plugin.name": "pgoutput",
+		"name": "bench", "connector.class": options.PostgresClass, "plugin.name": "pgoutput",
 		"database.hostname": "db", "database.user": "u", "database.dbname": "app", "topic.prefix": "srv",
 		"transforms": "outbox", "transforms.outbox.type": "io.debezium.transforms.outbox.EventRouter",
 	}
 	for i := 0; i+1 < len(extra); i += 2 {
 		cfg[extra[i]] = extra[i+1]
 	}
-	pc, err := spec.ParsePostgres(cfg)
+	pc, err := options.ParsePostgres(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -16,57 +16,57 @@ import (
 	"time"
 
 	"github.com/pgmotion/pgmotion/internal/change"
-	"github.com/pgmotion/pgmotion/internal/spec"
+	"github.com/pgmotion/pgmotion/internal/options"
 )
 
 // DebeziumVersion is the Debezium release whose wire format the encoder
 // reproduces, and the default source.version.
 const DebeziumVersion = "3.4.0.Final"
 
-// The option values, as internal/spec declares them, in the string form
+// The option values, as internal/options declares them, in the string form
 // Options holds.
 const (
 	// hstore.handling.mode
-	HstoreJSON = string(spec.HstoreJSON)
-	HstoreMap  = string(spec.HstoreMap)
+	HstoreJSON = string(options.HstoreJSON)
+	HstoreMap  = string(options.HstoreMap)
 	// interval.handling.mode
-	IntervalNumeric = string(spec.IntervalNumeric)
-	IntervalString  = string(spec.IntervalString)
+	IntervalNumeric = string(options.IntervalNumeric)
+	IntervalString  = string(options.IntervalString)
 	// decimal.handling.mode
-	DecimalPrecise = string(spec.DecimalPrecise)
-	DecimalDouble  = string(spec.DecimalDouble)
-	DecimalString  = string(spec.DecimalString)
+	DecimalPrecise = string(options.DecimalPrecise)
+	DecimalDouble  = string(options.DecimalDouble)
+	DecimalString  = string(options.DecimalString)
 	// binary.handling.mode
-	BinaryBytes         = string(spec.BinaryBytes)
-	BinaryBase64        = string(spec.BinaryBase64)
-	BinaryBase64URLSafe = string(spec.BinaryBase64URLSafe)
-	BinaryHex           = string(spec.BinaryHex)
+	BinaryBytes         = string(options.BinaryBytes)
+	BinaryBase64        = string(options.BinaryBase64)
+	BinaryBase64URLSafe = string(options.BinaryBase64URLSafe)
+	BinaryHex           = string(options.BinaryHex)
 	// time.precision.mode (reference §3)
-	TimeAdaptive                 = string(spec.TimeAdaptive)
-	TimeAdaptiveTimeMicroseconds = string(spec.TimeAdaptiveTimeMicroseconds)
-	TimeConnect                  = string(spec.TimeConnect)
-	TimeIsoString                = string(spec.TimeIsoString)
-	TimeMicroseconds             = string(spec.TimeMicroseconds)
-	TimeNanoseconds              = string(spec.TimeNanoseconds)
+	TimeAdaptive                 = string(options.TimeAdaptive)
+	TimeAdaptiveTimeMicroseconds = string(options.TimeAdaptiveTimeMicroseconds)
+	TimeConnect                  = string(options.TimeConnect)
+	TimeIsoString                = string(options.TimeIsoString)
+	TimeMicroseconds             = string(options.TimeMicroseconds)
+	TimeNanoseconds              = string(options.TimeNanoseconds)
 )
 
 // The defaults of the options the encoder reads, from their declarations
-// in internal/spec.
+// in internal/options.
 var (
 	// DefaultMoneyFractionDigits is money.fraction.digits' default.
-	DefaultMoneyFractionDigits = declaredInt(spec.PropMoneyFractionDigits)
+	DefaultMoneyFractionDigits = declaredInt(options.PropMoneyFractionDigits)
 	// DefaultUnavailablePlaceholder is unavailable.value.placeholder's
 	// default: the value written for an unchanged TOASTed column.
-	DefaultUnavailablePlaceholder = declared(spec.PropUnavailablePlaceholder)
+	DefaultUnavailablePlaceholder = declared(options.PropUnavailablePlaceholder)
 	// DefaultTransactionTopic is topic.transaction's default.
-	DefaultTransactionTopic = declared(spec.PropTopicTransaction)
+	DefaultTransactionTopic = declared(options.PropTopicTransaction)
 
-	defaultTopicDelimiter  = declared(spec.PropTopicDelimiter)
-	defaultHeartbeatPrefix = declared(spec.PropTopicHeartbeatPrefix)
+	defaultTopicDelimiter  = declared(options.PropTopicDelimiter)
+	defaultHeartbeatPrefix = declared(options.PropTopicHeartbeatPrefix)
 )
 
 // declared returns the declared default of a PostgreSQL connector option.
-func declared(prop string) string { return spec.Postgres.Default(prop) }
+func declared(prop string) string { return options.Postgres.Default(prop) }
 
 func declaredInt(prop string) int {
 	n, err := strconv.Atoi(declared(prop))
@@ -165,7 +165,7 @@ type Options struct {
 	UnavailablePlaceholder string
 	// MessagePrefixInclude and MessagePrefixExclude are
 	// message.prefix.include.list and message.prefix.exclude.list, compiled
-	// anchored (spec.CompileAnchored): a logical decoding message is
+	// anchored (options.CompileAnchored): a logical decoding message is
 	// emitted when its prefix matches an include pattern (or there are
 	// none) and no exclude pattern.
 	MessagePrefixInclude, MessagePrefixExclude []*regexp.Regexp
@@ -189,27 +189,27 @@ type Options struct {
 	TransactionTopic string
 }
 
-// DefaultOptions returns Debezium's defaults, as internal/spec declares
+// DefaultOptions returns Debezium's defaults, as internal/options declares
 // them; TopicPrefix still has to be set.
 func DefaultOptions() Options {
 	skipped := map[change.Op]bool{}
-	for _, op := range strings.Split(declared(spec.PropSkippedOperations), ",") {
+	for _, op := range strings.Split(declared(options.PropSkippedOperations), ",") {
 		if op = strings.TrimSpace(op); len(op) == 1 {
 			skipped[change.Op(op[0])] = true
 		}
 	}
 	return Options{
-		DecimalHandling:        declared(spec.PropDecimalHandling),
-		BinaryHandling:         declared(spec.PropBinaryHandling),
-		TimePrecision:          declared(spec.PropTimePrecision),
-		IntervalHandling:       declared(spec.PropIntervalHandling),
+		DecimalHandling:        declared(options.PropDecimalHandling),
+		BinaryHandling:         declared(options.PropBinaryHandling),
+		TimePrecision:          declared(options.PropTimePrecision),
+		IntervalHandling:       declared(options.PropIntervalHandling),
 		MoneyFractionDigits:    DefaultMoneyFractionDigits,
-		HstoreHandling:         declared(spec.PropHstoreHandling),
-		KeySchemas:             declaredBool(spec.PropKeySchemasEnable),
-		ValueSchemas:           declaredBool(spec.PropValueSchemasEnable),
-		TombstonesOnDelete:     declaredBool(spec.PropTombstonesOnDelete),
+		HstoreHandling:         declared(options.PropHstoreHandling),
+		KeySchemas:             declaredBool(options.PropKeySchemasEnable),
+		ValueSchemas:           declaredBool(options.PropValueSchemasEnable),
+		TombstonesOnDelete:     declaredBool(options.PropTombstonesOnDelete),
 		Skipped:                skipped,
-		ExtendedHeaders:        declaredBool(spec.PropExtendedHeaders),
+		ExtendedHeaders:        declaredBool(options.PropExtendedHeaders),
 		TaskID:                 defaultTaskID,
 		TopicDelimiter:         defaultTopicDelimiter,
 		Version:                DebeziumVersion,
@@ -297,7 +297,7 @@ var (
 )
 
 // modeOf returns the mode of an enumerated option's value; "" stands for
-// the declared default. The values were checked by internal/spec when
+// the declared default. The values were checked by internal/options when
 // they come from a connector configuration; one it does not declare comes
 // from a caller that built Options by hand.
 func modeOf[M any](prop, v string, modes map[string]M) (M, error) {
@@ -306,7 +306,7 @@ func modeOf[M any](prop, v string, modes map[string]M) (M, error) {
 	}
 	m, ok := modes[v]
 	if !ok {
-		f, _ := spec.Postgres.Field(prop)
+		f, _ := options.Postgres.Field(prop)
 		return m, fmt.Errorf("%s: %q is not one of %s", prop, v, strings.Join(f.AllowedValues(), ", "))
 	}
 	return m, nil
@@ -316,28 +316,28 @@ func modeOf[M any](prop, v string, modes map[string]M) (M, error) {
 func (o *Options) validate() (settings, error) {
 	var s settings
 	if o.TopicPrefix == "" {
-		return s, fmt.Errorf("%s is required: set it to the logical name of the database server, such as dbserver1", spec.PropTopicPrefix)
+		return s, fmt.Errorf("%s is required: set it to the logical name of the database server, such as dbserver1", options.PropTopicPrefix)
 	}
 	var err error
-	if s.dec, err = modeOf(spec.PropDecimalHandling, o.DecimalHandling, decimalModes); err != nil {
+	if s.dec, err = modeOf(options.PropDecimalHandling, o.DecimalHandling, decimalModes); err != nil {
 		return s, err
 	}
-	if s.bin, err = modeOf(spec.PropBinaryHandling, o.BinaryHandling, binaryModes); err != nil {
+	if s.bin, err = modeOf(options.PropBinaryHandling, o.BinaryHandling, binaryModes); err != nil {
 		return s, err
 	}
-	if s.interval, err = modeOf(spec.PropIntervalHandling, o.IntervalHandling, intervalModes); err != nil {
+	if s.interval, err = modeOf(options.PropIntervalHandling, o.IntervalHandling, intervalModes); err != nil {
 		return s, err
 	}
 	// money.fraction.digits is a SHORT in the spec; this bound is the
 	// encoder's own.
 	if o.MoneyFractionDigits < 0 || o.MoneyFractionDigits > 1000 {
-		return s, fmt.Errorf("%s: %d is not between 0 and 1000", spec.PropMoneyFractionDigits, o.MoneyFractionDigits)
+		return s, fmt.Errorf("%s: %d is not between 0 and 1000", options.PropMoneyFractionDigits, o.MoneyFractionDigits)
 	}
 	s.moneyDigits = o.MoneyFractionDigits
-	if s.time, err = modeOf(spec.PropTimePrecision, o.TimePrecision, timeModes); err != nil {
+	if s.time, err = modeOf(options.PropTimePrecision, o.TimePrecision, timeModes); err != nil {
 		return s, err
 	}
-	if s.hstoreMap, err = modeOf(spec.PropHstoreHandling, o.HstoreHandling, hstoreModes); err != nil {
+	if s.hstoreMap, err = modeOf(options.PropHstoreHandling, o.HstoreHandling, hstoreModes); err != nil {
 		return s, err
 	}
 	for _, m := range append(append([]ColumnChars(nil), o.ColumnMasks...), o.ColumnTruncates...) {
@@ -361,7 +361,7 @@ func (o *Options) validate() (settings, error) {
 			s.skipped[op] = on
 		default:
 			// The spec also allows r, which the encoder cannot skip.
-			return s, fmt.Errorf("%s: %q is not one of c, u, d, t", spec.PropSkippedOperations, op.String())
+			return s, fmt.Errorf("%s: %q is not one of c, u, d, t", options.PropSkippedOperations, op.String())
 		}
 	}
 	ph := o.UnavailablePlaceholder
@@ -371,7 +371,7 @@ func (o *Options) validate() (settings, error) {
 	if h, ok := strings.CutPrefix(ph, "hex:"); ok {
 		b, err := hex.DecodeString(h)
 		if err != nil {
-			return s, fmt.Errorf("%s: %q after hex: is not hexadecimal: %w", spec.PropUnavailablePlaceholder, h, err)
+			return s, fmt.Errorf("%s: %q after hex: is not hexadecimal: %w", options.PropUnavailablePlaceholder, h, err)
 		}
 		s.placeholder = b
 	} else {

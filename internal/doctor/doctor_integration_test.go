@@ -18,9 +18,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/pgmotion/pgmotion/internal/broker"
+	"github.com/pgmotion/pgmotion/internal/options"
 	"github.com/pgmotion/pgmotion/internal/pgsource"
 	"github.com/pgmotion/pgmotion/internal/pgtest"
-	"github.com/pgmotion/pgmotion/internal/spec"
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }
@@ -69,7 +69,7 @@ func connectorConfig(t *testing.T, dsn string, extra map[string]string) map[stri
 		"publication.name":                  "doctor_pub",
 		"publication.autocreate.mode":       "filtered",
 		"pgmotion.toast.fill":               "none",
-		"topic.creation.default.partitions": "1", spec.PropTopicReplication: "-1",
+		"topic.creation.default.partitions": "1", options.PropTopicReplication: "-1",
 	}
 	for k, v := range extra {
 		cfg[k] = v
@@ -77,7 +77,7 @@ func connectorConfig(t *testing.T, dsn string, extra map[string]string) map[stri
 	return cfg
 }
 
-func options(cfg map[string]string, b *broker.Broker) Options {
+func doctorOptions(cfg map[string]string, b *broker.Broker) Options {
 	o := Options{Name: "shop", Config: cfg, ConfigTopic: "connect-configs", OffsetTopic: "connect-offsets", StatusTopic: "connect-status",
 		OffsetPartitions: 25, StatusPartitions: 5, ConfigReplication: -1, OffsetReplication: -1, StatusReplication: -1, Timeout: 20 * time.Second}
 	if b != nil {
@@ -138,7 +138,7 @@ func TestIntegrationDoctorHealthy(t *testing.T) {
 	pgtest.Exec(t, dsn, `CREATE TABLE orders (id int PRIMARY KEY, qty int)`, `CREATE TABLE customers (id int PRIMARY KEY, name text)`,
 		`ALTER TABLE customers REPLICA IDENTITY FULL`)
 	b := startBroker(t, nil)
-	r := run(t, options(connectorConfig(t, dsn, nil), b))
+	r := run(t, doctorOptions(connectorConfig(t, dsn, nil), b))
 	for _, f := range r.Findings {
 		if f.Severity != OK && !contains(allowed, f.Check) {
 			t.Errorf("healthy setup, but %s", Line(f))
@@ -189,13 +189,13 @@ func TestIntegrationDoctorHealthy(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	r = run(t, options(connectorConfig(t, dsn, nil), b))
+	r = run(t, doctorOptions(connectorConfig(t, dsn, nil), b))
 	want(t, r, "storage_topics", Problem, "topic connect-offsets has cleanup.policy=delete", "kafka-configs.sh --alter --entity-type topics --entity-name connect-offsets --add-config cleanup.policy=compact")
 	want(t, r, "storage_topics", OK, "topic connect-configs does not exist yet", "")
 	want(t, r, "data_topics", OK, "^2 data topics exist or can be created", "")
 
 	// Data topics the one-broker cluster cannot create.
-	r = run(t, options(connectorConfig(t, dsn, map[string]string{spec.PropTopicReplication: "3"}), b))
+	r = run(t, doctorOptions(connectorConfig(t, dsn, map[string]string{options.PropTopicReplication: "3"}), b))
 	want(t, r, "data_topics", Problem, `^1 data topic does not exist, and the worker may not create it \(.*\): shop.public.customers$`, "create it, or allow the worker's Kafka user to CREATE topics prefixed shop")
 }
 
@@ -208,7 +208,7 @@ func TestIntegrationDoctorUnreachable(t *testing.T) {
 	b := startBroker(t, []broker.SASLUser{{Mechanism: broker.MechanismScramSHA256, User: "worker", Password: "worker-secret"}})
 
 	cfg := connectorConfig(t, dsn, map[string]string{"database.port": strconv.Itoa(freePort(t))})
-	o := options(cfg, nil)
+	o := doctorOptions(cfg, nil)
 	o.Brokers = []string{fmt.Sprintf("127.0.0.1:%d", freePort(t))}
 	o.Timeout = 3 * time.Second
 	r := run(t, o)
@@ -216,7 +216,7 @@ func TestIntegrationDoctorUnreachable(t *testing.T) {
 	want(t, r, "kafka_connection", Problem, "cannot reach Kafka at "+regexp.QuoteMeta(o.Brokers[0]), "check bootstrap.servers")
 
 	// The broker requires SASL and the worker has no credentials.
-	o = options(connectorConfig(t, dsn, nil), nil)
+	o = doctorOptions(connectorConfig(t, dsn, nil), nil)
 	o.Brokers, o.SkipKafka, o.Timeout = []string{b.Addr()}, false, 3*time.Second
 	r = run(t, o)
 	want(t, r, "kafka_connection", Problem, "cannot reach Kafka", "security.protocol, sasl")

@@ -10,7 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/pgmotion/pgmotion/internal/spec"
+	"github.com/pgmotion/pgmotion/internal/options"
 )
 
 // DDL capture (pgmotion.ddl.capture=true): an event trigger on
@@ -35,7 +35,7 @@ const (
 	ddlTrigger     = "pgmotion_ddl_capture"
 	ddlDropTrigger = "pgmotion_ddl_capture_drop"
 	// ddlOption names the option in errors.
-	ddlOption = spec.PropDDLCapture
+	ddlOption = options.PropDDLCapture
 	// ddlLockKey serializes installations on one database
 	// (pg_advisory_lock), so that connectors starting together do not
 	// race on CREATE OR REPLACE FUNCTION.

@@ -21,7 +21,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/pgmotion/pgmotion/internal/change"
-	"github.com/pgmotion/pgmotion/internal/spec"
+	"github.com/pgmotion/pgmotion/internal/options"
 )
 
 // pg14 is the server_version_num of PostgreSQL 14, the first release whose
@@ -29,12 +29,12 @@ import (
 // (protocol 2), and that scans TID ranges.
 const pg14 = 140000
 
-// The publication.autocreate.mode values, as internal/spec declares them.
+// The publication.autocreate.mode values, as internal/options declares them.
 const (
-	autocreateAllTables = string(spec.AutocreateAllTables)
-	autocreateFiltered  = string(spec.AutocreateFiltered)
-	autocreateDisabled  = string(spec.AutocreateDisabled)
-	autocreateNoTables  = string(spec.AutocreateNoTables)
+	autocreateAllTables = string(options.AutocreateAllTables)
+	autocreateFiltered  = string(options.AutocreateFiltered)
+	autocreateDisabled  = string(options.AutocreateDisabled)
+	autocreateNoTables  = string(options.AutocreateNoTables)
 )
 
 // Config says what to read and how. Build it with the connector's parsed

@@ -17,7 +17,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/pgmotion/pgmotion/internal/change"
-	"github.com/pgmotion/pgmotion/internal/spec"
+	"github.com/pgmotion/pgmotion/internal/options"
 )
 
 // Signals (reference §5): commands to the connector, written as rows of
@@ -43,8 +43,8 @@ const knownSignals = "execute-snapshot, stop-snapshot, pause-snapshot, resume-sn
 
 // The signal channels (signal.enabled.channels).
 const (
-	ChannelSource = spec.SignalChannelSource
-	ChannelKafka  = spec.SignalChannelKafka
+	ChannelSource = options.SignalChannelSource
+	ChannelKafka  = options.SignalChannelKafka
 )
 
 // signal is one signal read from a channel.

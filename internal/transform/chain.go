@@ -8,7 +8,7 @@ import (
 	"sync"
 
 	cd "github.com/pgmotion/pgmotion/internal/connectdata"
-	"github.com/pgmotion/pgmotion/internal/spec"
+	"github.com/pgmotion/pgmotion/internal/options"
 )
 
 // Options are a chain's settings besides the transforms themselves.
@@ -44,9 +44,9 @@ var ErrTransform = errors.New("transformation failed")
 // NewChain builds the chain of a connector from its parsed configuration
 // (transforms, transforms.<alias>.*, predicates.<alias>.*). It returns nil
 // when no transform is configured. The configuration is expected to be
-// validated (spec.ParsePostgres); problems left are returned as errors.
-func NewChain(cfg *spec.Config, opts Options) (*Chain, error) {
-	aliases := cfg.List(spec.PropTransforms)
+// validated (options.ParsePostgres); problems left are returned as errors.
+func NewChain(cfg *options.Config, opts Options) (*Chain, error) {
+	aliases := cfg.List(options.PropTransforms)
 	if len(aliases) == 0 {
 		return nil, nil
 	}
@@ -62,7 +62,7 @@ func NewChain(cfg *spec.Config, opts Options) (*Chain, error) {
 			return nil, fmt.Errorf("transforms: duplicate alias %q", alias)
 		}
 		seen[alias] = true
-		props := cfg.WithPrefix(spec.PropTransforms + "." + alias + ".")
+		props := cfg.WithPrefix(options.PropTransforms + "." + alias + ".")
 		class := strings.TrimSpace(props["type"])
 		p, ok := lookup(class, typeTransformation)
 		if !ok {
@@ -83,7 +83,7 @@ func NewChain(cfg *spec.Config, opts Options) (*Chain, error) {
 		}
 		st := stage{alias: alias, class: class, t: t, negate: negate}
 		if hasPred {
-			pprops := cfg.WithPrefix(spec.PropPredicates + "." + predAlias + ".")
+			pprops := cfg.WithPrefix(options.PropPredicates + "." + predAlias + ".")
 			pclass := strings.TrimSpace(pprops["type"])
 			pp, ok := lookup(pclass, typePredicate)
 			if !ok {

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	cd "github.com/pgmotion/pgmotion/internal/connectdata"
-	"github.com/pgmotion/pgmotion/internal/spec"
+	"github.com/pgmotion/pgmotion/internal/options"
 )
 
 // TestValidateBadOptions checks that bad transformation and predicate
@@ -111,7 +111,7 @@ func TestValidateBadOptions(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			ci := spec.Postgres.Validate(props(tc.props...))
+			ci := options.Postgres.Validate(props(tc.props...))
 			var got []string
 			for _, c := range ci.Configs {
 				if c.Value != nil && c.Value.Name == tc.field {
@@ -126,7 +126,7 @@ func TestValidateBadOptions(t *testing.T) {
 				t.Errorf("errors of %s = %q, want one containing %q (all: %v)", tc.field, got, tc.err, ci.Err())
 			}
 			// POST /connectors refuses the configuration too.
-			if _, err := spec.ParsePostgres(props(tc.props...)); err == nil {
+			if _, err := options.ParsePostgres(props(tc.props...)); err == nil {
 				t.Errorf("ParsePostgres accepted the configuration")
 			}
 		})
@@ -141,7 +141,7 @@ func TestValidateGoodOptions(t *testing.T) {
 		configs = append(configs, gc.props)
 	}
 	for _, p := range configs {
-		pc, err := spec.ParsePostgres(props(p...))
+		pc, err := options.ParsePostgres(props(p...))
 		if err != nil {
 			t.Errorf("%v: %v", p, err)
 			continue
@@ -155,7 +155,7 @@ func TestValidateGoodOptions(t *testing.T) {
 }
 
 func TestNoTransforms(t *testing.T) {
-	pc, err := spec.ParsePostgres(props())
+	pc, err := options.ParsePostgres(props())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,7 @@ import (
 	"strings"
 
 	cd "github.com/pgmotion/pgmotion/internal/connectdata"
-	"github.com/pgmotion/pgmotion/internal/spec"
+	"github.com/pgmotion/pgmotion/internal/options"
 )
 
 // Facts shared by Debezium's transformations.
@@ -45,13 +45,13 @@ func stringField(st *cd.Struct, name string) (string, bool) {
 }
 
 // dbz declares a Debezium option of a transformation.
-func dbz(f *spec.Field) *spec.Field {
-	f.Origin = spec.OriginDebezium
+func dbz(f *options.Field) *options.Field {
+	f.Origin = options.OriginDebezium
 	return f
 }
 
 // checkDebeziumRegex is Debezium's Field::isRegex.
-func checkDebeziumRegex(c *spec.Check) {
+func checkDebeziumRegex(c *options.Check) {
 	if c.IsNull() {
 		return
 	}
@@ -61,10 +61,10 @@ func checkDebeziumRegex(c *spec.Check) {
 }
 
 // dbzEnum lists the values of a Debezium enumerated option.
-func dbzEnum(values ...string) []spec.Enum {
-	out := make([]spec.Enum, len(values))
+func dbzEnum(values ...string) []options.Enum {
+	out := make([]options.Enum, len(values))
 	for i, v := range values {
-		out[i] = spec.Enum{Value: v}
+		out[i] = options.Enum{Value: v}
 	}
 	return out
 }

@@ -7,18 +7,18 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pgmotion/pgmotion/internal/spec"
+	"github.com/pgmotion/pgmotion/internal/options"
 )
 
 // TestDocumentation fails when docs/reference/transforms.md differs from
 // what the transformation specs generate (refresh it with -update, or
 // make docs).
 func TestDocumentation(t *testing.T) {
-	want, ok := spec.DocFiles()[spec.TransformsDoc]
+	want, ok := options.DocFiles()[options.TransformsDoc]
 	if !ok {
 		t.Fatal("no transformation reference generated")
 	}
-	path := filepath.Join("..", "..", filepath.FromSlash(spec.DocsDir), spec.TransformsDoc)
+	path := filepath.Join("..", "..", filepath.FromSlash(options.DocsDir), options.TransformsDoc)
 	if *update {
 		if err := os.WriteFile(path, want, 0o644); err != nil {
 			t.Fatal(err)

@@ -13,8 +13,8 @@ import (
 	"testing"
 
 	cd "github.com/pgmotion/pgmotion/internal/connectdata"
+	"github.com/pgmotion/pgmotion/internal/options"
 	"github.com/pgmotion/pgmotion/internal/record"
-	"github.com/pgmotion/pgmotion/internal/spec"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
@@ -22,7 +22,7 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 // baseConfig is a valid PostgreSQL connector configuration.
 func baseConfig() map[string]string {
 	return map[string]string{
-		"name": "inventory-connector", "connector.class": spec.PostgresClass, "plugin.name": "pgoutput",
+		"name": "inventory-connector", "connector.class": options.PostgresClass, "plugin.name": "pgoutput",
 		"database.hostname": "db", "database.user": "u", "database.dbname": "app", "topic.prefix": "srv",
 	}
 }
@@ -61,9 +61,9 @@ func (l *logCapture) WithGroup(string) slog.Handler      { return l }
 
 // newTestChain parses cfg as a connector configuration and builds its
 // chain.
-func newTestChain(t testing.TB, cfg map[string]string, log *slog.Logger) (*Chain, *spec.PostgresConfig) {
+func newTestChain(t testing.TB, cfg map[string]string, log *slog.Logger) (*Chain, *options.PostgresConfig) {
 	t.Helper()
-	pc, err := spec.ParsePostgres(cfg)
+	pc, err := options.ParsePostgres(cfg)
 	if err != nil {
 		t.Fatalf("configuration: %v", err)
 	}
@@ -77,7 +77,7 @@ func newTestChain(t testing.TB, cfg map[string]string, log *slog.Logger) (*Chain
 // asEncoded turns a fixture record (written with schemas) into what the
 // encoder writes for this connector: sides the chain does not parse follow
 // the connector's schemas.enable.
-func asEncoded(t testing.TB, c *Chain, pc *spec.PostgresConfig, r record.Record) record.Record {
+func asEncoded(t testing.TB, c *Chain, pc *options.PostgresConfig, r record.Record) record.Record {
 	pk, pv := c.Parses()
 	strip := func(b []byte) []byte {
 		if b == nil {

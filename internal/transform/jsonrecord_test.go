@@ -4,8 +4,8 @@ import (
 	"fmt"
 
 	cd "github.com/pgmotion/pgmotion/internal/connectdata"
+	"github.com/pgmotion/pgmotion/internal/options"
 	"github.com/pgmotion/pgmotion/internal/record"
-	"github.com/pgmotion/pgmotion/internal/spec"
 )
 
 // jsonChain runs a chain over records in JsonConverter form, the form of
@@ -19,7 +19,7 @@ type jsonChain struct {
 	keyOut, valueOut *cd.JSONConverter
 }
 
-func newJSONChain(c *Chain, pc *spec.PostgresConfig) *jsonChain {
+func newJSONChain(c *Chain, pc *options.PostgresConfig) *jsonChain {
 	return &jsonChain{c: c, in: cd.NewJSONConverter(true),
 		keyOut: cd.NewJSONConverter(pc.KeySchemas), valueOut: cd.NewJSONConverter(pc.ValueSchemas)}
 }

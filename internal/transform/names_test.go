@@ -12,15 +12,15 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pgmotion/pgmotion/internal/spec"
+	"github.com/pgmotion/pgmotion/internal/options"
 	_ "github.com/pgmotion/pgmotion/internal/transform" // registers the transformations' specs
 )
 
 // declaringDirs hold the option declarations: the connector options
-// (internal/spec), the transformations' (internal/transform) and the
+// (internal/options), the transformations' (internal/transform) and the
 // worker's (internal/workerconfig). A property name is spelled there once,
 // as a constant or as the Name (Prefix, alias) of its declaration.
-var declaringDirs = []string{"internal/spec", "internal/transform", "internal/workerconfig"}
+var declaringDirs = []string{"internal/options", "internal/transform", "internal/workerconfig"}
 
 // nameLiteralAllowed lists the literals of property names the guard
 // accepts outside a declaration, each with the reason.
@@ -170,7 +170,7 @@ func declaredNames(t *testing.T, root string) map[string]bool {
 			names[n] = true
 		}
 	}
-	for _, s := range spec.All() {
+	for _, s := range options.All() {
 		for _, f := range s.Fields {
 			add(f.Name)
 			for _, a := range f.Aliases {

@@ -1,64 +1,64 @@
 package transform
 
 import (
-	"github.com/pgmotion/pgmotion/internal/spec"
+	"github.com/pgmotion/pgmotion/internal/options"
 )
 
 // Kafka's predicates (org.apache.kafka.connect.transforms.predicates):
 // TopicNameMatches, HasHeaderKey and RecordIsTombstone.
 
-var topicNameMatchesSpec = &spec.Spec{
+var topicNameMatchesSpec = &options.Spec{
 	Class: kafkaPredicates + "TopicNameMatches", Aliases: []string{"TopicNameMatches"}, Type: typePredicate, Version: KafkaVersion,
 	Title:   "TopicNameMatches",
 	Summary: "A predicate which is true for records with a topic name that matches the configured regular expression.",
-	Fields: []*spec.Field{
-		kafka(&spec.Field{Name: "pattern", Type: spec.TypeString, Required: true, Importance: spec.Medium,
+	Fields: []*options.Field{
+		kafka(&options.Field{Name: "pattern", Type: options.TypeString, Required: true, Importance: options.Medium,
 			Doc: "A Java regular expression for matching against the name of a record's topic.", Check: both(checkNonEmptyString, checkKafkaRegex),
 			Note: "Go RE2 syntax"}),
 	},
 }
 
-var hasHeaderKeySpec = &spec.Spec{
+var hasHeaderKeySpec = &options.Spec{
 	Class: kafkaPredicates + "HasHeaderKey", Aliases: []string{"HasHeaderKey"}, Type: typePredicate, Version: KafkaVersion,
 	Title:   "HasHeaderKey",
 	Summary: "A predicate which is true for records with at least one header with the configured name.",
-	Fields: []*spec.Field{
-		kafka(&spec.Field{Name: "name", Type: spec.TypeString, Required: true, Importance: spec.Medium,
+	Fields: []*options.Field{
+		kafka(&options.Field{Name: "name", Type: options.TypeString, Required: true, Importance: options.Medium,
 			Doc: "The header name.", Check: checkNonEmptyString}),
 	},
 }
 
-var recordIsTombstoneSpec = &spec.Spec{
+var recordIsTombstoneSpec = &options.Spec{
 	Class: kafkaPredicates + "RecordIsTombstone", Aliases: []string{"RecordIsTombstone"}, Type: typePredicate, Version: KafkaVersion,
 	Title:   "RecordIsTombstone",
 	Summary: "A predicate which is true for records which are tombstones (i.e. have null value).",
 }
 
 func init() {
-	register(&plugin{spec: topicNameMatchesSpec, newPredicate: func(c *spec.Config, _ *env) (predicate, error) {
+	register(&plugin{spec: topicNameMatchesSpec, newPredicate: func(c *options.Config, _ *env) (predicate, error) {
 		re, err := compileJavaRegex(c.Str("pattern"))
 		if err != nil {
 			return nil, err
 		}
 		return &topicNameMatches{re: re}, nil
 	}})
-	register(&plugin{spec: hasHeaderKeySpec, newPredicate: func(c *spec.Config, _ *env) (predicate, error) {
+	register(&plugin{spec: hasHeaderKeySpec, newPredicate: func(c *options.Config, _ *env) (predicate, error) {
 		return hasHeaderKey{name: c.Str("name")}, nil
 	}})
-	register(&plugin{spec: recordIsTombstoneSpec, newPredicate: func(*spec.Config, *env) (predicate, error) {
+	register(&plugin{spec: recordIsTombstoneSpec, newPredicate: func(*options.Config, *env) (predicate, error) {
 		return recordIsTombstone{}, nil
 	}})
 }
 
 // checkNonEmptyString is Kafka's ConfigDef.NonEmptyString.
-func checkNonEmptyString(c *spec.Check) {
+func checkNonEmptyString(c *options.Check) {
 	if !c.IsNull() && c.Value() == "" {
 		c.Errorf("String must be non-empty")
 	}
 }
 
-func both(checks ...func(*spec.Check)) func(*spec.Check) {
-	return func(c *spec.Check) {
+func both(checks ...func(*options.Check)) func(*options.Check) {
+	return func(c *options.Check) {
 		for _, ch := range checks {
 			ch(c)
 		}

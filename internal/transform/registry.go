@@ -5,7 +5,7 @@ import (
 	"log/slog"
 	"strings"
 
-	"github.com/pgmotion/pgmotion/internal/spec"
+	"github.com/pgmotion/pgmotion/internal/options"
 )
 
 // KafkaVersion is the Kafka release whose transformations and Connect REST
@@ -53,9 +53,9 @@ type env struct {
 
 // plugin is a registered transformation or predicate.
 type plugin struct {
-	spec         *spec.Spec
-	newTransform func(c *spec.Config, e *env) (transformation, error)
-	newPredicate func(c *spec.Config, e *env) (predicate, error)
+	spec         *options.Spec
+	newTransform func(c *options.Config, e *env) (transformation, error)
+	newPredicate func(c *options.Config, e *env) (predicate, error)
 }
 
 var plugins = map[string]*plugin{}
@@ -63,7 +63,7 @@ var plugins = map[string]*plugin{}
 // register adds p to the spec registry (for validation, listing and docs)
 // and to the plugins pgmotion can run. It is meant for init().
 func register(p *plugin) {
-	spec.Register(p.spec)
+	options.Register(p.spec)
 	for _, n := range append([]string{p.spec.Class}, p.spec.Aliases...) {
 		plugins[n] = p
 	}
@@ -80,8 +80,8 @@ func lookup(class, typ string) (*plugin, bool) {
 
 // kafka marks a field as declared by a Kafka ConfigDef: Kafka's wording,
 // display name = name, order -1, as ConfigDef.define without group does.
-func kafka(f *spec.Field) *spec.Field {
-	f.Origin = spec.OriginKafka
+func kafka(f *options.Field) *options.Field {
+	f.Origin = options.OriginKafka
 	if f.DisplayName == "" {
 		f.DisplayName = f.Name
 	}
@@ -93,20 +93,20 @@ func kafka(f *spec.Field) *spec.Field {
 
 // replaceNullField is the replace.null.with.default option most Kafka
 // transformations have (KIP-1040, Kafka 3.8).
-func replaceNullField() *spec.Field {
-	return kafka(&spec.Field{Name: spec.PropReplaceNullWithDefault, Type: spec.TypeBoolean, Default: "true", Importance: spec.Medium, Since: "Kafka 3.8",
+func replaceNullField() *options.Field {
+	return kafka(&options.Field{Name: options.PropReplaceNullWithDefault, Type: options.TypeBoolean, Default: "true", Importance: options.Medium, Since: "Kafka 3.8",
 		Doc: "Whether to replace fields that have a default value and that are null to the default value. When set to true, the default value is used, otherwise null is used."})
 }
 
 // sibling returns another option of the configuration c checks, by its
 // name without the transforms.<alias>. prefix, as set or defaulted.
-func sibling(c *spec.Check, self, name string) (string, bool) {
+func sibling(c *options.Check, self, name string) (string, bool) {
 	prefix := strings.TrimSuffix(c.Name(), self)
 	return c.Effective(prefix + name)
 }
 
 // siblingSet is sibling for options as given (no default).
-func siblingSet(c *spec.Check, self, name string) (string, bool) {
+func siblingSet(c *options.Check, self, name string) (string, bool) {
 	prefix := strings.TrimSuffix(c.Name(), self)
 	return c.Get(prefix + name)
 }

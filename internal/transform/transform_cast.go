@@ -6,7 +6,7 @@ import (
 
 	cd "github.com/pgmotion/pgmotion/internal/connectdata"
 	"github.com/pgmotion/pgmotion/internal/java"
-	"github.com/pgmotion/pgmotion/internal/spec"
+	"github.com/pgmotion/pgmotion/internal/options"
 )
 
 // Cast$Key and Cast$Value (org.apache.kafka.connect.transforms.Cast) cast
@@ -14,14 +14,14 @@ import (
 
 const propSpec = "spec"
 
-func castSpec(s side) *spec.Spec {
-	return &spec.Spec{
+func castSpec(s side) *options.Spec {
+	return &options.Spec{
 		Class: kafkaTransforms + "Cast" + s.suffix(), Type: typeTransformation, Version: KafkaVersion,
 		Title: "Cast" + s.suffix(),
 		Summary: "Cast fields or the entire key or value to a specific type, e.g. to force an integer field to a smaller width. " +
 			"Cast from integers, floats, boolean and string to any other type, and cast binary to string (base64 encoded).",
-		Fields: []*spec.Field{
-			kafka(&spec.Field{Name: propSpec, Type: spec.TypeList, Required: true, Importance: spec.High, Check: checkCastSpec,
+		Fields: []*options.Field{
+			kafka(&options.Field{Name: propSpec, Type: options.TypeList, Required: true, Importance: options.High, Check: checkCastSpec,
 				Doc: "List of fields and the type to cast them to of the form field1:type,field2:type to cast fields of Maps or Structs. " +
 					"A single type to cast the entire value. Valid types are int8, int16, int32, int64, float32, float64, boolean, and string. " +
 					"Note that binary fields can only be cast to string."}),
@@ -32,7 +32,7 @@ func castSpec(s side) *spec.Spec {
 
 func init() {
 	for _, s := range []side{keySide, valueSide} {
-		register(&plugin{spec: castSpec(s), newTransform: func(c *spec.Config, _ *env) (transformation, error) {
+		register(&plugin{spec: castSpec(s), newTransform: func(c *options.Config, _ *env) (transformation, error) {
 			casts, whole, err := parseCastSpec(c.List(propSpec))
 			if err != nil {
 				return nil, err
@@ -59,12 +59,12 @@ type castSpecError string
 
 func (e castSpecError) Error() string { return string(e) }
 
-func checkCastSpec(c *spec.Check) {
+func checkCastSpec(c *options.Check) {
 	if c.IsNull() {
 		c.Fail("Must specify at least one field to cast.")
 		return
 	}
-	items := spec.SplitList(c.Value())
+	items := options.SplitList(c.Value())
 	if len(items) == 0 {
 		c.Fail("Must specify at least one field to cast.")
 		return

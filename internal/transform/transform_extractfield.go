@@ -4,7 +4,7 @@ import (
 	"strings"
 
 	cd "github.com/pgmotion/pgmotion/internal/connectdata"
-	"github.com/pgmotion/pgmotion/internal/spec"
+	"github.com/pgmotion/pgmotion/internal/options"
 )
 
 // ExtractField$Key and ExtractField$Value
@@ -17,23 +17,23 @@ const (
 	propFieldSyntaxVersion = "field.syntax.version"
 )
 
-func fieldSyntaxField() *spec.Field {
-	return kafka(&spec.Field{Name: propFieldSyntaxVersion, Type: spec.TypeString, Default: "V1", Importance: spec.High, Since: "Kafka 3.8",
-		Enum: []spec.Enum{{Value: "V1"}, {Value: "V2"}}, CaseInsensitive: true,
+func fieldSyntaxField() *options.Field {
+	return kafka(&options.Field{Name: propFieldSyntaxVersion, Type: options.TypeString, Default: "V1", Importance: options.High, Since: "Kafka 3.8",
+		Enum: []options.Enum{{Value: "V1"}, {Value: "V2"}}, CaseInsensitive: true,
 		Doc: "Defines the version of the syntax to access fields. If set to `V1`, then the field paths are limited to access the elements at the root level of the struct or map. " +
 			"If set to `V2`, the syntax will support accessing nested elements. To access nested elements, dotted notation is used. " +
 			"If dots are already included in the field name, then backtick pairs can be used to wrap field names containing dots. " +
 			"E.g. to access the subfield `baz` from a field named \"foo.bar\" in a struct/map the following format can be used to access its elements: \"`foo.bar`.baz\"."})
 }
 
-func extractFieldSpec(s side) *spec.Spec {
-	return &spec.Spec{
+func extractFieldSpec(s side) *options.Spec {
+	return &options.Spec{
 		Class: kafkaTransforms + "ExtractField" + s.suffix(), Type: typeTransformation, Version: KafkaVersion,
 		Title: "ExtractField" + s.suffix(),
 		Summary: "Extract the specified field from a Struct when schema present, or a Map in the case of schemaless data. " +
 			"Any null values are passed through unmodified.",
-		Fields: []*spec.Field{
-			kafka(&spec.Field{Name: propField, Type: spec.TypeString, Required: true, Importance: spec.Medium,
+		Fields: []*options.Field{
+			kafka(&options.Field{Name: propField, Type: options.TypeString, Required: true, Importance: options.Medium,
 				Doc: "Field name to extract.", Check: checkFieldPath}),
 			replaceNullField(),
 			fieldSyntaxField(),
@@ -43,7 +43,7 @@ func extractFieldSpec(s side) *spec.Spec {
 
 func init() {
 	for _, s := range []side{keySide, valueSide} {
-		register(&plugin{spec: extractFieldSpec(s), newTransform: func(c *spec.Config, _ *env) (transformation, error) {
+		register(&plugin{spec: extractFieldSpec(s), newTransform: func(c *options.Config, _ *env) (transformation, error) {
 			p, err := newFieldPath(c.Str(propField), c.Str(propFieldSyntaxVersion))
 			if err != nil {
 				return nil, err
@@ -54,7 +54,7 @@ func init() {
 }
 
 // checkFieldPath reports an incomplete backtick pair of a V2 path.
-func checkFieldPath(c *spec.Check) {
+func checkFieldPath(c *options.Check) {
 	if c.IsNull() {
 		return
 	}

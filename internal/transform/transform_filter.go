@@ -1,11 +1,11 @@
 package transform
 
-import "github.com/pgmotion/pgmotion/internal/spec"
+import "github.com/pgmotion/pgmotion/internal/options"
 
 // Filter (org.apache.kafka.connect.transforms.Filter) drops every record
 // it applies to; it is meant to be guarded by a predicate.
 
-var filterSpec = &spec.Spec{
+var filterSpec = &options.Spec{
 	Class: kafkaTransforms + "Filter", Aliases: []string{"Filter"}, Type: typeTransformation, Version: KafkaVersion,
 	Title: "Filter",
 	Summary: "Drops all records, filtering them from subsequent transformations in the chain. " +
@@ -13,7 +13,7 @@ var filterSpec = &spec.Spec{
 }
 
 func init() {
-	register(&plugin{spec: filterSpec, newTransform: func(*spec.Config, *env) (transformation, error) { return filter{}, nil }})
+	register(&plugin{spec: filterSpec, newTransform: func(*options.Config, *env) (transformation, error) { return filter{}, nil }})
 }
 
 type filter struct{}

@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	cd "github.com/pgmotion/pgmotion/internal/connectdata"
-	"github.com/pgmotion/pgmotion/internal/spec"
+	"github.com/pgmotion/pgmotion/internal/options"
 )
 
 // HeaderFrom$Key and HeaderFrom$Value
@@ -16,19 +16,19 @@ const (
 	propOperation = "operation"
 )
 
-func headerFromSpec(s side) *spec.Spec {
-	return &spec.Spec{
+func headerFromSpec(s side) *options.Spec {
+	return &options.Spec{
 		Class: kafkaTransforms + "HeaderFrom" + s.suffix(), Type: typeTransformation, Version: KafkaVersion,
 		Title: "HeaderFrom" + s.suffix(),
 		Summary: "Moves or copies fields in the key/value of a record into that record's headers. " +
 			"Corresponding elements of `fields` and `headers` together identify a field and the header it should be moved or copied to.",
-		Fields: []*spec.Field{
-			kafka(&spec.Field{Name: propFields, Type: spec.TypeList, Required: true, Importance: spec.High,
+		Fields: []*options.Field{
+			kafka(&options.Field{Name: propFields, Type: options.TypeList, Required: true, Importance: options.High,
 				Doc: "Field names in the record whose values are to be copied or moved to headers.", Check: checkNonEmptyList}),
-			kafka(&spec.Field{Name: propHeaders, Type: spec.TypeList, Required: true, Importance: spec.High,
+			kafka(&options.Field{Name: propHeaders, Type: options.TypeList, Required: true, Importance: options.High,
 				Doc: "Header names, in the same order as the field names listed in the fields configuration property.", Check: both(checkNonEmptyList, checkHeaderCount)}),
-			kafka(&spec.Field{Name: propOperation, Type: spec.TypeString, Required: true, Importance: spec.High,
-				Enum: []spec.Enum{{Value: "move"}, {Value: "copy"}},
+			kafka(&options.Field{Name: propOperation, Type: options.TypeString, Required: true, Importance: options.High,
+				Enum: []options.Enum{{Value: "move"}, {Value: "copy"}},
 				Doc:  "Either `move` if the fields are to be moved to the headers (removed from the key/value), or `copy` if the fields are to be copied to the headers (retained in the key/value)."}),
 			replaceNullField(),
 		},
@@ -37,7 +37,7 @@ func headerFromSpec(s side) *spec.Spec {
 
 func init() {
 	for _, s := range []side{keySide, valueSide} {
-		register(&plugin{spec: headerFromSpec(s), newTransform: func(c *spec.Config, _ *env) (transformation, error) {
+		register(&plugin{spec: headerFromSpec(s), newTransform: func(c *options.Config, _ *env) (transformation, error) {
 			t := &headerFrom{side: s, fields: c.List(propFields), headers: c.List(propHeaders),
 				move: c.Str(propOperation) == "move", replaceNull: c.Bool(propReplaceNull)}
 			if len(t.fields) != len(t.headers) {
@@ -49,7 +49,7 @@ func init() {
 }
 
 // checkHeaderCount is configure's check that fields and headers pair up.
-func checkHeaderCount(c *spec.Check) {
+func checkHeaderCount(c *options.Check) {
 	if c.IsNull() {
 		return
 	}
@@ -57,7 +57,7 @@ func checkHeaderCount(c *spec.Check) {
 	if !ok {
 		return
 	}
-	if len(spec.SplitList(fields)) != len(spec.SplitList(c.Value())) {
+	if len(options.SplitList(fields)) != len(options.SplitList(c.Value())) {
 		c.Fail(fmt.Sprintf("'%s' config must have the same number of elements as '%s' config.", propFields, propHeaders))
 	}
 }

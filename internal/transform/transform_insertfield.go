@@ -4,7 +4,7 @@ import (
 	"strings"
 
 	cd "github.com/pgmotion/pgmotion/internal/connectdata"
-	"github.com/pgmotion/pgmotion/internal/spec"
+	"github.com/pgmotion/pgmotion/internal/options"
 )
 
 // InsertField$Key and InsertField$Value
@@ -21,23 +21,23 @@ const (
 	propTimestampField = "timestamp.field"
 	propStaticField    = "static.field"
 	propStaticValue    = "static.value"
-	propReplaceNull    = spec.PropReplaceNullWithDefault
+	propReplaceNull    = options.PropReplaceNullWithDefault
 )
 
 const optionalityDoc = "Suffix with `!` to make this a required field, or `?` to keep it optional (the default)."
 
-func insertFieldSpec(s side) *spec.Spec {
-	return &spec.Spec{
+func insertFieldSpec(s side) *options.Spec {
+	return &options.Spec{
 		Class: kafkaTransforms + "InsertField" + s.suffix(), Type: typeTransformation, Version: KafkaVersion,
 		Title:   "InsertField" + s.suffix(),
 		Summary: "Insert field(s) using attributes from the record metadata or a configured static value.",
-		Fields: []*spec.Field{
-			kafka(&spec.Field{Name: propTopicField, Type: spec.TypeString, Importance: spec.Medium, Doc: "Field name for Kafka topic. " + optionalityDoc, Check: checkInsertion}),
-			kafka(&spec.Field{Name: propPartitionField, Type: spec.TypeString, Importance: spec.Medium, Doc: "Field name for Kafka partition. " + optionalityDoc}),
-			kafka(&spec.Field{Name: propOffsetField, Type: spec.TypeString, Importance: spec.Medium, Doc: "Field name for Kafka offset - only applicable to sink connectors. " + optionalityDoc}),
-			kafka(&spec.Field{Name: propTimestampField, Type: spec.TypeString, Importance: spec.Medium, Doc: "Field name for record timestamp. " + optionalityDoc}),
-			kafka(&spec.Field{Name: propStaticField, Type: spec.TypeString, Importance: spec.Medium, Doc: "Field name for static data field. " + optionalityDoc}),
-			kafka(&spec.Field{Name: propStaticValue, Type: spec.TypeString, Importance: spec.Medium, Doc: "Static field value, if field name configured.", Check: checkStaticValue}),
+		Fields: []*options.Field{
+			kafka(&options.Field{Name: propTopicField, Type: options.TypeString, Importance: options.Medium, Doc: "Field name for Kafka topic. " + optionalityDoc, Check: checkInsertion}),
+			kafka(&options.Field{Name: propPartitionField, Type: options.TypeString, Importance: options.Medium, Doc: "Field name for Kafka partition. " + optionalityDoc}),
+			kafka(&options.Field{Name: propOffsetField, Type: options.TypeString, Importance: options.Medium, Doc: "Field name for Kafka offset - only applicable to sink connectors. " + optionalityDoc}),
+			kafka(&options.Field{Name: propTimestampField, Type: options.TypeString, Importance: options.Medium, Doc: "Field name for record timestamp. " + optionalityDoc}),
+			kafka(&options.Field{Name: propStaticField, Type: options.TypeString, Importance: options.Medium, Doc: "Field name for static data field. " + optionalityDoc}),
+			kafka(&options.Field{Name: propStaticValue, Type: options.TypeString, Importance: options.Medium, Doc: "Static field value, if field name configured.", Check: checkStaticValue}),
 			replaceNullField(),
 		},
 	}
@@ -45,7 +45,7 @@ func insertFieldSpec(s side) *spec.Spec {
 
 func init() {
 	for _, s := range []side{keySide, valueSide} {
-		register(&plugin{spec: insertFieldSpec(s), newTransform: func(c *spec.Config, _ *env) (transformation, error) {
+		register(&plugin{spec: insertFieldSpec(s), newTransform: func(c *options.Config, _ *env) (transformation, error) {
 			return newInsertField(c, s)
 		}})
 	}
@@ -53,7 +53,7 @@ func init() {
 
 // checkInsertion is configure's "No field insertion configured", reported on
 // topic.field.
-func checkInsertion(c *spec.Check) {
+func checkInsertion(c *options.Check) {
 	for _, p := range []string{propTopicField, propPartitionField, propOffsetField, propTimestampField, propStaticField} {
 		if _, ok := siblingSet(c, propTopicField, p); ok {
 			return
@@ -62,7 +62,7 @@ func checkInsertion(c *spec.Check) {
 	c.Fail("No field insertion configured")
 }
 
-func checkStaticValue(c *spec.Check) {
+func checkStaticValue(c *options.Check) {
 	if f, ok := siblingSet(c, propStaticValue, propStaticField); ok && c.IsNull() {
 		c.Errorf("No value specified for static field: %s", f)
 	}
@@ -74,7 +74,7 @@ type insertion struct {
 	optional bool
 }
 
-func parseInsertion(c *spec.Config, prop string) *insertion {
+func parseInsertion(c *options.Config, prop string) *insertion {
 	if !c.IsSet(prop) {
 		return nil
 	}
@@ -97,7 +97,7 @@ type insertField struct {
 	cache                                       schemaCache
 }
 
-func newInsertField(c *spec.Config, s side) (*insertField, error) {
+func newInsertField(c *options.Config, s side) (*insertField, error) {
 	t := &insertField{
 		side:        s,
 		topic:       parseInsertion(c, propTopicField),

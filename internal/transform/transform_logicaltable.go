@@ -4,7 +4,7 @@ import (
 	"strings"
 
 	cd "github.com/pgmotion/pgmotion/internal/connectdata"
-	"github.com/pgmotion/pgmotion/internal/spec"
+	"github.com/pgmotion/pgmotion/internal/options"
 )
 
 // ByLogicalTableRouter (io.debezium.transforms.ByLogicalTableRouter) routes
@@ -23,42 +23,42 @@ const (
 	propKeyFieldRegex        = "key.field.regex"
 	propKeyFieldName         = "key.field.name"
 	propKeyFieldReplacement  = "key.field.replacement"
-	propSchemaNameAdjustment = spec.PropSchemaNameAdjustment
+	propSchemaNameAdjustment = options.PropSchemaNameAdjustment
 	propLogicalTableCache    = "logical.table.cache.size"
 )
 
-var logicalTableSpec = &spec.Spec{
-	Class: dbzTransforms + "ByLogicalTableRouter", Aliases: []string{"ByLogicalTableRouter"}, Type: typeTransformation, Version: spec.DebeziumVersion,
+var logicalTableSpec = &options.Spec{
+	Class: dbzTransforms + "ByLogicalTableRouter", Aliases: []string{"ByLogicalTableRouter"}, Type: typeTransformation, Version: options.DebeziumVersion,
 	Title:   "ByLogicalTableRouter",
 	Summary: "Routes the change events of several physical tables (shards, partitions) to one logical table topic, adding the physical table to the key so that keys stay unique.",
-	Fields: []*spec.Field{
-		dbz(&spec.Field{Name: propTopicRegex, Type: spec.TypeString, Required: true, Importance: spec.Low, Width: spec.WidthLong,
+	Fields: []*options.Field{
+		dbz(&options.Field{Name: propTopicRegex, Type: options.TypeString, Required: true, Importance: options.Low, Width: options.WidthLong,
 			DisplayName: "Topic regex", Check: checkDebeziumRegex,
 			Doc: "The regex used for extracting the name of the logical table from the original topic name."}),
-		dbz(&spec.Field{Name: propTopicReplacement, Type: spec.TypeString, Required: true, Importance: spec.Low, Width: spec.WidthLong,
+		dbz(&options.Field{Name: propTopicReplacement, Type: options.TypeString, Required: true, Importance: options.Low, Width: options.WidthLong,
 			DisplayName: "Topic replacement", Check: checkDbzReplacement(propTopicReplacement, propTopicRegex),
 			Doc: "The replacement string used in conjunction with " + propTopicRegex + ". This will be used to create the new topic name."}),
-		dbz(&spec.Field{Name: propKeyEnforceUniqueness, Type: spec.TypeBoolean, Default: "true", Importance: spec.Low, Width: spec.WidthShort,
+		dbz(&options.Field{Name: propKeyEnforceUniqueness, Type: options.TypeBoolean, Default: "true", Importance: options.Low, Width: options.WidthShort,
 			DisplayName: "Add source topic name into key",
 			Doc: "Augment each record's key with a field denoting the source topic. This field distinguishes records coming from different physical tables which may otherwise have primary/unique key conflicts. " +
 				"If the source tables are guaranteed to have globally unique keys then this may be set to false to disable key rewriting."}),
-		dbz(&spec.Field{Name: propKeyFieldRegex, Type: spec.TypeString, Importance: spec.Low, Width: spec.WidthLong,
+		dbz(&options.Field{Name: propKeyFieldRegex, Type: options.TypeString, Importance: options.Low, Width: options.WidthLong,
 			DisplayName: "Key field regex", Check: checkDebeziumRegex,
 			Doc: "The regex used for extracting the physical table identifier from the original topic name. Now that multiple physical tables can share a topic, the event's key may need to be augmented to include fields other than just those for the record's primary/unique key, " +
 				"since these are not guaranteed to be unique across tables. We need some identifier added to the key that distinguishes the different physical tables."}),
-		dbz(&spec.Field{Name: propKeyFieldName, Type: spec.TypeString, Default: "__dbz__physicalTableIdentifier", Importance: spec.Low, Width: spec.WidthLong,
+		dbz(&options.Field{Name: propKeyFieldName, Type: options.TypeString, Default: "__dbz__physicalTableIdentifier", Importance: options.Low, Width: options.WidthLong,
 			DisplayName: "Key field name",
 			Doc: "Each record's key schema will be augmented with this field name. The purpose of this field is to distinguish the different physical tables that can now share a single topic. " +
 				"Make sure not to configure a field name that is at risk of conflict with existing key schema field names."}),
-		dbz(&spec.Field{Name: propKeyFieldReplacement, Type: spec.TypeString, Importance: spec.Low, Width: spec.WidthLong,
+		dbz(&options.Field{Name: propKeyFieldReplacement, Type: options.TypeString, Importance: options.Low, Width: options.WidthLong,
 			DisplayName: "Key field replacement", Check: checkKeyFieldReplacement, CheckNull: true,
 			Doc: "The replacement string used in conjunction with " + propKeyFieldRegex + ". This will be used to create the physical table identifier in the record's key."}),
-		dbz(&spec.Field{Name: propSchemaNameAdjustment, Type: spec.TypeString, Default: "none", Importance: spec.Low, Width: spec.WidthMedium,
+		dbz(&options.Field{Name: propSchemaNameAdjustment, Type: options.TypeString, Default: "none", Importance: options.Low, Width: options.WidthMedium,
 			DisplayName: "Schema Name Adjustment",
-			Enum:        []spec.Enum{{Value: "none"}, {Value: "avro", Status: spec.Accepted, Fallback: "none"}, {Value: "avro_unicode", Status: spec.Accepted, Fallback: "none"}},
+			Enum:        []options.Enum{{Value: "none"}, {Value: "avro", Status: options.Accepted, Fallback: "none"}, {Value: "avro_unicode", Status: options.Accepted, Fallback: "none"}},
 			Doc:         "Specify how the message key schema names derived from the resulting topic name should be adjusted for compatibility with the message converter used by the connector, including: 'avro' replaces the characters that cannot be used in the Avro type name with underscore, 'none' does not apply any adjustment."}),
-		dbz(&spec.Field{Name: propLogicalTableCache, Type: spec.TypeInt, Default: "16", Importance: spec.Low, Width: spec.WidthLong,
-			DisplayName: "Logical table cache size", Status: spec.Accepted,
+		dbz(&options.Field{Name: propLogicalTableCache, Type: options.TypeInt, Default: "16", Importance: options.Low, Width: options.WidthLong,
+			DisplayName: "Logical table cache size", Status: options.Accepted,
 			Doc: "The size used for holding the max entries in LRUCache. The cache will keep the old/new schema for logical table key and value, also cache the derived key and topic regex result for improving the source record transformation."}),
 	},
 }
@@ -69,8 +69,8 @@ func init() {
 
 // checkDbzReplacement checks a Debezium replacement string against its
 // regex.
-func checkDbzReplacement(self, regexProp string) func(*spec.Check) {
-	return func(c *spec.Check) {
+func checkDbzReplacement(self, regexProp string) func(*options.Check) {
+	return func(c *options.Check) {
 		if c.IsNull() {
 			return
 		}
@@ -90,7 +90,7 @@ func checkDbzReplacement(self, regexProp string) func(*spec.Check) {
 
 // checkKeyFieldReplacement is validateKeyFieldReplacement: required when
 // key.field.regex is set.
-func checkKeyFieldReplacement(c *spec.Check) {
+func checkKeyFieldReplacement(c *options.Check) {
 	re, _ := siblingSet(c, propKeyFieldReplacement, propKeyFieldRegex)
 	if strings.TrimSpace(re) == "" {
 		return
@@ -113,7 +113,7 @@ type logicalTable struct {
 	physicalCache map[string]string
 }
 
-func newLogicalTable(c *spec.Config, _ *env) (transformation, error) {
+func newLogicalTable(c *options.Config, _ *env) (transformation, error) {
 	topic, err := compileRegexRouter(c.Str(propTopicRegex), c.Str(propTopicReplacement))
 	if err != nil {
 		return nil, err

@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	cd "github.com/pgmotion/pgmotion/internal/connectdata"
-	"github.com/pgmotion/pgmotion/internal/spec"
+	"github.com/pgmotion/pgmotion/internal/options"
 )
 
 // MaskField$Key and MaskField$Value
@@ -17,16 +17,16 @@ import (
 
 const propFields = "fields"
 
-func maskFieldSpec(s side) *spec.Spec {
-	return &spec.Spec{
+func maskFieldSpec(s side) *options.Spec {
+	return &options.Spec{
 		Class: kafkaTransforms + "MaskField" + s.suffix(), Type: typeTransformation, Version: KafkaVersion,
 		Title: "MaskField" + s.suffix(),
 		Summary: "Mask specified fields with a valid null value for the field type (i.e. 0, false, empty string, and so on). " +
 			"For numeric and string fields, an optional replacement value can be specified that is converted to the correct type.",
-		Fields: []*spec.Field{
-			kafka(&spec.Field{Name: propFields, Type: spec.TypeList, Required: true, Importance: spec.High,
+		Fields: []*options.Field{
+			kafka(&options.Field{Name: propFields, Type: options.TypeList, Required: true, Importance: options.High,
 				Doc: "Names of fields to mask.", Check: checkNonEmptyList}),
-			kafka(&spec.Field{Name: propReplacement, Type: spec.TypeString, Importance: spec.Low,
+			kafka(&options.Field{Name: propReplacement, Type: options.TypeString, Importance: options.Low,
 				Doc: "Custom value replacement, that will be applied to all 'fields' values (numeric or non-empty string values only).", Check: checkNonEmptyString}),
 			replaceNullField(),
 		},
@@ -35,7 +35,7 @@ func maskFieldSpec(s side) *spec.Spec {
 
 func init() {
 	for _, s := range []side{keySide, valueSide} {
-		register(&plugin{spec: maskFieldSpec(s), newTransform: func(c *spec.Config, _ *env) (transformation, error) {
+		register(&plugin{spec: maskFieldSpec(s), newTransform: func(c *options.Config, _ *env) (transformation, error) {
 			t := &maskField{side: s, fields: map[string]bool{}, replaceNull: c.Bool(propReplaceNull)}
 			t.order = c.List(propFields)
 			for _, f := range t.order {
@@ -50,12 +50,12 @@ func init() {
 }
 
 // checkNonEmptyList is Kafka's NonEmptyListValidator.
-func checkNonEmptyList(c *spec.Check) {
+func checkNonEmptyList(c *options.Check) {
 	if c.IsNull() {
 		c.ErrorValuef("null", "Empty list")
 		return
 	}
-	if len(spec.SplitList(c.Value())) == 0 {
+	if len(options.SplitList(c.Value())) == 0 {
 		c.ErrorValuef("[]", "Empty list")
 	}
 }

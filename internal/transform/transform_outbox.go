@@ -6,7 +6,7 @@ import (
 
 	cd "github.com/pgmotion/pgmotion/internal/connectdata"
 	"github.com/pgmotion/pgmotion/internal/java"
-	"github.com/pgmotion/pgmotion/internal/spec"
+	"github.com/pgmotion/pgmotion/internal/options"
 )
 
 // EventRouter (io.debezium.transforms.outbox.EventRouter) turns the inserts
@@ -62,69 +62,69 @@ const (
 // EventRouterClass is the class name of Debezium's outbox event router.
 const EventRouterClass = dbzTransforms + "outbox.EventRouter"
 
-var eventRouterSpec = &spec.Spec{
-	Class: EventRouterClass, Aliases: []string{"EventRouter"}, Type: typeTransformation, Version: spec.DebeziumVersion,
+var eventRouterSpec = &options.Spec{
+	Class: EventRouterClass, Aliases: []string{"EventRouter"}, Type: typeTransformation, Version: options.DebeziumVersion,
 	Title: "Outbox EventRouter",
 	Summary: "Routes the inserts of an outbox table (Debezium's outbox pattern) as events: topic from the route.by.field column, " +
 		"key from the event key column, value from the payload column, and an id header.",
-	Fields: []*spec.Field{
-		dbz(&spec.Field{Name: propFieldEventID, Type: spec.TypeString, Default: "id", Importance: spec.Low, Group: groupTable, Width: spec.WidthMedium,
+	Fields: []*options.Field{
+		dbz(&options.Field{Name: propFieldEventID, Type: options.TypeString, Default: "id", Importance: options.Low, Group: groupTable, Width: options.WidthMedium,
 			DisplayName: "Event ID Field", Doc: "The column which contains the event ID within the outbox table"}),
-		dbz(&spec.Field{Name: propFieldEventKey, Type: spec.TypeString, Default: "aggregateid", Importance: spec.Low, Group: groupTable, Width: spec.WidthMedium,
+		dbz(&options.Field{Name: propFieldEventKey, Type: options.TypeString, Default: "aggregateid", Importance: options.Low, Group: groupTable, Width: options.WidthMedium,
 			DisplayName: "Event Key Field", Doc: "The column which contains the event key within the outbox table"}),
-		dbz(&spec.Field{Name: propFieldEventType, Type: spec.TypeString, Default: "type", Importance: spec.Low, Group: groupTable, Width: spec.WidthMedium,
+		dbz(&options.Field{Name: propFieldEventType, Type: options.TypeString, Default: "type", Importance: options.Low, Group: groupTable, Width: options.WidthMedium,
 			DisplayName: "Event Type Field", Doc: "The column which contains the event type within the outbox table",
 			Note: "accepted as in Debezium, whose current code does not use it"}),
-		dbz(&spec.Field{Name: propFieldEventPayload, Type: spec.TypeString, Default: "payload", Importance: spec.Low, Group: groupTable, Width: spec.WidthMedium,
+		dbz(&options.Field{Name: propFieldEventPayload, Type: options.TypeString, Default: "payload", Importance: options.Low, Group: groupTable, Width: options.WidthMedium,
 			DisplayName: "Event Payload Field", Doc: "The column which contains the event payload within the outbox table"}),
-		dbz(&spec.Field{Name: propFieldEventTimestamp, Type: spec.TypeString, Importance: spec.Medium, Group: groupTable, Width: spec.WidthMedium,
+		dbz(&options.Field{Name: propFieldEventTimestamp, Type: options.TypeString, Importance: options.Medium, Group: groupTable, Width: options.WidthMedium,
 			DisplayName: "Event Timestamp Field",
 			Doc:         "Optionally you can override the Kafka message timestamp with a value from a chosen column, otherwise it'll be the Debezium event processed timestamp.",
 			Note:        "the record timestamp is not written to Kafka yet; later transforms (TimestampRouter) see it"}),
-		dbz(&spec.Field{Name: propFieldsAdditional, Type: spec.TypeList, Importance: spec.High, Group: groupTable, Width: spec.WidthMedium,
+		dbz(&options.Field{Name: propFieldsAdditional, Type: options.TypeList, Importance: options.High, Group: groupTable, Width: options.WidthMedium,
 			DisplayName: "Settings for each additional column in the outbox table", Check: checkPlacements,
 			Doc: "Extra fields can be added as part of the event envelope or a message header, format is a list of colon-delimited pairs or trios when you desire to have aliases, " +
 				"e.g. `id:header,field_name:envelope:alias,field_name:partition`"}),
-		dbz(&spec.Field{Name: propFieldAdditionalMiss, Type: spec.TypeString, Default: "error", Importance: spec.Medium, Group: groupTable, Width: spec.WidthMedium,
+		dbz(&options.Field{Name: propFieldAdditionalMiss, Type: options.TypeString, Default: "error", Importance: options.Medium, Group: groupTable, Width: options.WidthMedium,
 			DisplayName: "Behavior when an additional field is missing in the change data", Enum: dbzEnum("error", "ignore"),
 			Doc: "When transforming the 'table.fields.additional.placement' fields, defines the behavior when one of the configured fields is missing in the change data. " +
 				"'error' (default) will throw an exception; 'ignore' will silently skip the missing field."}),
-		dbz(&spec.Field{Name: propFieldSchemaVersion, Type: spec.TypeString, Importance: spec.Low, Group: groupTable, Width: spec.WidthMedium,
+		dbz(&options.Field{Name: propFieldSchemaVersion, Type: options.TypeString, Importance: options.Low, Group: groupTable, Width: options.WidthMedium,
 			DisplayName: "Event Schema Version Field", Doc: "The column which contains the event schema version within the outbox table"}),
-		dbz(&spec.Field{Name: propOpInvalidBehavior, Type: spec.TypeString, Default: "warn", Importance: spec.Medium, Group: groupTable, Width: spec.WidthMedium,
+		dbz(&options.Field{Name: propOpInvalidBehavior, Type: options.TypeString, Default: "warn", Importance: options.Medium, Group: groupTable, Width: options.WidthMedium,
 			DisplayName: "Behavior when capturing an unexpected outbox event", Enum: dbzEnum("warn", "error", "fatal"),
 			Doc: "While Debezium is capturing changes from the outbox table, it is expecting only to process 'create' or 'delete' row events; " +
 				"in case something else is processed this transform can log it as warning, error or stop the process."}),
-		dbz(&spec.Field{Name: propExpandJSONPayload, Type: spec.TypeBoolean, Default: "false", Importance: spec.Medium, Group: groupTable, Width: spec.WidthMedium,
+		dbz(&options.Field{Name: propExpandJSONPayload, Type: options.TypeBoolean, Default: "false", Importance: options.Medium, Group: groupTable, Width: options.WidthMedium,
 			DisplayName: "Expand Payload escaped string as real JSON",
 			Doc: "Whether or not to try unescaping a JSON string and make it real JSON. It will infer schema information from payload and update the record schema accordingly. " +
 				"If content is not JSON, it just produces a warning and emits the record unchanged"}),
-		dbz(&spec.Field{Name: propJSONNullBehavior, Type: spec.TypeString, Default: "ignore", Importance: spec.Medium, Group: groupTable, Width: spec.WidthMedium,
+		dbz(&options.Field{Name: propJSONNullBehavior, Type: options.TypeString, Default: "ignore", Importance: options.Medium, Group: groupTable, Width: options.WidthMedium,
 			DisplayName: "Behavior when json payload including null value", Enum: dbzEnum("ignore", "optional_bytes"),
 			Doc: "Behavior when json payload including null value, the default will ignore null, optional_bytes will keep the null value, and treat null as optional bytes of connect."}),
-		dbz(&spec.Field{Name: propJSONEmptyArrayBehav, Type: spec.TypeString, Default: "ignore", Importance: spec.Medium, Group: groupTable, Width: spec.WidthMedium,
+		dbz(&options.Field{Name: propJSONEmptyArrayBehav, Type: options.TypeString, Default: "ignore", Importance: options.Medium, Group: groupTable, Width: options.WidthMedium,
 			DisplayName: "Behavior when json payload including empty array value", Enum: dbzEnum("ignore", "optional_string"), Since: "3.7",
 			Doc: "Behavior when json payload including an empty array value, the default ignore will drop the empty array field, optional_string will keep the field as an optional array with an optional string element type."}),
-		dbz(&spec.Field{Name: propOutboxRouteByField, Type: spec.TypeString, Default: "aggregatetype", Importance: spec.High, Group: groupRouter, Width: spec.WidthMedium,
+		dbz(&options.Field{Name: propOutboxRouteByField, Type: options.TypeString, Default: "aggregatetype", Importance: options.High, Group: groupRouter, Width: options.WidthMedium,
 			DisplayName: "Field to route events by",
 			Doc:         "The column which determines how the events will be routed, the value will become part of the topic name"}),
-		dbz(&spec.Field{Name: propRouteTopicRegex, Type: spec.TypeString, Default: "(?<routedByValue>.*)", Importance: spec.Low, Group: groupRouter, Width: spec.WidthMedium,
+		dbz(&options.Field{Name: propRouteTopicRegex, Type: options.TypeString, Default: "(?<routedByValue>.*)", Importance: options.Low, Group: groupRouter, Width: options.WidthMedium,
 			DisplayName: "The name of the routed topic", Check: checkDebeziumRegex,
 			Doc: "The default regex to use within the RegexRouter, the default capture will allow to replace the routed field into a new topic name defined in 'route.topic.replacement'"}),
-		dbz(&spec.Field{Name: propRouteTopicReplace, Type: spec.TypeString, Default: "outbox.event.${routedByValue}", Importance: spec.High, Group: groupRouter, Width: spec.WidthMedium,
+		dbz(&options.Field{Name: propRouteTopicReplace, Type: options.TypeString, Default: "outbox.event.${routedByValue}", Importance: options.High, Group: groupRouter, Width: options.WidthMedium,
 			DisplayName: "The name of the routed topic", Check: checkDbzReplacement(propRouteTopicReplace, propRouteTopicRegex),
 			Doc:  "The name of the topic in which the events will be routed, a replacement '${routedByValue}' is available which is the value of The column configured via 'route.by.field'",
 			Note: "pgmotion checks its group references against route.topic.regex when validating"}),
-		dbz(&spec.Field{Name: propRouteTombstone, Type: spec.TypeBoolean, Default: "false", Importance: spec.High, Group: groupRouter, Width: spec.WidthMedium,
+		dbz(&options.Field{Name: propRouteTombstone, Type: options.TypeBoolean, Default: "false", Importance: options.High, Group: groupRouter, Width: options.WidthMedium,
 			DisplayName: "Empty payloads cause a tombstone message", Doc: "Whether or not an empty payload should cause a tombstone event."}),
-		dbz(&spec.Field{Name: propTracingContextField, Type: spec.TypeString, Default: "tracingspancontext", Importance: spec.Low, Group: groupTracing, Width: spec.WidthMedium,
-			DisplayName: "Serialized tracing span context field", Status: spec.Accepted, Note: "OpenTelemetry tracing is not implemented",
+		dbz(&options.Field{Name: propTracingContextField, Type: options.TypeString, Default: "tracingspancontext", Importance: options.Low, Group: groupTracing, Width: options.WidthMedium,
+			DisplayName: "Serialized tracing span context field", Status: options.Accepted, Note: "OpenTelemetry tracing is not implemented",
 			Doc: "The name of the field containing java.util.Properties representation of serialized span context."}),
-		dbz(&spec.Field{Name: propTracingOperationName, Type: spec.TypeString, Default: "debezium-read", Importance: spec.Low, Group: groupTracing, Width: spec.WidthMedium,
-			DisplayName: "Tracing operation name", Status: spec.Accepted, Note: "OpenTelemetry tracing is not implemented",
+		dbz(&options.Field{Name: propTracingOperationName, Type: options.TypeString, Default: "debezium-read", Importance: options.Low, Group: groupTracing, Width: options.WidthMedium,
+			DisplayName: "Tracing operation name", Status: options.Accepted, Note: "OpenTelemetry tracing is not implemented",
 			Doc: "The operation name representing Debezium processing span."}),
-		dbz(&spec.Field{Name: propTracingContextOnly, Type: spec.TypeBoolean, Default: "false", Importance: spec.Low, Group: groupTracing, Width: spec.WidthShort,
-			DisplayName: "Trace only events with context field present", Status: spec.Accepted, Note: "OpenTelemetry tracing is not implemented",
+		dbz(&options.Field{Name: propTracingContextOnly, Type: options.TypeBoolean, Default: "false", Importance: options.Low, Group: groupTracing, Width: options.WidthShort,
+			DisplayName: "Trace only events with context field present", Status: options.Accepted, Note: "OpenTelemetry tracing is not implemented",
 			Doc: "Set to `true` when only events that have serialized context field should be traced."}),
 	},
 }
@@ -162,7 +162,7 @@ func parsePlacements(items []string) ([]placement, error) {
 
 // checkPlacements is AdditionalFieldsValidator.isListOfStringPairs, plus
 // the placement names (Debezium fails on the first record).
-func checkPlacements(c *spec.Check) {
+func checkPlacements(c *options.Check) {
 	if c.IsNull() {
 		return
 	}
@@ -207,7 +207,7 @@ type expanded struct {
 	value  any
 }
 
-func newEventRouter(c *spec.Config, e *env) (transformation, error) {
+func newEventRouter(c *options.Config, e *env) (transformation, error) {
 	re, err := compileJavaRegex(c.Str(propRouteTopicRegex))
 	if err != nil {
 		return nil, err

@@ -1,7 +1,7 @@
 package transform
 
 import (
-	"github.com/pgmotion/pgmotion/internal/spec"
+	"github.com/pgmotion/pgmotion/internal/options"
 )
 
 // RegexRouter (org.apache.kafka.connect.transforms.RegexRouter) renames the
@@ -13,15 +13,15 @@ const (
 	propReplacement = "replacement"
 )
 
-var regexRouterSpec = &spec.Spec{
+var regexRouterSpec = &options.Spec{
 	Class: kafkaTransforms + "RegexRouter", Aliases: []string{"RegexRouter"}, Type: typeTransformation, Version: KafkaVersion,
 	Title: "RegexRouter",
 	Summary: "Update the record topic using the configured regular expression and replacement string. " +
 		"If the pattern matches the input topic, `java.util.regex.Matcher#replaceFirst()` is used with the replacement string to obtain the new topic.",
-	Fields: []*spec.Field{
-		kafka(&spec.Field{Name: propRegex, Type: spec.TypeString, Required: true, Importance: spec.High,
+	Fields: []*options.Field{
+		kafka(&options.Field{Name: propRegex, Type: options.TypeString, Required: true, Importance: options.High,
 			Doc: "Regular expression to use for matching.", Check: checkKafkaRegex}),
-		kafka(&spec.Field{Name: propReplacement, Type: spec.TypeString, Required: true, Importance: spec.High,
+		kafka(&options.Field{Name: propReplacement, Type: options.TypeString, Required: true, Importance: options.High,
 			Doc: "Replacement string.", Check: checkReplacement(propReplacement, propRegex),
 			Note: "pgmotion checks the group references ($1, ${name}) against regex when validating; Kafka fails on the first record"}),
 	},
@@ -32,7 +32,7 @@ func init() {
 }
 
 // checkKafkaRegex is Kafka's RegexValidator.
-func checkKafkaRegex(c *spec.Check) {
+func checkKafkaRegex(c *options.Check) {
 	if c.IsNull() {
 		return
 	}
@@ -43,8 +43,8 @@ func checkKafkaRegex(c *spec.Check) {
 
 // checkReplacement checks a replacement string against the regex option
 // next to it.
-func checkReplacement(self, regexProp string) func(*spec.Check) {
-	return func(c *spec.Check) {
+func checkReplacement(self, regexProp string) func(*options.Check) {
+	return func(c *options.Check) {
 		if c.IsNull() {
 			return
 		}
@@ -68,7 +68,7 @@ type regexRouter struct {
 	cache map[string]string
 }
 
-func newRegexRouter(c *spec.Config, _ *env) (transformation, error) {
+func newRegexRouter(c *options.Config, _ *env) (transformation, error) {
 	return compileRegexRouter(c.Str(propRegex), c.Str(propReplacement))
 }
 

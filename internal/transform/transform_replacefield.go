@@ -5,7 +5,7 @@ import (
 
 	cd "github.com/pgmotion/pgmotion/internal/connectdata"
 	"github.com/pgmotion/pgmotion/internal/java"
-	"github.com/pgmotion/pgmotion/internal/spec"
+	"github.com/pgmotion/pgmotion/internal/options"
 )
 
 // ReplaceField$Key and ReplaceField$Value
@@ -22,22 +22,22 @@ const (
 	propWhitelist = "whitelist"
 )
 
-func replaceFieldSpec(s side) *spec.Spec {
-	return &spec.Spec{
+func replaceFieldSpec(s side) *options.Spec {
+	return &options.Spec{
 		Class: kafkaTransforms + "ReplaceField" + s.suffix(), Type: typeTransformation, Version: KafkaVersion,
 		Title:   "ReplaceField" + s.suffix(),
 		Summary: "Filter or rename fields.",
-		Fields: []*spec.Field{
-			kafka(&spec.Field{Name: propExclude, Type: spec.TypeList, EmptyDefault: true, Importance: spec.Medium,
+		Fields: []*options.Field{
+			kafka(&options.Field{Name: propExclude, Type: options.TypeList, EmptyDefault: true, Importance: options.Medium,
 				Doc: "Fields to exclude. This takes precedence over the fields to include."}),
-			kafka(&spec.Field{Name: propInclude, Type: spec.TypeList, EmptyDefault: true, Importance: spec.Medium,
+			kafka(&options.Field{Name: propInclude, Type: options.TypeList, EmptyDefault: true, Importance: options.Medium,
 				Doc: "Fields to include. If specified, only these fields will be used."}),
-			kafka(&spec.Field{Name: propRenames, Type: spec.TypeList, EmptyDefault: true, Importance: spec.Medium,
+			kafka(&options.Field{Name: propRenames, Type: options.TypeList, EmptyDefault: true, Importance: options.Medium,
 				Doc: "Field rename mappings.", Check: checkRenames}),
 			replaceNullField(),
-			kafka(&spec.Field{Name: propBlacklist, Type: spec.TypeList, Importance: spec.Low,
+			kafka(&options.Field{Name: propBlacklist, Type: options.TypeList, Importance: options.Low,
 				Doc: "Deprecated. Use " + propExclude + " instead.", Note: "removed in Kafka 4.0; pgmotion maps it to " + propExclude + " with a warning"}),
-			kafka(&spec.Field{Name: propWhitelist, Type: spec.TypeList, Importance: spec.Low,
+			kafka(&options.Field{Name: propWhitelist, Type: options.TypeList, Importance: options.Low,
 				Doc: "Deprecated. Use " + propInclude + " instead.", Note: "removed in Kafka 4.0; pgmotion maps it to " + propInclude + " with a warning"}),
 		},
 	}
@@ -45,18 +45,18 @@ func replaceFieldSpec(s side) *spec.Spec {
 
 func init() {
 	for _, s := range []side{keySide, valueSide} {
-		register(&plugin{spec: replaceFieldSpec(s), newTransform: func(c *spec.Config, e *env) (transformation, error) {
+		register(&plugin{spec: replaceFieldSpec(s), newTransform: func(c *options.Config, e *env) (transformation, error) {
 			return newReplaceField(c, s, e.log)
 		}})
 	}
 }
 
 // checkRenames is the validator of renames (parseRenameMappings).
-func checkRenames(c *spec.Check) {
+func checkRenames(c *options.Check) {
 	if c.IsNull() {
 		return
 	}
-	items := spec.SplitList(c.Value())
+	items := options.SplitList(c.Value())
 	if _, err := parseRenames(items); err != nil {
 		c.ErrorValuef(java.ListString(items), "%v", err)
 	}
@@ -82,7 +82,7 @@ type replaceField struct {
 	cache            schemaCache
 }
 
-func newReplaceField(c *spec.Config, s side, log *slog.Logger) (*replaceField, error) {
+func newReplaceField(c *options.Config, s side, log *slog.Logger) (*replaceField, error) {
 	set := func(items []string) map[string]bool {
 		m := make(map[string]bool, len(items))
 		for _, it := range items {

@@ -3,7 +3,7 @@ package transform
 import (
 	"strings"
 
-	"github.com/pgmotion/pgmotion/internal/spec"
+	"github.com/pgmotion/pgmotion/internal/options"
 )
 
 // TimestampRouter (org.apache.kafka.connect.transforms.TimestampRouter)
@@ -17,15 +17,15 @@ const (
 	propTimestampFormat = "timestamp.format"
 )
 
-var timestampRouterSpec = &spec.Spec{
+var timestampRouterSpec = &options.Spec{
 	Class: kafkaTransforms + "TimestampRouter", Aliases: []string{"TimestampRouter"}, Type: typeTransformation, Version: KafkaVersion,
 	Title: "TimestampRouter",
 	Summary: "Update the record's topic field as a function of the original topic value and the record timestamp. " +
 		"This is mainly useful for sink connectors, since the topic field is often used to determine the equivalent entity name in the destination system (e.g. database table or search index name).",
-	Fields: []*spec.Field{
-		kafka(&spec.Field{Name: propTopicFormat, Type: spec.TypeString, Default: "${topic}-${timestamp}", Importance: spec.High,
+	Fields: []*options.Field{
+		kafka(&options.Field{Name: propTopicFormat, Type: options.TypeString, Default: "${topic}-${timestamp}", Importance: options.High,
 			Doc: "Format string which can contain `${topic}` and `${timestamp}` as placeholders for the topic and timestamp, respectively."}),
-		kafka(&spec.Field{Name: propTimestampFormat, Type: spec.TypeString, Default: "yyyyMMdd", Importance: spec.High,
+		kafka(&options.Field{Name: propTimestampFormat, Type: options.TypeString, Default: "yyyyMMdd", Importance: options.High,
 			Doc: "Format string for the timestamp that is compatible with `java.text.SimpleDateFormat`.", Check: checkDateFormat,
 			Note: "formatted in UTC with an English locale; pgmotion checks the pattern when validating"}),
 	},
@@ -35,7 +35,7 @@ func init() {
 	register(&plugin{spec: timestampRouterSpec, newTransform: newTimestampRouter})
 }
 
-func checkDateFormat(c *spec.Check) {
+func checkDateFormat(c *options.Check) {
 	if c.IsNull() {
 		return
 	}
@@ -49,7 +49,7 @@ type timestampRouter struct {
 	format      simpleDateFormat
 }
 
-func newTimestampRouter(c *spec.Config, _ *env) (transformation, error) {
+func newTimestampRouter(c *options.Config, _ *env) (transformation, error) {
 	f, err := compileSimpleDateFormat(c.Str(propTimestampFormat))
 	if err != nil {
 		return nil, err

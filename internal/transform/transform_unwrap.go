@@ -6,7 +6,7 @@ import (
 
 	cd "github.com/pgmotion/pgmotion/internal/connectdata"
 	"github.com/pgmotion/pgmotion/internal/java"
-	"github.com/pgmotion/pgmotion/internal/spec"
+	"github.com/pgmotion/pgmotion/internal/options"
 )
 
 // ExtractNewRecordState (io.debezium.transforms.ExtractNewRecordState,
@@ -50,12 +50,12 @@ const (
 	deletedField                = "__deleted"
 )
 
-var unwrapSpec = &spec.Spec{
-	Class: dbzTransforms + "ExtractNewRecordState", Aliases: []string{"ExtractNewRecordState"}, Type: typeTransformation, Version: spec.DebeziumVersion,
+var unwrapSpec = &options.Spec{
+	Class: dbzTransforms + "ExtractNewRecordState", Aliases: []string{"ExtractNewRecordState"}, Type: typeTransformation, Version: options.DebeziumVersion,
 	Title:   "ExtractNewRecordState",
 	Summary: "Extracts the after state of Debezium change events (event flattening), with configurable handling of deletes and tombstones and optional metadata fields and headers.",
-	Fields: []*spec.Field{
-		dbz(&spec.Field{Name: propDeleteTombstoneHandling, Type: spec.TypeString, Default: "tombstone", Importance: spec.Medium, Width: spec.WidthMedium,
+	Fields: []*options.Field{
+		dbz(&options.Field{Name: propDeleteTombstoneHandling, Type: options.TypeString, Default: "tombstone", Importance: options.Medium, Width: options.WidthMedium,
 			DisplayName: "Handle delete and tombstone records", Since: "2.5",
 			Enum: dbzEnum("drop", "tombstone", "rewrite", "rewrite-with-tombstone", "delete-to-tombstone"),
 			Doc: "How to handle delete records. Options are: drop - Remove the delete event and tombstone from the stream. " +
@@ -64,44 +64,44 @@ var unwrapSpec = &spec.Spec{
 				"rewrite-with-tombstone - Retain tombstone in record and add a `__deleted` field with the value `true`. " +
 				"delete-to-tombstone - Convert delete events to tombstone events and drop tombstone events.",
 			Note: "as in Debezium's code, tombstone turns a delete into a record with a null value but a value schema, which JsonConverter does not write as a Kafka tombstone"}),
-		dbz(&spec.Field{Name: propRouteByField, Type: spec.TypeString, EmptyDefault: true, Importance: spec.Low, Width: spec.WidthLong,
+		dbz(&options.Field{Name: propRouteByField, Type: options.TypeString, EmptyDefault: true, Importance: options.Low, Width: options.WidthLong,
 			DisplayName: "Route by field name",
 			Doc:         "The column which determines how the events will be routed, the value will replace the topic name."}),
-		dbz(&spec.Field{Name: propAddFieldsPrefix, Type: spec.TypeString, Default: "__", Importance: spec.Low, Width: spec.WidthShort,
+		dbz(&options.Field{Name: propAddFieldsPrefix, Type: options.TypeString, Default: "__", Importance: options.Low, Width: options.WidthShort,
 			DisplayName: "Field prefix to be added to each field.", Doc: "Adds this prefix to each field listed."}),
-		dbz(&spec.Field{Name: propAddFields, Type: spec.TypeList, EmptyDefault: true, Importance: spec.Low, Width: spec.WidthLong,
+		dbz(&options.Field{Name: propAddFields, Type: options.TypeList, EmptyDefault: true, Importance: options.Low, Width: options.WidthLong,
 			DisplayName: "Adds the specified field(s) to the message if they exist.", Check: checkFieldReferences,
 			Doc: "Adds each field listed, prefixed with __ (or __<struct>_ if the struct is specified). " +
 				"Example: 'version,connector,source.ts_ms' would add __version, __connector and __source_ts_ms fields. " +
 				"Optionally one can also map new field name like version:VERSION,connector:CONNECTOR,source.ts_ms:EVENT_TIMESTAMP. " +
 				"Please note that the new field name is case-sensitive."}),
-		dbz(&spec.Field{Name: propAddHeadersPrefix, Type: spec.TypeString, Default: "__", Importance: spec.Low, Width: spec.WidthShort,
+		dbz(&options.Field{Name: propAddHeadersPrefix, Type: options.TypeString, Default: "__", Importance: options.Low, Width: options.WidthShort,
 			DisplayName: "Header prefix to be added to each header.", Doc: "Adds this prefix listed to each header."}),
-		dbz(&spec.Field{Name: propAddHeaders, Type: spec.TypeList, EmptyDefault: true, Importance: spec.Low, Width: spec.WidthLong,
+		dbz(&options.Field{Name: propAddHeaders, Type: options.TypeList, EmptyDefault: true, Importance: options.Low, Width: options.WidthLong,
 			DisplayName: "Adds the specified fields to the header if they exist.", Check: checkFieldReferences,
 			Doc: "Adds each field listed to the header, __ (or __<struct>_ if the struct is specified). " +
 				"Example: 'version,connector,source.ts_ms' would add __version, __connector and __source_ts_ms fields. " +
 				"Optionally one can also map new field name like version:VERSION,connector:CONNECTOR,source.ts_ms:EVENT_TIMESTAMP. " +
 				"Please note that the new field name is case-sensitive."}),
-		dbz(&spec.Field{Name: propDropFieldsHeader, Type: spec.TypeString, Importance: spec.Low, Width: spec.WidthShort,
+		dbz(&options.Field{Name: propDropFieldsHeader, Type: options.TypeString, Importance: options.Low, Width: options.WidthShort,
 			DisplayName: "Specifies a header that contains a list of field names to be removed",
 			Doc:         "Specifies the name of a header that contains a list of fields to be removed from the event value."}),
-		dbz(&spec.Field{Name: propDropFieldsFromKey, Type: spec.TypeBoolean, Default: "false", Importance: spec.Low, Width: spec.WidthShort,
+		dbz(&options.Field{Name: propDropFieldsFromKey, Type: options.TypeBoolean, Default: "false", Importance: options.Low, Width: options.WidthShort,
 			DisplayName: "Specifies whether the fields to be dropped should also be omitted from the key",
 			Doc:         "Specifies whether to apply the drop fields behavior to the event key as well as the value. Default behavior is to only remove fields from the event value, not the key."}),
-		dbz(&spec.Field{Name: propDropFieldsKeepSchema, Type: spec.TypeBoolean, Default: "true", Importance: spec.Low, Width: spec.WidthShort,
+		dbz(&options.Field{Name: propDropFieldsKeepSchema, Type: options.TypeBoolean, Default: "true", Importance: options.Low, Width: options.WidthShort,
 			DisplayName: "Specifies if fields are dropped, will the event's schemas be compatible",
 			Doc: "Controls the output event's schema compatibility when using the drop fields feature. " +
 				"`true`: dropped fields are removed if the schema indicates its optional leaving the schemas unchanged, " +
 				"`false`: dropped fields are removed from the key/value schemas, regardless of optionality."}),
-		dbz(&spec.Field{Name: propReplaceNull, Type: spec.TypeBoolean, Default: "true", Importance: spec.Low, Width: spec.WidthShort,
+		dbz(&options.Field{Name: propReplaceNull, Type: options.TypeBoolean, Default: "true", Importance: options.Low, Width: options.WidthShort,
 			DisplayName: "replace null field value with default",
 			Doc:         "When this option is enabled, null field values are replaced by source-defined defaults when rewriting the record."}),
-		dbz(&spec.Field{Name: propDropTombstones, Type: spec.TypeBoolean, Default: "true", Importance: spec.Low, Width: spec.WidthShort,
+		dbz(&options.Field{Name: propDropTombstones, Type: options.TypeBoolean, Default: "true", Importance: options.Low, Width: options.WidthShort,
 			DisplayName: "Drop tombstones",
 			Doc:         "Debezium by default generates a tombstone record to enable Kafka compaction after a delete record was generated. This record is usually filtered out to avoid duplicates as a delete record is converted to a tombstone record, too.",
 			Note:        "deprecated in Debezium 2.5, removed in 3.2; pgmotion honours it, with delete.handling.mode, when delete.tombstone.handling.mode is not set, as Debezium up to 3.1 did"}),
-		dbz(&spec.Field{Name: propDeleteHandlingMode, Type: spec.TypeString, Default: "drop", Importance: spec.Medium, Width: spec.WidthMedium,
+		dbz(&options.Field{Name: propDeleteHandlingMode, Type: options.TypeString, Default: "drop", Importance: options.Medium, Width: options.WidthMedium,
 			DisplayName: "Handle delete records", Enum: dbzEnum("drop", "rewrite", "none"),
 			Doc: "How to handle delete records. Options are: none - records are passed, drop - records are removed (the default), " +
 				"rewrite - __deleted field is added to records.",
@@ -110,13 +110,13 @@ var unwrapSpec = &spec.Spec{
 }
 
 func init() {
-	register(&plugin{spec: unwrapSpec, newTransform: func(c *spec.Config, e *env) (transformation, error) {
+	register(&plugin{spec: unwrapSpec, newTransform: func(c *options.Config, e *env) (transformation, error) {
 		return newUnwrap(c, e)
 	}})
 }
 
 // checkFieldReferences checks the add.fields and add.headers entries.
-func checkFieldReferences(c *spec.Check) {
+func checkFieldReferences(c *options.Check) {
 	if c.IsNull() {
 		return
 	}
@@ -132,7 +132,7 @@ type deleteMode struct {
 	rewriteOther bool // __deleted="false" on creates and updates
 }
 
-func modeOf(c *spec.Config, log *slog.Logger) deleteMode {
+func modeOf(c *options.Config, log *slog.Logger) deleteMode {
 	if !c.IsSet(propDeleteTombstoneHandling) && (c.IsSet(propDropTombstones) || c.IsSet(propDeleteHandlingMode)) {
 		handling := c.Str(propDeleteHandlingMode)
 		log.Warn("ExtractNewRecordState: drop.tombstones and delete.handling.mode were removed in Debezium 3.2, which ignores them; pgmotion honours them as Debezium 3.1 did; set delete.tombstone.handling.mode instead",
@@ -287,7 +287,7 @@ type unwrap struct {
 	dropKey         map[string]*replaceField
 }
 
-func newUnwrap(c *spec.Config, e *env) (*unwrap, error) {
+func newUnwrap(c *options.Config, e *env) (*unwrap, error) {
 	t := &unwrap{
 		mode:           modeOf(c, e.log),
 		routeBy:        c.Str(propRouteByField),

@@ -2,26 +2,26 @@ package transform
 
 import (
 	cd "github.com/pgmotion/pgmotion/internal/connectdata"
-	"github.com/pgmotion/pgmotion/internal/spec"
+	"github.com/pgmotion/pgmotion/internal/options"
 )
 
 // ValueToKey (org.apache.kafka.connect.transforms.ValueToKey) replaces the
 // key with a struct (or map) of the listed value fields. Like Kafka's, it
 // fails on tombstones (no value to copy from).
 
-var valueToKeySpec = &spec.Spec{
+var valueToKeySpec = &options.Spec{
 	Class: kafkaTransforms + "ValueToKey", Aliases: []string{"ValueToKey"}, Type: typeTransformation, Version: KafkaVersion,
 	Title:   "ValueToKey",
 	Summary: "Replace the record key with a new key formed from a subset of fields in the record value.",
-	Fields: []*spec.Field{
-		kafka(&spec.Field{Name: propFields, Type: spec.TypeList, Required: true, Importance: spec.High,
+	Fields: []*options.Field{
+		kafka(&options.Field{Name: propFields, Type: options.TypeList, Required: true, Importance: options.High,
 			Doc: "Field names on the record value to extract as the record key.", Check: checkNonEmptyList}),
 		replaceNullField(),
 	},
 }
 
 func init() {
-	register(&plugin{spec: valueToKeySpec, newTransform: func(c *spec.Config, _ *env) (transformation, error) {
+	register(&plugin{spec: valueToKeySpec, newTransform: func(c *options.Config, _ *env) (transformation, error) {
 		return &valueToKey{fields: c.List(propFields), replaceNull: c.Bool(propReplaceNull)}, nil
 	}})
 }

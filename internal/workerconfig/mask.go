@@ -5,26 +5,26 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/pgmotion/pgmotion/internal/spec"
+	"github.com/pgmotion/pgmotion/internal/options"
 )
 
 // Hidden stands for a secret value, as Kafka shows a PASSWORD.
-const Hidden = spec.Hidden
+const Hidden = options.Hidden
 
 // IsSensitive reports whether a property looks like it holds a secret:
-// spec.SensitiveKey, the one rule for the worker's properties and the
+// options.SensitiveKey, the one rule for the worker's properties and the
 // connectors' (ssl.keystore.key, *.token, *.api.key, *secret*,
 // *password, sasl.jaas.config, ...). Callers with a declared spec should
-// also ask the spec.
-func IsSensitive(key string) bool { return spec.SensitiveKey(key) }
+// also ask the options.
+func IsSensitive(key string) bool { return options.SensitiveKey(key) }
 
 // Mask returns a copy of config with the value of every key for which
 // isSecret is true replaced by Hidden, and the passwords of URLs in the
-// other values hidden (spec.MaskValue); a nil isSecret means IsSensitive.
+// other values hidden (options.MaskValue); a nil isSecret means IsSensitive.
 func Mask(config map[string]string, isSecret func(string) bool) map[string]string {
 	out := make(map[string]string, len(config))
 	for k, v := range config {
-		out[k] = spec.MaskValue(k, v, isSecret)
+		out[k] = options.MaskValue(k, v, isSecret)
 	}
 	return out
 }

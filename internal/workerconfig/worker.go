@@ -13,12 +13,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pgmotion/pgmotion/internal/spec"
+	"github.com/pgmotion/pgmotion/internal/options"
 )
 
 // Property names, written once. Those of DistributedConfig, WorkerConfig
 // and RestServerConfig in Kafka's connect/runtime; the converter settings
-// share their names with a connector's, which internal/spec declares.
+// share their names with a connector's, which internal/options declares.
 const (
 	PropBootstrapServers    = "bootstrap.servers"
 	PropGroupID             = "group.id"
@@ -34,11 +34,11 @@ const (
 	PropAdvertisedHost      = "rest.advertised.host.name"
 	PropAdvertisedPort      = "rest.advertised.port"
 	PropAdvertisedListener  = "rest.advertised.listener"
-	PropKeyConverter        = spec.PropKeyConverter
-	PropValueConverter      = spec.PropValueConverter
-	PropHeaderConverter     = spec.PropHeaderConverter
-	PropKeySchemas          = spec.PropKeySchemasEnable
-	PropValueSchemas        = spec.PropValueSchemasEnable
+	PropKeyConverter        = options.PropKeyConverter
+	PropValueConverter      = options.PropValueConverter
+	PropHeaderConverter     = options.PropHeaderConverter
+	PropKeySchemas          = options.PropKeySchemasEnable
+	PropValueSchemas        = options.PropValueSchemasEnable
 	PropOffsetFlushInterval = "offset.flush.interval.ms"
 	PropOffsetFlushTimeout  = "offset.flush.timeout.ms"
 	PropSessionTimeout      = "session.timeout.ms"
@@ -84,7 +84,7 @@ const (
 
 // JSONConverter is Kafka's JsonConverter, pgmotion's default key and value
 // converter (Kafka Connect has no default and requires both).
-const JSONConverter = spec.JSONConverterClass
+const JSONConverter = options.JSONConverterClass
 
 // Worker is a Kafka Connect distributed worker configuration, as pgmotion
 // uses it. Build one with Default, Load or Parse, then apply ApplyEnv and

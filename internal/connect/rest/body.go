@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/pgmotion/pgmotion/internal/connect"
-	"github.com/pgmotion/pgmotion/internal/spec"
+	"github.com/pgmotion/pgmotion/internal/options"
 )
 
 // Request bodies are parsed with spec's Kafka-style rules (scalars become
@@ -36,8 +36,8 @@ type createRequest struct {
 // match it when present; initial_state is RUNNING, PAUSED or STOPPED in
 // any case, and RUNNING when absent.
 func parseCreate(data []byte) (*createRequest, error) {
-	name, cfg, err := spec.ParseConnectorJSON(data)
-	var je *spec.JSONError
+	name, cfg, err := options.ParseConnectorJSON(data)
+	var je *options.JSONError
 	if errors.As(err, &je) {
 		return nil, badBody(err)
 	}
@@ -79,8 +79,8 @@ func initialState(data []byte) (connect.TargetState, error) {
 // null: the body of PATCH /connectors/{name}/config, where null removes a
 // key, and of the validate endpoint, where it is a validation error.
 func parseNullableConfig(data []byte) (map[string]*string, error) {
-	cfg, err := spec.ParseConfigJSON(data)
-	var ve *spec.ValidationError
+	cfg, err := options.ParseConfigJSON(data)
+	var ve *options.ValidationError
 	if errors.As(err, &ve) {
 		// Only null values are validation errors here, and they are
 		// reported after the whole body parsed: it is a flat object.
@@ -99,7 +99,7 @@ func parseNullableConfig(data []byte) (map[string]*string, error) {
 		if merr != nil {
 			return nil, badBody(err)
 		}
-		if cfg, err = spec.ParseConfigJSON(rest); err != nil {
+		if cfg, err = options.ParseConfigJSON(rest); err != nil {
 			return nil, badBody(err)
 		}
 		out := make(map[string]*string, len(cfg)+len(nulls))
@@ -136,10 +136,10 @@ func parseOffsets(data []byte) ([]connect.ConnectorOffset, error) {
 	dec.UseNumber()
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&body); err != nil {
-		return nil, badBody(spec.DecodeError(data, dec, err))
+		return nil, badBody(options.DecodeError(data, dec, err))
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return nil, badBody(spec.NewJSONError(data, dec.InputOffset(), "unexpected data after the JSON value"))
+		return nil, badBody(options.NewJSONError(data, dec.InputOffset(), "unexpected data after the JSON value"))
 	}
 	if body == nil || len(body.Offsets) == 0 {
 		return nil, connect.BadRequestf(msgNoOffsets)

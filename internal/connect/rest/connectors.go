@@ -11,7 +11,7 @@ import (
 	"strings"
 
 	"github.com/pgmotion/pgmotion/internal/connect"
-	"github.com/pgmotion/pgmotion/internal/spec"
+	"github.com/pgmotion/pgmotion/internal/options"
 )
 
 func ok(body any) (*reply, error) { return &reply{status: http.StatusOK, body: body}, nil }
@@ -143,14 +143,14 @@ func (h *handler) getConfig(ctx context.Context, c *call) (*reply, error) {
 
 // putConfig creates (201) or replaces (200) a connector's config.
 func (h *handler) putConfig(ctx context.Context, c *call) (*reply, error) {
-	cfg, err := spec.ParseConfigJSON(c.body)
+	cfg, err := options.ParseConfigJSON(c.body)
 	if err != nil {
 		return nil, badBody(err)
 	}
-	if n, ok := cfg[spec.PropName]; ok && n != c.connector {
+	if n, ok := cfg[options.PropName]; ok && n != c.connector {
 		return nil, connect.BadRequestf("Connector name configuration (%s) doesn't match connector name in the URL (%s)", n, c.connector)
 	}
-	cfg[spec.PropName] = c.connector
+	cfg[options.PropName] = c.connector
 	created, info, err := h.herder.PutConnectorConfig(ctx, c.connector, cfg, true, connect.TargetStarted)
 	if err != nil {
 		return nil, err

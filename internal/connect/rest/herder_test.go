@@ -13,7 +13,7 @@ import (
 
 	"github.com/pgmotion/pgmotion/internal/connect"
 	"github.com/pgmotion/pgmotion/internal/logging"
-	"github.com/pgmotion/pgmotion/internal/spec"
+	"github.com/pgmotion/pgmotion/internal/options"
 )
 
 // fakeHerder is an in-memory connect.Herder for HTTP-layer tests: a map of
@@ -147,10 +147,10 @@ func (f *fakeHerder) PutConnectorConfig(ctx context.Context, name string, config
 }
 
 func (f *fakeHerder) put(name string, config map[string]string, allowReplace bool, initial connect.TargetState) (bool, *connect.ConnectorInfo, error) {
-	class := config[spec.PropConnectorClass]
-	s, ok := spec.Lookup(class)
+	class := config[options.PropConnectorClass]
+	s, ok := options.Lookup(class)
 	if !ok {
-		ve := &spec.ValidationError{Problems: []spec.Problem{{Field: spec.PropConnectorClass,
+		ve := &options.ValidationError{Problems: []options.Problem{{Field: options.PropConnectorClass,
 			Message: fmt.Sprintf("Invalid value %s for configuration connector.class: Class %s could not be found.", class, class)}}}
 		return false, nil, &connect.Error{Code: http.StatusBadRequest, Msg: ve.Error(), Err: ve}
 	}
@@ -442,7 +442,7 @@ func (f *fakeHerder) SetClusterLoggerLevel(_ context.Context, namespace, level s
 
 func (f *fakeHerder) Plugins(all bool) []connect.PluginInfo {
 	var out []connect.PluginInfo
-	for _, s := range spec.All() {
+	for _, s := range options.All() {
 		if all || s.Type == "source" || s.Type == "sink" {
 			out = append(out, connect.PluginInfo{Class: s.Class, Type: s.Type, Version: s.Version})
 		}
@@ -450,8 +450,8 @@ func (f *fakeHerder) Plugins(all bool) []connect.PluginInfo {
 	return out
 }
 
-func (f *fakeHerder) Validate(ctx context.Context, class string, config map[string]string) (*spec.ConfigInfos, error) {
-	s, ok := spec.Lookup(class)
+func (f *fakeHerder) Validate(ctx context.Context, class string, config map[string]string) (*options.ConfigInfos, error) {
+	s, ok := options.Lookup(class)
 	if !ok || (s.Type != "source" && s.Type != "sink") {
 		return nil, errors.New("Failed to find any class that implements Connector and which name matches " + class)
 	}
@@ -459,8 +459,8 @@ func (f *fakeHerder) Validate(ctx context.Context, class string, config map[stri
 	return &ci, nil
 }
 
-func (f *fakeHerder) PluginConfig(class string) ([]spec.ConfigKeyInfo, error) {
-	s, ok := spec.Lookup(class)
+func (f *fakeHerder) PluginConfig(class string) ([]options.ConfigKeyInfo, error) {
+	s, ok := options.Lookup(class)
 	if !ok {
 		return nil, connect.NotFoundf("Unknown plugin %s.", class)
 	}
@@ -474,26 +474,26 @@ const (
 )
 
 func init() {
-	spec.Register(&spec.Spec{
+	options.Register(&options.Spec{
 		Class: exampleClass, Aliases: []string{"ExampleSourceConnector", "ExampleSource"},
 		Type: "source", Version: "1.0.0", Title: "Example source",
-		Fields: []*spec.Field{
-			{Name: "hostname", Type: spec.TypeString, Required: true, Importance: spec.High, Group: "Example", Width: spec.WidthMedium,
+		Fields: []*options.Field{
+			{Name: "hostname", Type: options.TypeString, Required: true, Importance: options.High, Group: "Example", Width: options.WidthMedium,
 				DisplayName: "Hostname", Doc: "Host to read from."},
-			{Name: "port", Type: spec.TypeInt, Default: "5432", Importance: spec.Medium, Group: "Example", Width: spec.WidthShort,
+			{Name: "port", Type: options.TypeInt, Default: "5432", Importance: options.Medium, Group: "Example", Width: options.WidthShort,
 				DisplayName: "Port", Doc: "Port of the host."},
-			{Name: "password", Type: spec.TypePassword, Importance: spec.High, Group: "Example", Width: spec.WidthShort,
+			{Name: "password", Type: options.TypePassword, Importance: options.High, Group: "Example", Width: options.WidthShort,
 				DisplayName: "Password", Doc: "Password of the user."},
-			{Name: "access.token", Type: spec.TypeString, Secret: true, Importance: spec.Medium, Group: "Example", Width: spec.WidthLong,
+			{Name: "access.token", Type: options.TypeString, Secret: true, Importance: options.Medium, Group: "Example", Width: options.WidthLong,
 				DisplayName: "Access token", Doc: "Declared secret though neither a PASSWORD nor named like one."},
-			{Name: "api.secret", Type: spec.TypeString, Importance: spec.Low, Group: "Example", Width: spec.WidthLong,
+			{Name: "api.secret", Type: options.TypeString, Importance: options.Low, Group: "Example", Width: options.WidthLong,
 				DisplayName: "API secret", Doc: "A secret by its name only."},
 		},
 	})
-	spec.Register(&spec.Spec{
+	options.Register(&options.Spec{
 		Class: transformClass, Type: "transformation", Version: "1.0.0", Title: "Example transform",
-		Fields: []*spec.Field{
-			{Name: "credential", Type: spec.TypeString, Secret: true, Importance: spec.High, DisplayName: "Credential", Doc: "Declared secret."},
+		Fields: []*options.Field{
+			{Name: "credential", Type: options.TypeString, Secret: true, Importance: options.High, DisplayName: "Credential", Doc: "Declared secret."},
 		},
 	})
 }
@@ -516,7 +516,7 @@ func newFixture() *fakeHerder {
 	f.conns["inventory"] = &fakeConn{
 		config: map[string]string{
 			"name":                       "inventory",
-			"connector.class":            spec.PostgresClass,
+			"connector.class":            options.PostgresClass,
 			"tasks.max":                  "1",
 			"database.hostname":          "db.example.com",
 			"database.port":              "5432",

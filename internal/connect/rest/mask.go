@@ -4,37 +4,37 @@ import (
 	"strings"
 
 	"github.com/pgmotion/pgmotion/internal/connect"
-	"github.com/pgmotion/pgmotion/internal/spec"
+	"github.com/pgmotion/pgmotion/internal/options"
 )
 
 // Secrets never leave the REST API: every config in a response goes
 // through maskConfig. Kafka Connect returns configs as stored; pgmotion
 // hides the values of secret options as Kafka hides PASSWORD values in
 // its validation response, and the passwords of URLs in other values
-// (spec.MaskValue). Masking a masked config changes nothing.
+// (options.MaskValue). Masking a masked config changes nothing.
 
 // maskConfig returns a copy of cfg with secret values replaced by
 // "[hidden]"; a nil config becomes an empty one.
 func maskConfig(cfg map[string]string) map[string]string {
 	out := make(map[string]string, len(cfg))
 	for k, v := range cfg {
-		out[k] = spec.MaskValue(k, v, func(k string) bool { return secretKey(cfg, k) })
+		out[k] = options.MaskValue(k, v, func(k string) bool { return secretKey(cfg, k) })
 	}
 	return out
 }
 
 // converterProps name converter classes; keys under them configure the
 // converter.
-var converterProps = []string{spec.PropKeyConverter, spec.PropValueConverter, spec.PropHeaderConverter}
+var converterProps = []string{options.PropKeyConverter, options.PropValueConverter, options.PropHeaderConverter}
 
 // secretKey reports whether key holds a secret in cfg: it looks like one
-// (spec.SensitiveKey), or the connector's spec declares it secret, or it
+// (options.SensitiveKey), or the connector's spec declares it secret, or it
 // configures a transform, predicate or converter whose spec does.
 func secretKey(cfg map[string]string, key string) bool {
-	if spec.SensitiveKey(key) || declaredSecret(cfg[spec.PropConnectorClass], key, true) {
+	if options.SensitiveKey(key) || declaredSecret(cfg[options.PropConnectorClass], key, true) {
 		return true
 	}
-	for _, family := range []string{spec.PropTransforms + ".", spec.PropPredicates + "."} {
+	for _, family := range []string{options.PropTransforms + ".", options.PropPredicates + "."} {
 		if rest, ok := strings.CutPrefix(key, family); ok {
 			alias, prop, ok := strings.Cut(rest, ".")
 			if ok && prop != "type" && declaredSecret(cfg[family+alias+".type"], prop, false) {
@@ -55,13 +55,13 @@ func secretKey(cfg map[string]string, key string) bool {
 // connector spec is asked: a config without a usable connector.class is
 // still masked.
 func declaredSecret(class, prop string, anyConnector bool) bool {
-	if s, ok := spec.Lookup(class); ok {
+	if s, ok := options.Lookup(class); ok {
 		return specSecret(s, prop)
 	}
 	if !anyConnector {
 		return false
 	}
-	for _, s := range spec.All() {
+	for _, s := range options.All() {
 		if (s.Type == "source" || s.Type == "sink") && specSecret(s, prop) {
 			return true
 		}
@@ -69,7 +69,7 @@ func declaredSecret(class, prop string, anyConnector bool) bool {
 	return false
 }
 
-func specSecret(s *spec.Spec, prop string) bool {
+func specSecret(s *options.Spec, prop string) bool {
 	if f, ok := s.Field(prop); ok {
 		return f.IsSecret()
 	}
@@ -109,17 +109,17 @@ func maskTasks(tasks []connect.TaskInfo) []connect.TaskInfo {
 // maskConfigInfos masks the values of a validation response whose
 // definition is a PASSWORD or that are secret in cfg, the validated
 // config. It copies what it changes.
-func maskConfigInfos(ci *spec.ConfigInfos, cfg map[string]string) *spec.ConfigInfos {
+func maskConfigInfos(ci *options.ConfigInfos, cfg map[string]string) *options.ConfigInfos {
 	out := *ci
-	out.Configs = make([]spec.ConfigInfo, len(ci.Configs))
+	out.Configs = make([]options.ConfigInfo, len(ci.Configs))
 	for i, c := range ci.Configs {
 		out.Configs[i] = c
-		if c.Value == nil || c.Value.Value == nil || *c.Value.Value == spec.Hidden {
+		if c.Value == nil || c.Value.Value == nil || *c.Value.Value == options.Hidden {
 			continue
 		}
 		secret := secretKey(cfg, c.Value.Name) ||
-			c.Definition != nil && c.Definition.Type == spec.TypePassword.String()
-		shown := spec.MaskValue(c.Value.Name, *c.Value.Value, func(string) bool { return secret })
+			c.Definition != nil && c.Definition.Type == options.TypePassword.String()
+		shown := options.MaskValue(c.Value.Name, *c.Value.Value, func(string) bool { return secret })
 		if shown != *c.Value.Value {
 			v := *c.Value
 			v.Value = &shown

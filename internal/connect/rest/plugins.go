@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/pgmotion/pgmotion/internal/connect"
-	"github.com/pgmotion/pgmotion/internal/spec"
+	"github.com/pgmotion/pgmotion/internal/options"
 )
 
 // plugins lists connector plugins; connectorsOnly defaults to true.
@@ -32,14 +32,14 @@ var pluginTypeOrder = map[string]int{"sink": 0, "source": 1, "converter": 2, "he
 
 // withRegisteredPlugins adds to the herder's list the registered plugins
 // of the other types (transformations and predicates, declared in
-// internal/spec) that it left out, and orders the list as Kafka Connect
+// internal/options) that it left out, and orders the list as Kafka Connect
 // does.
 func withRegisteredPlugins(ps []connect.PluginInfo) []connect.PluginInfo {
 	have := make(map[string]bool, len(ps))
 	for _, p := range ps {
 		have[p.Class] = true
 	}
-	for _, s := range spec.All() {
+	for _, s := range options.All() {
 		if _, known := pluginTypeOrder[s.Type]; known && !have[s.Class] {
 			ps = append(ps, connect.PluginInfo{Class: s.Class, Type: s.Type, Version: s.Version})
 		}
@@ -59,7 +59,7 @@ func (h *handler) pluginConfig(_ context.Context, c *call) (*reply, error) {
 		return nil, err
 	}
 	if keys == nil {
-		keys = []spec.ConfigKeyInfo{}
+		keys = []options.ConfigKeyInfo{}
 	}
 	return ok(keys)
 }
@@ -85,14 +85,14 @@ func (h *handler) validate(ctx context.Context, c *call) (*reply, error) {
 		cfg[k] = *v
 	}
 	slices.Sort(nulls)
-	class, hasClass := cfg[spec.PropConnectorClass]
+	class, hasClass := cfg[options.PropConnectorClass]
 	if !hasClass {
 		return nil, connect.BadRequestf("Connector config %s contains no connector type", javaMap(raw))
 	}
 	if !classMatches(class, c.plugin) {
 		return nil, connect.BadRequestf("Included connector type %s does not match request type %s", class, c.plugin)
 	}
-	if s, found := spec.Lookup(class); found && s.Type != "source" && s.Type != "sink" {
+	if s, found := options.Lookup(class); found && s.Type != "source" && s.Type != "sink" {
 		// A transformation or predicate: only connectors are validated.
 		//lint:ignore ST1005 Kafka Connect's exact text
 		return nil, fmt.Errorf("Failed to find any class that implements Connector and which name matches %s", class)
@@ -116,8 +116,8 @@ func classMatches(included, plugin string) bool {
 	if strings.HasSuffix(normalPluginName(included), normalPluginName(plugin)) {
 		return true
 	}
-	a, okA := spec.Lookup(included)
-	b, okB := spec.Lookup(plugin)
+	a, okA := options.Lookup(included)
+	b, okB := options.Lookup(plugin)
 	return okA && okB && a == b
 }
 
@@ -131,7 +131,7 @@ func normalPluginName(n string) string {
 
 // addNullErrors reports null values in the validation response, as
 // AbstractHerder does: on the option's entry, or on a new one.
-func addNullErrors(ci *spec.ConfigInfos, nulls []string) {
+func addNullErrors(ci *options.ConfigInfos, nulls []string) {
 	for _, k := range nulls {
 		ci.ErrorCount++
 		found := false
@@ -146,7 +146,7 @@ func addNullErrors(ci *spec.ConfigInfos, nulls []string) {
 			}
 		}
 		if !found {
-			ci.Configs = append(ci.Configs, spec.ConfigInfo{Value: &spec.ConfigValueInfo{
+			ci.Configs = append(ci.Configs, options.ConfigInfo{Value: &options.ConfigValueInfo{
 				Name: k, RecommendedValues: []string{}, Errors: []string{msgNullValue}, Visible: true,
 			}})
 		}
@@ -171,7 +171,7 @@ func javaMap(cfg map[string]*string) string {
 		}
 		v := "null"
 		if cfg[k] != nil {
-			v = spec.MaskValue(k, *cfg[k], func(k string) bool { return secretKey(flat, k) })
+			v = options.MaskValue(k, *cfg[k], func(k string) bool { return secretKey(flat, k) })
 		}
 		fmt.Fprintf(&b, "%s=%s", k, v)
 	}

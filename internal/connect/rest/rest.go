@@ -11,10 +11,10 @@
 //
 //   - Config values of secret options (those the plugin's spec declares
 //     secret or PASSWORD, and keys that look like secrets by
-//     [spec.SensitiveKey], a broader rule than Debezium's) are shown as
+//     [options.SensitiveKey], a broader rule than Debezium's) are shown as
 //     "[hidden]" in every response: configs, connector infos, task
 //     configs, expand=info and validation results; so is the password of
-//     a URL in any other value ([spec.HideURLPasswords]). Kafka Connect
+//     a URL in any other value ([options.HideURLPasswords]). Kafka Connect
 //     returns configs as stored.
 //   - A malformed or mistyped request body is a 400 whose message locates
 //     the problem; Kafka Connect answers 500 with Jackson's message (or a
@@ -70,7 +70,7 @@ import (
 	"time"
 
 	"github.com/pgmotion/pgmotion/internal/connect"
-	"github.com/pgmotion/pgmotion/internal/spec"
+	"github.com/pgmotion/pgmotion/internal/options"
 )
 
 // Options configures the REST handler.
@@ -339,8 +339,8 @@ func (h *handler) writeErr(w http.ResponseWriter, r *http.Request, err error) {
 
 func errorStatus(err error) (int, string) {
 	var ce *connect.Error
-	var ve *spec.ValidationError
-	var je *spec.JSONError
+	var ve *options.ValidationError
+	var je *options.JSONError
 	switch {
 	case errors.As(err, &ce):
 		code := ce.Code

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/pgmotion/pgmotion/internal/connect"
-	"github.com/pgmotion/pgmotion/internal/spec"
+	"github.com/pgmotion/pgmotion/internal/options"
 )
 
 func TestNewHandlerOptions(t *testing.T) {
@@ -212,10 +212,10 @@ func TestClassMatches(t *testing.T) {
 		included, plugin string
 		want             bool
 	}{
-		{spec.PostgresClass, spec.PostgresClass, true},
-		{spec.PostgresClass, "PostgresConnector", true}, // Kafka Connect's suffix rule
-		{spec.PostgresClass, "Postgres", true},
-		{"Postgres", spec.PostgresClass, true},            // same registered plugin
+		{options.PostgresClass, options.PostgresClass, true},
+		{options.PostgresClass, "PostgresConnector", true}, // Kafka Connect's suffix rule
+		{options.PostgresClass, "Postgres", true},
+		{"Postgres", options.PostgresClass, true},         // same registered plugin
 		{"PostgresConnector", "Postgres", true},           // both rules
 		{"com.other.PostgresConnector", "Postgres", true}, // Kafka Connect's suffix rule accepts it too
 		{exampleClass, "Postgres", false},

@@ -1,4 +1,4 @@
-// Package spec declares every connector option once, as data, in the style of
+// Package options declares every connector option once, as data, in the style of
 // Benthos's FieldSpec, and derives from those declarations:
 //
 //   - typed parsing with defaults that live only in the declaration
@@ -24,7 +24,7 @@
 //
 // Specs are immutable after [Register] and safe for concurrent use; so is a
 // parsed [Config].
-package spec
+package options
 
 import (
 	"encoding/json"
@@ -358,7 +358,7 @@ func (s *Spec) Field(name string) (*Field, bool) {
 func (s *Spec) Default(name string) string {
 	f, ok := s.Field(name)
 	if !ok {
-		panic(fmt.Sprintf("spec: %q is not declared by %s", name, s.Class))
+		panic(fmt.Sprintf("options: %q is not declared by %s", name, s.Class))
 	}
 	return f.Default
 }

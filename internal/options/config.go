@@ -1,4 +1,4 @@
-package spec
+package options
 
 import (
 	"fmt"
@@ -178,7 +178,7 @@ func (c *Config) GoString() string { return c.String() }
 func (c *Config) field(name string) *Field {
 	f, ok := c.fields[name]
 	if !ok {
-		panic(fmt.Sprintf("spec: %q is not declared by %s", name, c.spec.Class))
+		panic(fmt.Sprintf("options: %q is not declared by %s", name, c.spec.Class))
 	}
 	return f
 }
@@ -191,7 +191,7 @@ func (c *Config) typed(name string, types ...Type) (string, bool) {
 			return strings.TrimSpace(v), ok
 		}
 	}
-	panic(fmt.Sprintf("spec: %q is %s, not %v", name, f.Type, types))
+	panic(fmt.Sprintf("options: %q is %s, not %v", name, f.Type, types))
 }
 
 // Str returns a STRING or CLASS value ("" when unset without default). (It
@@ -201,7 +201,7 @@ func (c *Config) typed(name string, types ...Type) (string, bool) {
 func (c *Config) Str(name string) string {
 	f := c.field(name)
 	if f.Type != TypeString && f.Type != TypeClass {
-		panic(fmt.Sprintf("spec: %q is %s, not STRING", name, f.Type))
+		panic(fmt.Sprintf("options: %q is %s, not STRING", name, f.Type))
 	}
 	return c.values[name]
 }
@@ -252,7 +252,7 @@ func (c *Config) List(name string) []string {
 func (c *Config) Password(name string) Secret {
 	f := c.field(name)
 	if f.Type != TypePassword {
-		panic(fmt.Sprintf("spec: %q is %s, not PASSWORD", name, f.Type))
+		panic(fmt.Sprintf("options: %q is %s, not PASSWORD", name, f.Type))
 	}
 	return NewSecret(strings.TrimSpace(c.values[name]))
 }

@@ -1,4 +1,4 @@
-package spec
+package options
 
 // ConfigInfos is Kafka Connect's response to
 // PUT /connector-plugins/{class}/config/validate.

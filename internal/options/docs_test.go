@@ -1,4 +1,4 @@
-package spec
+package options
 
 import (
 	"bytes"
@@ -29,7 +29,7 @@ func TestDocumentation(t *testing.T) {
 		}
 		got, err := os.ReadFile(path)
 		if err != nil || !bytes.Equal(got, want) {
-			t.Errorf("%s/%s is out of date with internal/spec; run `make docs` (go run ./cmd/pgmotion docs) and commit the result", DocsDir, name)
+			t.Errorf("%s/%s is out of date with internal/options; run `make docs` (go run ./cmd/pgmotion docs) and commit the result", DocsDir, name)
 		}
 	}
 	// A generated file that no spec produces any more is stale too.
