@@ -237,6 +237,10 @@ func (s *Source) queryOne(ctx context.Context, sql string, args ...string) ([][]
 	return res.Rows[0], nil
 }
 
+// MetaOK reports whether the catalog connection is still open: after an
+// error, it tells a failed statement from a lost connection.
+func (s *Source) MetaOK() bool { return s.meta != nil && !s.meta.IsClosed() }
+
 func (s *Source) checkServer(ctx context.Context) error {
 	row, err := s.queryOne(ctx, `SELECT current_setting('wal_level'), current_setting('server_version_num')::int,
 		(SELECT rolreplication OR rolsuper FROM pg_roles WHERE rolname = current_user)`)
