@@ -46,6 +46,15 @@ func (ct *ChunkTable) OrderColumns() []string {
 	return out
 }
 
+// ChunkKey returns the chunk key of a row ReadChunk returned.
+func (ct *ChunkTable) ChunkKey(c *change.Change) []string {
+	key := make([]string, len(ct.Order))
+	for i, col := range ct.Order {
+		key[i] = string(c.After[col].Data)
+	}
+	return key
+}
+
 // PrepareChunkTable looks a table up for an incremental snapshot. With
 // surrogateKey (a column name, or several separated by commas) chunks
 // follow that column instead of the table's key; a table with neither
@@ -272,13 +281,4 @@ func filterError(err error, cond string) error {
 	}
 	return fmt.Errorf("the additional-conditions filter of the execute-snapshot signal, %s, tried to change the database; "+
 		"snapshot filters run in a read-only transaction and must only read (a WHERE condition on the table's columns): %w", cond, err)
-}
-
-// ChunkKey returns the chunk key of a row ReadChunk returned.
-func (ct *ChunkTable) ChunkKey(c *change.Change) []string {
-	key := make([]string, len(ct.Order))
-	for i, col := range ct.Order {
-		key[i] = string(c.After[col].Data)
-	}
-	return key
 }
