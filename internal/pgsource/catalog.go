@@ -11,6 +11,10 @@ import (
 	"github.com/pgmotion/pgmotion/internal/change"
 )
 
+// This file reads the system catalogs on the catalog connection: a
+// table's columns, types and key (for the Relations of the stream and of
+// snapshots), the list of tables, and the server's version.
+
 // catalogColumn is what the catalog says of one column.
 type catalogColumn struct {
 	change.Column
@@ -236,4 +240,30 @@ func (s *Source) relationForSnapshot(ctx context.Context, t TableName) (*change.
 		}
 	}
 	return s.buildRelation(uint32(oid), schema, table, replIdent, cols, pk, names)
+}
+
+// ListTables lists the tables (ordinary and partitioned, not partitions)
+// outside the system schemas, sorted, whether captured or not.
+func (s *Source) ListTables(ctx context.Context) ([]TableName, error) {
+	res := s.meta.ExecParams(ctx, `SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+		  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_toast%' AND n.nspname NOT LIKE 'pg\_temp%'
+		ORDER BY 1, 2`, nil, nil, nil, nil).Read()
+	if res.Err != nil {
+		return nil, fmt.Errorf("list tables: %w", res.Err)
+	}
+	out := make([]TableName, len(res.Rows))
+	for i, r := range res.Rows {
+		out[i] = TableName{Schema: string(r[0]), Name: string(r[1])}
+	}
+	return out, nil
+}
+
+// ServerVersion returns server_version_num, such as 160004.
+func (s *Source) ServerVersion(ctx context.Context) (int, error) {
+	row, err := s.queryOne(ctx, `SELECT current_setting('server_version_num')`)
+	if err != nil {
+		return 0, fmt.Errorf("read server_version_num: %w", err)
+	}
+	return strconv.Atoi(string(row[0]))
 }

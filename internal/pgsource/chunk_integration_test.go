@@ -57,11 +57,10 @@ func TestIntegrationChunks(t *testing.T) {
 		`CREATE TABLE nokey (code text, v int)`,
 		`INSERT INTO nokey VALUES ('b', 1), ('a', 2), (NULL, 3), ('c', 4)`,
 		`CREATE TABLE empty (id int PRIMARY KEY)`,
-		`CREATE TABLE debezium_signal (id varchar(42) PRIMARY KEY, type varchar(32) NOT NULL, data varchar(2048) NULL)`,
 	)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	src := newTestSource(t, dsn, Config{Slot: "chunk_slot", PublicationMode: "filtered", Include: func(_, table string) bool { return table != "debezium_signal" }})
+	src := newTestSource(t, dsn, Config{Slot: "chunk_slot", PublicationMode: "filtered"})
 	if _, err := src.Open(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -116,47 +115,6 @@ func TestIntegrationChunks(t *testing.T) {
 		t.Errorf("a bad condition: %v (SQL error %v, connection ok %v)", err, IsSQLError(err), src.MetaOK())
 	}
 
-	// The signal table: found ignoring case, added to the filtered
-	// publication, written and deleted in transactions of their own.
-	info, err := src.CheckSignalTable(ctx, TableName{"PUBLIC", "Debezium_Signal"}, false)
-	if err != nil || info.Name != (TableName{"public", "debezium_signal"}) || info.Columns != 3 || info.Published {
-		t.Fatalf("signal table %+v %v", info, err)
-	}
-	if info, err = src.CheckSignalTable(ctx, info.Name, true); err != nil || !info.Added || !info.Published {
-		t.Fatalf("add to publication: %+v %v", info, err)
-	}
-	if info, err = src.CheckSignalTable(ctx, info.Name, true); err != nil || info.Added || !info.Published {
-		t.Fatalf("second check: %+v %v", info, err)
-	}
-	if _, err := src.CheckSignalTable(ctx, TableName{"public", "nope"}, false); err == nil || !strings.Contains(err.Error(), "does not exist") {
-		t.Errorf("missing signal table: %v", err)
-	}
-	if err := src.InsertSignal(ctx, info.Name, "c1-open", "snapshot-window-open", `{"openWindowTimestamp": "x"}`); err != nil {
-		t.Fatal(err)
-	}
-	if err := src.InsertSignal(ctx, info.Name, "c1-close", "snapshot-window-close", `{}`); err != nil {
-		t.Fatal(err)
-	}
-	if err := src.DeleteSignal(ctx, info.Name, "c1-open"); err != nil {
-		t.Fatal(err)
-	}
-	if n := pgtest.QueryValue[int64](t, dsn, `SELECT count(*) FROM debezium_signal WHERE id = 'c1-close' AND type = 'snapshot-window-close'`); n != 1 {
-		t.Errorf("signal rows: %d", n)
-	}
-
-	// Read-only watermarks.
-	low, lsn1, err := src.CurrentSnapshot(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pgtest.Exec(t, dsn, `INSERT INTO empty VALUES (1)`)
-	high, lsn2, err := src.CurrentSnapshot(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if low.Xmin == 0 || high.Xmax <= low.Xmax || lsn2 <= lsn1 {
-		t.Errorf("watermarks %v@%v then %v@%v", low, lsn1, high, lsn2)
-	}
 }
 
 func TestIntegrationChunkStreamRelation(t *testing.T) {

@@ -228,3 +228,11 @@ func FromPostgres(err error) bool {
 	var retry interface{ SafeToRetry() bool }
 	return errors.As(err, &pgErr) || errors.As(err, &connErr) || errors.As(err, &retry)
 }
+
+// IsSQLError reports whether err is an error the server reported for a
+// statement (bad SQL, a missing table, a failed condition), after which
+// the connection is still usable, as opposed to a lost connection.
+func IsSQLError(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr)
+}

@@ -22,20 +22,20 @@ type MsgType byte
 
 // The pgoutput message types, protocol versions 1 and 2.
 const (
-	MsgBegin        MsgType = 'B'
-	MsgCommit       MsgType = 'C'
-	MsgOrigin       MsgType = 'O'
-	MsgRelation     MsgType = 'R'
-	MsgType_        MsgType = 'Y' // a Type message
-	MsgInsert       MsgType = 'I'
-	MsgUpdate       MsgType = 'U'
-	MsgDelete       MsgType = 'D'
-	MsgTruncate     MsgType = 'T'
-	MsgMessage      MsgType = 'M'
-	MsgStreamStart  MsgType = 'S'
-	MsgStreamStop   MsgType = 'E'
-	MsgStreamCommit MsgType = 'c'
-	MsgStreamAbort  MsgType = 'A'
+	MsgBegin          MsgType = 'B'
+	MsgCommit         MsgType = 'C'
+	MsgOrigin         MsgType = 'O'
+	MsgRelation       MsgType = 'R'
+	MsgDataType       MsgType = 'Y' // TYPE: describes a data type
+	MsgInsert         MsgType = 'I'
+	MsgUpdate         MsgType = 'U'
+	MsgDelete         MsgType = 'D'
+	MsgTruncate       MsgType = 'T'
+	MsgLogicalMessage MsgType = 'M' // MESSAGE: one pg_logical_emit_message
+	MsgStreamStart    MsgType = 'S'
+	MsgStreamStop     MsgType = 'E'
+	MsgStreamCommit   MsgType = 'c'
+	MsgStreamAbort    MsgType = 'A'
 )
 
 func (t MsgType) String() string {
@@ -48,7 +48,7 @@ func (t MsgType) String() string {
 		return "ORIGIN"
 	case MsgRelation:
 		return "RELATION"
-	case MsgType_:
+	case MsgDataType:
 		return "TYPE"
 	case MsgInsert:
 		return "INSERT"
@@ -58,7 +58,7 @@ func (t MsgType) String() string {
 		return "DELETE"
 	case MsgTruncate:
 		return "TRUNCATE"
-	case MsgMessage:
+	case MsgLogicalMessage:
 		return "MESSAGE"
 	case MsgStreamStart:
 		return "STREAM START"
@@ -79,10 +79,12 @@ var ErrShortMessage = errors.New("pgoutput message is truncated")
 // pgEpochMicros is 2000-01-01 in microseconds since the Unix epoch.
 const pgEpochMicros = 946684800 * 1_000_000
 
-// Message is one decoded pgoutput message. Only the fields of its Type are
-// set. Byte slices and Tuples point into the buffer that was decoded and
-// are valid until that buffer is reused.
-type Message struct {
+// PgoutputMessage is one decoded message of the pgoutput protocol (BEGIN,
+// RELATION, INSERT, ...), not to be confused with change.Message, the
+// logical decoding message that a MESSAGE of this protocol carries. Only
+// the fields of its Type are set. Byte slices and Tuples point into the
+// buffer that was decoded and are valid until that buffer is reused.
+type PgoutputMessage struct {
 	Type MsgType
 	// Xid is set on BEGIN, on stream messages, and on changes inside a
 	// streamed transaction (protocol 2).
@@ -109,7 +111,7 @@ type Message struct {
 	RelationIDs     []uint32
 	TruncateOptions byte
 
-	// MESSAGE
+	// MESSAGE (a logical decoding message, which becomes a change.Message)
 	Transactional bool
 	MessageLSN    change.LSN
 	Prefix        string
@@ -138,11 +140,11 @@ type RelationColumn struct {
 	TypeMod int32
 }
 
-// Decoder decodes pgoutput messages. It remembers whether it is inside a
-// streamed transaction block, where changes carry their xid. It reuses its
-// tuple buffers, so a decoded Message is valid only until the next Decode.
-// A Decoder is not safe for concurrent use.
-type Decoder struct {
+// PgoutputDecoder decodes pgoutput messages. It remembers whether it is
+// inside a streamed transaction block, where changes carry their xid. It
+// reuses its tuple buffers, so a decoded PgoutputMessage is valid only
+// until the next Decode. A PgoutputDecoder is not safe for concurrent use.
+type PgoutputDecoder struct {
 	inStream bool
 	old, new change.Tuple
 }
@@ -228,10 +230,10 @@ func (r *reader) ts(what string) int64 {
 	return int64(r.u64(what)) + pgEpochMicros
 }
 
-// Decode decodes one message. The result shares memory with b and with the
-// Decoder's buffers.
-func (d *Decoder) Decode(b []byte, m *Message) error {
-	*m = Message{}
+// Decode decodes one message. The result shares memory with b and with
+// the decoder's buffers.
+func (d *PgoutputDecoder) Decode(b []byte, m *PgoutputMessage) error {
+	*m = PgoutputMessage{}
 	if len(b) == 0 {
 		return fmt.Errorf("%w: empty message", ErrShortMessage)
 	}
@@ -253,7 +255,7 @@ func (d *Decoder) Decode(b []byte, m *Message) error {
 	case MsgRelation:
 		d.xid(r, m)
 		d.relation(r, &m.Relation)
-	case MsgType_:
+	case MsgDataType:
 		d.xid(r, m)
 		m.RelationID = r.u32("type oid")
 		m.Relation.Namespace = r.cstring("type namespace")
@@ -301,7 +303,7 @@ func (d *Decoder) Decode(b []byte, m *Message) error {
 		for i := 0; i < int(n) && r.err == nil; i++ {
 			m.RelationIDs = append(m.RelationIDs, r.u32("relation id"))
 		}
-	case MsgMessage:
+	case MsgLogicalMessage:
 		d.xid(r, m)
 		m.Transactional = r.u8("flags")&1 == 1
 		m.MessageLSN = change.LSN(r.u64("message LSN"))
@@ -334,13 +336,13 @@ func (d *Decoder) Decode(b []byte, m *Message) error {
 	return nil
 }
 
-func (d *Decoder) xid(r *reader, m *Message) {
+func (d *PgoutputDecoder) xid(r *reader, m *PgoutputMessage) {
 	if d.inStream {
 		m.Xid = r.u32("xid")
 	}
 }
 
-func (d *Decoder) relation(r *reader, rel *RelationMsg) {
+func (d *PgoutputDecoder) relation(r *reader, rel *RelationMsg) {
 	rel.ID = r.u32("relation id")
 	rel.Namespace = r.cstring("namespace")
 	rel.Name = r.cstring("relation name")
@@ -363,7 +365,7 @@ func (d *Decoder) relation(r *reader, rel *RelationMsg) {
 	}
 }
 
-func (d *Decoder) tuple(r *reader, dst change.Tuple) change.Tuple {
+func (d *PgoutputDecoder) tuple(r *reader, dst change.Tuple) change.Tuple {
 	n := int(r.u16("tuple column count"))
 	if r.err == nil && n > len(r.b)-r.off {
 		r.fail("tuple columns")

@@ -31,24 +31,24 @@ func TestDecode(t *testing.T) {
 	message := msg{'M'}.u8(1).u64(0x200).str("outbox").u32(3)
 	message = append(message, "abc"...)
 
-	var d Decoder
-	var m Message
+	var d PgoutputDecoder
+	var m PgoutputMessage
 	tests := []struct {
 		name  string
 		in    []byte
-		check func(t *testing.T, m *Message)
+		check func(t *testing.T, m *PgoutputMessage)
 	}{
-		{"begin", begin, func(t *testing.T, m *Message) {
+		{"begin", begin, func(t *testing.T, m *PgoutputMessage) {
 			if m.FinalLSN != 0x100 || m.Xid != 752 || m.TsMicros != pgEpochMicros+1 {
 				t.Errorf("got %+v", m)
 			}
 		}},
-		{"commit", commit, func(t *testing.T, m *Message) {
+		{"commit", commit, func(t *testing.T, m *PgoutputMessage) {
 			if m.CommitLSN != 0x100 || m.EndLSN != 0x128 {
 				t.Errorf("got %+v", m)
 			}
 		}},
-		{"relation", relation, func(t *testing.T, m *Message) {
+		{"relation", relation, func(t *testing.T, m *PgoutputMessage) {
 			r := m.Relation
 			if r.ID != 16384 || r.Namespace != "public" || r.Name != "customers" || r.ReplicaIdentity != 'd' || len(r.Columns) != 2 {
 				t.Fatalf("got %+v", r)
@@ -57,27 +57,27 @@ func TestDecode(t *testing.T) {
 				t.Errorf("columns %+v", r.Columns)
 			}
 		}},
-		{"insert", insert, func(t *testing.T, m *Message) {
+		{"insert", insert, func(t *testing.T, m *PgoutputMessage) {
 			if m.RelationID != 16384 || len(m.New) != 2 || string(m.New[0].Data) != "1" || m.New[1].Kind != change.KindNull {
 				t.Errorf("got %+v", m)
 			}
 		}},
-		{"update with key", update, func(t *testing.T, m *Message) {
+		{"update with key", update, func(t *testing.T, m *PgoutputMessage) {
 			if m.OldKind != 'K' || string(m.Old[0].Data) != "1" || string(m.New[0].Data) != "2" || m.New[1].Kind != change.KindUnchangedToast {
 				t.Errorf("got %+v", m)
 			}
 		}},
-		{"delete full", del, func(t *testing.T, m *Message) {
+		{"delete full", del, func(t *testing.T, m *PgoutputMessage) {
 			if m.OldKind != 'O' || string(m.Old[1].Data) != "x" {
 				t.Errorf("got %+v", m)
 			}
 		}},
-		{"truncate", trunc, func(t *testing.T, m *Message) {
+		{"truncate", trunc, func(t *testing.T, m *PgoutputMessage) {
 			if len(m.RelationIDs) != 2 || m.RelationIDs[1] != 2 || m.TruncateOptions != 1 {
 				t.Errorf("got %+v", m)
 			}
 		}},
-		{"message", message, func(t *testing.T, m *Message) {
+		{"message", message, func(t *testing.T, m *PgoutputMessage) {
 			if !m.Transactional || m.Prefix != "outbox" || string(m.Content) != "abc" || m.MessageLSN != 0x200 {
 				t.Errorf("got %+v", m)
 			}
@@ -100,8 +100,8 @@ func TestDecode(t *testing.T) {
 }
 
 func TestDecodeStreamedXid(t *testing.T) {
-	var d Decoder
-	var m Message
+	var d PgoutputDecoder
+	var m PgoutputMessage
 	if err := d.Decode(msg{'S'}.u32(900).u8(1), &m); err != nil || !m.FirstSegment || m.Xid != 900 {
 		t.Fatalf("stream start: %v %+v", err, m)
 	}
@@ -117,8 +117,8 @@ func TestDecodeStreamedXid(t *testing.T) {
 }
 
 func TestDecodeErrors(t *testing.T) {
-	var d Decoder
-	var m Message
+	var d PgoutputDecoder
+	var m PgoutputMessage
 	for name, in := range map[string][]byte{
 		"empty":          nil,
 		"unknown type":   {'Z'},
@@ -145,8 +145,8 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(msg{'S'}.u32(9).u8(1)))
 	f.Add(append([]byte(msg{'M'}.u8(0).u64(0x200).str("outbox").u32(3)), "abc"...))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		var d Decoder
-		var m Message
+		var d PgoutputDecoder
+		var m PgoutputMessage
 		if err := d.Decode(b, &m); err != nil {
 			return
 		}

@@ -225,7 +225,7 @@ func (s *Source) RunSnapshot(ctx context.Context, plan []*SnapshotTable, opts Sn
 			c.Close(context.WithoutCancel(ctx))
 		}
 	}()
-	if row, err := queryOne(ctx, conns[0], "SELECT txid_current()::text"); err == nil && row != nil {
+	if row, err := queryOneOn(ctx, conns[0], "SELECT txid_current()::text"); err == nil && row != nil {
 		if v, err := strconv.ParseUint(string(row[0]), 10, 64); err == nil {
 			run.xid = uint32(v)
 		}
@@ -286,7 +286,7 @@ func (s *Source) openReaders(ctx context.Context, n int, name string) (conns []*
 			return conns, fmt.Errorf("begin snapshot transaction: %w", err)
 		}
 		if name == "" {
-			row, err := queryOne(ctx, c, "SELECT pg_export_snapshot()")
+			row, err := queryOneOn(ctx, c, "SELECT pg_export_snapshot()")
 			if err != nil {
 				return conns, fmt.Errorf("export a snapshot for the snapshot readers: %w", err)
 			}
@@ -300,7 +300,10 @@ func (s *Source) openReaders(ctx context.Context, n int, name string) (conns []*
 	return conns, nil
 }
 
-func queryOne(ctx context.Context, c *pgconn.PgConn, sql string) ([][]byte, error) {
+// queryOneOn runs sql on c, a snapshot connection, and returns its first
+// row (nil when there is none); (*Source).queryOne does the same on the
+// catalog connection.
+func queryOneOn(ctx context.Context, c *pgconn.PgConn, sql string) ([][]byte, error) {
 	res := c.ExecParams(ctx, sql, nil, nil, nil, nil).Read()
 	if res.Err != nil {
 		return nil, res.Err

@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -222,6 +221,8 @@ func (s *Source) Open(ctx context.Context) (*SlotInfo, error) {
 	return info, nil
 }
 
+// queryOne runs sql with args on the catalog connection and returns its
+// first row (nil when there is none).
 func (s *Source) queryOne(ctx context.Context, sql string, args ...string) ([][]byte, error) {
 	params := make([][]byte, len(args))
 	for i, a := range args {
@@ -236,6 +237,10 @@ func (s *Source) queryOne(ctx context.Context, sql string, args ...string) ([][]
 	}
 	return res.Rows[0], nil
 }
+
+// MetaOK reports whether the catalog connection is still open: after an
+// error, it tells a failed statement from a lost connection.
+func (s *Source) MetaOK() bool { return s.meta != nil && !s.meta.IsClosed() }
 
 func (s *Source) checkServer(ctx context.Context) error {
 	row, err := s.queryOne(ctx, `SELECT current_setting('wal_level'), current_setting('server_version_num')::int,
@@ -254,82 +259,10 @@ func (s *Source) checkServer(ctx context.Context) error {
 	return nil
 }
 
-// IncludeEntry is one entry of an include list: as the user typed it, for
-// messages, and as it matches (anchored, case-insensitive).
-type IncludeEntry struct {
-	Entry string
-	Re    *regexp.Regexp
-}
-
-// Tables lists the captured tables, sorted by schema and name.
-func (s *Source) Tables(ctx context.Context) ([]TableName, error) {
-	all, err := s.ListTables(ctx)
-	if err != nil {
-		return nil, err
-	}
-	captured, _ := selectTables(all, s.included, nil)
-	return captured, nil
-}
-
-// selectTables returns the tables of all that include selects, and the
-// entries that match none of all (whatever the other filters say), as
-// typed.
-func selectTables(all []TableName, include func(schema, table string) bool, entries []IncludeEntry) (captured []TableName, unmatched []string) {
-	used := make([]bool, len(entries))
-	for _, t := range all {
-		q := t.String()
-		for i, e := range entries {
-			if !used[i] && e.Re.MatchString(q) {
-				used[i] = true
-			}
-		}
-		if include(t.Schema, t.Name) {
-			captured = append(captured, t)
-		}
-	}
-	for i, e := range entries {
-		if !used[i] {
-			unmatched = append(unmatched, e.Entry)
-		}
-	}
-	return captured, unmatched
-}
-
-// maxLoggedTables bounds the table names in the "captured tables" line.
-const maxLoggedTables = 100
-
-// logCapture says, once when the source opens, which tables the include
-// and exclude lists capture, and warns about each table.include.list entry
-// that matches no table.
-func (s *Source) logCapture(ctx context.Context) error {
-	all, err := s.ListTables(ctx)
-	if err != nil {
-		return err
-	}
-	captured, unmatched := selectTables(all, s.included, s.cfg.TableInclude)
-	names := make([]string, 0, min(len(captured), maxLoggedTables+1))
-	for i, t := range captured {
-		if i == maxLoggedTables {
-			names = append(names, fmt.Sprintf("and %d more", len(captured)-i))
-			break
-		}
-		names = append(names, t.String())
-	}
-	s.log.Info("captured tables", "tables", len(captured), "list", strings.Join(names, ","), "publication", s.cfg.Publication)
-	for _, e := range unmatched {
-		s.log.Warn("table.include.list entry matches no table: fix its spelling or create the table; entries are regular expressions matched against the whole schema.table name, case-insensitively", "entry", e)
-	}
-	return nil
-}
-
 // TableName is a schema-qualified table name.
 type TableName struct{ Schema, Name string }
 
 func (t TableName) String() string { return t.Schema + "." + t.Name }
-
-func (s *Source) included(schema, table string) bool {
-	return s.cfg.Include == nil || s.cfg.Include(schema, table)
-}
 
 func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
 

@@ -146,8 +146,8 @@ type streamReader struct {
 	msgs       int
 	src        *Source
 	h          Handler
-	dec        Decoder
-	msg        Message
+	dec        PgoutputDecoder
+	msg        PgoutputMessage
 	ch         change.Change
 	inTxn      bool
 	xid        uint32
@@ -253,7 +253,7 @@ func (r *streamReader) logical(ctx context.Context, lsn change.LSN, b []byte) er
 			return fmt.Errorf("at LSN %s: %s row of %s has %d columns, its relation %d", lsn, m.Type, rel.QualifiedName(), max(len(c.After), len(c.Before)), len(rel.Columns))
 		}
 		return r.h.Change(c)
-	case MsgMessage:
+	case MsgLogicalMessage:
 		c := &r.ch
 		*c = change.Change{Op: change.OpMessage, LSN: m.MessageLSN, LastCommitLSN: r.lastCommit,
 			Message: change.Message{Prefix: m.Prefix, Content: m.Content, Transactional: m.Transactional}}

@@ -505,7 +505,7 @@ func (s *Source) newTxBuffers() (*txBuffers, error) {
 // stream markers, and the changes sent between STREAM START and STREAM
 // STOP, which go to the transaction's buffer. It reports whether m was
 // one of those.
-func (r *streamReader) streamed(ctx context.Context, lsn change.LSN, m *Message) (bool, error) {
+func (r *streamReader) streamed(ctx context.Context, lsn change.LSN, m *PgoutputMessage) (bool, error) {
 	switch m.Type {
 	case MsgStreamStart:
 		if m.FirstSegment && r.txb.txs[m.Xid] != nil {
@@ -578,7 +578,7 @@ func (r *streamReader) streamed(ctx context.Context, lsn change.LSN, m *Message)
 			}
 		}
 		return true, nil
-	case MsgMessage:
+	case MsgLogicalMessage:
 		if !m.Transactional {
 			return false, nil
 		}
