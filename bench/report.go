@@ -329,7 +329,7 @@ func (r *report) printThroughput(w *printer) {
 			}
 			w.line("%s", line)
 		}
-		if before {
+		if before && (p != nil || pb != nil) {
 			w.line("       after ÷ before: %s", afterBefore(
 				figure{"events/s", pb.eventsPerSec(), p.eventsPerSec(), func(v float64) string { return commas(int64(v)) }},
 				figure{"peak RSS", kibOf(pb), kibOf(p), func(v float64) string { return mib(int64(v)) }},

@@ -1090,12 +1090,17 @@ func (r *report) printSnapshot(w *printer) {
 // printBeforeAfter prints, for each configuration, the headline of each
 // build's fastest run and the after ÷ before ratios of its figures.
 func (s *snapshotResult) printBeforeAfter(w *printer) {
+	first := true
 	for _, cfg := range snapshotConfigs() {
 		label := cfg.label()
 		b, a := s.bestSnapshot(label, "before"), s.bestSnapshot(label, "after")
 		if b == nil && a == nil {
 			continue
 		}
+		if !first {
+			w.line("")
+		}
+		first = false
 		for _, x := range []struct {
 			build string
 			run   *snapshotRun
