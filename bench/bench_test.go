@@ -318,3 +318,186 @@ func TestToastEvents(t *testing.T) {
 		}
 	}
 }
+
+func TestBuildsABBA(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		before string
+		rep    int
+		want   []string // label:bin
+	}{
+		{"without -before", "", 1, []string{"after:/new"}},
+		{"without -before, round 2", "", 2, []string{"after:/new"}},
+		{"round 1: before first", "/old", 1, []string{"before:/old", "after:/new"}},
+		{"round 2: after first", "/old", 2, []string{"after:/new", "before:/old"}},
+		{"round 3: before first", "/old", 3, []string{"before:/old", "after:/new"}},
+		{"round 4: after first", "/old", 4, []string{"after:/new", "before:/old"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := &env{bin: "/new", beforeBin: tt.before}
+			var got []string
+			for _, b := range e.builds(tt.rep) {
+				got = append(got, b.label+":"+b.bin)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("builds(%d) = %v, want %v", tt.rep, got, tt.want)
+			}
+		})
+	}
+	if got := pgmotionTool(build{"before", "/old"}); got != toolPgmotionBefore {
+		t.Errorf("pgmotionTool(before) = %q", got)
+	}
+	if got := pgmotionTool(build{"after", "/new"}); got != toolPgmotion {
+		t.Errorf("pgmotionTool(after) = %q", got)
+	}
+}
+
+func TestSnapshotSchedule(t *testing.T) {
+	runs := func(before string, reps int) []string {
+		e := &env{bin: "/new", beforeBin: before, opts: flags{reps: reps}}
+		var s []string
+		for _, r := range e.snapshotSchedule() {
+			s = append(s, r.name()+" "+r.slot+" "+r.bin)
+		}
+		return s
+	}
+	for _, tt := range []struct {
+		name   string
+		before string
+		reps   int
+		want   []string
+	}{
+		// Without -before: as before the flag existed, each configuration
+		// once, on the -bin build, whatever -reps says.
+		{"without -before", "", 2, []string{
+			"1 thread, schemaless bench_snap_t1 ",
+			"2 threads, schemaless bench_snap_t2 ",
+			"4 threads, schemaless bench_snap_t4 ",
+			"2 threads, schemas bench_snap_t2_schemas ",
+		}},
+		{"-before, 1 round", "/old", 1, []string{
+			"1 thread, schemaless, before 1 bench_snap_t1_before_1 /old",
+			"1 thread, schemaless, after 1 bench_snap_t1_after_1 /new",
+			"2 threads, schemaless, before 1 bench_snap_t2_before_1 /old",
+			"2 threads, schemaless, after 1 bench_snap_t2_after_1 /new",
+			"4 threads, schemaless, before 1 bench_snap_t4_before_1 /old",
+			"4 threads, schemaless, after 1 bench_snap_t4_after_1 /new",
+			"2 threads, schemas, before 1 bench_snap_t2_schemas_before_1 /old",
+			"2 threads, schemas, after 1 bench_snap_t2_schemas_after_1 /new",
+		}},
+		{"-before, 2 rounds: ABBA per configuration", "/old", 2, []string{
+			"1 thread, schemaless, before 1 bench_snap_t1_before_1 /old",
+			"1 thread, schemaless, after 1 bench_snap_t1_after_1 /new",
+			"1 thread, schemaless, after 2 bench_snap_t1_after_2 /new",
+			"1 thread, schemaless, before 2 bench_snap_t1_before_2 /old",
+			"2 threads, schemaless, before 1 bench_snap_t2_before_1 /old",
+			"2 threads, schemaless, after 1 bench_snap_t2_after_1 /new",
+			"2 threads, schemaless, after 2 bench_snap_t2_after_2 /new",
+			"2 threads, schemaless, before 2 bench_snap_t2_before_2 /old",
+			"4 threads, schemaless, before 1 bench_snap_t4_before_1 /old",
+			"4 threads, schemaless, after 1 bench_snap_t4_after_1 /new",
+			"4 threads, schemaless, after 2 bench_snap_t4_after_2 /new",
+			"4 threads, schemaless, before 2 bench_snap_t4_before_2 /old",
+			"2 threads, schemas, before 1 bench_snap_t2_schemas_before_1 /old",
+			"2 threads, schemas, after 1 bench_snap_t2_schemas_after_1 /new",
+			"2 threads, schemas, after 2 bench_snap_t2_schemas_after_2 /new",
+			"2 threads, schemas, before 2 bench_snap_t2_schemas_before_2 /old",
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := runs(tt.before, tt.reps); !slices.Equal(got, tt.want) {
+				t.Errorf("snapshotSchedule =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			}
+		})
+	}
+}
+
+func TestBestOfEachBuild(t *testing.T) {
+	fail := errors.New("failed")
+	rs := runList{
+		{tool: toolBaseline, rep: 1, wall: 2 * time.Second},
+		{tool: toolPgmotionBefore, rep: 1, wall: 4 * time.Second},
+		{tool: toolPgmotion, rep: 1, wall: 5 * time.Second},
+		{tool: toolPgmotion, rep: 2, wall: 3 * time.Second},
+		{tool: toolPgmotionBefore, rep: 2, wall: time.Second, err: fail},
+	}
+	for _, tt := range []struct {
+		tool  string
+		best  int // rep, 0 for none
+		times string
+	}{
+		{toolBaseline, 1, "2.00 s"},
+		{toolPgmotion, 2, "5.00, 3.00 s"},
+		{toolPgmotionBefore, 1, "4.00, failed s"},
+	} {
+		b := rs.best(tt.tool)
+		if b == nil || b.rep != tt.best || b.tool != tt.tool {
+			t.Errorf("best(%s) = %+v, want run %d", tt.tool, b, tt.best)
+		}
+		if got := rs.times(tt.tool); got != tt.times {
+			t.Errorf("times(%s) = %q, want %q", tt.tool, got, tt.times)
+		}
+	}
+	if f := rs.failed(toolPgmotionBefore); f == nil || f.rep != 2 {
+		t.Errorf("failed(before) = %+v, want run 2", f)
+	}
+	if f := rs.failed(toolPgmotion); f != nil {
+		t.Errorf("failed(after) = %+v, want none", f)
+	}
+
+	s := &snapshotResult{runs: []*snapshotRun{
+		{threads: 2, build: "before", rep: 1, snapshot: 3 * time.Second},
+		{threads: 2, build: "after", rep: 1, snapshot: 4 * time.Second},
+		{threads: 2, build: "after", rep: 2, snapshot: 2 * time.Second},
+		{threads: 2, build: "before", rep: 2, snapshot: time.Second, err: fail},
+		{threads: 2, schemas: true, build: "before", rep: 1, snapshot: time.Second},
+		{threads: 1, build: "after", rep: 1, err: fail},
+	}}
+	for _, tt := range []struct {
+		label, build string
+		rep          int // 0 for none
+	}{
+		{"2 threads, schemaless", "before", 1},
+		{"2 threads, schemaless", "after", 2},
+		{"2 threads, schemas", "before", 1},
+		{"2 threads, schemas", "after", 0},
+		{"1 thread, schemaless", "after", 0},
+	} {
+		got := s.bestSnapshot(tt.label, tt.build)
+		switch {
+		case tt.rep == 0 && got != nil:
+			t.Errorf("bestSnapshot(%s, %s) = %s, want none", tt.label, tt.build, got.name())
+		case tt.rep != 0 && (got == nil || got.rep != tt.rep || got.build != tt.build || got.label() != tt.label):
+			t.Errorf("bestSnapshot(%s, %s) = %+v, want %s run %d", tt.label, tt.build, got, tt.build, tt.rep)
+		}
+	}
+}
+
+func TestAfterBefore(t *testing.T) {
+	events := func(v float64) string { return commas(int64(v)) }
+	kib := func(v float64) string { return mib(int64(v)) }
+	cpu := func(v float64) string { return secs(time.Duration(v)) }
+	for _, tt := range []struct {
+		name string
+		figs []figure
+		want string
+	}{
+		{"faster", []figure{{"events/s", 85_000, 86_700, events}}, "events/s 1.02× (85,000 → 86,700)"},
+		{"slower", []figure{{"rows/s", 812_345, 400_000, short}}, "rows/s 0.49× (812k → 400k)"},
+		{"three figures", []figure{
+			{"events/s", 100_000, 100_000, events},
+			{"peak RSS", 40 << 10, 30 << 10, kib},
+			{"CPU per 1M events", float64(2 * time.Second), float64(2500 * time.Millisecond), cpu},
+		}, "events/s 1.00× (100,000 → 100,000), peak RSS 0.75× (40 MB → 30 MB), CPU per 1M events 1.25× (2.00 s → 2.50 s)"},
+		{"before failed", []figure{{"events/s", 0, 86_700, events}}, "events/s n/a (n/a → 86,700)"},
+		{"after failed", []figure{{"peak RSS", 40 << 10, 0, kib}}, "peak RSS n/a (40 MB → n/a)"},
+		{"not a number", []figure{{"rows/s", math.NaN(), math.Inf(1), short}}, "rows/s n/a (n/a → n/a)"},
+		{"none", nil, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := afterBefore(tt.figs...); got != tt.want {
+				t.Errorf("afterBefore =\n%s\nwant\n%s", got, tt.want)
+			}
+		})
+	}
+}

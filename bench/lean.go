@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -37,13 +38,15 @@ const (
 	snapCPUPrefix   = "bench_snapcpu"
 )
 
-// build is one binary the lean groups measure.
+// build is one binary the lean, throughput and snapshot groups measure.
 type build struct {
 	label string // "after" (the -bin build) or "before"
 	bin   string
 }
 
-// builds returns the builds in the order of round rep (1-based): ABBA.
+// builds returns the builds in the order of round rep (1-based): ABBA,
+// before first in odd rounds, after first in even ones; the -bin build
+// alone without -before.
 func (e *env) builds(rep int) []build {
 	after := build{"after", e.bin}
 	if e.beforeBin == "" {
@@ -54,6 +57,35 @@ func (e *env) builds(rep int) []build {
 		return []build{before, after}
 	}
 	return []build{after, before}
+}
+
+// figure is one measurement of both builds, for afterBefore: its name,
+// the before and after values, and how to print a value.
+type figure struct {
+	name          string
+	before, after float64
+	format        func(float64) string
+}
+
+// afterBefore prints figures of the two builds as "events/s 1.02×
+// (85,000 → 86,700), …": the ratio after ÷ before, then before → after.
+// A missing value (a build whose runs all failed) is n/a.
+func afterBefore(figs ...figure) string {
+	val := func(f figure, v float64) string {
+		if v <= 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+			return "n/a"
+		}
+		return f.format(v)
+	}
+	parts := make([]string, len(figs))
+	for i, f := range figs {
+		r := "n/a"
+		if val(f, f.before) != "n/a" && val(f, f.after) != "n/a" {
+			r = ratio(f.after, f.before)
+		}
+		parts[i] = fmt.Sprintf("%s %s (%s → %s)", f.name, r, val(f, f.before), val(f, f.after))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // memoryRun is one build's drain and steady streaming.
@@ -281,12 +313,19 @@ sampling:
 }
 
 // startWorkerBin is startWorkerWith for another build of pgmotion.
-func (e *env) startWorkerBin(bin, dir string, b *broker, connector map[string]any) (*worker, error) {
+func (e *env) startWorkerBin(bin, dir string, b *broker, connector map[string]any) (w *worker, err error) {
+	e.withBuild(build{bin: bin}, func() { w, err = e.startWorkerWith(dir, b, connector) })
+	return w, err
+}
+
+// withBuild runs fn with workers started from b's binary (the broker is
+// always the -bin build's, so that Kafka's side is the same for both).
+func (e *env) withBuild(b build, fn func()) {
 	e.mu.Lock()
-	e.workerBin = bin
+	e.workerBin = b.bin
 	e.mu.Unlock()
 	defer func() { e.mu.Lock(); e.workerBin = ""; e.mu.Unlock() }()
-	return e.startWorkerWith(dir, b, connector)
+	fn()
 }
 
 // workerBinary is the binary workers run: the -bin build unless a lean
@@ -338,13 +377,7 @@ func (e *env) snapCPUBench(ctx context.Context, rows int64) *snapCPUResult {
 				r := &snapshotRun{threads: snapCPUThreads, schemas: schemas,
 					slot: fmt.Sprintf("%s_%s_%d_%s", snapCPUPrefix, b.label, rep, map[bool]string{false: "nos", true: "s"}[schemas])}
 				e.logf("snapcpu run %d/%d: %s, %s", rep, e.opts.reps, b.label, r.label())
-				e.mu.Lock()
-				e.workerBin = b.bin
-				e.mu.Unlock()
-				e.runSnapshot(ctx, res.snap, r, 10*time.Minute)
-				e.mu.Lock()
-				e.workerBin = ""
-				e.mu.Unlock()
+				e.withBuild(b, func() { e.runSnapshot(ctx, res.snap, r, 10*time.Minute) })
 				res.runs = append(res.runs, &snapCPURun{build: b.label, rep: rep, run: r})
 				if r.err != nil {
 					e.logf("  failed: %v", r.err)

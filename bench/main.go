@@ -65,7 +65,7 @@ func parseFlags() (flags, error) {
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (server, broker data, logs) after the run")
 	flag.StringVar(&o.only, "only", "", "run one group only: throughput, latency, failover, snapshot, bigtxn, outbox, toast, memory, snapcpu or eos")
 	flag.StringVar(&o.bin, "bin", "bin/pgmotion", "the pgmotion binary to measure")
-	flag.StringVar(&o.before, "before", "", "an earlier pgmotion build that the memory and snapcpu groups measure alongside -bin, in the same run")
+	flag.StringVar(&o.before, "before", "", "an earlier pgmotion build that the throughput, snapshot, memory and snapcpu groups measure alongside -bin, in the same run, alternating ABBA by round; the report gives both builds' figures and after ÷ before")
 	flag.IntVar(&o.reps, "reps", 2, "runs of each catch-up measurement and of each COPY baseline; the best is reported")
 	flag.StringVar(&o.compression, "compression", kafkasink.DefaultCompression, "the workers' producer compression, as pgmotion connect --compression: "+kafkasink.Compressions+"; the default is pgmotion's")
 	flag.Usage = func() {

@@ -168,7 +168,7 @@ func (r *report) otherWork() string {
 // failed reports whether any measurement failed.
 func (r *report) failed() bool {
 	for _, t := range r.throughput {
-		if t.err != nil || t.failed(toolBaseline) != nil || t.failed(toolPgmotion) != nil {
+		if t.err != nil || t.failed(toolBaseline) != nil || t.failed(toolPgmotion) != nil || t.failed(toolPgmotionBefore) != nil {
 			return true
 		}
 	}
@@ -231,6 +231,10 @@ func (r *report) print(out io.Writer) {
 	w.kv("PostgreSQL", r.postgres)
 	w.kv("server settings", r.settings+"; the benchmark's own sessions commit with synchronous_commit=on")
 	w.kv("pgmotion", r.pgmotion)
+	if e.beforeBin != "" {
+		w.kv("pgmotion before", e.beforeBin+buildDescription(e.beforeBin)+
+			"\n                     -before: the throughput, snapshot, memory and snapcpu groups run it too, alternating ABBA with the one above")
+	}
 	w.kv("baseline", r.recvlogical+": pgoutput proto_version=1, output to /dev/null")
 	w.kv("Kafka", "a separate `pgmotion broker` process per pgmotion run, with a fresh data directory; its CPU and memory are shown apart from pgmotion's")
 	w.kv("compression", r.compression())
@@ -270,10 +274,17 @@ func (r *report) print(out io.Writer) {
 
 func (r *report) printThroughput(w *printer) {
 	reps := r.env.opts.reps
+	before := r.env.beforeBin != ""
 	w.line("")
-	if reps > 1 {
+	switch {
+	case before && reps > 1:
+		w.line("1. Throughput: catching up on a backlog (best of %d runs each; in each round pg_recvlogical ran first, then pgmotion's", reps)
+		w.line("   before and after builds, alternating ABBA: before first in odd rounds, after first in even ones)")
+	case before:
+		w.line("1. Throughput: catching up on a backlog (1 run each; pg_recvlogical first, then pgmotion's before and after builds)")
+	case reps > 1:
 		w.line("1. Throughput: catching up on a backlog (best of %d runs each; in each round pg_recvlogical ran first, then pgmotion)", reps)
-	} else {
+	default:
 		w.line("1. Throughput: catching up on a backlog (1 run each; pg_recvlogical first, then pgmotion)")
 	}
 	w.line("   Time runs from process start until pg_recvlogical exits at the end position, or until the")
@@ -288,25 +299,44 @@ func (r *report) printThroughput(w *printer) {
 		w.line("       rows of %d bytes on average, %s MB of WAL, inserted in %s", t.rowBytes, commas(t.walBytes>>20), secs(t.insert))
 		tw := w.table()
 		fmt.Fprintf(tw, "       \ttime\tevents/s\tpeak RSS\tCPU per 1M events\truns\t\n")
-		for _, tool := range []string{toolBaseline, toolPgmotion} {
+		tools := []string{toolBaseline, toolPgmotion}
+		if before {
+			tools = []string{toolBaseline, toolPgmotionBefore, toolPgmotion}
+		}
+		for _, tool := range tools {
 			b := t.best(tool)
 			runs := t.runTimes(tool)
+			name := tool
+			if before && tool == toolPgmotion {
+				name = "pgmotion after"
+			}
 			if b == nil {
 				if f := t.failed(tool); f != nil {
-					fmt.Fprintf(tw, "       %s\tFAILED\t\t\t\t%s\t\n", tool, runs)
+					fmt.Fprintf(tw, "       %s\tFAILED\t\t\t\t%s\t\n", name, runs)
 				}
 				continue
 			}
-			fmt.Fprintf(tw, "       %s\t%s\t%s\t%s\t%s\t%s\t\n", tool, secs(b.wall), commas(int64(b.eventsPerSec())),
+			fmt.Fprintf(tw, "       %s\t%s\t%s\t%s\t%s\t%s\t\n", name, secs(b.wall), commas(int64(b.eventsPerSec())),
 				mib(b.peakKiB), secs(perMillion(b.cpu, b.events)), runs)
 		}
 		tw.Flush()
-		b, p := t.best(toolBaseline), t.best(toolPgmotion)
+		b, p, pb := t.best(toolBaseline), t.best(toolPgmotion), t.best(toolPgmotionBefore)
 		if b != nil && p != nil {
-			w.line("       pgmotion / pg_recvlogical: %s the events/s (above 1.00× pgmotion is faster)", ratio(p.eventsPerSec(), b.eventsPerSec()))
+			line := fmt.Sprintf("       pgmotion / pg_recvlogical: %s the events/s (above 1.00× pgmotion is faster)", ratio(p.eventsPerSec(), b.eventsPerSec()))
+			if before {
+				line = fmt.Sprintf("       pgmotion / pg_recvlogical: after %s, before %s the events/s (above 1.00× pgmotion is faster)",
+					ratio(p.eventsPerSec(), b.eventsPerSec()), ratio(pb.eventsPerSec(), b.eventsPerSec()))
+			}
+			w.line("%s", line)
+		}
+		if before && (p != nil || pb != nil) {
+			w.line("       after ÷ before: %s", afterBefore(
+				figure{"events/s", pb.eventsPerSec(), p.eventsPerSec(), func(v float64) string { return commas(int64(v)) }},
+				figure{"peak RSS", kibOf(pb), kibOf(p), func(v float64) string { return mib(int64(v)) }},
+				figure{"CPU per 1M events", cpuPerMillion(pb), cpuPerMillion(p), func(v float64) string { return secs(time.Duration(v)) }}))
 		}
 		for _, run := range t.runs {
-			if d := run.slot.describe(); d != "" && (run == b || run == p) {
+			if d := run.slot.describe(); d != "" && (run == b || run == p || run == pb) {
 				w.line("       server for %s: %s", run.tool, d)
 			}
 		}

@@ -93,6 +93,10 @@ type snapshotRun struct {
 	threads int
 	schemas bool // key and value converters with schemas.enable=true
 	slot    string
+	// With -before, the build that ran it, its binary and its round
+	// (the snapshot group's; snapcpu keeps its own).
+	build, bin string
+	rep        int
 
 	// Times. The finish line is the moment the table topic's end offsets
 	// add up to the table's rows: Kafka has acknowledged every record.
@@ -137,6 +141,50 @@ func snapshotConfigs() []snapshotRun {
 		{threads: 4, slot: "bench_snap_t4"},
 		{threads: 2, schemas: true, slot: "bench_snap_t2_schemas"},
 	}
+}
+
+// snapshotSchedule lists the group's pgmotion runs in the order they
+// run: each configuration once, by the -bin build; with -before, each
+// configuration reps times per build, in builds' ABBA order, so that the
+// two builds' runs of a configuration are next to each other in time.
+func (e *env) snapshotSchedule() []*snapshotRun {
+	var runs []*snapshotRun
+	for _, cfg := range snapshotConfigs() {
+		if e.beforeBin == "" {
+			r := cfg
+			runs = append(runs, &r)
+			continue
+		}
+		for rep := 1; rep <= e.opts.reps; rep++ {
+			for _, b := range e.builds(rep) {
+				r := cfg
+				r.build, r.bin, r.rep = b.label, b.bin, rep
+				r.slot = fmt.Sprintf("%s_%s_%d", cfg.slot, b.label, rep)
+				runs = append(runs, &r)
+			}
+		}
+	}
+	return runs
+}
+
+// name is a run's configuration, and with -before its build and round.
+func (r *snapshotRun) name() string {
+	if r.build == "" {
+		return r.label()
+	}
+	return fmt.Sprintf("%s, %s %d", r.label(), r.build, r.rep)
+}
+
+// bestSnapshot returns the fastest successful run of the configuration
+// labelled label by build, or nil.
+func (s *snapshotResult) bestSnapshot(label, build string) *snapshotRun {
+	var b *snapshotRun
+	for _, r := range s.runs {
+		if r.label() == label && r.build == build && r.err == nil && (b == nil || r.snapshot < b.snapshot) {
+			b = r
+		}
+	}
+	return b
 }
 
 // copyRef returns the COPY reference: psql's best run if there is one,
@@ -213,10 +261,13 @@ func (e *env) snapshotBench(ctx context.Context, rows int64) *snapshotResult {
 		return res
 	}
 	limit := max(5*time.Minute, 20*ref.wall)
-	for _, cfg := range snapshotConfigs() {
-		r := &cfg
-		e.logf("snapshot: pgmotion, %s", r.label())
-		e.runSnapshot(ctx, res, r, limit)
+	for _, r := range e.snapshotSchedule() {
+		if r.build == "" {
+			e.logf("snapshot: pgmotion, %s", r.label())
+		} else {
+			e.logf("snapshot: pgmotion %s run %d/%d, %s", r.build, r.rep, e.opts.reps, r.label())
+		}
+		e.withBuild(build{r.build, r.bin}, func() { e.runSnapshot(ctx, res, r, limit) })
 		res.runs = append(res.runs, r)
 		e.logSnapshot(res, r)
 		if ctx.Err() != nil {
@@ -952,13 +1003,19 @@ func (r *report) printSnapshot(w *printer) {
 		return
 	}
 
+	before := r.env.beforeBin != ""
 	w.line("")
-	w.line("   pgmotion, 1 run each (a fresh broker, worker, connector and slot per run):")
+	if before {
+		w.line("   pgmotion, %d run%s of each build per configuration, alternating ABBA (before first in odd rounds);", reps, map[bool]string{true: "s"}[reps != 1])
+		w.line("   a fresh broker, worker, connector and slot per run:")
+	} else {
+		w.line("   pgmotion, 1 run each (a fresh broker, worker, connector and slot per run):")
+	}
 	tw = w.table()
 	fmt.Fprintf(tw, "      \tsnapshot\trows/s\tMB/s\t/ COPY\tKafka values/s\tstart-up\tprocess start→done\t/ COPY\toffset stored\t\n")
 	for _, run := range s.runs {
 		if run.err != nil {
-			fmt.Fprintf(tw, "      %s\tFAILED\t\n", run.label())
+			fmt.Fprintf(tw, "      %s\tFAILED\t\n", run.name())
 			continue
 		}
 		values := "n/a"
@@ -972,7 +1029,7 @@ func (r *report) printSnapshot(w *printer) {
 		if run.stored > 0 {
 			stored = secs(run.stored)
 		}
-		fmt.Fprintf(tw, "      %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", run.label(),
+		fmt.Fprintf(tw, "      %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", run.name(),
 			secs(run.snapshot), short(rate(s.rows, run.snapshot)), mbPerSec(s.copyBytes, run.snapshot), ratio(rate(s.rows, run.snapshot), s.copyRate()),
 			values, startup, secs(run.total), ratio(rate(s.rows, run.total), s.copyRate()), stored)
 	}
@@ -1003,25 +1060,67 @@ func (r *report) printSnapshot(w *printer) {
 		if run.emitted > 0 {
 			emitted = "after " + secs(run.emitted)
 		}
-		fmt.Fprintf(tw, "      %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", run.label(), mib(run.peakKiB), secs(run.cpu), mib(run.brokerPeakKiB), secs(run.brokerCPU), sizes, emitted, split)
+		fmt.Fprintf(tw, "      %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", run.name(), mib(run.peakKiB), secs(run.cpu), mib(run.brokerPeakKiB), secs(run.brokerCPU), sizes, emitted, split)
 	}
 	tw.Flush()
 
 	w.line("")
-	for _, run := range s.runs {
-		if run.err == nil {
-			w.line("   %s", s.summary(run))
+	if before {
+		s.printBeforeAfter(w)
+	} else {
+		for _, run := range s.runs {
+			if run.err == nil {
+				w.line("   %s", s.summary(run))
+			}
 		}
 	}
 	for _, run := range s.runs {
 		for _, n := range run.notes {
-			w.kv("note", fmt.Sprintf("(%s) %s", run.label(), n))
+			w.kv("note", fmt.Sprintf("(%s) %s", run.name(), n))
 		}
 		if run.err != nil {
-			w.kv("FAILED", fmt.Sprintf("(%s) %s", run.label(), indent(run.err.Error(), "                     ")))
+			w.kv("FAILED", fmt.Sprintf("(%s) %s", run.name(), indent(run.err.Error(), "                     ")))
 		}
 	}
 	if s.err != nil {
 		w.kv("FAILED", indent(s.err.Error(), "                     "))
+	}
+}
+
+// printBeforeAfter prints, for each configuration, the headline of each
+// build's fastest run and the after ÷ before ratios of its figures.
+func (s *snapshotResult) printBeforeAfter(w *printer) {
+	first := true
+	for _, cfg := range snapshotConfigs() {
+		label := cfg.label()
+		b, a := s.bestSnapshot(label, "before"), s.bestSnapshot(label, "after")
+		if b == nil && a == nil {
+			continue
+		}
+		if !first {
+			w.line("")
+		}
+		first = false
+		for _, x := range []struct {
+			build string
+			run   *snapshotRun
+		}{{"before", b}, {"after", a}} {
+			if x.run != nil {
+				w.line("   %-7s %s", x.build+":", s.summary(x.run))
+			} else {
+				w.line("   %-7s snapshot %s rows, %s: FAILED", x.build+":", commas(s.rows), label)
+			}
+		}
+		var fb, fa snapshotRun
+		if b != nil {
+			fb = *b
+		}
+		if a != nil {
+			fa = *a
+		}
+		w.line("           after ÷ before: %s", afterBefore(
+			figure{"rows/s", rate(s.rows, fb.snapshot), rate(s.rows, fa.snapshot), short},
+			figure{"worker peak RSS", float64(fb.peakKiB), float64(fa.peakKiB), func(v float64) string { return mib(int64(v)) }},
+			figure{"worker CPU", float64(fb.cpu), float64(fa.cpu), func(v float64) string { return secs(time.Duration(v)) }}))
 	}
 }

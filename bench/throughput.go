@@ -31,8 +31,18 @@ func workloads(rows int64) []workload {
 // Tools measured.
 const (
 	toolBaseline = "pg_recvlogical"
-	toolPgmotion = "pgmotion"
+	toolPgmotion = "pgmotion" // the -bin build
+	// toolPgmotionBefore is the -before build, measured alongside.
+	toolPgmotionBefore = "pgmotion before"
 )
+
+// pgmotionTool names the runs of build b.
+func pgmotionTool(b build) string {
+	if b.label == "before" {
+		return toolPgmotionBefore
+	}
+	return toolPgmotion
+}
 
 // runResult is one catch-up run of one tool.
 type runResult struct {
@@ -60,6 +70,23 @@ func (r *runResult) eventsPerSec() float64 {
 		return 0
 	}
 	return rate(r.events, r.wall)
+}
+
+// kibOf is a run's peak RSS in KiB, 0 without a run.
+func kibOf(r *runResult) float64 {
+	if r == nil || r.err != nil {
+		return 0
+	}
+	return float64(r.peakKiB)
+}
+
+// cpuPerMillion is a run's CPU time per million events, in nanoseconds,
+// 0 without a run.
+func cpuPerMillion(r *runResult) float64 {
+	if r == nil || r.err != nil {
+		return 0
+	}
+	return float64(perMillion(r.cpu, r.events))
 }
 
 // throughputResult is one workload's runs.
@@ -103,7 +130,8 @@ func (t *throughputResult) runTimes(tool string) string   { return t.runs.times(
 // throughput measures one workload: it builds the backlog once behind a
 // source slot that nobody consumes, then, for each repetition, copies that
 // slot for pg_recvlogical, runs it, copies it again for pgmotion and runs
-// that. Both tools decode the very same WAL on the same server.
+// that; with -before, for each build of pgmotion in the round's ABBA
+// order. Every tool decodes the very same WAL on the same server.
 func (e *env) throughput(ctx context.Context, w workload) *throughputResult {
 	res := &throughputResult{w: w}
 	end, err := e.buildBacklog(ctx, w, res)
@@ -117,7 +145,7 @@ func (e *env) throughput(ctx context.Context, w workload) *throughputResult {
 			e.logf("warning: %v", err)
 		}
 	}()
-	pgmotionFailed := false
+	pgmotionFailed := map[string]bool{}
 	for rep := 1; rep <= e.opts.reps; rep++ {
 		e.logf("throughput (%s) run %d/%d: %s", w.key, rep, e.opts.reps, toolBaseline)
 		base := e.slotRun(ctx, w, rep, toolBaseline, src, func(slot, dir string) *runResult {
@@ -128,21 +156,27 @@ func (e *env) throughput(ctx context.Context, w workload) *throughputResult {
 		if ctx.Err() != nil {
 			return res
 		}
-		if pgmotionFailed {
-			e.logf("throughput (%s) run %d/%d: %s skipped after its failure above", w.key, rep, e.opts.reps, toolPgmotion)
-			continue
+		for _, b := range e.builds(rep) {
+			tool := pgmotionTool(b)
+			if pgmotionFailed[tool] {
+				e.logf("throughput (%s) run %d/%d: %s skipped after its failure above", w.key, rep, e.opts.reps, tool)
+				continue
+			}
+			e.logf("throughput (%s) run %d/%d: %s", w.key, rep, e.opts.reps, tool)
+			var pgm *runResult
+			e.withBuild(b, func() {
+				pgm = e.slotRun(ctx, w, rep, tool, src, func(slot, dir string) *runResult {
+					limit := max(2*time.Minute, 20*base.wall)
+					return e.runPgmotion(ctx, slot, w.rows, dir, limit)
+				})
+			})
+			res.runs = append(res.runs, pgm)
+			e.logRun(pgm)
+			if ctx.Err() != nil {
+				return res
+			}
+			pgmotionFailed[tool] = pgm.err != nil
 		}
-		e.logf("throughput (%s) run %d/%d: %s", w.key, rep, e.opts.reps, toolPgmotion)
-		pgm := e.slotRun(ctx, w, rep, toolPgmotion, src, func(slot, dir string) *runResult {
-			limit := max(2*time.Minute, 20*base.wall)
-			return e.runPgmotion(ctx, slot, w.rows, dir, limit)
-		})
-		res.runs = append(res.runs, pgm)
-		e.logRun(pgm)
-		if ctx.Err() != nil {
-			return res
-		}
-		pgmotionFailed = pgm.err != nil
 	}
 	return res
 }
@@ -192,7 +226,8 @@ func (e *env) buildBacklog(ctx context.Context, w workload, res *throughputResul
 // slotRun gives one run a copy of the source slot and a directory, reads
 // the slot's decoding statistics afterwards and drops it.
 func (e *env) slotRun(ctx context.Context, w workload, rep int, tool, src string, run func(slot, dir string) *runResult) *runResult {
-	slot := fmt.Sprintf("bench_%s_%s_%d", w.key, map[string]string{toolBaseline: "recvlogical", toolPgmotion: "pgmotion"}[tool], rep)
+	slot := fmt.Sprintf("bench_%s_%s_%d", w.key, map[string]string{toolBaseline: "recvlogical", toolPgmotion: "pgmotion",
+		toolPgmotionBefore: "pgmotion_before"}[tool], rep)
 	r := e.copiedSlotRun(ctx, "throughput", slot, src, run)
 	r.tool, r.rep = tool, rep
 	return r
