@@ -154,13 +154,14 @@ func BenchmarkOutbox(b *testing.B) {
 		e := newTestEncoder(b, nil)
 		in, keyOut, valueOut := cd.NewJSONConverter(true), cd.NewJSONConverter(true), cd.NewJSONConverter(true)
 		dst := make([]record.Record, 0, 2)
+		var r cd.Record // reused, as the encoder reuses its records
 		b.ReportAllocs()
 		for b.Loop() {
 			recs, err := e.Encode(dst[:0], c)
 			if err != nil {
 				b.Fatal(err)
 			}
-			r := cd.Record{Topic: recs[0].Topic, Partition: -1, Headers: recs[0].Headers}
+			r = cd.Record{Topic: recs[0].Topic, Partition: -1, Headers: recs[0].Headers}
 			if r.KeySchema, r.Key, err = in.ToConnect(recs[0].Key); err != nil {
 				b.Fatal(err)
 			}

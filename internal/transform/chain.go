@@ -27,7 +27,6 @@ type Chain struct {
 	parseV bool
 	env    env
 	log    *slog.Logger
-	rec    Record
 }
 
 type stage struct {
@@ -102,6 +101,7 @@ func NewChain(cfg *options.Config, opts Options) (*Chain, error) {
 		c.note(t.uses())
 		c.stages = append(c.stages, st)
 	}
+	c.env.valueParsed = c.parseV
 	return c, nil
 }
 
@@ -122,32 +122,19 @@ func (c *Chain) Len() int { return len(c.stages) }
 // a task's transformations between its source and its converter: false
 // when a transformation drops the record. The sides the chain reads
 // (Parses) must be Connect data; the others travel as RawKey and RawValue,
-// which the chain leaves alone. The record's timestamp is only set when a
-// transformation sets one. Warnings go to log (nil: Options.Log). The
-// error wraps ErrTransform. The chain keeps none of the record's values
-// once it returns (plugins cache schemas only), so the caller may reuse
-// their memory.
-func (c *Chain) Transform(in *cd.Record, log *slog.Logger) (bool, error) {
+// which the chain leaves alone. The record's timestamp is read as given
+// and changed only when a transformation sets one. Warnings go to log
+// (nil: Options.Log). The error wraps ErrTransform. A record dropped or
+// failed may have been changed by the transformations before. The chain
+// keeps none of the record's values once it returns (plugins cache
+// schemas only), so the caller may reuse their memory.
+func (c *Chain) Transform(r *cd.Record, log *slog.Logger) (bool, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if log == nil {
 		log = c.log
 	}
 	c.env.log = log
-	r := &c.rec
-	*r = Record{
-		Topic:       in.Topic,
-		Partition:   in.Partition,
-		KeySchema:   in.KeySchema,
-		Key:         in.Key,
-		ValueSchema: in.ValueSchema,
-		Value:       in.Value,
-		Headers:     in.Headers[:len(in.Headers):len(in.Headers)],
-		rawKey:      in.RawKey,
-		rawValue:    in.RawValue,
-		valueParsed: c.parseV,
-	}
-	defer func() { *r = Record{} }()
 	for i := range c.stages {
 		st := &c.stages[i]
 		if st.pred != nil && st.pred.test(r) == st.negate {
@@ -162,9 +149,5 @@ func (c *Chain) Transform(in *cd.Record, log *slog.Logger) (bool, error) {
 			return false, nil
 		}
 	}
-	in.Topic, in.Partition = r.Topic, r.Partition
-	in.KeySchema, in.Key, in.ValueSchema, in.Value = r.KeySchema, r.Key, r.ValueSchema, r.Value
-	in.Timestamp, in.HasTimestamp = r.Timestamp, r.HasTimestamp
-	in.Headers = r.Headers
 	return true, nil
 }

@@ -17,6 +17,10 @@ type jsonChain struct {
 	c                *Chain
 	in               *cd.JSONConverter
 	keyOut, valueOut *cd.JSONConverter
+	// rec is the record the chain works on, reused as the encoder reuses
+	// its own (the chain's plugins are interfaces: a record passed to
+	// Transform lives on the heap).
+	rec cd.Record
 }
 
 func newJSONChain(c *Chain, pc *options.PostgresConfig) *jsonChain {
@@ -27,7 +31,8 @@ func newJSONChain(c *Chain, pc *options.PostgresConfig) *jsonChain {
 // apply runs the chain over one record: false when it is dropped.
 func (j *jsonChain) apply(in record.Record) (record.Record, bool, error) {
 	pk, pv := j.c.Parses()
-	r := cd.Record{Topic: in.Topic, Partition: in.Partition, Headers: in.Headers, RawKey: in.Key, RawValue: in.Value}
+	r := &j.rec
+	*r = cd.Record{Topic: in.Topic, Partition: in.Partition, Headers: in.Headers, RawKey: in.Key, RawValue: in.Value}
 	var err error
 	if pk {
 		r.RawKey = nil
@@ -41,7 +46,7 @@ func (j *jsonChain) apply(in record.Record) (record.Record, bool, error) {
 			return record.Record{}, false, fmt.Errorf("%w: read the value of a record of topic %q: %w", ErrTransform, in.Topic, err)
 		}
 	}
-	keep, err := j.c.Transform(&r, nil)
+	keep, err := j.c.Transform(r, nil)
 	if err != nil || !keep {
 		return record.Record{}, false, err
 	}

@@ -1,6 +1,7 @@
 package transform
 
 import (
+	cd "github.com/pgmotion/pgmotion/internal/connectdata"
 	"github.com/pgmotion/pgmotion/internal/options"
 )
 
@@ -45,8 +46,8 @@ func init() {
 	register(&plugin{spec: hasHeaderKeySpec, newPredicate: func(c *options.Config, _ *env) (predicate, error) {
 		return hasHeaderKey{name: c.Str("name")}, nil
 	}})
-	register(&plugin{spec: recordIsTombstoneSpec, newPredicate: func(*options.Config, *env) (predicate, error) {
-		return recordIsTombstone{}, nil
+	register(&plugin{spec: recordIsTombstoneSpec, newPredicate: func(_ *options.Config, e *env) (predicate, error) {
+		return recordIsTombstone{env: e}, nil
 	}})
 }
 
@@ -71,16 +72,17 @@ type topicNameMatches struct {
 
 func (p *topicNameMatches) uses() uses { return 0 }
 
-func (p *topicNameMatches) test(r *Record) bool { return p.re.matches(r.Topic) }
+func (p *topicNameMatches) test(r *cd.Record) bool { return p.re.matches(r.Topic) }
 
 type hasHeaderKey struct{ name string }
 
 func (hasHeaderKey) uses() uses { return 0 }
 
-func (p hasHeaderKey) test(r *Record) bool { return r.hasHeader(p.name) }
+func (p hasHeaderKey) test(r *cd.Record) bool { return r.HasHeader(p.name) }
 
-type recordIsTombstone struct{}
+// recordIsTombstone reads the value as the chain holds it (env).
+type recordIsTombstone struct{ env *env }
 
 func (recordIsTombstone) uses() uses { return 0 }
 
-func (recordIsTombstone) test(r *Record) bool { return r.isTombstone() }
+func (p recordIsTombstone) test(r *cd.Record) bool { return p.env.isTombstone(r) }

@@ -4,69 +4,7 @@ import (
 	"fmt"
 
 	cd "github.com/pgmotion/pgmotion/internal/connectdata"
-	"github.com/pgmotion/pgmotion/internal/record"
 )
-
-// Record is a Connect record as transformations see it (ConnectRecord):
-// topic, partition, key and value with their schemas, timestamp and
-// headers. Headers hold the bytes SimpleHeaderConverter writes.
-type Record struct {
-	Topic string
-	// Partition is the Kafka partition, -1 for none (Connect's null).
-	Partition   int32
-	KeySchema   *cd.Schema
-	Key         any
-	ValueSchema *cd.Schema
-	Value       any
-	// Timestamp is the record timestamp in epoch milliseconds when
-	// HasTimestamp; Debezium sets none.
-	Timestamp    int64
-	HasTimestamp bool
-	Headers      []record.Header
-
-	// The bytes of a side no plugin of the chain reads, passed through.
-	rawKey, rawValue []byte
-	valueParsed      bool
-}
-
-// isTombstone reports a null value (Kafka's record.value() == null).
-func (r *Record) isTombstone() bool {
-	if r.valueParsed {
-		return r.Value == nil
-	}
-	return r.rawValue == nil
-}
-
-// addHeader appends a header as SimpleHeaderConverter writes it.
-func (r *Record) addHeader(key string, s *cd.Schema, v any) error {
-	b, err := cd.HeaderValue(s, v)
-	if err != nil {
-		return fmt.Errorf("header %q: %w", key, err)
-	}
-	// Never write into an array shared with other records.
-	r.Headers = append(r.Headers[:len(r.Headers):len(r.Headers)], record.Header{Key: key, Value: b})
-	return nil
-}
-
-// hasHeader reports whether a header called key exists.
-func (r *Record) hasHeader(key string) bool {
-	for _, h := range r.Headers {
-		if h.Key == key {
-			return true
-		}
-	}
-	return false
-}
-
-// header returns the last header called key.
-func (r *Record) header(key string) (record.Header, bool) {
-	for i := len(r.Headers) - 1; i >= 0; i-- {
-		if r.Headers[i].Key == key {
-			return r.Headers[i], true
-		}
-	}
-	return record.Header{}, false
-}
 
 // side selects the key or the value of a record, for the $Key and $Value
 // variants of Kafka's transformations.
@@ -77,14 +15,14 @@ const (
 	valueSide side = false
 )
 
-func (s side) get(r *Record) (*cd.Schema, any) {
+func (s side) get(r *cd.Record) (*cd.Schema, any) {
 	if s == keySide {
 		return r.KeySchema, r.Key
 	}
 	return r.ValueSchema, r.Value
 }
 
-func (s side) set(r *Record, sch *cd.Schema, v any) {
+func (s side) set(r *cd.Record, sch *cd.Schema, v any) {
 	if s == keySide {
 		r.KeySchema, r.Key = sch, v
 		return

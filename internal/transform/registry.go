@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"strings"
 
+	cd "github.com/pgmotion/pgmotion/internal/connectdata"
 	"github.com/pgmotion/pgmotion/internal/options"
 )
 
@@ -36,19 +37,30 @@ const (
 // transformation is one configured SMT. apply changes r in place and
 // returns false to drop the record.
 type transformation interface {
-	apply(r *Record) (keep bool, err error)
+	apply(r *cd.Record) (keep bool, err error)
 	uses() uses
 }
 
 // predicate is one configured predicate.
 type predicate interface {
-	test(r *Record) bool
+	test(r *cd.Record) bool
 	uses() uses
 }
 
 // env is what plugins get besides their options.
 type env struct {
 	log *slog.Logger
+	// valueParsed: the chain reads values, so they reach it as Connect
+	// data (Value); otherwise as the converter's bytes (RawValue).
+	valueParsed bool
+}
+
+// isTombstone reports a null value (Kafka's record.value() == null).
+func (e *env) isTombstone(r *cd.Record) bool {
+	if e.valueParsed {
+		return r.Value == nil
+	}
+	return r.RawValue == nil
 }
 
 // plugin is a registered transformation or predicate.

@@ -128,7 +128,7 @@ func (t *cast) uses() uses { return t.side.uses() }
 
 const purposeCast = "cast types"
 
-func (t *cast) apply(r *Record) (bool, error) {
+func (t *cast) apply(r *cd.Record) (bool, error) {
 	s, v := t.side.get(r)
 	if v == nil {
 		return true, nil

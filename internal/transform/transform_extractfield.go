@@ -202,7 +202,7 @@ func (t *extractField) uses() uses { return t.side.uses() }
 
 const purposeExtract = "field extraction"
 
-func (t *extractField) apply(r *Record) (bool, error) {
+func (t *extractField) apply(r *cd.Record) (bool, error) {
 	s, v := t.side.get(r)
 	if s == nil {
 		if v == nil {

@@ -1,6 +1,9 @@
 package transform
 
-import "github.com/pgmotion/pgmotion/internal/options"
+import (
+	cd "github.com/pgmotion/pgmotion/internal/connectdata"
+	"github.com/pgmotion/pgmotion/internal/options"
+)
 
 // Filter (org.apache.kafka.connect.transforms.Filter) drops every record
 // it applies to; it is meant to be guarded by a predicate.
@@ -18,5 +21,5 @@ func init() {
 
 type filter struct{}
 
-func (filter) uses() uses                  { return 0 }
-func (filter) apply(*Record) (bool, error) { return false, nil }
+func (filter) uses() uses                     { return 0 }
+func (filter) apply(*cd.Record) (bool, error) { return false, nil }

@@ -72,7 +72,7 @@ type headerFrom struct {
 
 func (t *headerFrom) uses() uses { return t.side.uses() }
 
-func (t *headerFrom) apply(r *Record) (bool, error) {
+func (t *headerFrom) apply(r *cd.Record) (bool, error) {
 	s, v := t.side.get(r)
 	purpose := "header copy"
 	if t.move {
@@ -92,7 +92,7 @@ func (t *headerFrom) apply(r *Record) (bool, error) {
 			if t.move {
 				out = out.Delete(f)
 			}
-			if err := r.addHeader(t.headers[i], nil, fv); err != nil {
+			if err := r.AddHeader(t.headers[i], nil, fv); err != nil {
 				return false, err
 			}
 		}
@@ -130,7 +130,7 @@ func (t *headerFrom) apply(r *Record) (bool, error) {
 			// operatingSchema.field(fieldName).schema() on a missing field.
 			return false, dataErrorf("%s is not a valid field name", name)
 		}
-		if err := r.addHeader(t.headers[i], f.Schema, fieldValue(st, f.Index, t.replaceNull)); err != nil {
+		if err := r.AddHeader(t.headers[i], f.Schema, fieldValue(st, f.Index, t.replaceNull)); err != nil {
 			return false, err
 		}
 	}

@@ -121,7 +121,7 @@ func (t *insertField) uses() uses { return t.side.uses() }
 
 const purposeInsert = "field insertion"
 
-func (t *insertField) apply(r *Record) (bool, error) {
+func (t *insertField) apply(r *cd.Record) (bool, error) {
 	s, v := t.side.get(r)
 	if v == nil {
 		return true, nil

@@ -137,7 +137,7 @@ func newLogicalTable(c *options.Config, _ *env) (transformation, error) {
 
 func (t *logicalTable) uses() uses { return useKey | useValue }
 
-func (t *logicalTable) apply(r *Record) (bool, error) {
+func (t *logicalTable) apply(r *cd.Record) (bool, error) {
 	old := r.Topic
 	if !t.topic.re.matches(old) {
 		return true, nil

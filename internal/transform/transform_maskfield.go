@@ -73,7 +73,7 @@ func (t *maskField) uses() uses { return t.side.uses() }
 
 const purposeMask = "mask fields"
 
-func (t *maskField) apply(r *Record) (bool, error) {
+func (t *maskField) apply(r *cd.Record) (bool, error) {
 	s, v := t.side.get(r)
 	if s == nil {
 		m, err := requireMap(v, purposeMask)

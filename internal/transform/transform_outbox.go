@@ -257,7 +257,7 @@ func newEventRouter(c *options.Config, e *env) (transformation, error) {
 
 func (t *eventRouter) uses() uses { return useKey | useValue }
 
-func (t *eventRouter) apply(r *Record) (bool, error) {
+func (t *eventRouter) apply(r *cd.Record) (bool, error) {
 	if r.Value == nil {
 		return false, nil // tombstones are ignored
 	}
@@ -307,7 +307,7 @@ func (t *eventRouter) apply(r *Record) (bool, error) {
 		return false, dataErrorf("%s is not a valid field name", t.fieldID)
 	}
 	payload := event.GetOrDefault(payloadF.Index)
-	if err := r.addHeader("id", idF.Schema, event.GetOrDefault(idF.Index)); err != nil {
+	if err := r.AddHeader("id", idF.Schema, event.GetOrDefault(idF.Index)); err != nil {
 		return false, err
 	}
 	if t.expand {
@@ -352,7 +352,7 @@ func (t *eventRouter) apply(r *Record) (bool, error) {
 			if !ok {
 				return false, dataErrorf("%s is not a valid field name", p.field)
 			}
-			if err := r.addHeader(p.alias, f.Schema, event.GetOrDefault(f.Index)); err != nil {
+			if err := r.AddHeader(p.alias, f.Schema, event.GetOrDefault(f.Index)); err != nil {
 				return false, err
 			}
 		case "partition":
@@ -505,7 +505,7 @@ func (t *eventRouter) valueSchema(payload, rowSchema *cd.Schema, event *cd.Struc
 
 // expandPayload parses a JSON payload and infers its schema; on failure it
 // logs a warning and leaves the payload as it is, as Debezium does.
-func (t *eventRouter) expandPayload(p string, r *Record) (expanded, bool) {
+func (t *eventRouter) expandPayload(p string, r *cd.Record) (expanded, bool) {
 	x, err := t.doExpand(p)
 	if err != nil {
 		t.e.log.Warn("EventRouter: JSON expansion failed", "topic", r.Topic, "err", err)

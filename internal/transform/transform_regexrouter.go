@@ -1,6 +1,7 @@
 package transform
 
 import (
+	cd "github.com/pgmotion/pgmotion/internal/connectdata"
 	"github.com/pgmotion/pgmotion/internal/options"
 )
 
@@ -88,7 +89,7 @@ func compileRegexRouter(regex, replacement string) (*regexRouter, error) {
 
 func (t *regexRouter) uses() uses { return 0 }
 
-func (t *regexRouter) apply(r *Record) (bool, error) {
+func (t *regexRouter) apply(r *cd.Record) (bool, error) {
 	r.Topic = t.route(r.Topic)
 	return true, nil
 }

@@ -135,7 +135,7 @@ func (t *replaceField) renamed(name string) string {
 
 const purposeReplace = "field replacement"
 
-func (t *replaceField) apply(r *Record) (bool, error) {
+func (t *replaceField) apply(r *cd.Record) (bool, error) {
 	s, v := t.side.get(r)
 	if v == nil {
 		return true, nil

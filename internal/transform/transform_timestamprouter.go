@@ -3,6 +3,7 @@ package transform
 import (
 	"strings"
 
+	cd "github.com/pgmotion/pgmotion/internal/connectdata"
 	"github.com/pgmotion/pgmotion/internal/options"
 )
 
@@ -59,7 +60,7 @@ func newTimestampRouter(c *options.Config, _ *env) (transformation, error) {
 
 func (t *timestampRouter) uses() uses { return 0 }
 
-func (t *timestampRouter) apply(r *Record) (bool, error) {
+func (t *timestampRouter) apply(r *cd.Record) (bool, error) {
 	if !r.HasTimestamp {
 		return false, dataErrorf("Timestamp missing on record: topic %s", r.Topic)
 	}

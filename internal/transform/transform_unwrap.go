@@ -314,7 +314,7 @@ func (t *unwrap) uses() uses {
 	return useValue
 }
 
-func (t *unwrap) apply(r *Record) (bool, error) {
+func (t *unwrap) apply(r *cd.Record) (bool, error) {
 	tombstone := r.Value == nil
 	valid := isEnvelope(r.ValueSchema)
 	var env *cd.Struct
@@ -328,14 +328,14 @@ func (t *unwrap) apply(r *Record) (bool, error) {
 		for _, fr := range t.headers {
 			if tombstone {
 				if fr.field == envOp {
-					if err := r.addHeader(fr.newField, cd.StringSchema, "d"); err != nil {
+					if err := r.AddHeader(fr.newField, cd.StringSchema, "d"); err != nil {
 						return false, err
 					}
 				}
 				continue
 			}
 			if s, ok := fr.schemaOf(r.ValueSchema); ok {
-				if err := r.addHeader(fr.newField, s, fr.valueOf(env)); err != nil {
+				if err := r.AddHeader(fr.newField, s, fr.valueOf(env)); err != nil {
 					return false, err
 				}
 			}
@@ -419,7 +419,7 @@ func (t *unwrap) apply(r *Record) (bool, error) {
 
 // setRewritten is InsertField$Value with static.field=__deleted on the
 // row (rewrite modes).
-func (t *unwrap) setRewritten(r *Record, s *cd.Schema, row any, deleted string) error {
+func (t *unwrap) setRewritten(r *cd.Record, s *cd.Schema, row any, deleted string) error {
 	st, ok := row.(*cd.Struct)
 	if !ok {
 		r.ValueSchema, r.Value = s, row
@@ -446,7 +446,7 @@ func (t *unwrap) setRewritten(r *Record, s *cd.Schema, row any, deleted string) 
 }
 
 // addFields adds the add.fields to the unwrapped row.
-func (t *unwrap) addFields(r *Record, envSchema *cd.Schema, env *cd.Struct, op string) error {
+func (t *unwrap) addFields(r *cd.Record, envSchema *cd.Schema, env *cd.Struct, op string) error {
 	if len(t.fields) == 0 {
 		return nil
 	}
@@ -490,8 +490,8 @@ func (t *unwrap) addFields(r *Record, envSchema *cd.Schema, env *cd.Struct, op s
 
 // dropFields removes the fields listed in the drop.fields.header.name
 // header (written by ExtractChangedRecordState as a list, e.g. [a, b]).
-func (t *unwrap) dropFields(r *Record) error {
-	h, ok := r.header(t.dropHeader)
+func (t *unwrap) dropFields(r *cd.Record) error {
+	h, ok := r.LastHeader(t.dropHeader)
 	if !ok || h.Value == nil {
 		return nil
 	}
@@ -553,7 +553,7 @@ func (t *unwrap) replace(s side, fields []string) *replaceField {
 	return rf
 }
 
-func (t *replaceField) applySide(r *Record) error {
+func (t *replaceField) applySide(r *cd.Record) error {
 	_, err := t.apply(r)
 	return err
 }

@@ -36,7 +36,7 @@ func (t *valueToKey) uses() uses { return useKey | useValue }
 
 const purposeValueToKey = "copying fields from value to key"
 
-func (t *valueToKey) apply(r *Record) (bool, error) {
+func (t *valueToKey) apply(r *cd.Record) (bool, error) {
 	if r.ValueSchema == nil {
 		m, err := requireMap(r.Value, purposeValueToKey)
 		if err != nil {
