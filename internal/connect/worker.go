@@ -32,6 +32,7 @@ import (
 	"github.com/pgmotion/pgmotion/internal/logging"
 	"github.com/pgmotion/pgmotion/internal/options"
 	"github.com/pgmotion/pgmotion/internal/pgsource"
+	"github.com/pgmotion/pgmotion/internal/pipeline"
 	"github.com/pgmotion/pgmotion/internal/transform"
 	"github.com/pgmotion/pgmotion/internal/workerconfig"
 )
@@ -43,7 +44,7 @@ type WorkerConfig struct {
 	// KafkaOpts are extra connection options (TLS, SASL) for every Kafka
 	// client the worker makes, after those of Kafka: the embedded
 	// broker's. Clients made from the worker's own take them over in
-	// connOpts.
+	// kafkaclient.ConnOpts.
 	KafkaOpts []kgo.Opt
 	// Kafka holds the Kafka client security settings (security.protocol,
 	// sasl.*, ssl.*) of the worker's own clients and of its tasks'
@@ -511,7 +512,7 @@ func (w *Worker) startLocked(name string, config map[string]string) {
 		defer w.setStreaming(name, false)
 		err := w.ensureTasks(ctx, name, config)
 		if err == nil {
-			err = guard(func() error { return w.runTask(ctx, name, config, r) })
+			err = pipeline.Guard(func() error { return w.runTask(ctx, name, config, r) })
 		}
 		err = scrubErr(err, w.scrubber(config))
 		if _, ok := errors.AsType[*pgsource.SlotDropError](err); ok {
@@ -557,7 +558,7 @@ func (w *Worker) runTask(ctx context.Context, name string, raw map[string]string
 	if err != nil {
 		return err
 	}
-	tc, warnings, err := TaskConfigFrom(name, resolved)
+	tc, warnings, err := pipeline.ConfigFrom(name, resolved)
 	if err != nil {
 		return err
 	}
@@ -571,7 +572,7 @@ func (w *Worker) runTask(ctx context.Context, name string, raw map[string]string
 	if w.cfg.DataDir != "" {
 		tc.Source.SpillDir = filepath.Join(w.cfg.DataDir, "spill", spillName(name))
 	}
-	if msg := EOSCheck(resolved, w.cfg.ExactlyOnceSource); msg != "" {
+	if msg := pipeline.EOSCheck(resolved, w.cfg.ExactlyOnceSource); msg != "" {
 		return fmt.Errorf("%s=required: %s Set %s=enabled in the worker config, or %s=requested on the connector",
 			options.PropExactlyOnceSupport, msg, workerconfig.PropExactlyOnceSource, options.PropExactlyOnceSupport)
 	}
@@ -640,7 +641,7 @@ func (w *Worker) runTask(ctx context.Context, name string, raw map[string]string
 			// ends the producer (eos.go).
 			group := cmp.Or(w.cfg.GroupID, workerconfig.Default().GroupID)
 			txSink, err := kafkasink.New(kafkasink.Config{Brokers: w.cfg.Brokers, ClientID: "pgmotion-" + name, Compression: w.cfg.Compression,
-				MaxRequestSize: w.cfg.MaxRequestSize, Log: w.log, TransactionalID: TransactionalID(group, name, 0), TransactionTimeout: tc.EOS.TransactionTimeout,
+				MaxRequestSize: w.cfg.MaxRequestSize, Log: w.log, TransactionalID: pipeline.TransactionalID(group, name, 0), TransactionTimeout: tc.EOS.TransactionTimeout,
 				Opts: append(append(clients.producer.Opts(), w.cfg.KafkaOpts...), kgo.WithLogger(quietLogger{kslog.New(w.log.With("component", "kafka-client"))}))})
 			if err != nil {
 				return false, err
@@ -648,28 +649,20 @@ func (w *Worker) runTask(ctx context.Context, name string, raw map[string]string
 			defer txSink.Close()
 			taskSink = txSink
 		}
-		t, err := newTask(tc, taskSink, w.store, log)
+		t, err := pipeline.New(tc, pipeline.Env{Sink: taskSink, Offsets: w.store, Log: log, OffsetTopic: w.cfg.OffsetTopic,
+			SignalOpts: clients.signal.Opts(), Metrics: w.cfg.Metrics, Progress: w.cfg.Progress, Streaming: sm,
+			OnOpen: onOpen, OnTopic: func(topic string) { w.sawTopic(name, topic) }, StopCtx: w.hard})
 		if err != nil {
 			return false, err
 		}
-		if tc.EOS.Enabled {
-			t.eos = &eosState{cfg: tc.EOS, offsetTopic: w.cfg.OffsetTopic}
-		}
-		t.signalOpts = clients.signal.Opts()
-		t.metrics, t.progressOut, t.onOpen, t.stopCtx = w.cfg.Metrics, w.cfg.Progress, onOpen, w.hard
-		t.onTopic = func(topic string) { w.sawTopic(name, topic) }
-		if sm != nil {
-			t.sm = sm
-			t.tr.acked = sm.Acked
-		}
-		err = guard(func() error { return t.run(ctx) })
+		err = pipeline.Guard(func() error { return t.Run(ctx) })
 		if sm != nil {
 			sm.SetConnected(false)
 		}
 		if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
 			err = nil
 		}
-		if d := t.dropErr; d != nil {
+		if d := t.SlotDropError(); d != nil {
 			attrs := []any{"slot", d.Slot, "err", d.Err, "fix", "SELECT pg_drop_replication_slot('" + strings.ReplaceAll(d.Slot, "'", "''") + "')"}
 			if d.PID != 0 {
 				attrs = append(attrs, "pid", d.PID)
@@ -685,9 +678,9 @@ func (w *Worker) runTask(ctx context.Context, name string, raw map[string]string
 			// that is the cause.
 			err = clients.producer.Explain(err)
 		}
-		return t.progressed.Load(), err
+		return t.Progressed(), err
 	}
-	if err := superviseTask(ctx, log, newRetryPolicy(tc.MaxRetries, tc.RetryWait), attempt); err != nil {
+	if err := pipeline.Supervise(ctx, log, pipeline.NewRetryPolicy(tc.MaxRetries, tc.RetryWait), attempt); err != nil {
 		return fmt.Errorf("connector %q: %w", name, err)
 	}
 	if dropErr != nil {

@@ -1,4 +1,4 @@
-package connect
+package pipeline
 
 import (
 	"errors"
@@ -56,7 +56,7 @@ func recordSize(r *record.Record) int {
 // bigAck watches a big record's acknowledgement.
 type bigAck struct {
 	kafkasink.Acker
-	t     *task
+	t     *Task
 	lsn   change.LSN
 	topic string
 	size  int

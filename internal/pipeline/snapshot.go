@@ -1,4 +1,4 @@
-package connect
+package pipeline
 
 import (
 	"context"
@@ -187,7 +187,7 @@ func parseSet(s string, n int) ([]bool, error) {
 
 // snapshotTables lists the captured tables that
 // snapshot.include.collection.list selects.
-func (t *task) snapshotTables(ctx context.Context) ([]pgsource.TableName, error) {
+func (t *Task) snapshotTables(ctx context.Context) ([]pgsource.TableName, error) {
 	all, err := t.src.Tables(ctx)
 	if err != nil {
 		return nil, err
@@ -210,7 +210,7 @@ func (t *task) snapshotTables(ctx context.Context) ([]pgsource.TableName, error)
 
 // planSnapshot sizes and splits the tables, and, for a resumed snapshot,
 // marks the ranges that the stored progress says Kafka already holds.
-func (t *task) planSnapshot(ctx context.Context, resume string) ([]*pgsource.SnapshotTable, bool, error) {
+func (t *Task) planSnapshot(ctx context.Context, resume string) ([]*pgsource.SnapshotTable, bool, error) {
 	tables, err := t.snapshotTables(ctx)
 	if err != nil {
 		return nil, false, err
@@ -256,7 +256,7 @@ func (t *task) planSnapshot(ctx context.Context, resume string) ([]*pgsource.Sna
 // snapshot runs the snapshot of plan and seals its final offset once Kafka
 // holds every row. Progress is sealed range by range, so that the offsets
 // topic says which ranges a restarted worker may skip.
-func (t *task) snapshot(ctx context.Context, plan []*pgsource.SnapshotTable, name string, lsn change.LSN, resumed bool) error {
+func (t *Task) snapshot(ctx context.Context, plan []*pgsource.SnapshotTable, name string, lsn change.LSN, resumed bool) error {
 	var total, done, pending int
 	var names []string
 	for _, st := range plan {
@@ -379,7 +379,7 @@ func (t *task) snapshot(ctx context.Context, plan []*pgsource.SnapshotTable, nam
 // counts each range's deliveries, so that a range is reported once Kafka
 // holds all of its rows.
 type snapshotSink struct {
-	t       *task
+	t       *Task
 	workers []*snapshotWorker
 	done    chan pgsource.Range
 	xid     atomic.Uint32
@@ -442,7 +442,7 @@ func (s *snapshotSink) flushCounts() {
 // newSnapshotSink returns a sink for ranges ranges: its done channel
 // holds them all, so that an acknowledgement never waits on the reader
 // of the channel.
-func newSnapshotSink(t *task, threads, ranges int, m *metrics.SnapshotMetrics, clock *coarseClock) (*snapshotSink, error) {
+func newSnapshotSink(t *Task, threads, ranges int, m *metrics.SnapshotMetrics, clock *coarseClock) (*snapshotSink, error) {
 	s := &snapshotSink{t: t, done: make(chan pgsource.Range, ranges), batches: map[pgsource.Range]*batch{}, m: m, gate: newRangeGate(t.eos != nil)}
 	for i := 0; i < max(threads, 1); i++ {
 		enc, err := debezium.NewEncoder(t.cfg.Encoder, t.log.With("snapshot_reader", i))
@@ -530,7 +530,7 @@ func (s *snapshotSink) RangeDone(worker int, r pgsource.Range, rows int64) error
 // estimates and, for a resumed snapshot, the share of each table already
 // delivered. The metrics stay registered until the task ends, so that
 // SnapshotCompleted can be read after the snapshot.
-func (t *task) snapshotMetrics(plan []*pgsource.SnapshotTable) *metrics.SnapshotMetrics {
+func (t *Task) snapshotMetrics(plan []*pgsource.SnapshotTable) *metrics.SnapshotMetrics {
 	if t.snapMetrics != nil {
 		t.snapMetrics.Unregister()
 	}
