@@ -15,7 +15,6 @@ import (
 
 	"github.com/pgmotion/pgmotion/internal/change"
 	"github.com/pgmotion/pgmotion/internal/debezium"
-	"github.com/pgmotion/pgmotion/internal/kafkasink"
 	"github.com/pgmotion/pgmotion/internal/metrics"
 	"github.com/pgmotion/pgmotion/internal/options"
 	"github.com/pgmotion/pgmotion/internal/pgsource"
@@ -387,7 +386,6 @@ type snapshotSink struct {
 
 	mu      sync.Mutex
 	batches map[pgsource.Range]*batch
-	topics  sync.Map
 	// gate holds readers between ranges while a transaction commits
 	// (exactly-once delivery only).
 	gate *rangeGate
@@ -488,20 +486,9 @@ func (s *snapshotSink) Row(worker int, r pgsource.Range, c *change.Change) error
 	if w.recs, err = w.enc.Encode(w.recs[:0], c); err != nil {
 		return err
 	}
-	for i := range w.recs {
-		rec := &w.recs[i]
-		var ack kafkasink.Acker = b
-		if _, ok := s.topics.Load(rec.Topic); !ok {
-			if err := s.t.sink.EnsureTopic(context.Background(), rec.Topic, s.t.cfg.Topics); err != nil {
-				return err
-			}
-			s.topics.Store(rec.Topic, true)
-			ack = ackFirst(b, rec.Topic, s.t.onTopic)
-		}
-		b.pending.Add(1)
-		s.t.sink.Produce(rec, ack)
+	if err := s.t.out.send(w.enc, w.recs, b, c.LSN); err != nil {
+		return err
 	}
-	w.enc.Handed()
 	if w.rows++; w.rows == 1 {
 		s.xid.Store(c.Xid)
 	}

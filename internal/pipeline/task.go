@@ -101,8 +101,9 @@ type Task struct {
 	// signalOpts are the Kafka signal consumer's security options.
 	signalOpts []kgo.Opt
 
-	recs   []record.Record
-	topics map[string]bool
+	recs []record.Record
+	// out takes every record to the producer (emit.go).
+	out *emitter
 
 	// The transaction being read.
 	xid        uint32
@@ -122,10 +123,6 @@ type Task struct {
 	opened atomic.Bool
 	// onOpen, if set, runs once the source is open.
 	onOpen func()
-	// onTopic, if set, is told a topic once Kafka has acknowledged the
-	// first record this run wrote to it (topic tracking, topics.go); it
-	// runs on the producer's callback goroutine and must not block.
-	onTopic func(topic string)
 	// progressed is set once an offset this task produced is in Kafka:
 	// the pipeline worked end to end (retry.go counts retries from there).
 	progressed atomic.Bool
@@ -223,9 +220,10 @@ func New(cfg Config, env Env) (*Task, error) {
 	if cfg.FlushInterval <= 0 {
 		cfg.FlushInterval = workerconfig.PgmotionOffsetFlushInterval
 	}
-	t := &Task{cfg: cfg, log: log, src: src, enc: enc, sink: env.Sink, store: env.Offsets, tr: newTracker(), topics: map[string]bool{},
+	t := &Task{cfg: cfg, log: log, src: src, enc: enc, sink: env.Sink, store: env.Offsets, tr: newTracker(),
 		signalOpts: env.SignalOpts, metrics: env.Metrics, progressOut: env.Progress, sm: env.Streaming,
-		onOpen: env.OnOpen, onTopic: env.OnTopic, stopCtx: env.StopCtx}
+		onOpen: env.OnOpen, stopCtx: env.StopCtx}
+	t.out = &emitter{sink: env.Sink, spec: cfg.Topics, skip: cfg.SkipLSNs, limit: cfg.MaxRequestSize, log: log}
 	if cfg.EOS.Enabled {
 		t.eos = &eosState{cfg: cfg.EOS, offsetTopic: env.OffsetTopic}
 	}
@@ -458,23 +456,9 @@ func (t *Task) produce() error {
 	if len(t.recs) == 0 {
 		return nil
 	}
-	b := t.tr.current()
-	for i := range t.recs {
-		r := &t.recs[i]
-		var ack kafkasink.Acker = b
-		if !t.topics[r.Topic] {
-			if err := t.ensureTopic(r.Topic); err != nil {
-				return err
-			}
-			ack = ackFirst(b, r.Topic, t.onTopic)
-		}
-		if n := recordSize(r); n >= bigRecord {
-			ack = &bigAck{Acker: ack, t: t, lsn: t.emitLSN, topic: r.Topic, size: n}
-		}
-		b.pending.Add(1)
-		t.sink.Produce(r, ack)
+	if err := t.out.send(t.enc, t.recs, t.tr.current(), t.emitLSN); err != nil {
+		return err
 	}
-	t.enc.Handed()
 	t.inBatch += len(t.recs)
 	if t.eos != nil {
 		t.eos.produced(len(t.recs))
@@ -530,19 +514,6 @@ func (t *Task) Tick(now time.Time, inTxn bool) error {
 	}
 	t.seal(t.lastOff)
 	return t.eosMaybeCommit(now)
-}
-
-// ensureTopic creates topic on first use. The task's own set spares the
-// hot path the sink's lock.
-func (t *Task) ensureTopic(topic string) error {
-	if t.topics[topic] {
-		return nil
-	}
-	if err := t.sink.EnsureTopic(context.Background(), topic, t.cfg.Topics); err != nil {
-		return err
-	}
-	t.topics[topic] = true
-	return nil
 }
 
 // Begin implements pgsource.Handler.
