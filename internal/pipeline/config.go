@@ -14,6 +14,7 @@ import (
 	"github.com/pgmotion/pgmotion/internal/kafkasink"
 	"github.com/pgmotion/pgmotion/internal/options"
 	"github.com/pgmotion/pgmotion/internal/pgsource"
+	"github.com/pgmotion/pgmotion/internal/snapshot"
 	"github.com/pgmotion/pgmotion/internal/transform"
 )
 
@@ -197,9 +198,9 @@ func messageOptions(c *options.Config, enc *debezium.Options) error {
 }
 
 // snapshotConfigFrom reads the snapshot options.
-func snapshotConfigFrom(pc *options.PostgresConfig) (SnapshotConfig, error) {
+func snapshotConfigFrom(pc *options.PostgresConfig) (snapshot.InitialConfig, error) {
 	c := pc.Config
-	sc := SnapshotConfig{
+	sc := snapshot.InitialConfig{
 		Mode:              string(pc.SnapshotMode),
 		ConfigData:        c.Bool(options.PropSnapshotConfigData),
 		ConfigStream:      c.Bool(options.PropSnapshotConfigStream),

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/pgmotion/pgmotion/internal/change"
+	"github.com/pgmotion/pgmotion/internal/snapshot"
 )
 
 // Offset is a PostgreSQL connector's source offset, with Debezium's keys
@@ -182,4 +183,16 @@ func ParseOffset(v []byte) (*Offset, error) {
 		return nil, err
 	}
 	return &o, nil
+}
+
+// stored is what the offset, nil when none is stored, says of the
+// initial snapshot.
+func (o *Offset) stored() snapshot.Stored {
+	switch {
+	case o == nil:
+		return snapshot.NoOffset
+	case !o.SnapshotDone():
+		return snapshot.Unfinished
+	}
+	return snapshot.Finished
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/pgmotion/pgmotion/internal/options"
 	"github.com/pgmotion/pgmotion/internal/pgsource"
 	"github.com/pgmotion/pgmotion/internal/record"
+	"github.com/pgmotion/pgmotion/internal/snapshot"
 	"github.com/pgmotion/pgmotion/internal/workerconfig"
 )
 
@@ -28,7 +29,7 @@ import (
 type Config struct {
 	Name        string
 	TopicPrefix string
-	Snapshot    SnapshotConfig
+	Snapshot    snapshot.InitialConfig
 	// MetricTags is custom.metric.tags: labels added to the metrics.
 	MetricTags map[string]string
 	// ToastFill is pgmotion.toast.fill (none, cache or refetch), with
@@ -297,11 +298,11 @@ func (t *Task) Run(ctx context.Context) (err error) {
 		}
 	}()
 
-	dec := decideSnapshot(t.cfg.Snapshot, off, info.Created)
+	dec := snapshot.Decide(t.cfg.Snapshot, off.stored(), info.Created)
 	if off != nil && !info.Created && off.ResumeLSN() != 0 && off.ResumeLSN() < info.ConfirmedFlush {
 		t.log.Warn("the slot is ahead of the stored offset; streaming starts at the slot's position", "offset_lsn", off.ResumeLSN().String(), "slot_lsn", info.ConfirmedFlush.String())
 	}
-	if off != nil && info.Created && off.SnapshotDone() && !dec.snapshot {
+	if off != nil && info.Created && off.SnapshotDone() && !dec.Snapshot {
 		if t.cfg.Source.DropSlotOnStop {
 			// The connector drops its slot whenever it stops, so a new
 			// slot is what its user asked for: it streams from the new
@@ -319,8 +320,8 @@ func (t *Task) Run(ctx context.Context) (err error) {
 			t.skip = off
 		}
 	}
-	if dec.snapshot {
-		t.log.Info("snapshot needed", "reason", dec.why)
+	if dec.Snapshot {
+		t.log.Info("snapshot needed", "reason", dec.Why)
 		if err := t.sleep(ctx, t.cfg.Snapshot.Delay, options.PropSnapshotDelay); err != nil {
 			return err
 		}
@@ -355,12 +356,12 @@ func (t *Task) Run(ctx context.Context) (err error) {
 	} else if info.Created {
 		start.Start = info.ConsistentPoint
 	}
-	if !dec.stream {
+	if !dec.Stream {
 		t.log.Info("not streaming", "snapshot_mode", t.cfg.Snapshot.Mode)
 		<-ctx.Done()
 		return context.Cause(ctx)
 	}
-	if dec.snapshot {
+	if dec.Snapshot {
 		if err := t.sleep(ctx, t.cfg.Snapshot.StreamDelay, options.PropStreamingDelay); err != nil {
 			return err
 		}
