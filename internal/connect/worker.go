@@ -1,8 +1,9 @@
-// Package connect is pgmotion's Kafka Connect-style runtime: it keeps
-// connector configs, target states, statuses and offsets in Kafka topics
-// laid out the Kafka Connect way, runs each connector's task, wires the
-// task's PostgreSQL source to the encoder and the Kafka sink, and answers
-// the Kafka Connect REST API through the Herder interface.
+// Package connect is the Kafka Connect worker: it keeps connector configs,
+// target states, statuses and offsets in Kafka topics laid out the Kafka
+// Connect way, shares connectors between workers through Kafka's group
+// protocol, answers the Kafka Connect REST API through the Herder
+// interface, and runs each connector it owns as an internal/pipeline task,
+// restarting it after retriable failures.
 package connect
 
 import (
@@ -101,7 +102,7 @@ type WorkerConfig struct {
 	ReserveMemory func(bytes int64) (release func())
 	// ExactlyOnceSource is exactly.once.source.support (disabled,
 	// preparing or enabled; "" is disabled). With enabled every task is
-	// transactional (eos.go).
+	// transactional (internal/pipeline/eos.go).
 	ExactlyOnceSource string
 	// DisableTopicTracking and DisableTopicTrackingReset are
 	// topic.tracking.enable=false and topic.tracking.allow.reset=false.
@@ -551,7 +552,7 @@ func (w *Worker) newSink(clientID string, producer, admin *kafkaclient.Security)
 }
 
 // runTask runs one connector's task until ctx ends or it fails for
-// good: a retriable failure restarts it (retry.go), and a panic fails it.
+// good: a retriable failure restarts it (internal/pipeline/retry.go), and a panic fails it.
 // Nothing a task does ends the process.
 func (w *Worker) runTask(ctx context.Context, name string, raw map[string]string, r *runner) (err error) {
 	resolved, err := w.effective(raw)
@@ -638,7 +639,7 @@ func (w *Worker) runTask(ctx context.Context, name string, raw map[string]string
 		if tc.EOS.Enabled {
 			// Exactly-once: a transactional producer of the task's own,
 			// new for each attempt, since a failed or fenced transaction
-			// ends the producer (eos.go).
+			// ends the producer (internal/pipeline/eos.go).
 			group := cmp.Or(w.cfg.GroupID, workerconfig.Default().GroupID)
 			txSink, err := kafkasink.New(kafkasink.Config{Brokers: w.cfg.Brokers, ClientID: "pgmotion-" + name, Compression: w.cfg.Compression,
 				MaxRequestSize: w.cfg.MaxRequestSize, Log: w.log, TransactionalID: pipeline.TransactionalID(group, name, 0), TransactionTimeout: tc.EOS.TransactionTimeout,

@@ -58,7 +58,7 @@ type Config struct {
 	HeartbeatPrefix, HeartbeatName string
 	HeartbeatQuery                 string
 	// Incremental configures signals and incremental snapshots
-	// (incremental.go, signal.go).
+	// (incremental.go; the signals are internal/snapshot's).
 	Incremental IncrementalConfig
 	// EOS is the exactly-once configuration (eos.go).
 	EOS EOSConfig
