@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/pgmotion/pgmotion/internal/procs"
 )
 
 // The big transaction group: one INSERT of rows of about 1 kB, committed
@@ -67,7 +69,7 @@ func (e *env) runBigTxn(ctx context.Context, res *bigTxnResult) error {
 	if err != nil {
 		return err
 	}
-	defer b.stop(15 * time.Second)
+	defer b.Stop(15 * time.Second)
 	ow, err := newOffsetWatcher(b.addr)
 	if err != nil {
 		return err
@@ -80,7 +82,7 @@ func (e *env) runBigTxn(ctx context.Context, res *bigTxnResult) error {
 	if err != nil {
 		return err
 	}
-	defer w.stop(15 * time.Second)
+	defer w.Stop(15 * time.Second)
 	// The worker must be streaming before the transaction starts.
 	for {
 		active, err := e.db.scalar(ctx, `SELECT active::text FROM pg_replication_slots WHERE slot_name = $1`, bigTxnSlot)
@@ -90,7 +92,7 @@ func (e *env) runBigTxn(ctx context.Context, res *bigTxnResult) error {
 		if active == "true" {
 			break
 		}
-		if w.exited() {
+		if w.Exited() {
 			return w.failure("before streaming")
 		}
 		select {
@@ -149,7 +151,7 @@ func (e *env) runBigTxn(ctx context.Context, res *bigTxnResult) error {
 		if got >= res.rows {
 			break
 		}
-		if w.exited() {
+		if w.Exited() {
 			return w.failure(fmt.Sprintf("only %s of %s events arrived", commas(got), commas(res.rows)))
 		}
 		if now.Sub(last) > stallLimit {
@@ -163,8 +165,8 @@ func (e *env) runBigTxn(ctx context.Context, res *bigTxnResult) error {
 	}
 	end := time.Now()
 	res.toLast, res.total = end.Sub(committed), end.Sub(start)
-	if s, err := sampleProc(w.pid()); err == nil {
-		res.peakKiB, res.cpu = s.peakKiB, s.cpu
+	if s, err := procs.Measure(w.Pid()); err == nil {
+		res.peakKiB, res.cpu = s.PeakKiB, s.CPU
 	}
 	time.Sleep(time.Second)
 	n, err := ow.events(ctx)
@@ -174,7 +176,7 @@ func (e *env) runBigTxn(ctx context.Context, res *bigTxnResult) error {
 	if res.extra = n - res.rows; res.extra != 0 {
 		return fmt.Errorf("%s events in Kafka for the %s committed rows: the rolled-back transaction's rows, or duplicates, were emitted", commas(n), commas(res.rows))
 	}
-	if out, err := os.ReadFile(w.logPath); err == nil {
+	if out, err := os.ReadFile(w.LogPath()); err == nil {
 		res.spilled = bytes.Contains(out, []byte("spilling to disk"))
 	}
 	res.server, _ = e.db.slotStats(ctx, bigTxnSlot)

@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/pgmotion/pgmotion/internal/procs"
 )
 
 // The failover measurement: three workers share a group, the one running
@@ -115,7 +117,7 @@ func (e *env) runFailover(ctx context.Context, res *failoverResult) error {
 	if err != nil {
 		return err
 	}
-	defer b.stop(failoverGrace)
+	defer b.Stop(failoverGrace)
 	e.noteCommand("pgmotion broker", shellQuote(b.argv))
 
 	e.logf("failover: starting %d workers in group %s", failoverWorkers, failoverGroup)
@@ -124,7 +126,7 @@ func (e *env) runFailover(ctx context.Context, res *failoverResult) error {
 		// Survivors stop at once, all together; the killed one is gone.
 		var wg sync.WaitGroup
 		for _, w := range workers {
-			wg.Go(func() { w.stop(failoverGrace) })
+			wg.Go(func() { w.Stop(failoverGrace) })
 		}
 		wg.Wait()
 	}()
@@ -218,7 +220,7 @@ func (e *env) runFailover(ctx context.Context, res *failoverResult) error {
 		case <-time.After(d):
 		}
 		for _, w := range ws {
-			if w.exited() {
+			if w.Exited() {
 				return w.failure("during the failover run")
 			}
 		}
@@ -239,10 +241,10 @@ func (e *env) runFailover(ctx context.Context, res *failoverResult) error {
 	killed := time.Now()
 	killedAt.Store(killed.UnixNano())
 	res.sinceJoin = killed.Sub(assigned)
-	if err := syscall.Kill(-victim.pid(), syscall.SIGKILL); err != nil {
-		return fmt.Errorf("kill the owner %s (pid %d): %w", victim.id, victim.pid(), err)
+	if err := syscall.Kill(-victim.Pid(), syscall.SIGKILL); err != nil {
+		return fmt.Errorf("kill the owner %s (pid %d): %w", victim.id, victim.Pid(), err)
 	}
-	e.logf("failover: killed the owner %s (pid %d) with SIGKILL after %s events", victim.id, victim.pid(), commas(c.distinct.Load()))
+	e.logf("failover: killed the owner %s (pid %d) with SIGKILL after %s events", victim.id, victim.Pid(), commas(c.distinct.Load()))
 	last := st.describe()
 	res.timeline = append(res.timeline, statusChange{0, last})
 	for res.reassigned == 0 || res.streaming == 0 {
@@ -323,7 +325,7 @@ func (e *env) runFailover(ctx context.Context, res *failoverResult) error {
 		}
 	}
 	for _, w := range survivors {
-		if !w.stop(failoverGrace) {
+		if !w.Stop(failoverGrace) {
 			res.notes = append(res.notes, fmt.Sprintf("worker %s did not exit within %s of SIGTERM and was killed", w.id, failoverGrace))
 		}
 	}
@@ -340,7 +342,7 @@ func orNot(d time.Duration) string {
 // restWorker is a `pgmotion connect` process serving the REST API, with
 // no connector file: connectors come through the API.
 type restWorker struct {
-	*proc
+	*procs.Proc
 	id   string // 127.0.0.1:PORT, its --rest address and worker id
 	argv []string
 }
@@ -350,34 +352,24 @@ var restClient = &http.Client{Timeout: failoverTimeout}
 // startRESTWorker starts worker n of the failover group on a free port
 // with a data directory of its own.
 func (e *env) startRESTWorker(dir, brokerAddr string, n int) (*restWorker, error) {
-	port, err := freePort()
+	port, err := procs.FreePort()
 	if err != nil {
 		return nil, err
 	}
 	id := fmt.Sprintf("127.0.0.1:%d", port)
 	argv := append(e.connectArgs(brokerAddr), "--rest", id,
 		"--data-dir", filepath.Join(dir, fmt.Sprintf("worker%d", n)), "--group-id", failoverGroup)
-	p, err := e.procs.start(fmt.Sprintf("pgmotion connect %s", id), exec.Command(argv[0], argv[1:]...), filepath.Join(dir, fmt.Sprintf("worker%d.log", n)))
+	p, err := e.procs.Start(fmt.Sprintf("pgmotion connect %s", id), exec.Command(argv[0], argv[1:]...), filepath.Join(dir, fmt.Sprintf("worker%d.log", n)))
 	if err != nil {
 		return nil, err
 	}
-	return &restWorker{proc: p, id: id, argv: argv}, nil
-}
-
-// freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return &restWorker{Proc: p, id: id, argv: argv}, nil
 }
 
 // failure describes a worker that exited or failed, with its last log
 // lines.
 func (w *restWorker) failure(what string) error {
-	return fmt.Errorf("%s: pgmotion connect %s %s; last lines of %s:\n%s", what, w.id, w.describeExit(), w.logPath, w.logTail(20))
+	return fmt.Errorf("%s: pgmotion connect %s %s; last lines of %s:\n%s", what, w.id, w.DescribeExit(), w.LogPath(), w.LogTail(20))
 }
 
 // do sends a request to the worker's REST API.
@@ -400,23 +392,17 @@ func (w *restWorker) do(ctx context.Context, method, path string, body []byte) (
 
 // waitHealthy waits until GET /health answers 200.
 func (w *restWorker) waitHealthy(ctx context.Context, limit time.Duration) error {
-	deadline := time.Now().Add(limit)
-	for {
-		if code, _, err := w.do(ctx, http.MethodGet, "/health", nil); err == nil && code == http.StatusOK {
-			return nil
-		}
-		if w.exited() {
-			return w.failure("before GET /health answered")
-		}
-		if time.Now().After(deadline) {
-			return w.failure(fmt.Sprintf("GET /health did not answer 200 within %s", limit))
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(50 * time.Millisecond):
-		}
+	err := w.Await(ctx, limit, 50*time.Millisecond, func() bool {
+		code, _, err := w.do(ctx, http.MethodGet, "/health", nil)
+		return err == nil && code == http.StatusOK
+	})
+	switch {
+	case errors.Is(err, procs.ErrExited):
+		return w.failure("before GET /health answered")
+	case errors.Is(err, procs.ErrTimeout):
+		return w.failure(fmt.Sprintf("GET /health did not answer 200 within %s", limit))
 	}
+	return err
 }
 
 // connectorStatus is the body of GET /connectors/NAME/status.
@@ -489,10 +475,10 @@ func (w *restWorker) waitTaskRunning(ctx context.Context, limit time.Duration) (
 			return st, nil
 		case err == nil && state == "FAILED":
 			return st, fmt.Errorf("the connector's task FAILED on %s: %s", wid, st.trace())
-		case w.exited():
+		case w.Exited():
 			return st, w.failure("before the connector ran")
 		case time.Now().After(deadline):
-			return st, fmt.Errorf("the task was not RUNNING within %s of POST /connectors (last status: %s, %v); the workers' logs are in %s", limit, st.describe(), err, filepath.Dir(w.logPath))
+			return st, fmt.Errorf("the task was not RUNNING within %s of POST /connectors (last status: %s, %v); the workers' logs are in %s", limit, st.describe(), err, filepath.Dir(w.LogPath()))
 		}
 		select {
 		case <-ctx.Done():
@@ -504,7 +490,7 @@ func (w *restWorker) waitTaskRunning(ctx context.Context, limit time.Duration) (
 
 // logCount counts the lines of the worker's log that contain s.
 func (w *restWorker) logCount(s string) int {
-	b, err := os.ReadFile(w.logPath)
+	b, err := os.ReadFile(w.LogPath())
 	if err != nil {
 		return 0
 	}
@@ -514,7 +500,7 @@ func (w *restWorker) logCount(s string) int {
 func logPaths(ws []*restWorker) []string {
 	var ps []string
 	for _, w := range ws {
-		ps = append(ps, w.logPath)
+		ps = append(ps, w.LogPath())
 	}
 	return ps
 }

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/pgmotion/pgmotion/internal/procs"
 )
 
 // The latency workload: batch rows in one transaction every period, which
@@ -33,8 +35,8 @@ type latencyResult struct {
 	avgValue int64         // average record value size, bytes
 	coarse   int64         // events with ts_ms only (millisecond precision)
 	unparsed int64         // events whose commit time was not found
-	worker   procSample
-	broker   procSample
+	worker   procs.Sample
+	broker   procs.Sample
 	notes    []string
 	err      error
 
@@ -65,7 +67,7 @@ func (e *env) runLatency(ctx context.Context, res *latencyResult) error {
 	if err != nil {
 		return err
 	}
-	defer b.stop(15 * time.Second)
+	defer b.Stop(15 * time.Second)
 	ow, err := newOffsetWatcher(b.addr)
 	if err != nil {
 		return err
@@ -91,17 +93,17 @@ func (e *env) runLatency(ctx context.Context, res *latencyResult) error {
 	if err != nil {
 		return err
 	}
-	defer w.stop(15 * time.Second)
+	defer w.Stop(15 * time.Second)
 	for {
 		n, err := ow.events(ctx)
 		if err == nil && n > 0 {
-			res.startup = time.Since(w.started)
+			res.startup = time.Since(w.Started())
 			break
 		}
-		if w.exited() {
+		if w.Exited() {
 			return w.failure("before the first event arrived")
 		}
-		if time.Since(w.started) > 2*time.Minute {
+		if time.Since(w.Started()) > 2*time.Minute {
 			return w.failure("no event within 2 minutes of starting")
 		}
 		select {
@@ -112,7 +114,7 @@ func (e *env) runLatency(ctx context.Context, res *latencyResult) error {
 	}
 	// Let the consumer see the topic too before the clock starts.
 	for c.total.Load() == 0 {
-		if time.Since(w.started) > 3*time.Minute {
+		if time.Since(w.Started()) > 3*time.Minute {
 			return fmt.Errorf("the consumer got no event within a minute of it reaching the topic")
 		}
 		select {
@@ -132,7 +134,7 @@ func (e *env) runLatency(ctx context.Context, res *latencyResult) error {
 
 	// Wait for the stragglers.
 	deadline := time.Now().Add(30 * time.Second)
-	for c.counted.Load() < res.writer.rows && time.Now().Before(deadline) && !w.exited() {
+	for c.counted.Load() < res.writer.rows && time.Now().Before(deadline) && !w.Exited() {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -141,13 +143,13 @@ func (e *env) runLatency(ctx context.Context, res *latencyResult) error {
 	}
 	// Read CPU and memory before shutdown work, then give duplicates a
 	// moment to show.
-	if s, err := sampleProc(w.pid()); err == nil {
+	if s, err := procs.Measure(w.Pid()); err == nil {
 		res.worker = s
 	}
-	if s, err := sampleProc(b.pid()); err == nil {
+	if s, err := procs.Measure(b.Pid()); err == nil {
 		res.broker = s
 	}
-	if w.exited() {
+	if w.Exited() {
 		return w.failure(fmt.Sprintf("during the run, after %s of %s events", commas(c.counted.Load()), commas(res.writer.rows)))
 	}
 	time.Sleep(500 * time.Millisecond)
@@ -180,7 +182,7 @@ func (e *env) runLatency(ctx context.Context, res *latencyResult) error {
 	if unparsed > 0 {
 		res.notes = append(res.notes, fmt.Sprintf("%s events had no readable source.ts_us or ts_ms and are not counted", commas(unparsed)))
 	}
-	if !w.stop(15 * time.Second) {
+	if !w.Stop(15 * time.Second) {
 		res.notes = append(res.notes, "the worker did not exit within 15 s of SIGTERM and was killed")
 	}
 	return nil

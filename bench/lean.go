@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pgmotion/pgmotion/internal/procs"
 )
 
 // The lean groups of issue 17, each run with the measured build and, with
@@ -158,7 +160,7 @@ func (e *env) memoryOnce(ctx context.Context, res *memoryResult, r *memoryRun, b
 	if err != nil {
 		return err
 	}
-	defer br.stop(15 * time.Second)
+	defer br.Stop(15 * time.Second)
 	ow, err := newOffsetWatcher(br.addr)
 	if err != nil {
 		return err
@@ -171,7 +173,7 @@ func (e *env) memoryOnce(ctx context.Context, res *memoryResult, r *memoryRun, b
 	if err != nil {
 		return err
 	}
-	defer w.stop(15 * time.Second)
+	defer w.Stop(15 * time.Second)
 
 	waitFor := func(target int64, limit time.Duration) (time.Time, error) {
 		var got int64
@@ -185,7 +187,7 @@ func (e *env) memoryOnce(ctx context.Context, res *memoryResult, r *memoryRun, b
 			if got >= target {
 				return now, nil
 			}
-			if w.exited() {
+			if w.Exited() {
 				return now, w.failure(fmt.Sprintf("only %s of %s events arrived", commas(got), commas(target)))
 			}
 			if now.Sub(last) > limit {
@@ -202,12 +204,12 @@ func (e *env) memoryOnce(ctx context.Context, res *memoryResult, r *memoryRun, b
 	if err != nil {
 		return err
 	}
-	r.drain = done.Sub(w.started)
-	s, err := sampleProc(w.pid())
+	r.drain = done.Sub(w.Started())
+	s, err := procs.Measure(w.Pid())
 	if err != nil {
 		return err
 	}
-	r.drainCPU, r.drainPeak = s.cpu, s.peakKiB
+	r.drainCPU, r.drainPeak = s.CPU, s.PeakKiB
 
 	// The steady phase: the writer runs res.steady; the window measured is
 	// what follows the first res.settle of it.
@@ -225,8 +227,8 @@ func (e *env) memoryOnce(ctx context.Context, res *memoryResult, r *memoryRun, b
 		return ctx.Err()
 	case <-time.After(res.settle):
 	}
-	r.hwmResetErr = resetPeakRSS(w.pid())
-	start, err := sampleProc(w.pid())
+	r.hwmResetErr = procs.ResetPeakRSS(w.Pid())
+	start, err := procs.Measure(w.Pid())
 	if err != nil {
 		return err
 	}
@@ -242,13 +244,13 @@ sampling:
 		case wr = <-wch:
 			break sampling
 		case <-tick.C:
-			if s, err := sampleProc(w.pid()); err == nil {
-				sum, n = sum+s.rssKiB, n+1
-				r.steadyMax = max(r.steadyMax, s.rssKiB)
+			if s, err := procs.Measure(w.Pid()); err == nil {
+				sum, n = sum+s.RSSKiB, n+1
+				r.steadyMax = max(r.steadyMax, s.RSSKiB)
 			}
 		}
 	}
-	end, err := sampleProc(w.pid())
+	end, err := procs.Measure(w.Pid())
 	if err != nil {
 		return err
 	}
@@ -256,12 +258,12 @@ sampling:
 	if wr.err != nil {
 		return wr.err
 	}
-	r.steadyRows, r.window = wr.r.rows, end.sampled.Sub(start.sampled)
-	r.steadyCPU = end.cpu - start.cpu
+	r.steadyRows, r.window = wr.r.rows, end.At.Sub(start.At)
+	r.steadyCPU = end.CPU - start.CPU
 	if n > 0 {
 		r.steadyMean = sum / n
 	}
-	r.steadyPeak = end.peakKiB
+	r.steadyPeak = end.PeakKiB
 	if r.hwmResetErr != nil {
 		r.steadyPeak = r.steadyMax
 		r.notes = append(r.notes, "could not reset VmHWM ("+r.hwmResetErr.Error()+"): the steady peak is the largest VmRSS sampled every 100 ms")
@@ -272,17 +274,10 @@ sampling:
 	if _, err := waitFor(r.rows+r.steadyRows, 30*time.Second); err != nil {
 		r.notes = append(r.notes, "not every steady row reached Kafka: "+err.Error())
 	}
-	if !w.stop(15 * time.Second) {
+	if !w.Stop(15 * time.Second) {
 		r.notes = append(r.notes, "the worker did not exit within 15 s of SIGTERM and was killed")
 	}
 	return nil
-}
-
-// resetPeakRSS resets the kernel's high-water mark of the process's
-// resident memory (VmHWM) to its current RSS, so that VmHWM read later is
-// the peak since now.
-func resetPeakRSS(pid int) error {
-	return os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0)
 }
 
 // startWorkerBin is startWorkerWith for another build of pgmotion.

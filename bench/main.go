@@ -30,6 +30,7 @@ import (
 
 	"github.com/pgmotion/pgmotion/internal/kafkasink"
 	"github.com/pgmotion/pgmotion/internal/pglocal"
+	"github.com/pgmotion/pgmotion/internal/procs"
 )
 
 // options are the command-line flags.
@@ -106,7 +107,7 @@ type env struct {
 	bin         string // absolute path of bin/pgmotion
 	beforeBin   string // absolute path of -before, or ""
 	recvlogical string // absolute path of pg_recvlogical
-	procs       *procs
+	procs       *procs.Set
 	pg          *pglocal.Server
 	dsn         string
 	db          *db
@@ -133,7 +134,7 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		return 2
 	}
-	e := &env{opts: opts, procs: newProcs(), began: time.Now()}
+	e := &env{opts: opts, procs: &procs.Set{}, began: time.Now()}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -145,7 +146,7 @@ func run() int {
 		cancel()
 		<-sigs
 		fmt.Fprintln(os.Stderr, "bench: killing")
-		e.procs.killAll()
+		e.procs.KillAll()
 		if e.pg != nil {
 			sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
 			_ = e.pg.Stop(sctx)
@@ -336,7 +337,7 @@ func (e *env) measure(ctx context.Context, rep *report) error {
 // cleanup stops every process, then the server, and removes the directory
 // unless -keep.
 func (e *env) cleanup() {
-	e.procs.stopAll(5 * time.Second)
+	e.procs.StopAll(5 * time.Second)
 	if e.db != nil {
 		e.db.close()
 	}

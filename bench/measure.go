@@ -1,110 +1,14 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/binary"
 	"fmt"
 	"math"
 	"os"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 )
-
-// procSample is what /proc says about a running process at one moment.
-type procSample struct {
-	cpu      time.Duration // user+system CPU time so far
-	peakKiB  int64         // VmHWM: peak resident set size so far
-	rssKiB   int64         // VmRSS: resident set size now
-	threads  int
-	sampled  time.Time
-	sampleOK bool
-}
-
-// sampleProc reads the CPU time and memory of a live process from
-// /proc/PID/stat and /proc/PID/status.
-func sampleProc(pid int) (procSample, error) {
-	s := procSample{sampled: time.Now()}
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return s, fmt.Errorf("read /proc/%d/stat: %w", pid, err)
-	}
-	// The command name, in parentheses, may hold spaces; the fields after
-	// it start with the state (field 3). utime and stime are fields 14
-	// and 15, in clock ticks.
-	i := bytes.LastIndexByte(stat, ')')
-	if i < 0 {
-		return s, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
-	}
-	f := strings.Fields(string(stat[i+1:]))
-	if len(f) < 13 {
-		return s, fmt.Errorf("/proc/%d/stat: only %d fields", pid, len(f)+2)
-	}
-	utime, err1 := strconv.ParseInt(f[11], 10, 64)
-	stime, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return s, fmt.Errorf("/proc/%d/stat: bad utime/stime %q %q", pid, f[11], f[12])
-	}
-	s.cpu = time.Duration(utime+stime) * time.Second / time.Duration(clockTicks())
-
-	status, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return s, fmt.Errorf("read /proc/%d/status: %w", pid, err)
-	}
-	defer status.Close()
-	sc := bufio.NewScanner(status)
-	for sc.Scan() {
-		k, v, ok := strings.Cut(sc.Text(), ":")
-		if !ok {
-			continue
-		}
-		fields := strings.Fields(v)
-		if len(fields) == 0 {
-			continue
-		}
-		n, _ := strconv.ParseInt(fields[0], 10, 64)
-		switch k {
-		case "VmHWM":
-			s.peakKiB = n
-		case "VmRSS":
-			s.rssKiB = n
-		case "Threads":
-			s.threads = int(n)
-		}
-	}
-	s.sampleOK = true
-	return s, sc.Err()
-}
-
-var clockTicksValue int64
-
-// clockTicks returns the kernel's USER_HZ (sysconf(_SC_CLK_TCK)), the unit
-// of /proc/PID/stat's CPU times. The standard library has no sysconf, so it
-// is read from the AT_CLKTCK entry of the auxiliary vector; 100 is the value
-// on every mainstream Linux platform if that fails.
-func clockTicks() int64 {
-	if clockTicksValue != 0 {
-		return clockTicksValue
-	}
-	clockTicksValue = 100
-	const atClkTck = 17
-	auxv, err := os.ReadFile("/proc/self/auxv")
-	if err != nil || runtime.GOOS != "linux" {
-		return clockTicksValue
-	}
-	for i := 0; i+16 <= len(auxv); i += 16 {
-		key := binary.NativeEndian.Uint64(auxv[i:])
-		val := binary.NativeEndian.Uint64(auxv[i+8:])
-		if key == atClkTck && val > 0 {
-			clockTicksValue = int64(val)
-			break
-		}
-	}
-	return clockTicksValue
-}
 
 // latencyStats summarises a set of latencies.
 type latencyStats struct {

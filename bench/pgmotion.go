@@ -17,11 +17,12 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/pgmotion/pgmotion/internal/options"
+	"github.com/pgmotion/pgmotion/internal/procs"
 )
 
 // broker is a `pgmotion broker` process with its own data directory.
 type broker struct {
-	*proc
+	*procs.Proc
 	addr string // host:port it listens on
 	argv []string
 }
@@ -33,35 +34,35 @@ func (e *env) startBroker(ctx context.Context, dir string) (*broker, error) {
 		return nil, fmt.Errorf("create broker dir: %w", err)
 	}
 	argv := []string{e.bin, "broker", "--listen", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data")}
-	p, err := e.procs.start("pgmotion broker", exec.Command(argv[0], argv[1:]...), filepath.Join(dir, "broker.log"))
+	p, err := e.procs.Start("pgmotion broker", exec.Command(argv[0], argv[1:]...), filepath.Join(dir, "broker.log"))
 	if err != nil {
 		return nil, err
 	}
-	b := &broker{proc: p, argv: argv}
+	b := &broker{Proc: p, argv: argv}
 	// It prints "broker listening on 127.0.0.1:PORT (data dir ...)" once
 	// it accepts connections; port 0 had it pick a free port.
 	const ready = "broker listening on "
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if out, _ := os.ReadFile(p.logPath); bytes.Contains(out, []byte(ready)) {
-			line := string(out[bytes.Index(out, []byte(ready))+len(ready):])
-			b.addr = strings.TrimRight(strings.FieldsFunc(line, func(r rune) bool { return r == ' ' || r == ',' || r == '\n' })[0], ",")
-			return b, nil
+	err = p.Await(ctx, 30*time.Second, 20*time.Millisecond, func() bool {
+		out, _ := os.ReadFile(p.LogPath())
+		i := bytes.Index(out, []byte(ready))
+		if i < 0 {
+			return false
 		}
-		if p.exited() {
-			return nil, fmt.Errorf("pgmotion broker %s before it was ready; its output:\n%s", p.describeExit(), p.logTail(15))
-		}
-		if time.Now().After(deadline) {
-			p.stop(5 * time.Second)
-			return nil, fmt.Errorf("pgmotion broker did not print %q within 30 s; its output:\n%s", strings.TrimSpace(ready), p.logTail(15))
-		}
-		select {
-		case <-ctx.Done():
-			p.stop(5 * time.Second)
-			return nil, ctx.Err()
-		case <-time.After(20 * time.Millisecond):
-		}
+		line := string(out[i+len(ready):])
+		b.addr = strings.TrimRight(strings.FieldsFunc(line, func(r rune) bool { return r == ' ' || r == ',' || r == '\n' })[0], ",")
+		return true
+	})
+	if err == nil {
+		return b, nil
 	}
+	if errors.Is(err, procs.ErrExited) {
+		return nil, fmt.Errorf("pgmotion broker %s before it was ready; its output:\n%s", p.DescribeExit(), p.LogTail(15))
+	}
+	p.Stop(5 * time.Second)
+	if errors.Is(err, procs.ErrTimeout) {
+		err = fmt.Errorf("pgmotion broker did not print %q within 30 s; its output:\n%s", strings.TrimSpace(ready), p.LogTail(15))
+	}
+	return nil, err
 }
 
 // connectorConfig is the Kafka Connect request body the worker runs: the
@@ -93,7 +94,7 @@ func (e *env) pgConfig(prefix, slot string) map[string]string {
 
 // worker is a `pgmotion connect` process.
 type worker struct {
-	*proc
+	*procs.Proc
 	argv          []string
 	connectorPath string
 }
@@ -119,11 +120,11 @@ func (e *env) startWorkerWith(dir string, b *broker, connector map[string]any) (
 	if len(e.workerEnv) > 0 {
 		cmd.Env = append(os.Environ(), e.workerEnv...)
 	}
-	p, err := e.procs.start("pgmotion connect", cmd, filepath.Join(dir, "worker.log"))
+	p, err := e.procs.Start("pgmotion connect", cmd, filepath.Join(dir, "worker.log"))
 	if err != nil {
 		return nil, err
 	}
-	return &worker{proc: p, argv: argv, connectorPath: cpath}, nil
+	return &worker{Proc: p, argv: argv, connectorPath: cpath}, nil
 }
 
 // connectArgs starts the command line of a `pgmotion connect` worker
@@ -135,7 +136,7 @@ func (e *env) connectArgs(addr string) []string {
 // failure describes a worker that exited or failed, with its last log
 // lines.
 func (w *worker) failure(what string) error {
-	return fmt.Errorf("%s: pgmotion connect %s%s; last lines of %s:\n%s", what, w.describeExit(), panicked(w.logPath), w.logPath, w.logTail(20))
+	return fmt.Errorf("%s: pgmotion connect %s%s; last lines of %s:\n%s", what, w.DescribeExit(), panicked(w.LogPath()), w.LogPath(), w.LogTail(20))
 }
 
 // panicked returns ", panic: …" with the first panic line of a log, which

@@ -378,11 +378,11 @@ func (r *report) printLatency(w *printer) {
 		w.kv("  produce→receive", fmt.Sprintf("p50 %s   p90 %s   p99 %s   max %s   (producer batching, broker, consumer)", ms(l.fromProduce.p50), ms(l.fromProduce.p90), ms(l.fromProduce.p99), ms(l.fromProduce.max)))
 		w.kv("drain", fmt.Sprintf("the last event arrived %s after the writer's last commit returned", ms(l.drain)))
 	}
-	if l.worker.sampleOK {
-		w.kv("pgmotion", fmt.Sprintf("peak RSS %s, CPU %s over the run (%s per 1M events)", mib(l.worker.peakKiB), secs(l.worker.cpu), secs(perMillion(l.worker.cpu, l.received))))
+	if l.worker.OK {
+		w.kv("pgmotion", fmt.Sprintf("peak RSS %s, CPU %s over the run (%s per 1M events)", mib(l.worker.PeakKiB), secs(l.worker.CPU), secs(perMillion(l.worker.CPU, l.received))))
 	}
-	if l.broker.sampleOK {
-		w.kv("broker", fmt.Sprintf("peak RSS %s, CPU %s", mib(l.broker.peakKiB), secs(l.broker.cpu)))
+	if l.broker.OK {
+		w.kv("broker", fmt.Sprintf("peak RSS %s, CPU %s", mib(l.broker.PeakKiB), secs(l.broker.CPU)))
 	}
 	for _, n := range l.notes {
 		w.kv("note", n)
@@ -419,9 +419,9 @@ func (r *report) printCost(w *printer) {
 		}
 		fmt.Fprintf(tw, "   (%s) catch-up\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", t.w.key, bRSS, pRSS, rRSS, bCPU, pCPU, rCPU, broker)
 	}
-	if l := r.latency; l != nil && l.worker.sampleOK {
-		fmt.Fprintf(tw, "   live, 10k/s\t-\t%s\t\t-\t%s\t\t%s\t\n", mib(l.worker.peakKiB), secs(perMillion(l.worker.cpu, l.received)),
-			mib(l.broker.peakKiB)+", "+secs(perMillion(l.broker.cpu, l.received)))
+	if l := r.latency; l != nil && l.worker.OK {
+		fmt.Fprintf(tw, "   live, 10k/s\t-\t%s\t\t-\t%s\t\t%s\t\n", mib(l.worker.PeakKiB), secs(perMillion(l.worker.CPU, l.received)),
+			mib(l.broker.PeakKiB)+", "+secs(perMillion(l.broker.CPU, l.received)))
 	}
 	tw.Flush()
 }

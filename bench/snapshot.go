@@ -21,6 +21,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/pgmotion/pgmotion/internal/options"
+	"github.com/pgmotion/pgmotion/internal/procs"
 )
 
 // The snapshot measurement: an initial snapshot (snapshot.mode=initial_only)
@@ -319,19 +320,19 @@ func (e *env) copyPsql(ctx context.Context, psql string, rep int) *copyRun {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = clientEnv()
 	cmd.Stdout, cmd.Stderr = devnull, logFile
-	p, err := e.procs.start(copyPsql, cmd, logPath)
+	p, err := e.procs.Start(copyPsql, cmd, logPath)
 	if err != nil {
 		c.err = err
 		return c
 	}
 	wctx, cancel := context.WithTimeout(ctx, 15*time.Minute)
 	defer cancel()
-	if err := p.wait(wctx); err != nil {
-		p.stop(5 * time.Second)
-		c.err = fmt.Errorf("psql: %w; its output:\n%s", err, p.logTail(10))
+	if err := p.Wait(wctx); err != nil {
+		p.Stop(5 * time.Second)
+		c.err = fmt.Errorf("psql: %w; its output:\n%s", err, p.LogTail(10))
 		return c
 	}
-	c.wall = p.ended.Sub(p.started)
+	c.wall = p.Ended().Sub(p.Started())
 	return c
 }
 
@@ -375,7 +376,7 @@ func (e *env) snapshotOnce(ctx context.Context, res *snapshotResult, r *snapshot
 	if err != nil {
 		return err
 	}
-	defer b.stop(15 * time.Second)
+	defer b.Stop(15 * time.Second)
 	ow, err := newOffsetWatcher(b.addr)
 	if err != nil {
 		return err
@@ -400,7 +401,7 @@ func (e *env) snapshotOnce(ctx context.Context, res *snapshotResult, r *snapshot
 	if err != nil {
 		return err
 	}
-	defer w.stop(15 * time.Second)
+	defer w.Stop(15 * time.Second)
 	if res.connector == "" {
 		if body, err := os.ReadFile(w.connectorPath); err == nil {
 			res.connector = string(body)
@@ -444,26 +445,26 @@ func (e *env) snapshotOnce(ctx context.Context, res *snapshotResult, r *snapshot
 		switch {
 		case got >= res.rows:
 			finish = now
-		case w.exited():
+		case w.Exited():
 			return w.failure(fmt.Sprintf("only %s of %s records arrived", commas(got), commas(res.rows)))
 		case !stored.IsZero():
 			return w.failure(fmt.Sprintf("connect-offsets says the snapshot is complete, but only %s of %s records are in %s", commas(got), commas(res.rows), snapTopic))
 		case now.Sub(lastProgress) > snapStall:
 			return w.failure(fmt.Sprintf("stalled: %s of %s records arrived, none in the last %s", commas(got), commas(res.rows), snapStall))
-		case now.Sub(w.started) > limit:
+		case now.Sub(w.Started()) > limit:
 			return w.failure(fmt.Sprintf("gave up after %s (20× the COPY, at least 5 minutes): %s of %s records arrived", limit.Round(time.Second), commas(got), commas(res.rows)))
 		}
 	}
 	r.records = got
-	r.total = finish.Sub(w.started)
+	r.total = finish.Sub(w.Started())
 	// Read CPU and memory at the finish line, before anything else.
-	if s, err := sampleProc(w.pid()); err == nil {
-		r.cpu, r.peakKiB = s.cpu, s.peakKiB
+	if s, err := procs.Measure(w.Pid()); err == nil {
+		r.cpu, r.peakKiB = s.CPU, s.PeakKiB
 	} else {
 		r.notes = append(r.notes, "could not read the worker's /proc: "+err.Error())
 	}
-	if s, err := sampleProc(b.pid()); err == nil {
-		r.brokerCPU, r.brokerPeakKiB = s.cpu, s.peakKiB
+	if s, err := procs.Measure(b.Pid()); err == nil {
+		r.brokerCPU, r.brokerPeakKiB = s.CPU, s.PeakKiB
 	}
 
 	// The snapshot is acknowledged once connect-offsets says so; offsets
@@ -478,19 +479,19 @@ func (e *env) snapshotOnce(ctx context.Context, res *snapshotResult, r *snapshot
 		}
 	}
 	if !stored.IsZero() {
-		r.stored = stored.Sub(w.started)
+		r.stored = stored.Sub(w.Started())
 	}
 
 	// Time the snapshot itself from the worker's log, which leaves out
 	// the process start-up: connecting to Kafka, joining the group,
 	// creating the slot. Log times have millisecond precision.
 	r.snapshot, r.loggedRows = r.total, -1
-	if f, err := os.Open(w.logPath); err == nil {
+	if f, err := os.Open(w.LogPath()); err == nil {
 		lt := scanSnapshotLog(f)
 		f.Close()
 		if !lt.start.IsZero() {
 			r.fromLog = true
-			r.startup = lt.start.Sub(w.started.Round(0))
+			r.startup = lt.start.Sub(w.Started().Round(0))
 			r.snapshot = finish.Round(0).Sub(lt.start)
 			if !lt.done.IsZero() {
 				r.emitted = lt.done.Sub(lt.start)
@@ -524,9 +525,9 @@ func (e *env) snapshotOnce(ctx context.Context, res *snapshotResult, r *snapshot
 			r.notes = append(r.notes, "could not sample record sizes: "+err.Error())
 		}
 	}
-	if !w.stop(15 * time.Second) {
+	if !w.Stop(15 * time.Second) {
 		r.notes = append(r.notes, "the worker did not exit within 15 s of SIGTERM and was killed")
-	} else if st := w.describeExit(); st != "exited with status 0" {
+	} else if st := w.DescribeExit(); st != "exited with status 0" {
 		r.notes = append(r.notes, "on SIGTERM the worker "+st)
 	}
 	return nil
@@ -551,18 +552,18 @@ func (e *env) startSnapshotWorker(dir string, b *broker, r *snapshotRun) (*worke
 	if err := os.WriteFile(cpath, body, 0o644); err != nil {
 		return nil, fmt.Errorf("write connector file: %w", err)
 	}
-	port, err := freePort()
+	port, err := procs.FreePort()
 	if err != nil {
 		return nil, err
 	}
 	argv := append(e.connectArgs(b.addr), "--rest", fmt.Sprintf("127.0.0.1:%d", port),
 		"--data-dir", filepath.Join(dir, "worker"), "--log-format", "json", cpath)
 	e.noteCommand("pgmotion connect, snapshot", shellQuote(argv))
-	p, err := e.procs.start("pgmotion connect", exec.Command(argv[0], argv[1:]...), filepath.Join(dir, "worker.log"))
+	p, err := e.procs.Start("pgmotion connect", exec.Command(argv[0], argv[1:]...), filepath.Join(dir, "worker.log"))
 	if err != nil {
 		return nil, err
 	}
-	return &worker{proc: p, argv: argv, connectorPath: cpath}, nil
+	return &worker{Proc: p, argv: argv, connectorPath: cpath}, nil
 }
 
 // watchSnapshotCompleted reads connect-offsets from the start and sends

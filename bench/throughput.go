@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/pgmotion/pgmotion/internal/procs"
 )
 
 // workload is a backlog of inserted rows for the catch-up measurement.
@@ -235,7 +237,7 @@ func (e *env) runBaseline(ctx context.Context, slot, pub, end string, events int
 	e.noteCommand("pg_recvlogical", shellQuote(argv))
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = clientEnv()
-	p, err := e.procs.start(toolBaseline, cmd, filepath.Join(dir, "pg_recvlogical.log"))
+	p, err := e.procs.Start(toolBaseline, cmd, filepath.Join(dir, "pg_recvlogical.log"))
 	if err != nil {
 		r.err = err
 		return r
@@ -248,11 +250,11 @@ func (e *env) runBaseline(ctx context.Context, slot, pub, end string, events int
 	go func() {
 		var hwm int64
 		for {
-			if s, err := sampleProc(p.pid()); err == nil {
-				hwm = max(hwm, s.peakKiB)
+			if s, err := procs.Measure(p.Pid()); err == nil {
+				hwm = max(hwm, s.PeakKiB)
 			}
 			select {
-			case <-p.done:
+			case <-p.Done():
 				peak <- hwm
 				return
 			case <-time.After(20 * time.Millisecond):
@@ -261,17 +263,17 @@ func (e *env) runBaseline(ctx context.Context, slot, pub, end string, events int
 	}()
 	wctx, cancel := context.WithTimeout(ctx, 15*time.Minute)
 	defer cancel()
-	if err := p.wait(wctx); err != nil {
-		p.stop(5 * time.Second)
+	if err := p.Wait(wctx); err != nil {
+		p.Stop(5 * time.Second)
 		if errors.Is(err, context.DeadlineExceeded) {
 			err = fmt.Errorf("pg_recvlogical did not reach %s within 15 minutes", end)
 		}
-		r.err = fmt.Errorf("%w; its output:\n%s", err, p.logTail(10))
+		r.err = fmt.Errorf("%w; its output:\n%s", err, p.LogTail(10))
 		return r
 	}
-	r.wall = p.ended.Sub(p.started)
+	r.wall = p.Ended().Sub(p.Started())
 	var rusagePeak int64
-	r.cpu, rusagePeak = p.usage()
+	r.cpu, rusagePeak = p.Usage()
 	r.peakKiB = <-peak
 	if r.peakKiB == 0 {
 		r.peakKiB = rusagePeak // an upper bound
@@ -299,7 +301,7 @@ func (e *env) runPgmotionWith(ctx context.Context, body map[string]any, topics [
 		r.err = err
 		return r
 	}
-	defer b.stop(15 * time.Second)
+	defer b.Stop(15 * time.Second)
 	e.noteCommand("pgmotion broker", shellQuote(b.argv))
 	ow, err := newOffsetWatcher(b.addr)
 	if err != nil {
@@ -329,7 +331,7 @@ func (e *env) runPgmotionWith(ctx context.Context, body map[string]any, topics [
 		r.err = err
 		return r
 	}
-	defer w.stop(15 * time.Second)
+	defer w.Stop(15 * time.Second)
 	e.noteCommand("pgmotion connect", shellQuote(w.argv))
 	e.noteConnector(w.connectorPath)
 
@@ -367,7 +369,7 @@ func (e *env) runPgmotionWith(ctx context.Context, body map[string]any, topics [
 			reached = now
 			break
 		}
-		if w.exited() {
+		if w.Exited() {
 			r.err = w.failure(fmt.Sprintf("only %s of %s events arrived", commas(got), commas(events)))
 			return r
 		}
@@ -375,7 +377,7 @@ func (e *env) runPgmotionWith(ctx context.Context, body map[string]any, topics [
 			r.err = w.failure(fmt.Sprintf("stalled: %s of %s events arrived, none in the last %s", commas(got), commas(events), stallLimit))
 			return r
 		}
-		if now.Sub(w.started) > limit {
+		if now.Sub(w.Started()) > limit {
 			r.err = w.failure(fmt.Sprintf("gave up after %s (20× the baseline, at least 2 minutes): %s of %s events arrived", limit.Round(time.Second), commas(got), commas(events)))
 			return r
 		}
@@ -386,15 +388,15 @@ func (e *env) runPgmotionWith(ctx context.Context, body map[string]any, topics [
 		case <-tick.C:
 		}
 	}
-	r.wall = reached.Sub(w.started)
+	r.wall = reached.Sub(w.Started())
 	// Read CPU and memory at the finish line, before shutdown work.
-	if s, err := sampleProc(w.pid()); err == nil {
-		r.cpu, r.peakKiB = s.cpu, s.peakKiB
+	if s, err := procs.Measure(w.Pid()); err == nil {
+		r.cpu, r.peakKiB = s.CPU, s.PeakKiB
 	} else {
 		r.notes = append(r.notes, "could not read the worker's /proc: "+err.Error())
 	}
-	if s, err := sampleProc(b.pid()); err == nil {
-		r.brokerCPU, r.brokerPeakKiB = s.cpu, s.peakKiB
+	if s, err := procs.Measure(b.Pid()); err == nil {
+		r.brokerCPU, r.brokerPeakKiB = s.CPU, s.PeakKiB
 	}
 	// A correct worker delivers each change once: the count must stay put.
 	time.Sleep(time.Second)
@@ -403,9 +405,9 @@ func (e *env) runPgmotionWith(ctx context.Context, body map[string]any, topics [
 	} else if got > events {
 		r.notes = append(r.notes, fmt.Sprintf("%s events in the topic (%s extra, duplicates)", commas(got), commas(got-events)))
 	}
-	if !w.stop(15 * time.Second) {
+	if !w.Stop(15 * time.Second) {
 		r.notes = append(r.notes, "the worker did not exit within 15 s of SIGTERM and was killed")
-	} else if st := w.describeExit(); st != "exited with status 0" {
+	} else if st := w.DescribeExit(); st != "exited with status 0" {
 		r.notes = append(r.notes, "on SIGTERM the worker "+st)
 	}
 	if check != nil {

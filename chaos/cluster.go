@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -14,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pgmotion/pgmotion/internal/procs"
 )
 
 const (
@@ -40,12 +43,12 @@ const (
 type cluster struct {
 	bin   string
 	dir   string
-	procs *procs
+	procs *procs.Set
 	eos   bool
 	group string
 
 	brokerAddr string // where the broker listens; it advertises kafkaProxy's address
-	broker     *proc
+	broker     *procs.Proc
 	kafkaProxy *proxy // clients → broker
 	pgProxy    *proxy // workers → PostgreSQL
 
@@ -55,48 +58,37 @@ type cluster struct {
 
 // worker is one `pgmotion connect` process.
 type worker struct {
-	*proc
+	*procs.Proc
 	n    int    // 1 or 2
 	addr string // its --rest address, which is its worker id
 }
 
 var restClient = &http.Client{Timeout: restTimeout}
 
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
 // startBroker starts (or restarts, on the same port and data dir) the
 // broker and waits until it accepts connections.
 func (c *cluster) startBroker(ctx context.Context) error {
 	argv := []string{c.bin, "broker", "--listen", c.brokerAddr, "--advertise", c.kafkaProxy.addr(),
 		"--data-dir", filepath.Join(c.dir, "broker")}
-	p, err := c.procs.start("pgmotion broker", exec.Command(argv[0], argv[1:]...), filepath.Join(c.dir, "broker.log"))
+	p, err := c.procs.Start("pgmotion broker", exec.Command(argv[0], argv[1:]...), filepath.Join(c.dir, "broker.log"))
 	if err != nil {
 		return err
 	}
 	c.broker = p
-	deadline := time.Now().Add(startLimit)
-	for {
-		if conn, err := net.DialTimeout("tcp", c.brokerAddr, time.Second); err == nil {
+	err = p.Await(ctx, startLimit, 20*time.Millisecond, func() bool {
+		conn, err := net.DialTimeout("tcp", c.brokerAddr, time.Second)
+		if err == nil {
 			conn.Close()
-			return nil
 		}
-		if p.exited() {
-			return fmt.Errorf("pgmotion broker %s before it listened; its log:\n%s", p.describeExit(), p.logTail(15))
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("pgmotion broker did not listen on %s within %s; its log:\n%s", c.brokerAddr, startLimit, p.logTail(15))
-		}
-		if err := waitCtx(ctx, 20*time.Millisecond); err != nil {
-			return err
-		}
+		return err == nil
+	})
+	switch {
+	case errors.Is(err, procs.ErrExited):
+		return fmt.Errorf("pgmotion broker %s before it listened; its log:\n%s", p.DescribeExit(), p.LogTail(15))
+	case errors.Is(err, procs.ErrTimeout):
+		return fmt.Errorf("pgmotion broker did not listen on %s within %s; its log:\n%s", c.brokerAddr, startLimit, p.LogTail(15))
 	}
+	return err
 }
 
 // writeWorkerConfig writes the workers' properties file.
@@ -114,7 +106,7 @@ func (c *cluster) writeWorkerConfig() error {
 // addr is "".
 func (c *cluster) startWorker(n int, addr string) (*worker, error) {
 	if addr == "" {
-		port, err := freePort()
+		port, err := procs.FreePort()
 		if err != nil {
 			return nil, err
 		}
@@ -122,12 +114,12 @@ func (c *cluster) startWorker(n int, addr string) (*worker, error) {
 	}
 	argv := []string{c.bin, "connect", "--worker-config", c.props, "--rest", addr, "--group-id", c.group,
 		"--data-dir", filepath.Join(c.dir, fmt.Sprintf("worker%d", n))}
-	p, err := c.procs.start(fmt.Sprintf("pgmotion connect %d (%s)", n, addr), exec.Command(argv[0], argv[1:]...),
+	p, err := c.procs.Start(fmt.Sprintf("pgmotion connect %d (%s)", n, addr), exec.Command(argv[0], argv[1:]...),
 		filepath.Join(c.dir, fmt.Sprintf("worker%d.log", n)))
 	if err != nil {
 		return nil, err
 	}
-	w := &worker{proc: p, n: n, addr: addr}
+	w := &worker{Proc: p, n: n, addr: addr}
 	c.workers[n-1] = w
 	return w, nil
 }
@@ -152,21 +144,17 @@ func (w *worker) do(ctx context.Context, method, path string, body []byte) (int,
 
 // waitHealthy waits until GET /health answers 200.
 func (w *worker) waitHealthy(ctx context.Context) error {
-	deadline := time.Now().Add(startLimit)
-	for {
-		if code, _, err := w.do(ctx, http.MethodGet, "/health", nil); err == nil && code == http.StatusOK {
-			return nil
-		}
-		if w.exited() {
-			return fmt.Errorf("worker %d (%s) %s before GET /health answered; its log:\n%s", w.n, w.addr, w.describeExit(), w.logTail(15))
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("worker %d (%s): GET /health did not answer 200 within %s; its log:\n%s", w.n, w.addr, startLimit, w.logTail(15))
-		}
-		if err := waitCtx(ctx, 50*time.Millisecond); err != nil {
-			return err
-		}
+	err := w.Await(ctx, startLimit, 50*time.Millisecond, func() bool {
+		code, _, err := w.do(ctx, http.MethodGet, "/health", nil)
+		return err == nil && code == http.StatusOK
+	})
+	switch {
+	case errors.Is(err, procs.ErrExited):
+		return fmt.Errorf("worker %d (%s) %s before GET /health answered; its log:\n%s", w.n, w.addr, w.DescribeExit(), w.LogTail(15))
+	case errors.Is(err, procs.ErrTimeout):
+		return fmt.Errorf("worker %d (%s): GET /health did not answer 200 within %s; its log:\n%s", w.n, w.addr, startLimit, w.LogTail(15))
 	}
+	return err
 }
 
 // status is the body of GET /connectors/NAME/status.
@@ -224,7 +212,7 @@ func (s status) describe() string {
 func (c *cluster) status(ctx context.Context) (status, error) {
 	var lastErr error = fmt.Errorf("no worker is running")
 	for _, w := range c.workers {
-		if w == nil || w.exited() {
+		if w == nil || w.Exited() {
 			continue
 		}
 		code, out, err := w.do(ctx, http.MethodGet, "/connectors/"+connectorName+"/status", nil)
@@ -306,7 +294,7 @@ func (c *cluster) createConnector(ctx context.Context, cfg map[string]string) er
 // instances, as an operator would.
 func (c *cluster) restartFailed(ctx context.Context) {
 	for _, w := range c.workers {
-		if w != nil && !w.exited() {
+		if w != nil && !w.Exited() {
 			if code, _, err := w.do(ctx, http.MethodPost, "/connectors/"+connectorName+"/restart?includeTasks=true&onlyFailed=true", nil); err == nil && code < 300 {
 				return
 			}
@@ -318,11 +306,11 @@ func (c *cluster) restartFailed(ctx context.Context) {
 func (c *cluster) stop() {
 	for _, w := range c.workers {
 		if w != nil {
-			w.stop(stopGrace)
+			w.Stop(stopGrace)
 		}
 	}
 	if c.broker != nil {
-		c.broker.stop(stopGrace)
+		c.broker.Stop(stopGrace)
 	}
 	c.kafkaProxy.close()
 	c.pgProxy.close()

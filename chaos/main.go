@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/pgmotion/pgmotion/internal/pglocal"
+	"github.com/pgmotion/pgmotion/internal/procs"
 )
 
 // options are the command line's settings.
@@ -145,9 +146,9 @@ func run(ctx context.Context, o options, out, logw io.Writer) (_ []*result, ok b
 	if err != nil {
 		return nil, false, err
 	}
-	e := &env{opts: o, procs: newProcs(), dir: dir, logf: logf}
+	e := &env{opts: o, procs: &procs.Set{Banner: "chaos"}, dir: dir, logf: logf}
 	defer func() {
-		e.procs.stopAll(stopGrace)
+		e.procs.StopAll(stopGrace)
 		if e.pg != nil {
 			sctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			_ = e.pg.Stop(sctx)

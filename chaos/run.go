@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/pgmotion/pgmotion/internal/pglocal"
+	"github.com/pgmotion/pgmotion/internal/procs"
 )
 
 // mode is a delivery guarantee a run checks.
@@ -85,7 +86,7 @@ func (r *result) failures() []string {
 type env struct {
 	opts  options
 	pg    *pglocal.Server
-	procs *procs
+	procs *procs.Set
 	dir   string
 	logf  func(format string, args ...any)
 }
@@ -110,8 +111,8 @@ func (e *env) runMode(ctx context.Context, m mode, faults []fault, deadline time
 	c, err := e.startCluster(ctx, dir, m)
 	if err != nil {
 		res.setupErr = err
-		if m.exactlyOnce && c != nil && c.workers[0] != nil && c.workers[0].exited() {
-			res.eosRefuse = fmt.Sprintf("worker 1 %s at start with %s=%s; its log:\n%s", c.workers[0].describeExit(), propEOSWorker, valueEOSWorker, c.workers[0].logTail(5))
+		if m.exactlyOnce && c != nil && c.workers[0] != nil && c.workers[0].Exited() {
+			res.eosRefuse = fmt.Sprintf("worker 1 %s at start with %s=%s; its log:\n%s", c.workers[0].DescribeExit(), propEOSWorker, valueEOSWorker, c.workers[0].LogTail(5))
 		}
 		if c != nil {
 			c.stop()
@@ -258,7 +259,7 @@ func (e *env) createDatabase(ctx context.Context, dbname string) error {
 
 // startCluster starts the proxies, the broker and both workers.
 func (e *env) startCluster(ctx context.Context, dir string, m mode) (*cluster, error) {
-	port, err := freePort()
+	port, err := procs.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -362,15 +363,15 @@ func (c *cluster) waitRecovered(ctx context.Context, w *watcher, since time.Time
 // killed, which nothing a connector does may cause, and notes it.
 func (c *cluster) noteUnplanned(res *result) {
 	for i, w := range c.workers {
-		if w != nil && w.exited() {
-			res.notef("worker %d (%s) %s without being killed; last lines of %s:\n%s", i+1, w.addr, w.describeExit(), w.logPath, w.logTail(8))
+		if w != nil && w.Exited() {
+			res.notef("worker %d (%s) %s without being killed; last lines of %s:\n%s", i+1, w.addr, w.DescribeExit(), w.LogPath(), w.LogTail(8))
 			if _, err := c.startWorker(i+1, w.addr); err != nil {
 				res.notef("restart worker %d: %v", i+1, err)
 			}
 		}
 	}
-	if c.broker != nil && c.broker.exited() {
-		res.notef("the broker %s without being killed; last lines of %s:\n%s", c.broker.describeExit(), c.broker.logPath, c.broker.logTail(8))
+	if c.broker != nil && c.broker.Exited() {
+		res.notef("the broker %s without being killed; last lines of %s:\n%s", c.broker.DescribeExit(), c.broker.LogPath(), c.broker.LogTail(8))
 		if err := c.startBroker(context.Background()); err != nil {
 			res.notef("restart the broker: %v", err)
 		}
@@ -400,7 +401,7 @@ func (e *env) applyFault(ctx context.Context, c *cluster, f fault) (time.Time, e
 	switch f.kind {
 	case workerKill:
 		old := c.victim(ctx, f.owner)
-		if err := old.kill(); err != nil {
+		if err := old.Kill(); err != nil {
 			return time.Time{}, err
 		}
 		addr := old.addr
@@ -416,7 +417,7 @@ func (e *env) applyFault(ctx context.Context, c *cluster, f fault) (time.Time, e
 		}
 		return healed, nil
 	case brokerKill:
-		if err := c.broker.kill(); err != nil {
+		if err := c.broker.Kill(); err != nil {
 			return time.Time{}, err
 		}
 		if err := waitCtx(ctx, f.down); err != nil {
@@ -425,11 +426,11 @@ func (e *env) applyFault(ctx context.Context, c *cluster, f fault) (time.Time, e
 		healed := time.Now()
 		return healed, c.startBroker(ctx)
 	case brokerPause:
-		if err := c.broker.signal(syscall.SIGSTOP); err != nil {
+		if err := c.broker.Signal(syscall.SIGSTOP); err != nil {
 			return time.Time{}, err
 		}
 		werr := waitCtx(ctx, f.down)
-		if err := c.broker.signal(syscall.SIGCONT); err != nil {
+		if err := c.broker.Signal(syscall.SIGCONT); err != nil {
 			return time.Time{}, err
 		}
 		return time.Now(), werr
@@ -456,4 +457,16 @@ func (e *env) applyFault(ctx context.Context, c *cluster, f fault) (time.Time, e
 		return time.Now(), nil
 	}
 	return time.Time{}, errors.New("unknown fault " + f.kind.String())
+}
+
+// waitCtx sleeps d or until ctx ends.
+func waitCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }

@@ -2,14 +2,15 @@ package connect
 
 import (
 	"context"
-	"errors"
 	"log/slog"
-	"strconv"
 	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/pgmotion/pgmotion/internal/change"
+	"github.com/pgmotion/pgmotion/internal/pgsource"
 )
 
 // slotPollInterval is how often the slot monitor reads the slot, and
@@ -24,12 +25,12 @@ const (
 var walStatuses = []string{"reserved", "extended", "unreserved", "lost"}
 
 // slotMonitor reads a connector's replication slot from PostgreSQL every
-// few seconds, on a connection of its own (not the replication one), and
-// serves what it read as the pgmotion_slot_* metrics. A read that fails
-// or times out leaves the slot's series out of the next scrapes until one
-// succeeds; it never touches the stream.
+// few seconds (pgsource.SlotReader, on a connection of its own, not the
+// replication one), and serves what it read as the pgmotion_slot_*
+// metrics. A read that fails or times out leaves the slot's series out of
+// the next scrapes until one succeeds; it never touches the stream.
 type slotMonitor struct {
-	conn      *pgconn.Config
+	reader    *pgsource.SlotReader // owned by Run
 	slot      string
 	connector string
 	log       *slog.Logger
@@ -39,18 +40,9 @@ type slotMonitor struct {
 	walStatus, active, confirmedAge      *prometheus.Desc
 
 	mu        sync.Mutex
-	st        *slotState // nil: no successful read yet, or the last failed
-	confirmed string     // confirmed_flush_lsn at the last read
-	movedAt   time.Time  // when confirmed_flush_lsn was last seen to move
-}
-
-// slotState is one read of pg_replication_slots.
-type slotState struct {
-	lag, retained     float64 // bytes, when hasLag and hasRetain
-	safeWalSize       *float64
-	walStatus         string // "" before PostgreSQL 13
-	active            bool
-	hasLag, hasRetain bool
+	st        *pgsource.SlotStatus // nil: no successful read yet, or the last failed
+	confirmed change.LSN           // confirmed_flush_lsn at the last read
+	movedAt   time.Time            // when confirmed_flush_lsn was last seen to move
 }
 
 func newSlotMonitor(conn *pgconn.Config, slot, connector string, log *slog.Logger) *slotMonitor {
@@ -58,14 +50,9 @@ func newSlotMonitor(conn *pgconn.Config, slot, connector string, log *slog.Logge
 	d := func(name, help string, labels ...string) *prometheus.Desc {
 		return prometheus.NewDesc(name, help, labels, l)
 	}
-	c := conn.Copy()
-	if c.RuntimeParams == nil {
-		c.RuntimeParams = map[string]string{}
-	}
-	delete(c.RuntimeParams, "replication")
-	c.RuntimeParams["application_name"] = "pgmotion-metrics"
 	return &slotMonitor{
-		conn: c, slot: slot, connector: connector, log: log, now: time.Now,
+		reader: pgsource.NewSlotReader(conn, slot, "pgmotion-metrics"),
+		slot:   slot, connector: connector, log: log, now: time.Now,
 		lagBytes: d("pgmotion_slot_lag_bytes",
 			"Bytes of WAL between the server's current position (pg_current_wal_lsn()) and the slot's confirmed_flush_lsn: what the connector has yet to confirm."),
 		retainedBytes: d("pgmotion_slot_wal_retained_bytes",
@@ -83,13 +70,10 @@ func newSlotMonitor(conn *pgconn.Config, slot, connector string, log *slog.Logge
 
 // Run reads the slot every slotPollInterval until ctx ends.
 func (s *slotMonitor) Run(ctx context.Context) {
-	var pc *pgconn.PgConn
 	defer func() {
-		if pc != nil {
-			cctx, cancel := context.WithTimeout(context.Background(), time.Second)
-			pc.Close(cctx)
-			cancel()
-		}
+		cctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		s.reader.Close(cctx)
+		cancel()
 	}()
 	tick := time.NewTicker(slotPollInterval)
 	defer tick.Stop()
@@ -103,13 +87,9 @@ func (s *slotMonitor) Run(ctx context.Context) {
 	}
 	for {
 		qctx, cancel := context.WithTimeout(ctx, slotQueryTimeout)
-		st, err := s.read(qctx, &pc)
+		st, err := s.read(qctx)
 		cancel()
 		if err != nil {
-			if pc != nil {
-				pc.Close(context.Background())
-				pc = nil
-			}
 			if ctx.Err() != nil {
 				return
 			}
@@ -131,60 +111,24 @@ func (s *slotMonitor) Run(ctx context.Context) {
 	}
 }
 
-// read runs one query, connecting first when needed.
-func (s *slotMonitor) read(ctx context.Context, pc **pgconn.PgConn) (*slotState, error) {
-	if *pc == nil {
-		c, err := pgconn.ConnectConfig(ctx, s.conn)
-		if err != nil {
-			return nil, err
-		}
-		*pc = c
+// read reads the slot once and notes when its confirmed_flush_lsn moved.
+func (s *slotMonitor) read(ctx context.Context) (*pgsource.SlotStatus, error) {
+	st, err := s.reader.Read(ctx)
+	if err != nil {
+		return nil, err
 	}
-	ver, _ := strconv.Atoi((*pc).ParameterStatus("server_version_num"))
-	if ver == 0 {
-		// Before PostgreSQL 12 the parameter is not reported; the
-		// major version still is.
-		v := (*pc).ParameterStatus("server_version")
-		if n, err := strconv.Atoi(v[:min(len(v), 2)]); err == nil {
-			ver = n * 10000
-		}
-	}
-	q := `SELECT (w.lsn - confirmed_flush_lsn)::int8::text, (w.lsn - restart_lsn)::int8::text, active::text, confirmed_flush_lsn::text`
-	if ver >= 130000 {
-		q += `, wal_status, safe_wal_size::text`
-	}
-	q += ` FROM pg_replication_slots, (SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_receive_lsn() ELSE pg_current_wal_lsn() END AS lsn) w WHERE slot_name = $1`
-	res := (*pc).ExecParams(ctx, q, [][]byte{[]byte(s.slot)}, nil, nil, nil).Read()
-	if res.Err != nil {
-		return nil, res.Err
-	}
-	if len(res.Rows) == 0 {
-		return nil, errors.New("the slot does not exist")
-	}
-	row := res.Rows[0]
-	st := &slotState{active: string(row[2]) == "true"}
-	if row[0] != nil {
-		st.lag, _ = strconv.ParseFloat(string(row[0]), 64)
-		st.hasLag = true
-	}
-	if row[1] != nil {
-		st.retained, _ = strconv.ParseFloat(string(row[1]), 64)
-		st.hasRetain = true
-	}
-	if len(row) > 4 {
-		st.walStatus = string(row[4])
-		if row[5] != nil {
-			v, _ := strconv.ParseFloat(string(row[5]), 64)
-			st.safeWalSize = &v
-		}
-	}
+	s.observe(st)
+	return &st, nil
+}
+
+// observe notes when st's confirmed_flush_lsn differs from the last read's.
+func (s *slotMonitor) observe(st pgsource.SlotStatus) {
 	now := s.now()
 	s.mu.Lock()
-	if s.movedAt.IsZero() || string(row[3]) != s.confirmed {
-		s.confirmed, s.movedAt = string(row[3]), now
+	if s.movedAt.IsZero() || st.ConfirmedFlush != s.confirmed {
+		s.confirmed, s.movedAt = st.ConfirmedFlush, now
 	}
 	s.mu.Unlock()
-	return st, nil
 }
 
 // Describe implements prometheus.Collector.
@@ -205,26 +149,26 @@ func (s *slotMonitor) Collect(ch chan<- prometheus.Metric) {
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
 	}
-	if st.hasLag {
-		gauge(s.lagBytes, st.lag)
+	if st.HasLag {
+		gauge(s.lagBytes, float64(st.LagBytes))
 	}
-	if st.hasRetain {
-		gauge(s.retainedBytes, st.retained)
+	if st.HasRetained {
+		gauge(s.retainedBytes, float64(st.RetainedBytes))
 	}
-	if st.safeWalSize != nil {
-		gauge(s.safeWalSize, *st.safeWalSize)
+	if st.HasSafeWALSize {
+		gauge(s.safeWalSize, float64(st.SafeWALSize))
 	}
-	if st.walStatus != "" {
+	if st.WALStatus != "" {
 		for _, w := range walStatuses {
 			v := 0.0
-			if w == st.walStatus {
+			if w == st.WALStatus {
 				v = 1
 			}
 			gauge(s.walStatus, v, w)
 		}
 	}
 	act := 0.0
-	if st.active {
+	if st.Active {
 		act = 1
 	}
 	gauge(s.active, act)

@@ -46,8 +46,13 @@ func (e *SlotDropError) Error() string {
 	if e.PID != 0 {
 		by = fmt.Sprintf(" (held by PID %d)", e.PID)
 	}
-	return fmt.Sprintf("replication slot %q was not dropped%s and keeps WAL on the server until it is: once nothing streams from it, run SELECT pg_drop_replication_slot('%s'): %v",
-		e.Slot, by, strings.ReplaceAll(e.Slot, "'", "''"), e.Err)
+	return fmt.Sprintf("replication slot %q was not dropped%s and keeps WAL on the server until it is: once nothing streams from it, run %s: %v",
+		e.Slot, by, e.Fix(), e.Err)
+}
+
+// Fix returns the statement that drops the slot, to show a user.
+func (e *SlotDropError) Fix() string {
+	return "SELECT pg_drop_replication_slot('" + strings.ReplaceAll(e.Slot, "'", "''") + "')"
 }
 
 func (e *SlotDropError) Unwrap() error { return e.Err }

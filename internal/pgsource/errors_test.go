@@ -67,3 +67,20 @@ func TestFromPostgres(t *testing.T) {
 type safeToRetry struct{ error }
 
 func (safeToRetry) SafeToRetry() bool { return true }
+
+// TestSlotDropErrorFix checks the statement a SlotDropError gives to drop
+// the slot: the name quoted as a SQL literal, and the same in the message.
+func TestSlotDropErrorFix(t *testing.T) {
+	for _, tc := range []struct{ slot, want string }{
+		{"plain", "SELECT pg_drop_replication_slot('plain')"},
+		{"it's", "SELECT pg_drop_replication_slot('it''s')"},
+	} {
+		e := &SlotDropError{Slot: tc.slot, PID: 42, Err: errors.New("still active")}
+		if got := e.Fix(); got != tc.want {
+			t.Errorf("Fix() for %q = %q, want %q", tc.slot, got, tc.want)
+		}
+		if msg := e.Error(); !strings.Contains(msg, "run "+tc.want+": still active") || !strings.Contains(msg, "(held by PID 42)") {
+			t.Errorf("Error() for %q = %q", tc.slot, msg)
+		}
+	}
+}
