@@ -664,7 +664,7 @@ func (w *Worker) runTask(ctx context.Context, name string, raw map[string]string
 			err = nil
 		}
 		if d := t.SlotDropError(); d != nil {
-			attrs := []any{"slot", d.Slot, "err", d.Err, "fix", "SELECT pg_drop_replication_slot('" + strings.ReplaceAll(d.Slot, "'", "''") + "')"}
+			attrs := []any{"slot", d.Slot, "err", d.Err, "fix", d.Fix()}
 			if d.PID != 0 {
 				attrs = append(attrs, "pid", d.PID)
 			}
