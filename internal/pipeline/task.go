@@ -224,7 +224,7 @@ func New(cfg Config, env Env) (*Task, error) {
 	t := &Task{cfg: cfg, log: log, src: src, enc: enc, sink: env.Sink, store: env.Offsets, tr: newTracker(),
 		signalOpts: env.SignalOpts, metrics: env.Metrics, progressOut: env.Progress, sm: env.Streaming,
 		onOpen: env.OnOpen, stopCtx: env.StopCtx}
-	t.out = &emitter{sink: env.Sink, spec: cfg.Topics, skip: cfg.SkipLSNs, limit: cfg.MaxRequestSize, log: log}
+	t.out = &emitter{sink: env.Sink, spec: cfg.Topics, onTopic: env.OnTopic, skip: cfg.SkipLSNs, limit: cfg.MaxRequestSize, log: log}
 	if cfg.EOS.Enabled {
 		t.eos = &eosState{cfg: cfg.EOS, offsetTopic: env.OffsetTopic}
 	}
