@@ -29,6 +29,7 @@ import (
 	"github.com/pgmotion/pgmotion/internal/kafkaclient"
 	"github.com/pgmotion/pgmotion/internal/kafkasink"
 	"github.com/pgmotion/pgmotion/internal/options"
+	"github.com/pgmotion/pgmotion/internal/pipeline"
 	"github.com/pgmotion/pgmotion/internal/workerconfig"
 )
 
@@ -230,7 +231,7 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 	for _, c := range conns {
 		resolved, err := resolver.Resolve(c.config)
 		if err == nil {
-			_, err = connect.ValidateConfig(c.name, resolved)
+			_, err = pipeline.ValidateConfig(c.name, resolved)
 		}
 		if err != nil {
 			// A validation message may quote a value a provider returned.

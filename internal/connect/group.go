@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pgmotion/pgmotion/internal/kafkaclient"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -330,7 +331,7 @@ func (w *Worker) joinGroup() error {
 	pctx, cancel := context.WithTimeout(w.ctx, 10*time.Second)
 	w.removePredecessors(pctx)
 	cancel()
-	cl, err := kgo.NewClient(append(connOpts(w.sink.Client()),
+	cl, err := kgo.NewClient(append(kafkaclient.ConnOpts(w.sink.Client()),
 		kgo.ClientID(w.groupClientID()),
 		kgo.ConsumerGroup(w.cfg.GroupID),
 		kgo.ConsumeTopics(w.cfg.ConfigTopic),

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"sync"
 
+	"github.com/pgmotion/pgmotion/internal/kafkaclient"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -50,7 +51,7 @@ func (l *kvlog) start(ctx context.Context, partitions int32, replication int16) 
 	if err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
 		return fmt.Errorf("create topic %q: %w", l.topic, err)
 	}
-	cons, err := kgo.NewClient(append(connOpts(l.prod), kgo.ConsumeTopics(l.topic),
+	cons, err := kgo.NewClient(append(kafkaclient.ConnOpts(l.prod), kgo.ConsumeTopics(l.topic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(200e6), kgo.KeepControlRecords())...)
 	if err != nil {
 		return err

@@ -14,53 +14,8 @@ import (
 	"github.com/twmb/franz-go/plugin/kslog"
 
 	"github.com/pgmotion/pgmotion/internal/metrics"
+	"github.com/pgmotion/pgmotion/internal/pipeline"
 )
-
-// newStreamingMetrics makes the streaming metrics of a task and registers
-// them on reg. A registration that fails (another connector with the same
-// topic.prefix, different custom.metric.tags keys) is logged and leaves
-// the metrics unregistered: nothing a connector's metrics do stops it.
-func newStreamingMetrics(reg prometheus.Registerer, tc TaskConfig, buffered func() (int64, int64), log *slog.Logger) *metrics.StreamingMetrics {
-	o := metrics.StreamingOptions{
-		Connector:     tc.Name,
-		QueueCapacity: tc.QueueCapacity,
-		MaxQueueBytes: tc.MaxQueueBytes,
-		Buffered:      buffered,
-		Tags:          tc.MetricTags,
-	}
-	prefix := tc.TopicPrefix
-	if prefix == "" {
-		prefix = tc.Name
-	}
-	sm, err := metrics.NewStreamingMetrics(reg, prefix, o)
-	if err != nil && reg != nil {
-		log.Warn("streaming metrics are not served", "err", err)
-		o.Tags = nil
-		sm, err = metrics.NewStreamingMetrics(nil, prefix, o)
-	}
-	if err != nil {
-		return nil
-	}
-	return sm
-}
-
-// streamingOpened tells the streaming metrics that the source is open:
-// connected, with its captured tables and filter counter.
-func (t *task) streamingOpened(ctx context.Context) {
-	if t.sm == nil {
-		return
-	}
-	t.sm.SetConnected(true)
-	src := t.src
-	t.sm.SetFiltered(src.Filtered)
-	if tables, err := src.Tables(ctx); err == nil {
-		names := make([]string, len(tables))
-		for i, tn := range tables {
-			names[i] = tn.String()
-		}
-		t.sm.SetCapturedTables(names)
-	}
-}
 
 // workerCollector serves Kafka Connect's worker metrics
 // (type=connect-worker-metrics) and the status of each connector and task
@@ -280,12 +235,12 @@ func (noGatherer) Gather() ([]*dto.MetricFamily, error) { return nil, nil }
 // startTaskMetrics returns a connector's streaming metrics, which its
 // task's every attempt shares, and starts the slot monitor; the function
 // it returns stops both and unregisters them.
-func (w *Worker) startTaskMetrics(ctx context.Context, tc TaskConfig, log *slog.Logger) (*metrics.StreamingMetrics, func()) {
+func (w *Worker) startTaskMetrics(ctx context.Context, tc pipeline.Config, log *slog.Logger) (*metrics.StreamingMetrics, func()) {
 	if w.cfg.Metrics == nil {
 		return nil, func() {}
 	}
 	cl := w.sink.Client()
-	sm := newStreamingMetrics(w.cfg.Metrics, tc, func() (int64, int64) {
+	sm := pipeline.NewStreamingMetrics(w.cfg.Metrics, tc, func() (int64, int64) {
 		return cl.BufferedProduceRecords(), cl.BufferedProduceBytes()
 	}, log)
 	mon := newSlotMonitor(tc.Source.Conn, tc.Source.Slot, tc.Name, log)

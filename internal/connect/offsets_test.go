@@ -12,6 +12,7 @@ import (
 
 	"github.com/pgmotion/pgmotion/internal/broker"
 	"github.com/pgmotion/pgmotion/internal/kafkasink"
+	"github.com/pgmotion/pgmotion/internal/pipeline"
 )
 
 // TestOffsetStorePartitioning checks, against the embedded broker, that an
@@ -46,7 +47,7 @@ func TestOffsetStorePartitioning(t *testing.T) {
 	}
 	for i := 0; i < 8; i++ {
 		name := "connector-" + strconv.Itoa(i)
-		if err := store.Put(ctx, name, "srv", &Offset{LSN: 100, LSNCommit: 90, TxID: 7}); err != nil {
+		if err := store.Put(ctx, name, "srv", &pipeline.Offset{LSN: 100, LSNCommit: 90, TxID: 7}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -1,16 +1,12 @@
 package connect
 
 import (
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
 	"sort"
 	"strings"
-
-	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/sasl"
 
 	"github.com/pgmotion/pgmotion/internal/kafkaclient"
 	"github.com/pgmotion/pgmotion/internal/options"
@@ -171,19 +167,6 @@ func (s *security) forConnector(config map[string]string) (connectorClients, err
 		}
 	}
 	return cc, errors.Join(errs...)
-}
-
-// connOpts copies what a new client needs to reach the cluster cl
-// reaches, as cl does: its seed brokers, its TLS and its SASL.
-func connOpts(cl *kgo.Client) []kgo.Opt {
-	opts := []kgo.Opt{kgo.SeedBrokers(cl.OptValue(kgo.SeedBrokers).([]string)...)}
-	if c, ok := cl.OptValue(kgo.DialTLSConfig).(*tls.Config); ok && c != nil {
-		opts = append(opts, kgo.DialTLSConfig(c.Clone()))
-	}
-	if m, ok := cl.OptValue(kgo.SASL).([]sasl.Mechanism); ok && len(m) > 0 {
-		opts = append(opts, kgo.SASL(m...))
-	}
-	return opts
 }
 
 // sameSecurity reports whether two clients would connect alike.

@@ -7,8 +7,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-
-	"github.com/pgmotion/pgmotion/internal/kafkasink"
 )
 
 // Topic tracking (KIP-558): the first time a connector's task has a record
@@ -155,28 +153,4 @@ func (w *Worker) forgetTopics(ctx context.Context, connector string) error {
 		}
 	}
 	return nil
-}
-
-// firstAck is the acknowledgement of a task's first record to a topic:
-// once Kafka has it, the topic is active.
-type firstAck struct {
-	kafkasink.Acker
-	topic string
-	seen  func(topic string)
-}
-
-func (a *firstAck) Ack(err error) {
-	if err == nil {
-		a.seen(a.topic)
-	}
-	a.Acker.Ack(err)
-}
-
-// ackFirst wraps the acknowledgement of a task's first record to topic;
-// without a seen function it is ack itself.
-func ackFirst(ack kafkasink.Acker, topic string, seen func(string)) kafkasink.Acker {
-	if seen == nil {
-		return ack
-	}
-	return &firstAck{Acker: ack, topic: topic, seen: seen}
 }

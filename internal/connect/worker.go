@@ -1,8 +1,9 @@
-// Package connect is pgmotion's Kafka Connect-style runtime: it keeps
-// connector configs, target states, statuses and offsets in Kafka topics
-// laid out the Kafka Connect way, runs each connector's task, wires the
-// task's PostgreSQL source to the encoder and the Kafka sink, and answers
-// the Kafka Connect REST API through the Herder interface.
+// Package connect is the Kafka Connect worker: it keeps connector configs,
+// target states, statuses and offsets in Kafka topics laid out the Kafka
+// Connect way, shares connectors between workers through Kafka's group
+// protocol, answers the Kafka Connect REST API through the Herder
+// interface, and runs each connector it owns as an internal/pipeline task,
+// restarting it after retriable failures.
 package connect
 
 import (
@@ -32,6 +33,7 @@ import (
 	"github.com/pgmotion/pgmotion/internal/logging"
 	"github.com/pgmotion/pgmotion/internal/options"
 	"github.com/pgmotion/pgmotion/internal/pgsource"
+	"github.com/pgmotion/pgmotion/internal/pipeline"
 	"github.com/pgmotion/pgmotion/internal/transform"
 	"github.com/pgmotion/pgmotion/internal/workerconfig"
 )
@@ -43,7 +45,7 @@ type WorkerConfig struct {
 	// KafkaOpts are extra connection options (TLS, SASL) for every Kafka
 	// client the worker makes, after those of Kafka: the embedded
 	// broker's. Clients made from the worker's own take them over in
-	// connOpts.
+	// kafkaclient.ConnOpts.
 	KafkaOpts []kgo.Opt
 	// Kafka holds the Kafka client security settings (security.protocol,
 	// sasl.*, ssl.*) of the worker's own clients and of its tasks'
@@ -100,7 +102,7 @@ type WorkerConfig struct {
 	ReserveMemory func(bytes int64) (release func())
 	// ExactlyOnceSource is exactly.once.source.support (disabled,
 	// preparing or enabled; "" is disabled). With enabled every task is
-	// transactional (eos.go).
+	// transactional (internal/pipeline/eos.go).
 	ExactlyOnceSource string
 	// DisableTopicTracking and DisableTopicTrackingReset are
 	// topic.tracking.enable=false and topic.tracking.allow.reset=false.
@@ -511,7 +513,7 @@ func (w *Worker) startLocked(name string, config map[string]string) {
 		defer w.setStreaming(name, false)
 		err := w.ensureTasks(ctx, name, config)
 		if err == nil {
-			err = guard(func() error { return w.runTask(ctx, name, config, r) })
+			err = pipeline.Guard(func() error { return w.runTask(ctx, name, config, r) })
 		}
 		err = scrubErr(err, w.scrubber(config))
 		if _, ok := errors.AsType[*pgsource.SlotDropError](err); ok {
@@ -550,14 +552,14 @@ func (w *Worker) newSink(clientID string, producer, admin *kafkaclient.Security)
 }
 
 // runTask runs one connector's task until ctx ends or it fails for
-// good: a retriable failure restarts it (retry.go), and a panic fails it.
+// good: a retriable failure restarts it (internal/pipeline/retry.go), and a panic fails it.
 // Nothing a task does ends the process.
 func (w *Worker) runTask(ctx context.Context, name string, raw map[string]string, r *runner) (err error) {
 	resolved, err := w.effective(raw)
 	if err != nil {
 		return err
 	}
-	tc, warnings, err := TaskConfigFrom(name, resolved)
+	tc, warnings, err := pipeline.ConfigFrom(name, resolved)
 	if err != nil {
 		return err
 	}
@@ -571,7 +573,7 @@ func (w *Worker) runTask(ctx context.Context, name string, raw map[string]string
 	if w.cfg.DataDir != "" {
 		tc.Source.SpillDir = filepath.Join(w.cfg.DataDir, "spill", spillName(name))
 	}
-	if msg := EOSCheck(resolved, w.cfg.ExactlyOnceSource); msg != "" {
+	if msg := pipeline.EOSCheck(resolved, w.cfg.ExactlyOnceSource); msg != "" {
 		return fmt.Errorf("%s=required: %s Set %s=enabled in the worker config, or %s=requested on the connector",
 			options.PropExactlyOnceSupport, msg, workerconfig.PropExactlyOnceSource, options.PropExactlyOnceSupport)
 	}
@@ -637,10 +639,10 @@ func (w *Worker) runTask(ctx context.Context, name string, raw map[string]string
 		if tc.EOS.Enabled {
 			// Exactly-once: a transactional producer of the task's own,
 			// new for each attempt, since a failed or fenced transaction
-			// ends the producer (eos.go).
+			// ends the producer (internal/pipeline/eos.go).
 			group := cmp.Or(w.cfg.GroupID, workerconfig.Default().GroupID)
 			txSink, err := kafkasink.New(kafkasink.Config{Brokers: w.cfg.Brokers, ClientID: "pgmotion-" + name, Compression: w.cfg.Compression,
-				MaxRequestSize: w.cfg.MaxRequestSize, Log: w.log, TransactionalID: TransactionalID(group, name, 0), TransactionTimeout: tc.EOS.TransactionTimeout,
+				MaxRequestSize: w.cfg.MaxRequestSize, Log: w.log, TransactionalID: pipeline.TransactionalID(group, name, 0), TransactionTimeout: tc.EOS.TransactionTimeout,
 				Opts: append(append(clients.producer.Opts(), w.cfg.KafkaOpts...), kgo.WithLogger(quietLogger{kslog.New(w.log.With("component", "kafka-client"))}))})
 			if err != nil {
 				return false, err
@@ -648,29 +650,21 @@ func (w *Worker) runTask(ctx context.Context, name string, raw map[string]string
 			defer txSink.Close()
 			taskSink = txSink
 		}
-		t, err := newTask(tc, taskSink, w.store, log)
+		t, err := pipeline.New(tc, pipeline.Env{Sink: taskSink, Offsets: w.store, Log: log, OffsetTopic: w.cfg.OffsetTopic,
+			SignalOpts: clients.signal.Opts(), Metrics: w.cfg.Metrics, Progress: w.cfg.Progress, Streaming: sm,
+			OnOpen: onOpen, OnTopic: func(topic string) { w.sawTopic(name, topic) }, StopCtx: w.hard})
 		if err != nil {
 			return false, err
 		}
-		if tc.EOS.Enabled {
-			t.eos = &eosState{cfg: tc.EOS, offsetTopic: w.cfg.OffsetTopic}
-		}
-		t.signalOpts = clients.signal.Opts()
-		t.metrics, t.progressOut, t.onOpen, t.stopCtx = w.cfg.Metrics, w.cfg.Progress, onOpen, w.hard
-		t.onTopic = func(topic string) { w.sawTopic(name, topic) }
-		if sm != nil {
-			t.sm = sm
-			t.tr.acked = sm.Acked
-		}
-		err = guard(func() error { return t.run(ctx) })
+		err = pipeline.Guard(func() error { return t.Run(ctx) })
 		if sm != nil {
 			sm.SetConnected(false)
 		}
 		if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
 			err = nil
 		}
-		if d := t.dropErr; d != nil {
-			attrs := []any{"slot", d.Slot, "err", d.Err, "fix", "SELECT pg_drop_replication_slot('" + strings.ReplaceAll(d.Slot, "'", "''") + "')"}
+		if d := t.SlotDropError(); d != nil {
+			attrs := []any{"slot", d.Slot, "err", d.Err, "fix", d.Fix()}
 			if d.PID != 0 {
 				attrs = append(attrs, "pid", d.PID)
 			}
@@ -685,9 +679,9 @@ func (w *Worker) runTask(ctx context.Context, name string, raw map[string]string
 			// that is the cause.
 			err = clients.producer.Explain(err)
 		}
-		return t.progressed.Load(), err
+		return t.Progressed(), err
 	}
-	if err := superviseTask(ctx, log, newRetryPolicy(tc.MaxRetries, tc.RetryWait), attempt); err != nil {
+	if err := pipeline.Supervise(ctx, log, pipeline.NewRetryPolicy(tc.MaxRetries, tc.RetryWait), attempt); err != nil {
 		return fmt.Errorf("connector %q: %w", name, err)
 	}
 	if dropErr != nil {

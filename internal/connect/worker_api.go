@@ -14,6 +14,7 @@ import (
 	"github.com/pgmotion/pgmotion/internal/change"
 	"github.com/pgmotion/pgmotion/internal/options"
 	"github.com/pgmotion/pgmotion/internal/pgsource"
+	"github.com/pgmotion/pgmotion/internal/pipeline"
 )
 
 // The Herder methods of Worker. Configs are stored and returned as given,
@@ -62,11 +63,11 @@ func (w *Worker) validate(name string, config map[string]string) error {
 	if err != nil {
 		return &Error{Code: 400, Msg: err.Error(), Err: err}
 	}
-	if _, _, err := TaskConfigFrom(name, resolved); err != nil {
+	if _, _, err := pipeline.ConfigFrom(name, resolved); err != nil {
 		err = scrubErr(err, w.scrubber(config))
 		return &Error{Code: 400, Msg: err.Error(), Err: err}
 	}
-	if msg := EOSCheck(resolved, w.cfg.ExactlyOnceSource); msg != "" {
+	if msg := pipeline.EOSCheck(resolved, w.cfg.ExactlyOnceSource); msg != "" {
 		// Kafka Connect's text for a config with one error.
 		return BadRequestf("Connector configuration is invalid and contains the following 1 error(s):\n%s\nYou can also find the above list of errors at the endpoint `/connector-plugins/{connectorType}/config/validate`", msg)
 	}
@@ -442,14 +443,14 @@ func (w *Worker) AlterOffsets(ctx context.Context, name string, offsets []Connec
 			continue
 		}
 		b, _ := json.Marshal(o.Offset)
-		var off Offset
+		var off pipeline.Offset
 		if err := json.Unmarshal(b, &off); err != nil || off.ResumeLSN() == 0 && off.LSN == 0 {
 			return "", BadRequestf("The offset %s of connector %s is not a PostgreSQL connector offset: it needs a numeric lsn, lsn_proc or lsn_commit", b, name)
 		}
 		if err := w.checkSlotCanServe(ctx, c, max(off.ResumeLSN(), off.LSN)); err != nil {
 			return "", err
 		}
-		if err := w.store.kv.put(ctx, string(OffsetKey(name, server)), b); err != nil {
+		if err := w.store.kv.put(ctx, string(pipeline.OffsetKey(name, server)), b); err != nil {
 			return "", err
 		}
 	}
@@ -514,7 +515,7 @@ func (w *Worker) Validate(_ context.Context, class string, config map[string]str
 		return nil, NotFoundf("Failed to find any class that implements Connector and which name matches %s", class)
 	}
 	ci := s.Validate(config)
-	if msg := EOSCheck(config, w.cfg.ExactlyOnceSource); msg != "" {
+	if msg := pipeline.EOSCheck(config, w.cfg.ExactlyOnceSource); msg != "" {
 		for i := range ci.Configs {
 			if v := ci.Configs[i].Value; v != nil && v.Name == options.PropExactlyOnceSupport {
 				v.Errors = append(v.Errors, msg)

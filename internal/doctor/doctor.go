@@ -23,9 +23,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/pgmotion/pgmotion/internal/change"
-	"github.com/pgmotion/pgmotion/internal/connect"
 	"github.com/pgmotion/pgmotion/internal/debezium"
 	"github.com/pgmotion/pgmotion/internal/pgsource"
+	"github.com/pgmotion/pgmotion/internal/pipeline"
 )
 
 // Finding is the result of one check; see pgsource.Finding.
@@ -89,7 +89,7 @@ func (r *Report) Count(s pgsource.Severity) int {
 // parse; what the checks find, connection failures included, is in the
 // report.
 func Run(ctx context.Context, o Options) (*Report, error) {
-	tc, warnings, err := connect.TaskConfigFrom(o.Name, o.Config)
+	tc, warnings, err := pipeline.ConfigFrom(o.Name, o.Config)
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +107,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	pctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	src := tc.Source
 	src.Log = o.Log
-	res, err := pgsource.Preflight(pctx, src, pgsource.PreflightOptions{ToastFilled: tc.ToastFill != connect.ToastFillNone})
+	res, err := pgsource.Preflight(pctx, src, pgsource.PreflightOptions{ToastFilled: tc.ToastFill != pipeline.ToastFillNone})
 	cancel()
 	var captured []pgsource.TableName
 	if err != nil {
@@ -126,7 +126,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	return r, nil
 }
 
-func checkKafka(ctx context.Context, o Options, tc connect.TaskConfig, captured []pgsource.TableName) []Finding {
+func checkKafka(ctx context.Context, o Options, tc pipeline.Config, captured []pgsource.TableName) []Finding {
 	var out []Finding
 	add := func(check string, sev pgsource.Severity, what, fix string, topics ...string) {
 		out = append(out, Finding{Check: check, Severity: sev, What: what, Fix: fix, Tables: topics})

@@ -359,3 +359,16 @@ func (s *Security) Equal(o *Security) bool {
 	}
 	return maps.Equal(s.props, o.props)
 }
+
+// ConnOpts copies what a new client needs to reach the cluster cl
+// reaches, as cl does: its seed brokers, its TLS and its SASL.
+func ConnOpts(cl *kgo.Client) []kgo.Opt {
+	opts := []kgo.Opt{kgo.SeedBrokers(cl.OptValue(kgo.SeedBrokers).([]string)...)}
+	if c, ok := cl.OptValue(kgo.DialTLSConfig).(*tls.Config); ok && c != nil {
+		opts = append(opts, kgo.DialTLSConfig(c.Clone()))
+	}
+	if m, ok := cl.OptValue(kgo.SASL).([]sasl.Mechanism); ok && len(m) > 0 {
+		opts = append(opts, kgo.SASL(m...))
+	}
+	return opts
+}

@@ -1,9 +1,10 @@
 // Package snapshot holds the incremental snapshot's state machine and the
-// signals that drive it. The task that streams (internal/connect) feeds
+// signals that drive it, and the initial snapshot's decisions and resumable
+// progress (initial.go). The task that streams (internal/pipeline) feeds
 // it the stream's changes and ticks, stores the state it reports in the
 // source offset, and gives it what it needs from PostgreSQL and Kafka
 // through two small interfaces, Source and Task; this package imports
-// nothing of connect's.
+// nothing of pipeline's.
 package snapshot
 
 import (

@@ -1,4 +1,4 @@
-package connect
+package pipeline
 
 import (
 	"testing"
@@ -19,7 +19,7 @@ func TestTaskMemoryBudget(t *testing.T) {
 		{ToastFillRefetch, 0, 32 << 20, 32 << 20},
 		{ToastFillCache, -1, -1, 0},
 	} {
-		c := TaskConfig{ToastFill: tc.fill, ToastCacheBytes: tc.cache, Source: pgsource.Config{BufferMemory: tc.buffer}}
+		c := Config{ToastFill: tc.fill, ToastCacheBytes: tc.cache, Source: pgsource.Config{BufferMemory: tc.buffer}}
 		if got := c.memoryBudget(); got != tc.want {
 			t.Errorf("fill=%q buffer=%d cache=%d: budget %d, want %d", tc.fill, tc.buffer, tc.cache, got, tc.want)
 		}

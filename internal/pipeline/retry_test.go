@@ -1,4 +1,4 @@
-package connect
+package pipeline
 
 import (
 	"context"
@@ -87,7 +87,7 @@ func TestRetryPolicy(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := newRetryPolicy(tt.max, tt.cap)
+			p := NewRetryPolicy(tt.max, tt.cap)
 			for i, want := range tt.waits {
 				got, ok := p.next()
 				if !ok || got != want {
@@ -100,7 +100,7 @@ func TestRetryPolicy(t *testing.T) {
 		})
 	}
 	// Delivering resets the count and the backoff.
-	p := newRetryPolicy(2, 10*time.Second)
+	p := NewRetryPolicy(2, 10*time.Second)
 	p.next()
 	p.next()
 	p.reset()
@@ -114,7 +114,7 @@ func TestSuperviseTask(t *testing.T) {
 	refused := &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
 	t.Run("retries a retriable error, then runs", func(t *testing.T) {
 		n := 0
-		err := superviseTask(t.Context(), log, newRetryPolicy(-1, time.Millisecond), func(ctx context.Context) (bool, error) {
+		err := Supervise(t.Context(), log, NewRetryPolicy(-1, time.Millisecond), func(ctx context.Context) (bool, error) {
 			if n++; n < 4 {
 				return false, refused
 			}
@@ -126,7 +126,7 @@ func TestSuperviseTask(t *testing.T) {
 	})
 	t.Run("fails at once on a permanent error", func(t *testing.T) {
 		n := 0
-		err := superviseTask(t.Context(), log, newRetryPolicy(-1, time.Millisecond), func(ctx context.Context) (bool, error) {
+		err := Supervise(t.Context(), log, NewRetryPolicy(-1, time.Millisecond), func(ctx context.Context) (bool, error) {
 			n++
 			return false, &pgconn.PgError{Code: "28P01", Message: "password authentication failed"}
 		})
@@ -136,7 +136,7 @@ func TestSuperviseTask(t *testing.T) {
 	})
 	t.Run("gives up after errors.max.retries", func(t *testing.T) {
 		n := 0
-		err := superviseTask(t.Context(), log, newRetryPolicy(2, time.Millisecond), func(ctx context.Context) (bool, error) {
+		err := Supervise(t.Context(), log, NewRetryPolicy(2, time.Millisecond), func(ctx context.Context) (bool, error) {
 			n++
 			return false, refused
 		})
@@ -146,7 +146,7 @@ func TestSuperviseTask(t *testing.T) {
 	})
 	t.Run("progress resets the count", func(t *testing.T) {
 		n := 0
-		err := superviseTask(t.Context(), log, newRetryPolicy(1, time.Millisecond), func(ctx context.Context) (bool, error) {
+		err := Supervise(t.Context(), log, NewRetryPolicy(1, time.Millisecond), func(ctx context.Context) (bool, error) {
 			if n++; n < 6 {
 				return true, refused // delivered, then lost the connection
 			}
@@ -157,8 +157,8 @@ func TestSuperviseTask(t *testing.T) {
 		}
 	})
 	t.Run("a panic fails the task with its stack", func(t *testing.T) {
-		err := superviseTask(t.Context(), log, newRetryPolicy(-1, time.Millisecond), func(ctx context.Context) (bool, error) {
-			return false, guard(func() error { panic("boom") })
+		err := Supervise(t.Context(), log, NewRetryPolicy(-1, time.Millisecond), func(ctx context.Context) (bool, error) {
+			return false, Guard(func() error { panic("boom") })
 		})
 		if err == nil || !strings.Contains(err.Error(), "panic: boom") || !strings.Contains(err.Error(), "retry_test.go") {
 			t.Errorf("err %v, want the panic with its stack", err)
@@ -166,7 +166,7 @@ func TestSuperviseTask(t *testing.T) {
 	})
 	t.Run("stops when ctx ends", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(t.Context())
-		err := superviseTask(ctx, log, newRetryPolicy(-1, time.Hour), func(ctx context.Context) (bool, error) {
+		err := Supervise(ctx, log, NewRetryPolicy(-1, time.Hour), func(ctx context.Context) (bool, error) {
 			cancel()
 			return false, refused
 		})

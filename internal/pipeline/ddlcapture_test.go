@@ -1,4 +1,4 @@
-package connect
+package pipeline
 
 import (
 	"testing"
@@ -31,7 +31,7 @@ func TestDDLCaptureOption(t *testing.T) {
 		{"on, prefix lists", []string{"pgmotion.ddl.capture", "true", "message.prefix.include.list", "audit"}, true, "srv.ddl"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			tc2, _, err := TaskConfigFrom("c", outboxConfig(append([]string{"pgmotion.outbox.source", "table", "transforms", ""}, tc.extra...)...))
+			tc2, _, err := ConfigFrom("c", outboxConfig(append([]string{"pgmotion.outbox.source", "table", "transforms", ""}, tc.extra...)...))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,4 +1,4 @@
-package connect
+package pipeline
 
 import (
 	"encoding/json"
@@ -71,7 +71,7 @@ func TestTxBeginResume(t *testing.T) {
 	}
 	stored := Offset{LSN: 300, TxID: 752, MessageType: "INSERT", TransactionID: "752",
 		TransactionOrders: encodeTxOrders([]debezium.TxCount{{DataCollection: "public.t", Count: 2}})}
-	tk := &task{enc: enc, log: slog.New(slog.DiscardHandler), skip: &stored}
+	tk := &Task{enc: enc, log: slog.New(slog.DiscardHandler), skip: &stored}
 	// The resume path sends nothing, so the task needs no sink.
 	if err := tk.txBegin(752, 200, 1); err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package connect
+package pipeline
 
 import (
 	"bytes"
@@ -25,7 +25,7 @@ const txOrderPrefix = "transaction_data_collection_order_"
 
 // txBegin sends the BEGIN record of transaction xid, whose BEGIN message
 // came at lsn, or resumes the half-delivered transaction t.skip names.
-func (t *task) txBegin(xid uint32, lsn change.LSN, ts int64) error {
+func (t *Task) txBegin(xid uint32, lsn change.LSN, ts int64) error {
 	if !t.enc.TransactionMetadata() {
 		return nil
 	}
@@ -46,7 +46,7 @@ func (t *task) txBegin(xid uint32, lsn change.LSN, ts int64) error {
 
 // txEnd sends the END record of the open transaction, whose commit ends
 // at lsn.
-func (t *task) txEnd(lsn change.LSN, ts int64) error {
+func (t *Task) txEnd(lsn change.LSN, ts int64) error {
 	if !t.enc.TransactionMetadata() {
 		return nil
 	}
@@ -61,7 +61,7 @@ func (t *task) txEnd(lsn change.LSN, ts int64) error {
 }
 
 // txOffset adds the open transaction's keys to off.
-func (t *task) txOffset(off Offset) Offset {
+func (t *Task) txOffset(off Offset) Offset {
 	counts, xid, ok := t.enc.TxCounts(nil)
 	if !ok {
 		return off

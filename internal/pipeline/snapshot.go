@@ -1,13 +1,10 @@
-package connect
+package pipeline
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,179 +12,15 @@ import (
 
 	"github.com/pgmotion/pgmotion/internal/change"
 	"github.com/pgmotion/pgmotion/internal/debezium"
-	"github.com/pgmotion/pgmotion/internal/kafkasink"
 	"github.com/pgmotion/pgmotion/internal/metrics"
-	"github.com/pgmotion/pgmotion/internal/options"
 	"github.com/pgmotion/pgmotion/internal/pgsource"
 	"github.com/pgmotion/pgmotion/internal/record"
+	"github.com/pgmotion/pgmotion/internal/snapshot"
 )
-
-// Snapshot modes pgmotion runs (snapshot.mode, legacy values mapped).
-const (
-	SnapshotInitial            = string(options.SnapshotInitial)
-	SnapshotInitialOnly        = string(options.SnapshotInitialOnly)
-	SnapshotNoData             = string(options.SnapshotNoData)
-	SnapshotAlways             = string(options.SnapshotAlways)
-	SnapshotWhenNeeded         = string(options.SnapshotWhenNeeded)
-	SnapshotConfigurationBased = string(options.SnapshotConfigurationBased)
-)
-
-// SnapshotConfig is what the snapshot options say.
-type SnapshotConfig struct {
-	Mode string
-	// The snapshot.mode.configuration.based.* options that matter for
-	// PostgreSQL (it keeps no schema history).
-	ConfigData, ConfigStream, ConfigOnDataError bool
-	// Include is snapshot.include.collection.list; empty snapshots every
-	// captured table.
-	Include []*regexp.Regexp
-	// Overrides maps schema.table to the SELECT that replaces its default
-	// (snapshot.select.statement.overrides).
-	Overrides map[string]string
-	Threads   int
-	// Delay is snapshot.delay.ms; StreamDelay is streaming.delay.ms.
-	Delay, StreamDelay time.Duration
-}
-
-// snapshotDecision is what a start does: snapshot or not, stream or not.
-type snapshotDecision struct {
-	snapshot, stream bool
-	why              string
-}
-
-// decideSnapshot applies snapshot.mode to the stored offset and to what
-// Open found: slotCreated tells that the slot did not exist, so a stored
-// position cannot be served (Debezium's "data error").
-func decideSnapshot(cfg SnapshotConfig, off *Offset, slotCreated bool) snapshotDecision {
-	noOffset := off == nil
-	unfinished := off != nil && !off.SnapshotDone()
-	dataError := off != nil && off.SnapshotDone() && slotCreated
-	switch cfg.Mode {
-	case SnapshotAlways:
-		return snapshotDecision{true, true, "snapshot.mode=always"}
-	case SnapshotNoData:
-		return snapshotDecision{false, true, "snapshot.mode=no_data"}
-	case SnapshotWhenNeeded:
-		switch {
-		case noOffset:
-			return snapshotDecision{true, true, "no stored offset"}
-		case unfinished:
-			return snapshotDecision{true, true, "the previous snapshot did not finish"}
-		case dataError:
-			return snapshotDecision{true, true, "the stored position can no longer be served: the replication slot was missing"}
-		}
-		return snapshotDecision{false, true, "the stored offset is usable"}
-	case SnapshotConfigurationBased:
-		switch {
-		case cfg.ConfigData:
-			return snapshotDecision{true, cfg.ConfigStream, "snapshot.mode.configuration.based.snapshot.data=true"}
-		case dataError && cfg.ConfigOnDataError:
-			return snapshotDecision{true, cfg.ConfigStream, "the replication slot was missing and snapshot.mode.configuration.based.snapshot.on.data.error=true"}
-		}
-		return snapshotDecision{false, cfg.ConfigStream, "snapshot.mode.configuration.based.snapshot.data=false"}
-	}
-	// initial and initial_only (and custom, which falls back to initial).
-	stream := cfg.Mode != SnapshotInitialOnly
-	switch {
-	case noOffset:
-		return snapshotDecision{true, stream, "no stored offset"}
-	case unfinished:
-		return snapshotDecision{true, stream, "the previous snapshot did not finish"}
-	}
-	return snapshotDecision{false, stream, "the snapshot is complete"}
-}
-
-// snapshotProgress is the offset key pgmotion keeps while a snapshot runs:
-// the ranges of each table and which of them Kafka holds. Debezium ignores
-// the key and would start the snapshot over.
-type snapshotProgress struct {
-	Tables []tableProgress `json:"tables"`
-}
-
-type tableProgress struct {
-	Table  string `json:"table"`
-	Step   int64  `json:"step,omitempty"`
-	Ranges int    `json:"ranges"`
-	// Done lists the delivered ranges as "0-3,5".
-	Done string `json:"done"`
-}
-
-func encodeProgress(plan []*pgsource.SnapshotTable) string {
-	p := snapshotProgress{Tables: make([]tableProgress, len(plan))}
-	for i, t := range plan {
-		p.Tables[i] = tableProgress{Table: t.Table.String(), Step: t.Step, Ranges: t.Ranges, Done: formatSet(t.Done)}
-	}
-	b, _ := json.Marshal(p)
-	return string(b)
-}
-
-func decodeProgress(s string) (map[string]tableProgress, error) {
-	var p snapshotProgress
-	if err := json.Unmarshal([]byte(s), &p); err != nil {
-		return nil, err
-	}
-	m := make(map[string]tableProgress, len(p.Tables))
-	for _, t := range p.Tables {
-		m[t.Table] = t
-	}
-	return m, nil
-}
-
-// formatSet writes the true indexes of done as ranges: "0-3,5".
-func formatSet(done []bool) string {
-	var b strings.Builder
-	for i := 0; i < len(done); i++ {
-		if !done[i] {
-			continue
-		}
-		j := i
-		for j+1 < len(done) && done[j+1] {
-			j++
-		}
-		if b.Len() > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(strconv.Itoa(i))
-		if j > i {
-			b.WriteByte('-')
-			b.WriteString(strconv.Itoa(j))
-		}
-		i = j
-	}
-	return b.String()
-}
-
-// parseSet reads formatSet's output for n ranges.
-func parseSet(s string, n int) ([]bool, error) {
-	done := make([]bool, n)
-	if s == "" {
-		return done, nil
-	}
-	for _, part := range strings.Split(s, ",") {
-		lo, hi, isRange := strings.Cut(part, "-")
-		a, err := strconv.Atoi(lo)
-		if err != nil {
-			return nil, fmt.Errorf("range set %q: %q is not a number", s, lo)
-		}
-		b := a
-		if isRange {
-			if b, err = strconv.Atoi(hi); err != nil {
-				return nil, fmt.Errorf("range set %q: %q is not a number", s, hi)
-			}
-		}
-		if a < 0 || b < a || b >= n {
-			return nil, fmt.Errorf("range set %q: %q is outside 0-%d", s, part, n-1)
-		}
-		for i := a; i <= b; i++ {
-			done[i] = true
-		}
-	}
-	return done, nil
-}
 
 // snapshotTables lists the captured tables that
 // snapshot.include.collection.list selects.
-func (t *task) snapshotTables(ctx context.Context) ([]pgsource.TableName, error) {
+func (t *Task) snapshotTables(ctx context.Context) ([]pgsource.TableName, error) {
 	all, err := t.src.Tables(ctx)
 	if err != nil {
 		return nil, err
@@ -210,7 +43,7 @@ func (t *task) snapshotTables(ctx context.Context) ([]pgsource.TableName, error)
 
 // planSnapshot sizes and splits the tables, and, for a resumed snapshot,
 // marks the ranges that the stored progress says Kafka already holds.
-func (t *task) planSnapshot(ctx context.Context, resume string) ([]*pgsource.SnapshotTable, bool, error) {
+func (t *Task) planSnapshot(ctx context.Context, resume string) ([]*pgsource.SnapshotTable, bool, error) {
 	tables, err := t.snapshotTables(ctx)
 	if err != nil {
 		return nil, false, err
@@ -228,35 +61,13 @@ func (t *task) planSnapshot(ctx context.Context, resume string) ([]*pgsource.Sna
 	if err != nil || resume == "" {
 		return plan, false, err
 	}
-	prog, err := decodeProgress(resume)
-	if err != nil {
-		t.log.Warn("the stored snapshot progress is not readable; the snapshot starts over", "err", err)
-		return plan, false, nil
-	}
-	resumed := false
-	for _, st := range plan {
-		p, ok := prog[st.Table.String()]
-		if !ok || p.Ranges < 1 || (p.Step == 0) != (st.Select != "" || p.Ranges == 1) {
-			continue
-		}
-		done, err := parseSet(p.Done, p.Ranges)
-		if err != nil {
-			t.log.Warn("the stored snapshot progress of a table is not readable; the table is read again", "table", p.Table, "err", err)
-			continue
-		}
-		// The stored ranges, not today's sizes, so that a range means the
-		// same pages as before.
-		st.Step, st.Ranges, st.Done = p.Step, p.Ranges, done
-		t.log.Info("snapshot resumes table", "table", p.Table, "ranges", p.Ranges, "pages_per_range", p.Step, "done", p.Done)
-		resumed = true
-	}
-	return plan, resumed, nil
+	return plan, snapshot.ResumePlan(plan, resume, t.log), nil
 }
 
 // snapshot runs the snapshot of plan and seals its final offset once Kafka
 // holds every row. Progress is sealed range by range, so that the offsets
 // topic says which ranges a restarted worker may skip.
-func (t *task) snapshot(ctx context.Context, plan []*pgsource.SnapshotTable, name string, lsn change.LSN, resumed bool) error {
+func (t *Task) snapshot(ctx context.Context, plan []*pgsource.SnapshotTable, name string, lsn change.LSN, resumed bool) error {
 	var total, done, pending int
 	var names []string
 	for _, st := range plan {
@@ -295,7 +106,7 @@ func (t *task) snapshot(ctx context.Context, plan []*pgsource.SnapshotTable, nam
 	}()
 	// Progress: the only user of the tracker while the snapshot runs.
 	progress := func() {
-		t.seal(Offset{LSN: lsn, TsUsec: time.Now().UnixMicro(), Snapshot: "INITIAL", SnapshotProgress: encodeProgress(plan)})
+		t.seal(Offset{LSN: lsn, TsUsec: time.Now().UnixMicro(), Snapshot: "INITIAL", SnapshotProgress: snapshot.EncodeProgress(plan)})
 	}
 	rangeDone := func(r pgsource.Range) {
 		r.T.Done[r.Index] = true
@@ -379,7 +190,7 @@ func (t *task) snapshot(ctx context.Context, plan []*pgsource.SnapshotTable, nam
 // counts each range's deliveries, so that a range is reported once Kafka
 // holds all of its rows.
 type snapshotSink struct {
-	t       *task
+	t       *Task
 	workers []*snapshotWorker
 	done    chan pgsource.Range
 	xid     atomic.Uint32
@@ -387,7 +198,6 @@ type snapshotSink struct {
 
 	mu      sync.Mutex
 	batches map[pgsource.Range]*batch
-	topics  sync.Map
 	// gate holds readers between ranges while a transaction commits
 	// (exactly-once delivery only).
 	gate *rangeGate
@@ -442,7 +252,7 @@ func (s *snapshotSink) flushCounts() {
 // newSnapshotSink returns a sink for ranges ranges: its done channel
 // holds them all, so that an acknowledgement never waits on the reader
 // of the channel.
-func newSnapshotSink(t *task, threads, ranges int, m *metrics.SnapshotMetrics, clock *coarseClock) (*snapshotSink, error) {
+func newSnapshotSink(t *Task, threads, ranges int, m *metrics.SnapshotMetrics, clock *coarseClock) (*snapshotSink, error) {
 	s := &snapshotSink{t: t, done: make(chan pgsource.Range, ranges), batches: map[pgsource.Range]*batch{}, m: m, gate: newRangeGate(t.eos != nil)}
 	for i := 0; i < max(threads, 1); i++ {
 		enc, err := debezium.NewEncoder(t.cfg.Encoder, t.log.With("snapshot_reader", i))
@@ -488,20 +298,9 @@ func (s *snapshotSink) Row(worker int, r pgsource.Range, c *change.Change) error
 	if w.recs, err = w.enc.Encode(w.recs[:0], c); err != nil {
 		return err
 	}
-	for i := range w.recs {
-		rec := &w.recs[i]
-		var ack kafkasink.Acker = b
-		if _, ok := s.topics.Load(rec.Topic); !ok {
-			if err := s.t.sink.EnsureTopic(context.Background(), rec.Topic, s.t.cfg.Topics); err != nil {
-				return err
-			}
-			s.topics.Store(rec.Topic, true)
-			ack = ackFirst(b, rec.Topic, s.t.onTopic)
-		}
-		b.pending.Add(1)
-		s.t.sink.Produce(rec, ack)
+	if err := s.t.out.send(w.enc, w.recs, b, c.LSN); err != nil {
+		return err
 	}
-	w.enc.Handed()
 	if w.rows++; w.rows == 1 {
 		s.xid.Store(c.Xid)
 	}
@@ -530,7 +329,7 @@ func (s *snapshotSink) RangeDone(worker int, r pgsource.Range, rows int64) error
 // estimates and, for a resumed snapshot, the share of each table already
 // delivered. The metrics stay registered until the task ends, so that
 // SnapshotCompleted can be read after the snapshot.
-func (t *task) snapshotMetrics(plan []*pgsource.SnapshotTable) *metrics.SnapshotMetrics {
+func (t *Task) snapshotMetrics(plan []*pgsource.SnapshotTable) *metrics.SnapshotMetrics {
 	if t.snapMetrics != nil {
 		t.snapMetrics.Unregister()
 	}

@@ -1,4 +1,4 @@
-package connect
+package pipeline
 
 import (
 	"encoding/json"
@@ -73,7 +73,7 @@ func TestIncrementalKeysFromDebeziumOffset(t *testing.T) {
 		t.Errorf("rewritten offset keeps Debezium's keys... %s", b)
 	}
 	// The task's offsets take the machine's state, and never Debezium's key.
-	tk := &task{}
+	tk := &Task{}
 	if got := tk.incOffset(off); got.IncrementalCollections != "" || got.DebeziumPrimaryKey != "" {
 		t.Errorf("incOffset without a snapshot kept %+v", got)
 	}

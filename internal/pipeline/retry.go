@@ -1,4 +1,4 @@
-package connect
+package pipeline
 
 import (
 	"context"
@@ -128,7 +128,7 @@ func (e *panicError) Error() string {
 }
 
 // guard runs fn and turns a panic in it into a *panicError.
-func guard(fn func() error) (err error) {
+func Guard(fn func() error) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = &panicError{value: p, stack: debug.Stack()}
@@ -137,8 +137,8 @@ func guard(fn func() error) (err error) {
 	return fn()
 }
 
-// retryPolicy is errors.max.retries and retriable.restart.connector.wait.ms.
-type retryPolicy struct {
+// RetryPolicy is errors.max.retries and retriable.restart.connector.wait.ms.
+type RetryPolicy struct {
 	max     int // -1: without limit
 	maxWait time.Duration
 
@@ -146,11 +146,11 @@ type retryPolicy struct {
 	wait    time.Duration
 }
 
-func newRetryPolicy(maxRetries int, maxWait time.Duration) *retryPolicy {
+func NewRetryPolicy(maxRetries int, maxWait time.Duration) *RetryPolicy {
 	if maxWait <= 0 {
 		maxWait = 10 * time.Second
 	}
-	p := &retryPolicy{max: maxRetries, maxWait: maxWait}
+	p := &RetryPolicy{max: maxRetries, maxWait: maxWait}
 	p.reset()
 	return p
 }
@@ -158,13 +158,13 @@ func newRetryPolicy(maxRetries int, maxWait time.Duration) *retryPolicy {
 // reset starts the count and the backoff again, after an attempt that
 // delivered to Kafka (as Debezium resets after a poll that returned
 // records).
-func (p *retryPolicy) reset() {
+func (p *RetryPolicy) reset() {
 	p.retries, p.wait = 0, min(firstRetryWait, p.maxWait)
 }
 
 // next returns how long to wait before the next attempt, or false when
 // the retries are spent.
-func (p *retryPolicy) next() (time.Duration, bool) {
+func (p *RetryPolicy) next() (time.Duration, bool) {
 	if p.max != -1 && p.retries >= p.max {
 		return 0, false
 	}
@@ -174,11 +174,11 @@ func (p *retryPolicy) next() (time.Duration, bool) {
 	return d, true
 }
 
-// superviseTask runs attempt until ctx ends, restarting it after
+// Supervise runs attempt until ctx ends, restarting it after
 // retriable errors as the policy allows. Each restart is logged once,
 // with its number, cause and wait. It returns the error that failed the
 // task for good, or nil when ctx ended.
-func superviseTask(ctx context.Context, log *slog.Logger, p *retryPolicy, attempt func(context.Context) (progressed bool, err error)) error {
+func Supervise(ctx context.Context, log *slog.Logger, p *RetryPolicy, attempt func(context.Context) (progressed bool, err error)) error {
 	for {
 		progressed, err := attempt(ctx)
 		if ctx.Err() != nil || err == nil {

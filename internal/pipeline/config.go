@@ -1,4 +1,4 @@
-package connect
+package pipeline
 
 import (
 	"fmt"
@@ -14,43 +14,44 @@ import (
 	"github.com/pgmotion/pgmotion/internal/kafkasink"
 	"github.com/pgmotion/pgmotion/internal/options"
 	"github.com/pgmotion/pgmotion/internal/pgsource"
+	"github.com/pgmotion/pgmotion/internal/snapshot"
 	"github.com/pgmotion/pgmotion/internal/transform"
 )
 
 // ValidateConfig parses a connector config as RunConnector would and
 // returns its warnings; the error lists every bad field.
 func ValidateConfig(name string, raw map[string]string) ([]string, error) {
-	_, warnings, err := TaskConfigFrom(name, raw)
+	_, warnings, err := ConfigFrom(name, raw)
 	return warnings, err
 }
 
-// TaskConfigFrom turns a connector's config map into a TaskConfig. The
+// ConfigFrom turns a connector's config map into a Config. The
 // option declarations in internal/options do the parsing; this maps the
 // typed result onto the parts of the pipeline.
-func TaskConfigFrom(name string, raw map[string]string) (TaskConfig, []string, error) {
+func ConfigFrom(name string, raw map[string]string) (Config, []string, error) {
 	cfg := make(map[string]string, len(raw)+1)
 	for k, v := range raw {
 		cfg[k] = v
 	}
 	if n, ok := cfg[options.PropName]; ok && n != name {
 		//lint:ignore ST1005 Kafka Connect's exact text
-		return TaskConfig{}, nil, fmt.Errorf("Connector name configuration (%s) doesn't match connector name in the URL (%s)", n, name)
+		return Config{}, nil, fmt.Errorf("Connector name configuration (%s) doesn't match connector name in the URL (%s)", n, name)
 	}
 	cfg[options.PropName] = name
 	if class := cfg[options.PropConnectorClass]; class != "" {
 		if _, ok := options.Lookup(class); !ok {
-			return TaskConfig{}, nil, fmt.Errorf("unknown %s %q: pgmotion runs %s (aliases %s)", options.PropConnectorClass, class, options.PostgresClass, strings.Join(options.Postgres.Aliases, " and "))
+			return Config{}, nil, fmt.Errorf("unknown %s %q: pgmotion runs %s (aliases %s)", options.PropConnectorClass, class, options.PostgresClass, strings.Join(options.Postgres.Aliases, " and "))
 		}
 	}
 	pc, err := options.ParsePostgres(cfg)
 	if err != nil {
-		return TaskConfig{}, nil, err
+		return Config{}, nil, err
 	}
 	conn, err := pgconn.ParseConfig(pc.ConnString(false).Reveal())
 	if err != nil {
 		// The message of a parse error may quote the connection string:
 		// build our own, without the password.
-		return TaskConfig{}, nil, fmt.Errorf("database connection settings (%s) are not valid", pc.RedactedConnString(false))
+		return Config{}, nil, fmt.Errorf("database connection settings (%s) are not valid", pc.RedactedConnString(false))
 	}
 	skipped := map[change.Op]bool{}
 	for op := range pc.SkippedOps {
@@ -60,7 +61,7 @@ func TaskConfigFrom(name string, raw map[string]string) (TaskConfig, []string, e
 	}
 	snap, err := snapshotConfigFrom(pc)
 	if err != nil {
-		return TaskConfig{}, nil, err
+		return Config{}, nil, err
 	}
 	var tags map[string]string
 	for _, kv := range pc.Config.List(options.PropCustomMetricTags) {
@@ -80,7 +81,7 @@ func TaskConfigFrom(name string, raw map[string]string) (TaskConfig, []string, e
 	enc.KeySchemas, enc.ValueSchemas = pc.KeySchemas, pc.ValueSchemas
 	chain, err := transform.NewChain(pc.Config, transform.Options{})
 	if err != nil {
-		return TaskConfig{}, nil, err
+		return Config{}, nil, err
 	}
 	if chain != nil {
 		// The encoder runs the chain between building a record and
@@ -98,10 +99,10 @@ func TaskConfigFrom(name string, raw map[string]string) (TaskConfig, []string, e
 	enc.TransactionMetadata = pc.Config.Bool(options.PropProvideTransactionMetadata)
 	enc.TransactionTopic = pc.Config.Str(options.PropTopicTransaction)
 	if err := columnOptions(pc.Config, &enc); err != nil {
-		return TaskConfig{}, nil, err
+		return Config{}, nil, err
 	}
 	if err := messageOptions(pc.Config, &enc); err != nil {
-		return TaskConfig{}, nil, err
+		return Config{}, nil, err
 	}
 
 	partitions, replication := int32(-1), int16(-1)
@@ -110,9 +111,9 @@ func TaskConfigFrom(name string, raw map[string]string) (TaskConfig, []string, e
 	}
 	skipLSNs, err := parseSkipLSNs(pc.Config.List(options.PropSkipLSN))
 	if err != nil {
-		return TaskConfig{}, nil, err
+		return Config{}, nil, err
 	}
-	tc := TaskConfig{
+	tc := Config{
 		SkipLSNs:        skipLSNs,
 		Name:            name,
 		TopicPrefix:     pc.TopicPrefix,
@@ -197,9 +198,9 @@ func messageOptions(c *options.Config, enc *debezium.Options) error {
 }
 
 // snapshotConfigFrom reads the snapshot options.
-func snapshotConfigFrom(pc *options.PostgresConfig) (SnapshotConfig, error) {
+func snapshotConfigFrom(pc *options.PostgresConfig) (snapshot.InitialConfig, error) {
 	c := pc.Config
-	sc := SnapshotConfig{
+	sc := snapshot.InitialConfig{
 		Mode:              string(pc.SnapshotMode),
 		ConfigData:        c.Bool(options.PropSnapshotConfigData),
 		ConfigStream:      c.Bool(options.PropSnapshotConfigStream),

@@ -1,4 +1,4 @@
-package connect
+package pipeline
 
 import (
 	"context"
@@ -124,12 +124,12 @@ func (e *txnError) Temporary() bool { return true }
 // open transaction is aborted), reads the offsets topic to its end, so
 // that the stored offset is the last committed one, and opens the first
 // transaction.
-func (t *task) eosStart(ctx context.Context) error {
+func (t *Task) eosStart(ctx context.Context) error {
 	t.eos.ctx = ctx
 	if err := t.sink.Fence(ctx); err != nil {
 		return &txnError{err}
 	}
-	if err := t.store.kv.readToEnd(ctx); err != nil {
+	if err := t.store.ReadToEnd(ctx); err != nil {
 		return err
 	}
 	if err := t.sink.Begin(); err != nil {
@@ -177,7 +177,7 @@ func (e *eosState) due(off Offset, now time.Time) bool {
 // eosMaybeCommit commits the open transaction when no record is produced
 // past the last sealed position and the boundary says so. It runs on the
 // streaming goroutine, after each event.
-func (t *task) eosMaybeCommit(now time.Time) error {
+func (t *Task) eosMaybeCommit(now time.Time) error {
 	if t.eos == nil || t.tr.cur != nil || !t.eos.due(t.lastOff, now) {
 		return nil
 	}
@@ -187,7 +187,7 @@ func (t *task) eosMaybeCommit(now time.Time) error {
 // eosCommit ends the open transaction with the offset of its last sealed
 // position, confirms that position to the slot, and opens the next one.
 // Nothing may be produced meanwhile.
-func (t *task) eosCommit() error {
+func (t *Task) eosCommit() error {
 	e := t.eos
 	if !e.sealed {
 		return nil
@@ -204,7 +204,7 @@ func (t *task) eosCommit() error {
 	return nil
 }
 
-func (t *task) eosCommitOnce() error {
+func (t *Task) eosCommitOnce() error {
 	e := t.eos
 	ctx := e.ctx
 	if err := t.sink.Flush(ctx); err != nil {
@@ -239,7 +239,7 @@ func (t *task) eosCommitOnce() error {
 // produced past its last sealed position and no commit failed, aborted
 // otherwise (the next run delivers those records again, in a transaction
 // of its own).
-func (t *task) eosFinish(ctx context.Context) error {
+func (t *Task) eosFinish(ctx context.Context) error {
 	e := t.eos
 	e.ctx = ctx
 	if !e.failed && t.tr.Err() == nil && t.tr.cur == nil && e.sealed {

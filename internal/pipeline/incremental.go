@@ -1,4 +1,4 @@
-package connect
+package pipeline
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/pgmotion/pgmotion/internal/change"
+	"github.com/pgmotion/pgmotion/internal/kafkaclient"
 	"github.com/pgmotion/pgmotion/internal/options"
 	"github.com/pgmotion/pgmotion/internal/pgsource"
 	"github.com/pgmotion/pgmotion/internal/snapshot"
@@ -67,7 +68,7 @@ func (c *IncrementalConfig) channel(name string) bool {
 // stream starts: it finds the signal table (adding it to a filtered
 // publication), resumes a snapshot the stored offset holds, and starts the
 // kafka channel's consumer.
-func (t *task) startIncremental(ctx context.Context, off *Offset) error {
+func (t *Task) startIncremental(ctx context.Context, off *Offset) error {
 	cfg := t.cfg.Incremental
 	kafkaOn := cfg.channel(snapshot.ChannelKafka)
 	if cfg.SignalTable == "" && !kafkaOn {
@@ -150,7 +151,7 @@ func (t *task) startIncremental(ctx context.Context, off *Offset) error {
 		var conn []kgo.Opt
 		if len(seeds) == 0 {
 			seeds = t.sink.Client().OptValue(kgo.SeedBrokers).([]string)
-			conn = connOpts(t.sink.Client())
+			conn = kafkaclient.ConnOpts(t.sink.Client())
 		}
 		// The consumer's security settings (signal.consumer.* over the
 		// worker's consumer.*), over the sink's own connection when the
@@ -162,7 +163,7 @@ func (t *task) startIncremental(ctx context.Context, off *Offset) error {
 }
 
 // stopIncremental stops the kafka channel's consumer.
-func (t *task) stopIncremental() {
+func (t *Task) stopIncremental() {
 	if t.inc != nil {
 		t.inc.Close()
 	}
@@ -180,7 +181,7 @@ func (o *Offset) incrementalKeys() snapshot.OffsetKeys {
 }
 
 // incOffset fills an offset's incremental snapshot keys from the state.
-func (t *task) incOffset(off Offset) Offset {
+func (t *Task) incOffset(off Offset) Offset {
 	off.IncrementalCollections, off.IncrementalCorrelationID, off.IncrementalPrimaryKey, off.IncrementalMaximumKey = "", "", "", ""
 	off.DebeziumPrimaryKey = ""
 	if t.inc != nil {
@@ -193,7 +194,7 @@ func (t *task) incOffset(off Offset) Offset {
 // incSeal closes the open batch at the last sealed position, so that the
 // offsets take the snapshot's progress once Kafka holds the batch. Before
 // any position is known it does nothing; the next batch carries it.
-func (t *task) incSeal() {
+func (t *Task) incSeal() {
 	if t.lastOff.LSN == 0 && t.lastOff.LSNProc == 0 && t.lastOff.LSNCommit == 0 {
 		return
 	}
@@ -202,18 +203,18 @@ func (t *task) incSeal() {
 }
 
 // incChange is the Change hook: see snapshot.Incremental.Change.
-func (t *task) incChange(c *change.Change) (skip bool, err error) {
+func (t *Task) incChange(c *change.Change) (skip bool, err error) {
 	return t.inc.Change(c)
 }
 
 // incTick is the Tick hook: see snapshot.Incremental.Tick.
-func (t *task) incTick(now time.Time, inTxn bool) error {
+func (t *Task) incTick(now time.Time, inTxn bool) error {
 	return t.inc.Tick(now, inTxn, t.lastIdle, t.lastCommit)
 }
 
 // incEmit emits a row of an incremental or blocking snapshot through the
 // task, sealing the batch once it is large.
-func (t *task) incEmit(c *change.Change) error {
+func (t *Task) incEmit(c *change.Change) error {
 	c.LastCommitLSN = t.lastCommit
 	if err := t.emit(c); err != nil {
 		return err
@@ -226,7 +227,7 @@ func (t *task) incEmit(c *change.Change) error {
 
 // incTask is what the incremental snapshot needs of the task
 // (snapshot.Task).
-type incTask struct{ t *task }
+type incTask struct{ t *Task }
 
 func (h incTask) Emit(c *change.Change) error { return h.t.incEmit(c) }
 
@@ -255,7 +256,7 @@ func (h incTask) Blocking(ctx context.Context, tables []pgsource.TableName, pos 
 
 // blockingSink emits a blocking snapshot's rows through the task.
 type blockingSink struct {
-	t    *task
+	t    *Task
 	rows int64
 }
 

@@ -1,4 +1,4 @@
-package connect
+package pipeline
 
 import "testing"
 
@@ -14,7 +14,7 @@ func TestIncludeEntriesAsTyped(t *testing.T) {
 		"topic.prefix":       "srv",
 		"table.include.list": ` public.actor , public.NoSuch\,Table,inventory\..*`,
 	}
-	tc, _, err := TaskConfigFrom("c", cfg)
+	tc, _, err := ConfigFrom("c", cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package connect
+package pipeline
 
 import (
 	"bytes"
@@ -39,7 +39,7 @@ func outboxConfig(extra ...string) map[string]string {
 func TestOutboxMessageRoutesLikeTable(t *testing.T) {
 	for _, schemas := range []string{"true", "false"} {
 		t.Run("schemas.enable="+schemas, func(t *testing.T) {
-			tc, _, err := TaskConfigFrom("outbox-connector", outboxConfig(
+			tc, _, err := ConfigFrom("outbox-connector", outboxConfig(
 				"key.converter.schemas.enable", schemas, "value.converter.schemas.enable", schemas))
 			if err != nil {
 				t.Fatal(err)
@@ -108,7 +108,7 @@ func header(r record.Record, key string) string {
 // TestMessageOptions checks the message prefix lists and the outbox
 // options as the connector config gives them.
 func TestMessageOptions(t *testing.T) {
-	tc, _, err := TaskConfigFrom("c", outboxConfig("message.prefix.exclude.list", "audit.*, tmp", "pgmotion.outbox.source", "table"))
+	tc, _, err := ConfigFrom("c", outboxConfig("message.prefix.exclude.list", "audit.*, tmp", "pgmotion.outbox.source", "table"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +124,7 @@ func TestMessageOptions(t *testing.T) {
 			t.Errorf("MessageIncluded(%q) = %v, want %v", prefix, got, want)
 		}
 	}
-	if _, _, err := TaskConfigFrom("c", outboxConfig("pgmotion.outbox.source", "nope")); err == nil || !strings.Contains(err.Error(), "pgmotion.outbox.source") {
+	if _, _, err := ConfigFrom("c", outboxConfig("pgmotion.outbox.source", "nope")); err == nil || !strings.Contains(err.Error(), "pgmotion.outbox.source") {
 		t.Errorf("bad pgmotion.outbox.source: %v", err)
 	}
 }

@@ -1,4 +1,4 @@
-package connect
+package pipeline
 
 import (
 	"testing"
@@ -23,7 +23,7 @@ func TestColumnOptionsMapped(t *testing.T) {
 		"column.propagate.source.type":   "public.t.amount",
 		"datatype.propagate.source.type": "varchar",
 	}
-	tc, warnings, err := TaskConfigFrom("c", cfg)
+	tc, warnings, err := ConfigFrom("c", cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

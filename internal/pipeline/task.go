@@ -1,4 +1,4 @@
-package connect
+package pipeline
 
 import (
 	"cmp"
@@ -20,15 +20,16 @@ import (
 	"github.com/pgmotion/pgmotion/internal/options"
 	"github.com/pgmotion/pgmotion/internal/pgsource"
 	"github.com/pgmotion/pgmotion/internal/record"
+	"github.com/pgmotion/pgmotion/internal/snapshot"
 	"github.com/pgmotion/pgmotion/internal/workerconfig"
 )
 
-// TaskConfig is what a PostgreSQL task needs, taken from the connector's
+// Config is what a PostgreSQL task needs, taken from the connector's
 // parsed options.
-type TaskConfig struct {
+type Config struct {
 	Name        string
 	TopicPrefix string
-	Snapshot    SnapshotConfig
+	Snapshot    snapshot.InitialConfig
 	// MetricTags is custom.metric.tags: labels added to the metrics.
 	MetricTags map[string]string
 	// ToastFill is pgmotion.toast.fill (none, cache or refetch), with
@@ -57,7 +58,7 @@ type TaskConfig struct {
 	HeartbeatPrefix, HeartbeatName string
 	HeartbeatQuery                 string
 	// Incremental configures signals and incremental snapshots
-	// (incremental.go, signal.go).
+	// (incremental.go; the signals are internal/snapshot's).
 	Incremental IncrementalConfig
 	// EOS is the exactly-once configuration (eos.go).
 	EOS EOSConfig
@@ -74,7 +75,7 @@ type TaskConfig struct {
 // memoryBudget is the memory the task's options let it hold beyond its
 // working set: the streamed-transaction buffer and, when TOAST filling is
 // on, the TOAST cache.
-func (c TaskConfig) memoryBudget() int64 {
+func (c Config) memoryBudget() int64 {
 	n := max(c.Source.BufferMemory, 0)
 	if c.ToastFill == ToastFillCache || c.ToastFill == ToastFillRefetch {
 		n += max(c.ToastCacheBytes, 0)
@@ -89,20 +90,21 @@ const partialEvery = 8192
 // task streams one PostgreSQL connector into Kafka. Its Handler methods
 // run on the streaming goroutine; run's committer goroutine only reads
 // the tracker and writes offsets.
-type task struct {
-	cfg   TaskConfig
+type Task struct {
+	cfg   Config
 	log   *slog.Logger
 	src   *pgsource.Source
 	enc   *debezium.Encoder
 	sink  *kafkasink.Sink
-	store *OffsetStore
+	store Offsets
 	tr    *tracker
 
 	// signalOpts are the Kafka signal consumer's security options.
 	signalOpts []kgo.Opt
 
-	recs   []record.Record
-	topics map[string]bool
+	recs []record.Record
+	// out takes every record to the producer (emit.go).
+	out *emitter
 
 	// The transaction being read.
 	xid        uint32
@@ -122,10 +124,6 @@ type task struct {
 	opened atomic.Bool
 	// onOpen, if set, runs once the source is open.
 	onOpen func()
-	// onTopic, if set, is told a topic once Kafka has acknowledged the
-	// first record this run wrote to it (topic tracking, topics.go); it
-	// runs on the producer's callback goroutine and must not block.
-	onTopic func(topic string)
 	// progressed is set once an offset this task produced is in Kafka:
 	// the pipeline worked end to end (retry.go counts retries from there).
 	progressed atomic.Bool
@@ -164,7 +162,50 @@ type task struct {
 	dropErr *pgsource.SlotDropError
 }
 
-func newTask(cfg TaskConfig, sink *kafkasink.Sink, store *OffsetStore, log *slog.Logger) (*task, error) {
+// Offsets is where a task reads its stored offset and writes the ones
+// Kafka has acknowledged: Kafka Connect's offsets topic, which the worker
+// keeps (connect.OffsetStore).
+type Offsets interface {
+	Get(connector, server string) (*Offset, error)
+	Put(ctx context.Context, connector, server string, o *Offset) error
+	// ReadToEnd reads the offsets topic to its end, so that Get returns
+	// the last committed offset (exactly-once delivery, eos.go).
+	ReadToEnd(ctx context.Context) error
+}
+
+// Env is what the worker gives a task: where its records and offsets go,
+// and how it reports.
+type Env struct {
+	// Sink is the producer; transactional when cfg.EOS.Enabled.
+	Sink    *kafkasink.Sink
+	Offsets Offsets
+	Log     *slog.Logger
+	// OffsetTopic is the offsets topic, which a transactional task
+	// writes its offsets to within its transactions.
+	OffsetTopic string
+	// SignalOpts are the Kafka signal consumer's security options.
+	SignalOpts []kgo.Opt
+	// Metrics receives the snapshot's metrics (nil: none); Progress
+	// shows the snapshot's progress bar when it is a terminal.
+	Metrics  prometheus.Registerer
+	Progress io.Writer
+	// Streaming counts the streaming (nil: not counted). It lives across
+	// the attempts of one connector.
+	Streaming *metrics.StreamingMetrics
+	// OnOpen, if set, runs once the source is open.
+	OnOpen func()
+	// OnTopic, if set, is told a topic once Kafka has acknowledged the
+	// first record this run wrote to it; it runs on the producer's
+	// callback goroutine and must not block.
+	OnTopic func(topic string)
+	// StopCtx bounds the final flush and offset write when the task
+	// stops (nil: 30 s).
+	StopCtx context.Context
+}
+
+// New returns the task of one attempt to run a connector; Run runs it.
+func New(cfg Config, env Env) (*Task, error) {
+	log := env.Log
 	cfg.Source.Log = log
 	src, err := pgsource.New(cfg.Source)
 	if err != nil {
@@ -180,12 +221,30 @@ func newTask(cfg TaskConfig, sink *kafkasink.Sink, store *OffsetStore, log *slog
 	if cfg.FlushInterval <= 0 {
 		cfg.FlushInterval = workerconfig.PgmotionOffsetFlushInterval
 	}
-	return &task{cfg: cfg, log: log, src: src, enc: enc, sink: sink, store: store, tr: newTracker(), topics: map[string]bool{}}, nil
+	t := &Task{cfg: cfg, log: log, src: src, enc: enc, sink: env.Sink, store: env.Offsets, tr: newTracker(),
+		signalOpts: env.SignalOpts, metrics: env.Metrics, progressOut: env.Progress, sm: env.Streaming,
+		onOpen: env.OnOpen, stopCtx: env.StopCtx}
+	t.out = &emitter{sink: env.Sink, spec: cfg.Topics, onTopic: env.OnTopic, skip: cfg.SkipLSNs, limit: cfg.MaxRequestSize, log: log}
+	if cfg.EOS.Enabled {
+		t.eos = &eosState{cfg: cfg.EOS, offsetTopic: env.OffsetTopic}
+	}
+	if t.sm != nil {
+		t.tr.acked = t.sm.Acked
+	}
+	return t, nil
 }
 
-// run opens the source, snapshots if the mode and the stored offset say
+// Progressed reports whether an offset this task produced reached Kafka:
+// the pipeline worked end to end (the retry policy counts from there).
+func (t *Task) Progressed() bool { return t.progressed.Load() }
+
+// SlotDropError is set once Run has returned when slot.drop.on.stop could
+// not drop the slot.
+func (t *Task) SlotDropError() *pgsource.SlotDropError { return t.dropErr }
+
+// Run opens the source, snapshots if the mode and the stored offset say
 // so, and streams until ctx ends or something fails.
-func (t *task) run(ctx context.Context) (err error) {
+func (t *Task) Run(ctx context.Context) (err error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	defer func() {
@@ -231,7 +290,7 @@ func (t *task) run(ctx context.Context) (err error) {
 	// run, and once more after them.
 	committed := make(chan error, 1)
 	cctx, stopCommitter := context.WithCancel(context.WithoutCancel(ctx))
-	go func() { committed <- guard(func() error { return t.commitLoop(cctx, cancel) }) }()
+	go func() { committed <- Guard(func() error { return t.commitLoop(cctx, cancel) }) }()
 	defer func() {
 		stopCommitter()
 		if cerr := <-committed; cerr != nil && err == nil {
@@ -239,11 +298,11 @@ func (t *task) run(ctx context.Context) (err error) {
 		}
 	}()
 
-	dec := decideSnapshot(t.cfg.Snapshot, off, info.Created)
+	dec := snapshot.Decide(t.cfg.Snapshot, off.stored(), info.Created)
 	if off != nil && !info.Created && off.ResumeLSN() != 0 && off.ResumeLSN() < info.ConfirmedFlush {
 		t.log.Warn("the slot is ahead of the stored offset; streaming starts at the slot's position", "offset_lsn", off.ResumeLSN().String(), "slot_lsn", info.ConfirmedFlush.String())
 	}
-	if off != nil && info.Created && off.SnapshotDone() && !dec.snapshot {
+	if off != nil && info.Created && off.SnapshotDone() && !dec.Snapshot {
 		if t.cfg.Source.DropSlotOnStop {
 			// The connector drops its slot whenever it stops, so a new
 			// slot is what its user asked for: it streams from the new
@@ -261,8 +320,8 @@ func (t *task) run(ctx context.Context) (err error) {
 			t.skip = off
 		}
 	}
-	if dec.snapshot {
-		t.log.Info("snapshot needed", "reason", dec.why)
+	if dec.Snapshot {
+		t.log.Info("snapshot needed", "reason", dec.Why)
 		if err := t.sleep(ctx, t.cfg.Snapshot.Delay, options.PropSnapshotDelay); err != nil {
 			return err
 		}
@@ -297,12 +356,12 @@ func (t *task) run(ctx context.Context) (err error) {
 	} else if info.Created {
 		start.Start = info.ConsistentPoint
 	}
-	if !dec.stream {
+	if !dec.Stream {
 		t.log.Info("not streaming", "snapshot_mode", t.cfg.Snapshot.Mode)
 		<-ctx.Done()
 		return context.Cause(ctx)
 	}
-	if dec.snapshot {
+	if dec.Snapshot {
 		if err := t.sleep(ctx, t.cfg.Snapshot.StreamDelay, options.PropStreamingDelay); err != nil {
 			return err
 		}
@@ -325,7 +384,7 @@ func (t *task) run(ctx context.Context) (err error) {
 // stored offset are gone from this slot. The slot this attempt created
 // is dropped, so that a restart fails the same way rather than stream
 // from now on as if nothing were missing.
-func (t *task) slotLost(ctx context.Context, off *Offset) error {
+func (t *Task) slotLost(ctx context.Context, off *Offset) error {
 	slot := t.cfg.Source.Slot
 	t.src.Close(ctx)
 	if err := pgsource.DropSlot(ctx, t.cfg.Source.Conn, slot); err != nil {
@@ -337,7 +396,7 @@ func (t *task) slotLost(ctx context.Context, off *Offset) error {
 }
 
 // open opens the source, waiting while another process holds the slot.
-func (t *task) open(ctx context.Context) (*pgsource.SlotInfo, error) {
+func (t *Task) open(ctx context.Context) (*pgsource.SlotInfo, error) {
 	for attempt := 0; ; attempt++ {
 		info, err := t.src.Open(ctx)
 		var inUse *pgsource.SlotInUseError
@@ -363,7 +422,7 @@ func (t *task) open(ctx context.Context) (*pgsource.SlotInfo, error) {
 }
 
 // sleep waits d (an option's delay), or until ctx ends.
-func (t *task) sleep(ctx context.Context, d time.Duration, option string) error {
+func (t *Task) sleep(ctx context.Context, d time.Duration, option string) error {
 	if d <= 0 {
 		return nil
 	}
@@ -377,7 +436,7 @@ func (t *task) sleep(ctx context.Context, d time.Duration, option string) error 
 }
 
 // emit encodes a change and hands its records to the producer.
-func (t *task) emit(c *change.Change) error {
+func (t *Task) emit(c *change.Change) error {
 	var err error
 	t.recs, err = t.enc.Encode(t.recs[:0], c)
 	if err != nil {
@@ -391,30 +450,16 @@ func (t *task) emit(c *change.Change) error {
 
 // produce hands t.recs, the records of the encoder's last call (after the
 // transforms), to the producer, in the open batch.
-func (t *task) produce() error {
+func (t *Task) produce() error {
 	if t.sm != nil {
 		t.sm.Polled(t.enc.Polled())
 	}
 	if len(t.recs) == 0 {
 		return nil
 	}
-	b := t.tr.current()
-	for i := range t.recs {
-		r := &t.recs[i]
-		var ack kafkasink.Acker = b
-		if !t.topics[r.Topic] {
-			if err := t.ensureTopic(r.Topic); err != nil {
-				return err
-			}
-			ack = ackFirst(b, r.Topic, t.onTopic)
-		}
-		if n := recordSize(r); n >= bigRecord {
-			ack = &bigAck{Acker: ack, t: t, lsn: t.emitLSN, topic: r.Topic, size: n}
-		}
-		b.pending.Add(1)
-		t.sink.Produce(r, ack)
+	if err := t.out.send(t.enc, t.recs, t.tr.current(), t.emitLSN); err != nil {
+		return err
 	}
-	t.enc.Handed()
 	t.inBatch += len(t.recs)
 	if t.eos != nil {
 		t.eos.produced(len(t.recs))
@@ -430,7 +475,7 @@ func (t *task) produce() error {
 
 // seal closes the open batch at off and remembers off as the current
 // position, which heartbeats repeat.
-func (t *task) seal(off Offset) {
+func (t *Task) seal(off Offset) {
 	off = t.incOffset(off)
 	t.tr.seal(off)
 	t.lastOff = off
@@ -442,7 +487,7 @@ func (t *task) seal(off Offset) {
 // Tick implements pgsource.Handler: it sends a heartbeat when one is due
 // and no transaction is open. The heartbeat carries the current position,
 // so that offsets move during quiet periods, as Debezium's do.
-func (t *task) Tick(now time.Time, inTxn bool) error {
+func (t *Task) Tick(now time.Time, inTxn bool) error {
 	if t.sm != nil {
 		t.sm.Tick(now)
 	}
@@ -472,21 +517,8 @@ func (t *task) Tick(now time.Time, inTxn bool) error {
 	return t.eosMaybeCommit(now)
 }
 
-// ensureTopic creates topic on first use. The task's own set spares the
-// hot path the sink's lock.
-func (t *task) ensureTopic(topic string) error {
-	if t.topics[topic] {
-		return nil
-	}
-	if err := t.sink.EnsureTopic(context.Background(), topic, t.cfg.Topics); err != nil {
-		return err
-	}
-	t.topics[topic] = true
-	return nil
-}
-
 // Begin implements pgsource.Handler.
-func (t *task) Begin(xid uint32, lsn, _ change.LSN, ts int64) error {
+func (t *Task) Begin(xid uint32, lsn, _ change.LSN, ts int64) error {
 	t.xid, t.ts = xid, ts
 	t.atLSN.reset()
 	if t.sm != nil {
@@ -496,7 +528,7 @@ func (t *task) Begin(xid uint32, lsn, _ change.LSN, ts int64) error {
 }
 
 // Change implements pgsource.Handler.
-func (t *task) Change(c *change.Change) error {
+func (t *Task) Change(c *change.Change) error {
 	if c.Op == change.OpMessage && !c.HasXid {
 		return t.nonTxMessage(c)
 	}
@@ -546,7 +578,7 @@ func (t *task) Change(c *change.Change) error {
 // that commits later comes later in the stream, so nothing is confirmed
 // ahead of delivered data; after a restart the message may come again.
 // A half-delivered transaction being skipped (t.skip) stays skipped.
-func (t *task) nonTxMessage(c *change.Change) error {
+func (t *Task) nonTxMessage(c *change.Change) error {
 	if err := t.emit(c); err != nil {
 		return err
 	}
@@ -576,7 +608,7 @@ func messageType(op change.Op) string {
 }
 
 // Commit implements pgsource.Handler.
-func (t *task) Commit(_, end change.LSN, ts int64) error {
+func (t *Task) Commit(_, end change.LSN, ts int64) error {
 	t.skip, t.resume = nil, nil
 	if err := t.txEnd(end, ts); err != nil { // txmeta.go
 		return err
@@ -598,7 +630,7 @@ func (t *task) Commit(_, end change.LSN, ts int64) error {
 
 // Idle implements pgsource.Handler: the position goes through the tracker
 // like any batch, so it is confirmed only after every earlier event.
-func (t *task) Idle(walEnd change.LSN) error {
+func (t *Task) Idle(walEnd change.LSN) error {
 	if walEnd <= t.lastIdle || walEnd <= t.lastCommit {
 		return nil
 	}
@@ -613,7 +645,7 @@ func (t *task) Idle(walEnd change.LSN) error {
 // commitLoop writes the newest fully acknowledged offset to the offsets
 // topic and, once Kafka holds it, confirms its LSN to the slot. On a
 // delivery failure it cancels the task.
-func (t *task) commitLoop(ctx context.Context, fail context.CancelCauseFunc) error {
+func (t *Task) commitLoop(ctx context.Context, fail context.CancelCauseFunc) error {
 	tick := time.NewTicker(t.cfg.FlushInterval)
 	defer tick.Stop()
 	var written *Offset

@@ -1,4 +1,4 @@
-package connect
+package pipeline
 
 import (
 	"errors"
@@ -56,7 +56,7 @@ func recordSize(r *record.Record) int {
 // bigAck watches a big record's acknowledgement.
 type bigAck struct {
 	kafkasink.Acker
-	t     *task
+	e     *emitter
 	lsn   change.LSN
 	topic string
 	size  int
@@ -64,13 +64,13 @@ type bigAck struct {
 
 func (a *bigAck) Ack(err error) {
 	if err != nil && (errors.Is(err, kerr.MessageTooLarge) || errors.Is(err, kerr.RecordListTooLarge)) {
-		if a.t.cfg.SkipLSNs[a.lsn] {
+		if a.e.skip[a.lsn] {
 			// The producer's callback goroutine: slog is safe here.
-			a.t.log.Warn("record too large for Kafka skipped, as "+options.PropSkipLSN+" names its LSN; it is not in Kafka",
+			a.e.log.Warn("record too large for Kafka skipped, as "+options.PropSkipLSN+" names its LSN; it is not in Kafka",
 				"lsn", a.lsn.String(), "topic", a.topic, "bytes", a.size, "err", err)
 			err = nil
 		} else {
-			err = &RecordTooLargeError{LSN: a.lsn, Topic: a.topic, Size: a.size, Limit: a.t.cfg.MaxRequestSize, Err: err}
+			err = &RecordTooLargeError{LSN: a.lsn, Topic: a.topic, Size: a.size, Limit: a.e.limit, Err: err}
 		}
 	}
 	a.Acker.Ack(err)
