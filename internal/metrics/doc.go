@@ -1,6 +1,8 @@
 // Package metrics counts what a connector does and serves it as
 // Prometheus metrics named the way Debezium's JMX metrics reach
-// Prometheus, so that Debezium dashboards and alerts keep working.
+// Prometheus, so that Debezium dashboards and alerts keep working. It
+// holds the snapshot and streaming metrics and nothing else; showing a
+// snapshot's progress to a person is package progress's job.
 //
 // # Naming
 //
@@ -76,6 +78,7 @@
 // # Progress
 //
 // SnapshotMetrics.Progress turns the counters into a percentage, a rate
-// and an ETA, and ReportProgress writes them to the log and, on a
-// terminal, as a progress bar.
+// and an ETA, which the collector serves as the pgmotion_snapshot_ metrics
+// above; package progress writes them to the log and, on a terminal, as a
+// progress bar.
 package metrics

@@ -26,7 +26,8 @@ type TableEstimate struct {
 // SnapshotMetrics counts one connector's snapshot: tables and rows done
 // against the estimates, chunks, state and timing. It serves Debezium's
 // snapshot MBean attributes as Prometheus metrics (see the package doc)
-// and Progress to the log and the terminal.
+// and computes Progress, which package progress shows in the log and on a
+// terminal.
 //
 // SnapshotMetrics is safe for concurrent use. AddRows, ChunkDone and
 // TableDone, and the methods of TableCounter, only touch atomics; the

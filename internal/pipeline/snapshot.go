@@ -14,6 +14,7 @@ import (
 	"github.com/pgmotion/pgmotion/internal/debezium"
 	"github.com/pgmotion/pgmotion/internal/metrics"
 	"github.com/pgmotion/pgmotion/internal/pgsource"
+	"github.com/pgmotion/pgmotion/internal/progress"
 	"github.com/pgmotion/pgmotion/internal/record"
 	"github.com/pgmotion/pgmotion/internal/snapshot"
 )
@@ -94,7 +95,7 @@ func (t *Task) snapshot(ctx context.Context, plan []*pgsource.SnapshotTable, nam
 	reported := make(chan struct{})
 	go func() {
 		defer close(reported)
-		metrics.ReportProgress(repCtx, m, t.log, t.progressOut, 10*time.Second)
+		progress.Report(repCtx, m, t.log, t.progressOut, 10*time.Second)
 	}()
 	defer func() {
 		if !m.Progress().State.Over() {

@@ -1,25 +1,27 @@
-package metrics
+package progress
 
 import (
 	"testing"
 	"time"
+
+	"github.com/pgmotion/pgmotion/internal/metrics"
 )
 
 func TestRenderBar(t *testing.T) {
-	running := Progress{
-		State: StateRunning, TotalTables: 10, RemainingTables: 7,
+	running := metrics.Progress{
+		State: metrics.StateRunning, TotalTables: 10, RemainingTables: 7,
 		Scanned: 1_234_567, Estimate: 2_900_000, Percent: 42.57, RowsPerSecond: 35_210,
 		Elapsed: 62 * time.Second, ETA: 90 * time.Second,
 	}
 	unknown := running
-	unknown.State, unknown.Estimate, unknown.Percent, unknown.ETA = StatePaused, Unknown, Unknown, Unknown
-	done := Progress{
-		State: StateCompleted, TotalTables: 2, Scanned: 5000, Estimate: 5000, Percent: 100,
+	unknown.State, unknown.Estimate, unknown.Percent, unknown.ETA = metrics.StatePaused, metrics.Unknown, metrics.Unknown, metrics.Unknown
+	done := metrics.Progress{
+		State: metrics.StateCompleted, TotalTables: 2, Scanned: 5000, Estimate: 5000, Percent: 100,
 		RowsPerSecond: 999.6, Elapsed: 3*time.Hour + 25*time.Minute, ETA: 0,
 	}
 	tests := []struct {
 		name  string
-		p     Progress
+		p     metrics.Progress
 		width int
 		frame int
 		want  string
@@ -60,13 +62,13 @@ func TestRenderBar(t *testing.T) {
 
 func TestBarFill(t *testing.T) {
 	for percent, want := range map[float64]string{
-		0:          "[                    ]",
-		4.9:        "[                    ]",
-		5:          "[>                   ]",
-		50:         "[=========>          ]",
-		almostDone: "[==================> ]",
-		100:        "[====================]",
-		250:        "[====================]",
+		0:    "[                    ]",
+		4.9:  "[                    ]",
+		5:    "[>                   ]",
+		50:   "[=========>          ]",
+		99.9: "[==================> ]", // the most a snapshot not done shows
+		100:  "[====================]",
+		250:  "[====================]",
 	} {
 		if got := bar(percent, 0); got != want {
 			t.Errorf("bar(%v) = %q, want %q", percent, got, want)
@@ -76,7 +78,7 @@ func TestBarFill(t *testing.T) {
 
 func TestFormatCount(t *testing.T) {
 	for n, want := range map[int64]string{
-		Unknown: "?", 0: "0", 999: "999", 1000: "1.00k", 9_994: "9.99k", 9_995: "10.0k",
+		metrics.Unknown: "?", 0: "0", 999: "999", 1000: "1.00k", 9_994: "9.99k", 9_995: "10.0k",
 		12_345: "12.3k", 99_950: "100k", 999_499: "999k", 999_500: "1.00M",
 		1_234_567: "1.23M", 5_000_000_000: "5.00G", 7_000_000_000_000_000: "7.00P", 8_000_000_000_000_000_000: "8.00E",
 	} {
@@ -88,7 +90,7 @@ func TestFormatCount(t *testing.T) {
 
 func TestFormatDuration(t *testing.T) {
 	for d, want := range map[time.Duration]string{
-		Unknown:                       "?",
+		metrics.Unknown:               "?",
 		0:                             "0s",
 		1499 * time.Millisecond:       "1s",
 		59 * time.Second:              "59s",

@@ -1,4 +1,4 @@
-package metrics
+package progress
 
 import (
 	"context"
@@ -8,10 +8,12 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"github.com/pgmotion/pgmotion/internal/metrics"
 )
 
 const (
-	// defaultLogEvery is the log interval when ReportProgress gets none.
+	// defaultLogEvery is the log interval when Report gets none.
 	defaultLogEvery = 10 * time.Second
 	// redrawEvery is how often the terminal bar is redrawn (5 Hz) and the
 	// state polled.
@@ -20,7 +22,7 @@ const (
 	maxActiveTables = 10
 )
 
-// ReportProgress reports the progress of m until ctx is done or the
+// Report reports the progress of m until ctx is done or the
 // snapshot is over (completed, aborted or skipped). Every `every` (10s if
 // not positive) it logs "snapshot progress" at INFO with the tables being
 // read (rows read against the estimate), the overall percentage, the rate
@@ -40,18 +42,30 @@ const (
 // Start it after m.Start, or on a fresh SnapshotMetrics, in a goroutine
 // the caller waits for: it returns at once if m holds a snapshot that is
 // already over.
-func ReportProgress(ctx context.Context, m *SnapshotMetrics, log *slog.Logger, out io.Writer, every time.Duration) {
+func Report(ctx context.Context, m *metrics.SnapshotMetrics, log *slog.Logger, out io.Writer, every time.Duration) {
+	newReporter(m, log, out, every).run(ctx)
+}
+
+// source is what a reporter reads: *metrics.SnapshotMetrics, or a test's
+// Progress values.
+type source interface {
+	Progress() metrics.Progress
+}
+
+// newReporter returns the reporter of one Report: a bar on out only when
+// out is a terminal.
+func newReporter(m source, log *slog.Logger, out io.Writer, every time.Duration) *reporter {
 	r := &reporter{m: m, log: log, every: every, redraw: redrawEvery}
 	if f, ok := terminal(out); ok {
 		r.out = f
 		r.width = func() int { return columns(f) }
 	}
-	r.run(ctx)
+	return r
 }
 
-// reporter is the state of one ReportProgress; one goroutine owns it.
+// reporter is the state of one Report; one goroutine owns it.
 type reporter struct {
-	m      *SnapshotMetrics
+	m      source
 	log    *slog.Logger
 	every  time.Duration // between log lines
 	redraw time.Duration // between bar redraws and state polls
@@ -93,7 +107,7 @@ func (r *reporter) run(ctx context.Context) {
 				r.finish(p)
 				return
 			}
-			if p.State != StateIdle {
+			if p.State != metrics.StateIdle {
 				r.draw(p)
 			}
 		case <-logTick.C:
@@ -102,7 +116,7 @@ func (r *reporter) run(ctx context.Context) {
 				r.finish(p)
 				return
 			}
-			if p.State != StateIdle {
+			if p.State != metrics.StateIdle {
 				r.clearBar()
 				r.logProgress(p)
 				r.draw(p)
@@ -113,7 +127,7 @@ func (r *reporter) run(ctx context.Context) {
 
 // draw redraws the bar line in place: back to column 0, the line, then
 // erase what is left of an earlier, longer line.
-func (r *reporter) draw(p Progress) {
+func (r *reporter) draw(p metrics.Progress) {
 	if r.out == nil {
 		return
 	}
@@ -132,7 +146,7 @@ func (r *reporter) clearBar() {
 }
 
 // endBar draws the bar one last time, if there is one, and ends its line.
-func (r *reporter) endBar(p Progress) {
+func (r *reporter) endBar(p metrics.Progress) {
 	if r.drawn {
 		r.draw(p)
 		_, _ = io.WriteString(r.out, "\n")
@@ -143,12 +157,12 @@ func (r *reporter) endBar(p Progress) {
 // finish logs the one line that ends a snapshot: "snapshot done" when it
 // completed, "snapshot aborted" when it stopped short, with the keys of
 // the progress lines. Its elapsed time is to the millisecond.
-func (r *reporter) finish(p Progress) {
+func (r *reporter) finish(p metrics.Progress) {
 	r.endBar(p)
 	msg := "snapshot done"
 	switch p.State {
-	case StateCompleted:
-	case StateAborted:
+	case metrics.StateCompleted:
+	case metrics.StateAborted:
 		msg = "snapshot aborted"
 	default:
 		return
@@ -174,17 +188,17 @@ func (r *reporter) finish(p Progress) {
 	r.log.Info(msg, attrs...)
 }
 
-func (r *reporter) logProgress(p Progress) {
+func (r *reporter) logProgress(p metrics.Progress) {
 	attrs := []any{
 		"state", p.State.String(),
 		"tables_done", p.TotalTables - p.RemainingTables,
 		"tables_total", p.TotalTables,
 		"rows_scanned", p.Scanned,
 	}
-	if p.Estimate != Unknown {
+	if p.Estimate != metrics.Unknown {
 		attrs = append(attrs, "rows_estimated", p.Estimate)
 	}
-	if p.Percent != Unknown {
+	if p.Percent != metrics.Unknown {
 		attrs = append(attrs, "percent", math.Round(p.Percent*10)/10)
 	}
 	attrs = append(attrs,
@@ -199,7 +213,7 @@ func (r *reporter) logProgress(p Progress) {
 }
 
 func etaText(eta time.Duration) string {
-	if eta == Unknown {
+	if eta == metrics.Unknown {
 		return "unknown"
 	}
 	return formatDuration(eta)
@@ -208,7 +222,7 @@ func etaText(eta time.Duration) string {
 // activeTables describes the tables being read, at most
 // maxActiveTables of them: "public.a 1.20k/5.00k 24.0% 1/4 chunks,
 // public.b 12/?".
-func activeTables(tables []TableProgress) string {
+func activeTables(tables []metrics.TableProgress) string {
 	var parts []string
 	more := 0
 	for _, t := range tables {
@@ -220,7 +234,7 @@ func activeTables(tables []TableProgress) string {
 			continue
 		}
 		s := t.Name + " " + formatCount(t.Scanned) + "/"
-		if t.Estimate == Unknown {
+		if t.Estimate == metrics.Unknown {
 			s += "?"
 		} else {
 			s += formatCount(t.Estimate) + fmt.Sprintf(" %.1f%%", t.Percent())

@@ -1,9 +1,11 @@
-package metrics
+package progress
 
 import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/pgmotion/pgmotion/internal/metrics"
 )
 
 // barCells is the width of the bar itself, brackets excluded.
@@ -19,17 +21,17 @@ type segment struct {
 // renderBar draws p as one terminal line of at most width-1 columns (the
 // last column is left free so that no terminal wraps the line). frame
 // moves the indeterminate bar shown when the percentage is unknown.
-func renderBar(p Progress, width, frame int) string {
+func renderBar(p metrics.Progress, width, frame int) string {
 	segs := []segment{
 		{text: "snapshot", drop: 7},
 		{text: bar(p.Percent, frame)},
 		{text: percentText(p.Percent)},
 	}
-	if p.State != StateRunning {
+	if p.State != metrics.StateRunning {
 		segs = append(segs, segment{text: p.State.String()})
 	}
 	rows := formatCount(p.Scanned)
-	if p.Estimate != Unknown {
+	if p.Estimate != metrics.Unknown {
 		rows += "/" + formatCount(p.Estimate)
 	}
 	segs = append(segs,
@@ -77,7 +79,7 @@ func joinSegments(segs []segment) string {
 // [   <=>           ] for an unknown one.
 func bar(percent float64, frame int) string {
 	cells := []byte(strings.Repeat(" ", barCells))
-	if percent == Unknown {
+	if percent == metrics.Unknown {
 		const w = 3
 		span := barCells - w
 		pos := frame % (2 * span)
@@ -99,7 +101,7 @@ func bar(percent float64, frame int) string {
 }
 
 func percentText(percent float64) string {
-	if percent == Unknown {
+	if percent == metrics.Unknown {
 		return "    ?%"
 	}
 	return fmt.Sprintf("%5.1f%%", percent)
@@ -133,7 +135,7 @@ func formatCount(n int64) string {
 }
 
 // formatDuration writes d to the second, in the two largest units: 45s,
-// 2m05s, 1h02m, 3d04h. Unknown (or any negative duration) is "?".
+// 2m05s, 1h02m, 3d04h. metrics.Unknown (or any negative duration) is "?".
 func formatDuration(d time.Duration) string {
 	if d < 0 {
 		return "?"

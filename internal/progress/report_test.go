@@ -1,4 +1,4 @@
-package metrics
+package progress
 
 import (
 	"bytes"
@@ -13,7 +13,29 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/pgmotion/pgmotion/internal/metrics"
 )
+
+// fakeSource hands a reporter the Progress a test sets, as
+// metrics.SnapshotMetrics.Progress would compute it (its arithmetic is
+// tested in package metrics). Its zero value is an idle snapshot.
+type fakeSource struct {
+	mu sync.Mutex
+	p  metrics.Progress
+}
+
+func (s *fakeSource) set(p metrics.Progress) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.p = p
+}
+
+func (s *fakeSource) Progress() metrics.Progress {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.p
+}
 
 // fakeTerminal keeps what a terminal would show for carriage returns,
 // newlines and "erase to end of line" (ESC [ K), and the raw bytes.
@@ -106,10 +128,14 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 func TestReportProgressTerminal(t *testing.T) {
-	m, clk := newTestMetrics(t)
-	m.Start([]TableEstimate{{Name: "public.orders", Rows: 1000, Chunks: 2}})
-	clk.advance(10 * time.Second)
-	m.AddRows("public.orders", 400)
+	// 400 rows of an estimated 1,000 read in 10s.
+	m := &fakeSource{}
+	m.set(metrics.Progress{
+		State:       metrics.StateRunning,
+		Tables:      []metrics.TableProgress{{Name: "public.orders", Scanned: 400, Estimate: 1000, Chunks: 2}},
+		TotalTables: 1, RemainingTables: 1, Scanned: 400, Estimate: 1000, Percent: 40,
+		Elapsed: 10 * time.Second, RowsPerSecond: 40, ETA: 15 * time.Second, SinceLastEvent: 0,
+	})
 
 	term := &fakeTerminal{}
 	var logs syncBuffer
@@ -139,13 +165,17 @@ func TestReportProgressTerminal(t *testing.T) {
 		t.Errorf("after %d redraws the terminal shows %q, want %q", draws, cur, want)
 	}
 
-	m.AddRows("public.orders", 600)
-	m.TableDone("public.orders")
-	m.Completed()
+	// 600 rows more, the table done and the snapshot completed, all at once.
+	m.set(metrics.Progress{
+		State:       metrics.StateCompleted,
+		Tables:      []metrics.TableProgress{{Name: "public.orders", Scanned: 1000, Estimate: 1000, Chunks: 2, Done: true}},
+		TotalTables: 1, RemainingTables: 0, Scanned: 1000, Estimate: 1000, Percent: 100,
+		Elapsed: 10 * time.Second, RowsPerSecond: 100, ETA: 0, SinceLastEvent: 0,
+	})
 	select {
 	case <-done:
 	case <-time.After(10 * time.Second):
-		t.Fatal("ReportProgress did not return after Completed")
+		t.Fatal("the reporter did not return after Completed")
 	}
 
 	_, lines, cur, raw, maxCol := term.state()
@@ -180,7 +210,7 @@ func TestReportProgressTerminal(t *testing.T) {
 }
 
 func TestReportProgressNotTerminal(t *testing.T) {
-	m, clk := newTestMetrics(t)
+	m := &fakeSource{}
 	var logs syncBuffer
 	log := slog.New(slog.NewJSONHandler(&logs, nil))
 
@@ -211,7 +241,7 @@ func TestReportProgressNotTerminal(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		ReportProgress(ctx, m, log, &out, 5*time.Millisecond)
+		newReporter(m, log, &out, 5*time.Millisecond).run(ctx)
 	}()
 
 	// Idle: nothing to say.
@@ -220,9 +250,16 @@ func TestReportProgressNotTerminal(t *testing.T) {
 		t.Errorf("logged before Start: %s", s)
 	}
 
-	m.Start([]TableEstimate{{Name: "a", Rows: -1}, {Name: "b", Rows: 10}})
-	clk.advance(2 * time.Second)
-	m.AddRows("a", 5)
+	// Two tables, a without an estimate: 5 rows of a read in 2s.
+	m.set(metrics.Progress{
+		State: metrics.StateRunning,
+		Tables: []metrics.TableProgress{
+			{Name: "a", Scanned: 5, Estimate: metrics.Unknown},
+			{Name: "b", Estimate: 10},
+		},
+		TotalTables: 2, RemainingTables: 2, Scanned: 5, Estimate: metrics.Unknown, Percent: metrics.Unknown,
+		Elapsed: 2 * time.Second, RowsPerSecond: 2.5, ETA: metrics.Unknown, SinceLastEvent: 0,
+	})
 	waitFor(t, "a log line", func() bool { return strings.Contains(logs.String(), "snapshot progress") })
 	cancel()
 	<-done
@@ -249,28 +286,31 @@ func TestReportProgressNotTerminal(t *testing.T) {
 }
 
 func TestReportProgressReturnsWhenOver(t *testing.T) {
-	m, _ := newTestMetrics(t)
+	m, err := metrics.NewSnapshotMetrics(nil, "test", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	m.Skipped()
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		ReportProgress(context.Background(), m, nil, nil, time.Hour)
+		Report(context.Background(), m, nil, nil, time.Hour)
 	}()
 	select {
 	case <-done:
 	case <-time.After(10 * time.Second):
-		t.Fatal("ReportProgress did not return for a skipped snapshot")
+		t.Fatal("Report did not return for a skipped snapshot")
 	}
 }
 
 func TestActiveTables(t *testing.T) {
-	var tables []TableProgress
+	var tables []metrics.TableProgress
 	for i := range maxActiveTables + 3 {
-		tables = append(tables, TableProgress{Name: string(rune('a' + i)), Scanned: 1, Estimate: 4})
+		tables = append(tables, metrics.TableProgress{Name: string(rune('a' + i)), Scanned: 1, Estimate: 4})
 	}
 	tables = append(tables,
-		TableProgress{Name: "done", Scanned: 9, Done: true},
-		TableProgress{Name: "waiting", Estimate: 9},
+		metrics.TableProgress{Name: "done", Scanned: 9, Done: true},
+		metrics.TableProgress{Name: "waiting", Estimate: 9},
 	)
 	got := activeTables(tables)
 	if !strings.HasPrefix(got, "a 1/4 25.0%, b 1/4 25.0%, ") || !strings.HasSuffix(got, "j 1/4 25.0%, and 3 more") {
@@ -286,41 +326,69 @@ func TestActiveTables(t *testing.T) {
 // millisecond, and that it comes when the caller stops the reporter right
 // after the end, before any poll.
 func TestReportProgressEndLine(t *testing.T) {
+	// Table a (2,000 rows estimated) and b (no estimate) read in 3.25s:
+	// 2,000 and 1,000 rows by this run, plus 500 of a by an earlier one
+	// when resumed.
+	const elapsed = 3250 * time.Millisecond
+	const rate = 3000 / 3.25
+	running := func(resumed int64) metrics.Progress {
+		chunks := int64(0)
+		if resumed > 0 {
+			chunks = 1
+		}
+		return metrics.Progress{
+			State: metrics.StateRunning,
+			Tables: []metrics.TableProgress{
+				{Name: "a", Scanned: 2000 + resumed, Resumed: resumed, Estimate: 2000, ChunksDone: chunks},
+				{Name: "b", Scanned: 1000, Estimate: metrics.Unknown},
+			},
+			TotalTables: 2, RemainingTables: 2, Scanned: 3000 + resumed, Resumed: resumed,
+			Estimate: metrics.Unknown, Percent: metrics.Unknown,
+			Elapsed: elapsed, RowsPerSecond: rate, ETA: metrics.Unknown, SinceLastEvent: elapsed,
+		}
+	}
+	// completed is what Completed makes of p: every table done.
+	completed := func(p metrics.Progress) metrics.Progress {
+		p.State = metrics.StateCompleted
+		p.Tables = append([]metrics.TableProgress(nil), p.Tables...)
+		for i := range p.Tables {
+			p.Tables[i].Done = true
+		}
+		p.RemainingTables, p.Estimate, p.Percent, p.ETA = 0, p.Scanned, 100, 0
+		return p
+	}
+	aborted := running(0)
+	aborted.State = metrics.StateAborted
+
 	for _, tc := range []struct {
-		name    string
-		end     func(m *SnapshotMetrics)
-		resumed bool
-		want    map[string]any
-		absent  []string
+		name   string
+		before metrics.Progress
+		end    metrics.Progress
+		want   map[string]any
+		absent []string
 	}{
-		{name: "completed", end: (*SnapshotMetrics).Completed,
+		{name: "completed", before: running(0), end: completed(running(0)),
 			want: map[string]any{"msg": "snapshot done", "state": "completed", "tables_done": 2.0, "tables_total": 2.0,
 				"rows_scanned": 3000.0, "rows_per_second": 923.0, "elapsed": "3.25s"},
 			absent: []string{"rows_resumed", "paused", "rows", "rows_per_sec"}},
-		{name: "aborted", end: (*SnapshotMetrics).Aborted,
+		{name: "aborted", before: running(0), end: aborted,
 			want: map[string]any{"msg": "snapshot aborted", "state": "aborted", "tables_done": 0.0, "tables_total": 2.0,
 				"rows_scanned": 3000.0, "elapsed": "3.25s"}},
-		{name: "resumed", end: (*SnapshotMetrics).Completed, resumed: true,
+		{name: "resumed", before: running(500), end: completed(running(500)),
 			want: map[string]any{"msg": "snapshot done", "rows_scanned": 3500.0, "rows_resumed": 500.0, "rows_per_second": 923.0}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m, clk := newTestMetrics(t)
+			m := &fakeSource{}
+			m.set(tc.before)
 			var logs syncBuffer
 			r := &reporter{m: m, log: slog.New(slog.NewJSONHandler(&logs, nil)), every: time.Hour, redraw: time.Hour}
-			m.Start([]TableEstimate{{Name: "a", Rows: 2000}, {Name: "b", Rows: -1}})
-			if tc.resumed {
-				m.Resume("a", 500, 1)
-			}
-			m.AddRows("a", 2000)
-			m.AddRows("b", 1000)
-			clk.advance(3250 * time.Millisecond)
 			ctx, cancel := context.WithCancel(context.Background())
 			done := make(chan struct{})
 			go func() {
 				defer close(done)
 				r.run(ctx)
 			}()
-			tc.end(m)
+			m.set(tc.end)
 			cancel()
 			<-done
 			recs := logLines(t, logs.String())
