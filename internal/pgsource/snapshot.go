@@ -41,14 +41,14 @@ type SnapshotTable struct {
 	firstDone atomic.Bool // a row of this table has been emitted
 }
 
-// Range is one range of a SnapshotTable.
-type Range struct {
+// SnapshotRange is one range of a SnapshotTable.
+type SnapshotRange struct {
 	T     *SnapshotTable
 	Index int
 }
 
 // where returns the TID condition that selects r's pages, or "".
-func (r Range) where() string {
+func (r SnapshotRange) where() string {
 	if r.T.Step == 0 {
 		return ""
 	}
@@ -60,7 +60,7 @@ func (r Range) where() string {
 	return cond
 }
 
-func (r Range) String() string {
+func (r SnapshotRange) String() string {
 	if r.T.Step == 0 {
 		return r.T.Table.String()
 	}
@@ -142,10 +142,10 @@ const countRowsMax = 1_000_000
 // the calling goroutine, so that a sink may keep per-reader state. A
 // change is valid only during the call.
 type SnapshotSink interface {
-	Row(worker int, r Range, c *change.Change) error
+	Row(worker int, r SnapshotRange, c *change.Change) error
 	// RangeDone follows the Row call of a range's last row: no more rows
 	// of r will come.
-	RangeDone(worker int, r Range, rows int64) error
+	RangeDone(worker int, r SnapshotRange, rows int64) error
 }
 
 // SnapshotOptions configure RunSnapshot.
@@ -195,7 +195,7 @@ func (s *Source) RunSnapshot(ctx context.Context, plan []*SnapshotTable, opts Sn
 	}
 	run := &snapshotRun{sink: sink, opts: opts}
 	run.firstDone.Store(opts.Resumed)
-	var queue []Range
+	var queue []SnapshotRange
 	for _, t := range plan {
 		rel, err := s.relationForSnapshot(ctx, t.Table)
 		if err != nil {
@@ -208,7 +208,7 @@ func (s *Source) RunSnapshot(ctx context.Context, plan []*SnapshotTable, opts Sn
 				continue
 			}
 			t.left++
-			queue = append(queue, Range{T: t, Index: i})
+			queue = append(queue, SnapshotRange{T: t, Index: i})
 		}
 		run.left += t.left
 	}
@@ -231,7 +231,7 @@ func (s *Source) RunSnapshot(ctx context.Context, plan []*SnapshotTable, opts Sn
 		}
 	}
 
-	next := make(chan Range)
+	next := make(chan SnapshotRange)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		defer close(next)
@@ -384,7 +384,7 @@ func (b *rowBuf) copyFrom(o *rowBuf) {
 	}
 }
 
-func (rd *snapReader) read(ctx context.Context, r Range) error {
+func (rd *snapReader) read(ctx context.Context, r SnapshotRange) error {
 	start := time.Now()
 	var (
 		n   int64
@@ -408,7 +408,7 @@ func (rd *snapReader) read(ctx context.Context, r Range) error {
 
 // next emits the row read before the one just filled, if any: each row
 // waits for the next, so that the range's last row is held back.
-func (rd *snapReader) next(r Range, n int64) error {
+func (rd *snapReader) next(r SnapshotRange, n int64) error {
 	if n > 0 {
 		if err := rd.emit(r, &rd.bufs[rd.cur^1]); err != nil {
 			return err
@@ -420,7 +420,7 @@ func (rd *snapReader) next(r Range, n int64) error {
 
 // readCopy reads r with COPY (SELECT ...) TO STDOUT, the cheaper way for
 // the server (copytext.go); it returns the rows read.
-func (rd *snapReader) readCopy(ctx context.Context, r Range) (int64, error) {
+func (rd *snapReader) readCopy(ctx context.Context, r SnapshotRange) (int64, error) {
 	w := &copyRows{rd: rd, r: r}
 	if _, err := rd.conn.CopyTo(ctx, w, "COPY ("+r.query()+") TO STDOUT"); err != nil {
 		if w.err != nil {
@@ -435,7 +435,7 @@ func (rd *snapReader) readCopy(ctx context.Context, r Range) (int64, error) {
 // copyRows receives a COPY's rows, one per Write.
 type copyRows struct {
 	rd  *snapReader
-	r   Range
+	r   SnapshotRange
 	n   int64
 	err error
 }
@@ -456,7 +456,7 @@ func (w *copyRows) Write(line []byte) (int, error) {
 
 // readSelect reads r, a table with a SELECT override, whose columns are
 // matched to the table's by name; it returns the rows read.
-func (rd *snapReader) readSelect(ctx context.Context, r Range) (int64, error) {
+func (rd *snapReader) readSelect(ctx context.Context, r SnapshotRange) (int64, error) {
 	rr := rd.conn.ExecParams(ctx, r.query(), nil, nil, nil, nil)
 	cols, err := overrideColumns(r.T, rr.FieldDescriptions())
 	if err != nil {
@@ -480,7 +480,7 @@ func (rd *snapReader) readSelect(ctx context.Context, r Range) (int64, error) {
 
 // query returns the SQL that reads r: the table's override, or its
 // columns in the relation's order within r's pages.
-func (r Range) query() string {
+func (r SnapshotRange) query() string {
 	if r.T.Select != "" {
 		return r.T.Select
 	}
@@ -514,7 +514,7 @@ func overrideColumns(t *SnapshotTable, fds []pgconn.FieldDescription) ([]int, er
 // source.ts_ms is the time it was read, to the millisecond, looked up once
 // every 256 rows: a clock read per row costs more than the rest of the
 // reader's work.
-func (rd *snapReader) emit(r Range, b *rowBuf) error {
+func (rd *snapReader) emit(r SnapshotRange, b *rowBuf) error {
 	if rd.n&255 == 0 {
 		rd.ts = time.Now().UnixMicro()
 	}
@@ -527,7 +527,7 @@ func (rd *snapReader) emit(r Range, b *rowBuf) error {
 // tail, and the tail it replaces is emitted: the table's last row is
 // known only once every range of the table has finished, since the last
 // range to finish may be empty.
-func (rd *snapReader) finish(r Range, last *rowBuf, rows int64) error {
+func (rd *snapReader) finish(r SnapshotRange, last *rowBuf, rows int64) error {
 	run, t := rd.run, r.T
 	run.mu.Lock()
 	defer run.mu.Unlock()
@@ -560,12 +560,12 @@ func (rd *snapReader) finish(r Range, last *rowBuf, rows int64) error {
 // which is done once the row is emitted.
 type heldRow struct {
 	set  bool
-	rng  Range
+	rng  SnapshotRange
 	rows int64
 	buf  rowBuf
 }
 
-func (h *heldRow) keep(r Range, rows int64, b *rowBuf) {
+func (h *heldRow) keep(r SnapshotRange, rows int64, b *rowBuf) {
 	h.set, h.rng, h.rows = true, r, rows
 	h.buf.copyFrom(b)
 }

@@ -18,17 +18,17 @@ type snapRow struct {
 	marker change.SnapshotMarker
 	table  string
 	id     string
-	rng    Range
+	rng    SnapshotRange
 }
 
 type recordingSink struct {
 	mu    sync.Mutex
 	rows  []snapRow
-	done  map[Range]int64
-	after map[Range]bool // a row came after RangeDone: a bug
+	done  map[SnapshotRange]int64
+	after map[SnapshotRange]bool // a row came after RangeDone: a bug
 }
 
-func (s *recordingSink) Row(_ int, r Range, c *change.Change) error {
+func (s *recordingSink) Row(_ int, r SnapshotRange, c *change.Change) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.done[r]; ok {
@@ -38,7 +38,7 @@ func (s *recordingSink) Row(_ int, r Range, c *change.Change) error {
 	return nil
 }
 
-func (s *recordingSink) RangeDone(_ int, r Range, rows int64) error {
+func (s *recordingSink) RangeDone(_ int, r SnapshotRange, rows int64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.done[r] = rows
@@ -46,7 +46,7 @@ func (s *recordingSink) RangeDone(_ int, r Range, rows int64) error {
 }
 
 func newRecordingSink() *recordingSink {
-	return &recordingSink{done: map[Range]int64{}, after: map[Range]bool{}}
+	return &recordingSink{done: map[SnapshotRange]int64{}, after: map[SnapshotRange]bool{}}
 }
 
 // splitSmall makes the planner split tables of a few pages.
@@ -106,7 +106,7 @@ func TestIntegrationParallelSnapshot(t *testing.T) {
 	for i := range plan[0].Done {
 		plan[0].Done[i] = i%2 == 0
 		if !plan[0].Done[i] {
-			want += int(pgtest.QueryValue[int64](t, dsn, "SELECT count(*) FROM big WHERE "+Range{T: plan[0], Index: i}.where()))
+			want += int(pgtest.QueryValue[int64](t, dsn, "SELECT count(*) FROM big WHERE "+SnapshotRange{T: plan[0], Index: i}.where()))
 		}
 	}
 	plan = plan[:1]
@@ -197,7 +197,7 @@ func TestIntegrationSnapshotSelectOverride(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got []string
-	err = src.RunSnapshot(ctx, plan, SnapshotOptions{SnapshotName: info.SnapshotName, LSN: info.ConsistentPoint}, &funcSink{row: func(_ int, _ Range, c *change.Change) error {
+	err = src.RunSnapshot(ctx, plan, SnapshotOptions{SnapshotName: info.SnapshotName, LSN: info.ConsistentPoint}, &funcSink{row: func(_ int, _ SnapshotRange, c *change.Change) error {
 		got = append(got, fmt.Sprintf("%s %s %s %v", c.Snapshot, c.After[0].Data, c.After[1].Data, c.After[2].Kind == change.KindNull))
 		return nil
 	}})
@@ -265,7 +265,7 @@ func TestIntegrationSnapshotCopyMatchesSelect(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := map[string]string{}
-	err = src.RunSnapshot(ctx, plan, SnapshotOptions{SnapshotName: info.SnapshotName, LSN: info.ConsistentPoint}, &funcSink{row: func(_ int, _ Range, c *change.Change) error {
+	err = src.RunSnapshot(ctx, plan, SnapshotOptions{SnapshotName: info.SnapshotName, LSN: info.ConsistentPoint}, &funcSink{row: func(_ int, _ SnapshotRange, c *change.Change) error {
 		var parts []string
 		for _, v := range c.After {
 			if v.Kind == change.KindNull {

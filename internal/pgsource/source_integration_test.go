@@ -136,7 +136,7 @@ func TestIntegrationSnapshotThenStream(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = src.RunSnapshot(ctx, plan, SnapshotOptions{SnapshotName: info.SnapshotName, LSN: info.ConsistentPoint}, &funcSink{row: func(_ int, _ Range, c *change.Change) error {
+	err = src.RunSnapshot(ctx, plan, SnapshotOptions{SnapshotName: info.SnapshotName, LSN: info.ConsistentPoint}, &funcSink{row: func(_ int, _ SnapshotRange, c *change.Change) error {
 		if c.LSN != info.ConsistentPoint || !c.HasXid {
 			t.Errorf("snapshot change position %v %v", c.LSN, c.HasXid)
 		}
@@ -344,18 +344,18 @@ func TestIntegrationConcurrentPublicationCreate(t *testing.T) {
 
 // funcSink is a SnapshotSink over functions; a nil function does nothing.
 type funcSink struct {
-	row  func(worker int, r Range, c *change.Change) error
-	done func(worker int, r Range, rows int64) error
+	row  func(worker int, r SnapshotRange, c *change.Change) error
+	done func(worker int, r SnapshotRange, rows int64) error
 }
 
-func (f *funcSink) Row(w int, r Range, c *change.Change) error {
+func (f *funcSink) Row(w int, r SnapshotRange, c *change.Change) error {
 	if f.row == nil {
 		return nil
 	}
 	return f.row(w, r, c)
 }
 
-func (f *funcSink) RangeDone(w int, r Range, rows int64) error {
+func (f *funcSink) RangeDone(w int, r SnapshotRange, rows int64) error {
 	if f.done == nil {
 		return nil
 	}

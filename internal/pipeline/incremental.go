@@ -260,12 +260,12 @@ type blockingSink struct {
 	rows int64
 }
 
-func (b *blockingSink) Row(_ int, _ pgsource.Range, c *change.Change) error {
+func (b *blockingSink) Row(_ int, _ pgsource.SnapshotRange, c *change.Change) error {
 	b.rows++
 	return b.t.incEmit(c)
 }
 
-func (b *blockingSink) RangeDone(int, pgsource.Range, int64) error { return nil }
+func (b *blockingSink) RangeDone(int, pgsource.SnapshotRange, int64) error { return nil }
 
 // jsonString encodes s as a JSON string, without Go's HTML escaping.
 func jsonString(s string) []byte {

@@ -106,10 +106,10 @@ func (t *Task) snapshot(ctx context.Context, plan []*pgsource.SnapshotTable, nam
 		<-reported
 	}()
 	// Progress: the only user of the tracker while the snapshot runs.
-	progress := func() {
+	sealProgress := func() {
 		t.seal(Offset{LSN: lsn, TsUsec: time.Now().UnixMicro(), Snapshot: "INITIAL", SnapshotProgress: snapshot.EncodeProgress(plan)})
 	}
-	rangeDone := func(r pgsource.Range) {
+	rangeDone := func(r pgsource.SnapshotRange) {
 		r.T.Done[r.Index] = true
 		pending--
 		if !slices.Contains(r.T.Done, false) {
@@ -136,10 +136,10 @@ func (t *Task) snapshot(ctx context.Context, plan []*pgsource.SnapshotTable, nam
 				drained = true
 			}
 		}
-		progress()
+		sealProgress()
 		return t.eosCommit()
 	}
-	progress()
+	sealProgress()
 	if t.eos != nil {
 		// The snapshot's position goes first, alone: a restart resumes
 		// this snapshot rather than starting one at another position.
@@ -156,7 +156,7 @@ func (t *Task) snapshot(ctx context.Context, plan []*pgsource.SnapshotTable, nam
 		select {
 		case r := <-sink.done:
 			rangeDone(r)
-			progress()
+			sealProgress()
 			if t.eos != nil && t.eos.due(t.lastOff, time.Now()) {
 				if err := commit(); err != nil {
 					<-errc
@@ -193,12 +193,12 @@ func (t *Task) snapshot(ctx context.Context, plan []*pgsource.SnapshotTable, nam
 type snapshotSink struct {
 	t       *Task
 	workers []*snapshotWorker
-	done    chan pgsource.Range
+	done    chan pgsource.SnapshotRange
 	xid     atomic.Uint32
 	m       *metrics.SnapshotMetrics
 
 	mu      sync.Mutex
-	batches map[pgsource.Range]*batch
+	batches map[pgsource.SnapshotRange]*batch
 	// gate holds readers between ranges while a transaction commits
 	// (exactly-once delivery only).
 	gate *rangeGate
@@ -207,7 +207,7 @@ type snapshotSink struct {
 type snapshotWorker struct {
 	enc  *debezium.Encoder
 	recs []record.Record
-	rng  pgsource.Range
+	rng  pgsource.SnapshotRange
 	b    *batch
 	rows int64
 	// inRange: the reader has entered the gate for rng.
@@ -254,7 +254,7 @@ func (s *snapshotSink) flushCounts() {
 // holds them all, so that an acknowledgement never waits on the reader
 // of the channel.
 func newSnapshotSink(t *Task, threads, ranges int, m *metrics.SnapshotMetrics, clock *coarseClock) (*snapshotSink, error) {
-	s := &snapshotSink{t: t, done: make(chan pgsource.Range, ranges), batches: map[pgsource.Range]*batch{}, m: m, gate: newRangeGate(t.eos != nil)}
+	s := &snapshotSink{t: t, done: make(chan pgsource.SnapshotRange, ranges), batches: map[pgsource.SnapshotRange]*batch{}, m: m, gate: newRangeGate(t.eos != nil)}
 	for i := 0; i < max(threads, 1); i++ {
 		enc, err := debezium.NewEncoder(t.cfg.Encoder, t.log.With("snapshot_reader", i))
 		if err != nil {
@@ -271,7 +271,7 @@ func newSnapshotSink(t *Task, threads, ranges int, m *metrics.SnapshotMetrics, c
 }
 
 // batchFor returns the batch counting r's records.
-func (s *snapshotSink) batchFor(w *snapshotWorker, r pgsource.Range) *batch {
+func (s *snapshotSink) batchFor(w *snapshotWorker, r pgsource.SnapshotRange) *batch {
 	if w.b != nil && w.rng == r {
 		return w.b
 	}
@@ -288,7 +288,7 @@ func (s *snapshotSink) batchFor(w *snapshotWorker, r pgsource.Range) *batch {
 }
 
 // Row implements pgsource.SnapshotSink.
-func (s *snapshotSink) Row(worker int, r pgsource.Range, c *change.Change) error {
+func (s *snapshotSink) Row(worker int, r pgsource.SnapshotRange, c *change.Change) error {
 	w := s.workers[worker]
 	if !w.inRange {
 		s.gate.enter()
@@ -310,7 +310,7 @@ func (s *snapshotSink) Row(worker int, r pgsource.Range, c *change.Change) error
 }
 
 // RangeDone implements pgsource.SnapshotSink.
-func (s *snapshotSink) RangeDone(worker int, r pgsource.Range, rows int64) error {
+func (s *snapshotSink) RangeDone(worker int, r pgsource.SnapshotRange, rows int64) error {
 	w := s.workers[worker]
 	b := s.batchFor(w, r)
 	s.mu.Lock()
