@@ -48,9 +48,6 @@
 //     per payload schema only, so its name follows the first routed topic.
 //     When it merges the schemas of the objects of a JSON array it takes
 //     them in order of appearance (Debezium: HashSet order).
-//   - The record timestamp a transform sets (EventRouter's) is available to
-//     later transforms (TimestampRouter) but not yet written to Kafka:
-//     record.Record has no timestamp.
 //   - A streamed event's source.snapshot reads "false" (the encoder writes
 //     the schema default) where Debezium's unset field gives null to
 //     ExtractNewRecordState's add.fields and add.headers.
