@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -26,7 +25,6 @@ import (
 	"github.com/pgmotion/pgmotion/internal/connect"
 	"github.com/pgmotion/pgmotion/internal/connect/rest"
 	"github.com/pgmotion/pgmotion/internal/console"
-	"github.com/pgmotion/pgmotion/internal/kafkaclient"
 	"github.com/pgmotion/pgmotion/internal/kafkasink"
 	"github.com/pgmotion/pgmotion/internal/options"
 	"github.com/pgmotion/pgmotion/internal/pipeline"
@@ -135,244 +133,68 @@ type lineError struct {
 func (e *lineError) Error() string { return e.line }
 func (e *lineError) Unwrap() error { return e.err }
 
-// workerSettings merges defaults, the worker config file, the environment
-// and the flags that were given, in rising precedence.
+// workerSettings returns the worker's settings: the defaults, the worker
+// config file, the environment and the flags that were given, in rising
+// precedence (workerconfig.Assemble).
 func workerSettings(cmd *cobra.Command, f connectFlags) (*workerconfig.Worker, error) {
-	wc := workerconfig.Default()
-	if f.workerConfig != "" {
-		var err error
-		if wc, err = workerconfig.Load(f.workerConfig); err != nil {
-			return nil, err
-		}
-	}
-	if err := wc.ApplyEnv(os.Environ()); err != nil {
-		return nil, err
-	}
-	set := func(flag, key, value string) error {
-		if cmd.Flags().Changed(flag) {
-			return wc.Set(key, value)
-		}
-		return nil
-	}
-	if err := errors.Join(
-		set("bootstrap-servers", workerconfig.PropBootstrapServers, f.bootstrap),
-		set("group-id", workerconfig.PropGroupID, f.groupID),
-		set("rest", workerconfig.PropListeners, "http://"+f.rest),
-		set("offset-flush-interval", workerconfig.PropOffsetFlushInterval, strconv.FormatInt(f.flushInterval.Milliseconds(), 10)),
-	); err != nil {
-		return nil, err
-	}
-	if wc.Source(workerconfig.PropGroupID) == "" {
-		wc.GroupID = f.groupID
-	}
-	if wc.Source(workerconfig.PropListeners) == "" {
-		wc.Listeners = []string{f.rest}
-	}
-	// Kafka Connect asks for 3 replicas of its topics, which a small
-	// cluster refuses; unless told, use the cluster's own default.
-	for _, r := range []struct {
-		key string
-		v   *int16
-	}{
-		{workerconfig.PropConfigReplication, &wc.ConfigReplication},
-		{workerconfig.PropOffsetReplication, &wc.OffsetReplication},
-		{workerconfig.PropStatusReplication, &wc.StatusReplication},
+	var flags []workerconfig.Property
+	for _, p := range []struct{ flag, key, value string }{
+		{"bootstrap-servers", workerconfig.PropBootstrapServers, f.bootstrap},
+		{"group-id", workerconfig.PropGroupID, f.groupID},
+		{"rest", workerconfig.PropListeners, "http://" + f.rest},
+		{"offset-flush-interval", workerconfig.PropOffsetFlushInterval, strconv.FormatInt(f.flushInterval.Milliseconds(), 10)},
 	} {
-		if wc.Source(r.key) == "" {
-			*r.v = -1
+		if cmd.Flags().Changed(p.flag) {
+			flags = append(flags, workerconfig.Property{Key: p.key, Value: p.value})
 		}
 	}
-	if wc.Source(workerconfig.PropOffsetFlushInterval) == "" {
-		// pgmotion's flush interval (PgmotionOffsetFlushInterval unless
-		// the flag says otherwise), not Kafka Connect's 60 s.
-		wc.OffsetFlushInterval = f.flushInterval
-	}
-	return wc, wc.Validate()
+	return workerconfig.Assemble(workerconfig.Sources{File: f.workerConfig, Environ: os.Environ(), Flags: flags})
 }
 
 func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) error {
 	ctx := cmd.Context()
 	tuneGC()
-	if f.embedded != "" && cmd.Flags().Changed("bootstrap-servers") {
-		return errors.New("give one of --bootstrap-servers (an existing Kafka cluster) and --embedded-broker (start one in this process), not both")
-	}
-	if f.embedded == "" && (f.brokerCert != "" || f.brokerKey != "" || f.brokerUsersFile != "") {
-		return errors.New("the --embedded-broker-* flags configure the embedded broker: add --embedded-broker, or drop them")
-	}
-	wc, err := workerSettings(cmd, f)
+	wc, err := connectSettings(cmd, f, g)
 	if err != nil {
 		return err
 	}
-	for _, w := range wc.Warnings {
-		g.log.Warn(w)
-	}
-	// Read and check every connector before starting anything, so a bad
-	// file stops the worker with its reason instead of half-starting it.
-	var conns []fileConnector
-	for _, path := range files {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return fmt.Errorf("read connector file: %w", err)
-		}
-		name, cfg, err := options.ParseConnectorJSON(data)
-		var ve *options.ValidationError
-		switch {
-		case errors.As(err, &ve):
-			return fmt.Errorf("%s: %w", path, oneLine(err))
-		case err != nil:
-			return fmt.Errorf("%s: %w: %s", path, err, connectorFileShape)
-		}
-		conns = append(conns, fileConnector{path: path, name: name, config: cfg})
-	}
-	resolver, err := workerconfig.NewResolver(wc, os.Environ())
+	conns, resolver, err := loadConnectors(files, wc)
 	if err != nil {
 		return err
 	}
-	for _, c := range conns {
-		resolved, err := resolver.Resolve(c.config)
-		if err == nil {
-			_, err = pipeline.ValidateConfig(c.name, resolved)
-		}
-		if err != nil {
-			// A validation message may quote a value a provider returned.
-			return fmt.Errorf("%s: connector %q: %s", c.path, c.name, resolver.Scrubber(c.config)(oneLine(err).Error()))
-		}
-	}
-
-	if c, ok := wc.Producer[kafkasink.PropCompressionType]; ok && !cmd.Flags().Changed("compression") {
-		f.compression = c
-	}
-	if err := kafkasink.CheckCompression(f.compression); err != nil {
+	prod, err := producerConfig(cmd, f, wc, g)
+	if err != nil {
 		return err
 	}
-	var maxRequest int32
-	if v, ok := wc.Producer[kafkasink.PropMaxRequestSize]; ok {
-		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 32)
-		if err != nil || n < 1024 {
-			return fmt.Errorf("producer.max.request.size=%q: want a number of bytes of at least 1024", v)
-		}
-		maxRequest = int32(n)
-	}
-	for k := range wc.Producer {
-		if k != kafkasink.PropCompressionType && k != kafkasink.PropMaxRequestSize && !kafkaclient.IsSecurityKey(k) {
-			g.log.Warn("producer override is not used by pgmotion's producer yet", "property", "producer."+k)
-		}
-	}
-	// Shutdown: every step shares one deadline, whatever state Kafka and
-	// PostgreSQL are in; a watchdog ends the process if a step ignores it.
+	// The parts of the process start in order and stop in reverse order
+	// within one deadline, whatever state Kafka and PostgreSQL are in; a
+	// watchdog ends the process if a step ignores it.
 	stopBy := newShutdown(g.log)
 	defer stopBy.done()
-	brokers := wc.BootstrapServers
-	replication := func(r int16) int16 { return r }
+	grp := newGroup(ctx, g.log, stopBy.ctx)
+	defer grp.stop()
 	reg := newRegistry()
-	var kafkaOpts []kgo.Opt
-	if f.embedded != "" {
-		if f.brokerUsers, err = broker.LoadSASLUsers(f.brokerUsersFile, os.Getenv); err != nil {
-			return err
-		}
-		// The broker outlives the connectors: they write their final
-		// offsets to it while stopping.
-		bctx, stopBroker := context.WithCancel(context.WithoutCancel(ctx))
-		addr, opts, wait, err := startEmbeddedBroker(bctx, g, f, int(maxRequest))
-		if err != nil {
-			stopBroker()
-			return err
-		}
-		defer func() {
-			stopBroker()
-			if err := wait(stopBy.ctx()); err != nil {
-				g.log.Error("embedded broker", "err", err)
-			}
-		}()
-		brokers = []string{addr}
-		kafkaOpts = opts
-		replication = func(int16) int16 { return -1 }          // one broker
-		bc, bcl, err := newBrokerCollector(addr, kafkaOpts...) // brokermetrics.go
-		if err != nil {
-			return err
-		}
-		defer bcl.Close()
-		reg.MustRegister(bc)
-	}
-
-	listen := f.rest
-	if len(wc.Listeners) > 0 {
-		listen = wc.Listeners[0]
-	}
-	if wc.ListenersHTTPS && f.restCert == "" {
-		return fmt.Errorf("listeners=https://%s: give the REST API's TLS certificate and key with --rest-tls-cert and --rest-tls-key (PEM files); pgmotion reads no listeners.https.ssl.* keystore", listen)
-	}
-	ln, err := listenREST(listen, f)
+	kc, err := useKafka(grp, g, f, wc, prod.MaxRequestSize, reg)
 	if err != nil {
 		return err
 	}
-	defer ln.Close()
-	workerID := advertised(wc, ln.Addr().String())
-	w, err := connect.NewWorker(connect.WorkerConfig{
-		Metrics:     reg,
-		Progress:    os.Stderr,
-		Brokers:     brokers,
-		KafkaOpts:   kafkaOpts,
-		Kafka:       wc.KafkaClients(),
-		ConfigTopic: wc.ConfigTopic, StatusTopic: wc.StatusTopic, OffsetTopic: wc.OffsetTopic,
-		StatusPartitions: wc.StatusPartitions, OffsetPartitions: wc.OffsetPartitions,
-		ConfigReplication: replication(wc.ConfigReplication), StatusReplication: replication(wc.StatusReplication),
-		OffsetReplication: replication(wc.OffsetReplication),
-		FlushInterval:     wc.OffsetFlushInterval,
-		Compression:       f.compression,
-		MaxRequestSize:    maxRequest,
-		WorkerID:          workerID,
-		GroupID:           wc.GroupID,
-		SessionTimeout:    wc.SessionTimeout,
-		HeartbeatInterval: wc.HeartbeatInterval,
-		RebalanceTimeout:  wc.RebalanceTimeout,
-		Resolve:           resolver.Resolve,
-		Scrub:             resolver.Scrubber,
-		Converters:        workerConverters(wc),
-		DataDir:           f.dataDir,
-		ReserveMemory:     reserveMemory,
-		Log:               g.log,
-		Loggers:           g.levels,
-
-		ExactlyOnceSource:         wc.ExactlyOnceSource,
-		DisableTopicTracking:      !wc.TopicTracking,
-		DisableTopicTrackingReset: !wc.TopicTrackingReset,
-	})
+	ln, err := openREST(grp, wc, f)
 	if err != nil {
 		return err
 	}
-	defer func() { w.Close(stopBy.ctx()) }()
-
-	auth, err := restAuthValue(f)
+	workerID := wc.Advertised(ln.Addr().String(), hostname())
+	w, err := connect.NewWorker(workerConfig(wc, f, kc, prod, reg, resolver, workerID, g))
 	if err != nil {
 		return err
 	}
-	viewerAuth := f.restViewer
-	if viewerAuth == "" {
-		viewerAuth = os.Getenv("PGMOTION_REST_VIEWER_AUTH")
-	}
-	var ui *console.Console
-	if !f.noConsole {
-		// The console reaches Kafka as the worker's own clients do.
-		sec, err := kafkaclient.Parse(wc.KafkaClients().Worker, "")
-		if err != nil {
-			return err
-		}
-		if ui, err = startConsole(ctx, brokers, append(sec.Opts(), kafkaOpts...), reg, g); err != nil {
-			return err
-		}
-		defer ui.Close()
-	}
-	srv, err := serveREST(ln, w, reg, restAuth{admin: auth, viewer: viewerAuth}, ui, f, g)
-	if err != nil {
+	grp.onStop(w.Close)
+	if err := serveAPI(grp, ln, w, reg, wc, kc, f, g); err != nil {
 		return err
 	}
-	defer func() { srv.Shutdown(stopBy.ctx()) }()
-
 	if err := w.Start(ctx); err != nil {
 		return err
 	}
-	g.log.Info("worker ready", "worker_id", workerID, "group", wc.GroupID, "kafka", brokers)
+	g.log.Info("worker ready", "worker_id", workerID, "group", wc.GroupID, "kafka", kc.brokers)
 	for _, c := range conns {
 		if _, _, err := w.PutConnectorConfig(ctx, c.name, c.config, true, connect.TargetStarted); err != nil {
 			return fmt.Errorf("%s: connector %q: %w", c.path, c.name, oneLine(err))
@@ -385,64 +207,207 @@ func runConnect(cmd *cobra.Command, g *globals, f connectFlags, files []string) 
 	return nil
 }
 
-// shutdownTimeout bounds a worker's clean stop: stopping its connectors
-// with their final flushes and offset writes, leaving the worker group,
-// the REST API and the embedded broker. watchdogTimeout ends the process
-// if a step overruns it anyway.
-const (
-	shutdownTimeout = 8 * time.Second
-	watchdogTimeout = 10 * time.Second
-)
-
-// shutdown is the deadline the steps of a worker's stop share: its clock
-// starts when the first step asks for it.
-type shutdown struct {
-	log    *slog.Logger
-	once   sync.Once
-	c      context.Context
-	cancel context.CancelFunc
-	dog    *time.Timer
-}
-
-func newShutdown(log *slog.Logger) *shutdown { return &shutdown{log: log} }
-
-func (s *shutdown) ctx() context.Context {
-	s.once.Do(func() {
-		s.c, s.cancel = context.WithTimeout(context.Background(), shutdownTimeout)
-		s.dog = time.AfterFunc(watchdogTimeout, func() {
-			s.log.Error("the worker did not stop in time; exiting now (what was not written to Kafka comes again after a restart)", "after", watchdogTimeout)
-			os.Exit(1)
-		})
-	})
-	return s.c
-}
-
-// done ends the deadline and the watchdog once every step has run.
-func (s *shutdown) done() {
-	s.ctx()
-	s.cancel()
-	s.dog.Stop()
-}
-
-// advertised is the worker's id: the REST address other workers and
-// clients reach it at (rest.advertised.host.name and .port when set).
-func advertised(wc *workerconfig.Worker, listen string) string {
-	host, port, err := net.SplitHostPort(listen)
-	if err != nil {
-		return listen
+// connectSettings checks that Kafka is given one way and returns the
+// worker's settings, having warned of what in them pgmotion ignores.
+func connectSettings(cmd *cobra.Command, f connectFlags, g *globals) (*workerconfig.Worker, error) {
+	if f.embedded != "" && cmd.Flags().Changed("bootstrap-servers") {
+		return nil, errors.New("give one of --bootstrap-servers (an existing Kafka cluster) and --embedded-broker (start one in this process), not both")
 	}
-	if host == "" || host == "0.0.0.0" || host == "::" {
-		if h, err := os.Hostname(); err == nil {
-			host = h
+	if f.embedded == "" && (f.brokerCert != "" || f.brokerKey != "" || f.brokerUsersFile != "") {
+		return nil, errors.New("the --embedded-broker-* flags configure the embedded broker: add --embedded-broker, or drop them")
+	}
+	wc, err := workerSettings(cmd, f)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range wc.Warnings {
+		g.log.Warn(w)
+	}
+	return wc, nil
+}
+
+// loadConnectors reads and checks every connector file, with its config
+// provider placeholders resolved, before anything starts: a bad file stops
+// the worker with its reason instead of half-starting it. It returns the
+// resolver the worker resolves them with.
+func loadConnectors(files []string, wc *workerconfig.Worker) ([]fileConnector, *workerconfig.Resolver, error) {
+	var conns []fileConnector
+	for _, path := range files {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, nil, fmt.Errorf("read connector file: %w", err)
+		}
+		name, cfg, err := options.ParseConnectorJSON(data)
+		var ve *options.ValidationError
+		switch {
+		case errors.As(err, &ve):
+			return nil, nil, fmt.Errorf("%s: %w", path, oneLine(err))
+		case err != nil:
+			return nil, nil, fmt.Errorf("%s: %w: %s", path, err, connectorFileShape)
+		}
+		conns = append(conns, fileConnector{path: path, name: name, config: cfg})
+	}
+	resolver, err := workerconfig.NewResolver(wc, os.Environ())
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, c := range conns {
+		resolved, err := resolver.Resolve(c.config)
+		if err == nil {
+			_, err = pipeline.ValidateConfig(c.name, resolved)
+		}
+		if err != nil {
+			// A validation message may quote a value a provider returned.
+			return nil, nil, fmt.Errorf("%s: connector %q: %s", c.path, c.name, resolver.Scrubber(c.config)(oneLine(err).Error()))
 		}
 	}
-	if wc.AdvertisedHost != "" {
-		host = wc.AdvertisedHost
+	return conns, resolver, nil
+}
+
+// producerConfig returns the producer's settings (--compression, when
+// given, over producer.compression.type) and warns of the producer.*
+// overrides it does not use.
+func producerConfig(cmd *cobra.Command, f connectFlags, wc *workerconfig.Worker, g *globals) (workerconfig.Producer, error) {
+	var compression *string
+	if cmd.Flags().Changed("compression") {
+		compression = &f.compression
 	}
-	if wc.AdvertisedPort != 0 {
-		port = strconv.Itoa(wc.AdvertisedPort)
+	prod, err := wc.ProducerConfig(compression)
+	if err != nil {
+		return prod, err
 	}
-	return net.JoinHostPort(host, port)
+	for _, p := range prod.Unused {
+		g.log.Warn("producer override is not used by pgmotion's producer yet", "property", p)
+	}
+	return prod, nil
+}
+
+// kafkaCluster is the Kafka the worker uses: the cluster its settings
+// name, or the embedded broker.
+type kafkaCluster struct {
+	brokers []string
+	opts    []kgo.Opt // the embedded broker's TLS and SASL
+	// oneBroker is set for the embedded broker: the internal topics take
+	// its default replication whatever the settings say.
+	oneBroker bool
+}
+
+// useKafka returns the Kafka the worker uses: with --embedded-broker, the
+// broker it starts as a part of grp, whose metrics reg serves; otherwise
+// the worker settings' bootstrap servers.
+func useKafka(grp *group, g *globals, f connectFlags, wc *workerconfig.Worker, maxRequest int32, reg *prometheus.Registry) (kafkaCluster, error) {
+	if f.embedded == "" {
+		return kafkaCluster{brokers: wc.BootstrapServers}, nil
+	}
+	var err error
+	if f.brokerUsers, err = broker.LoadSASLUsers(f.brokerUsersFile, os.Getenv); err != nil {
+		return kafkaCluster{}, err
+	}
+	addr, opts, err := startEmbeddedBroker(grp, g, f, int(maxRequest))
+	if err != nil {
+		return kafkaCluster{}, err
+	}
+	bc, bcl, err := newBrokerCollector(addr, opts...) // brokermetrics.go
+	if err != nil {
+		return kafkaCluster{}, err
+	}
+	grp.onStop(func(context.Context) { bcl.Close() })
+	reg.MustRegister(bc)
+	return kafkaCluster{brokers: []string{addr}, opts: opts, oneBroker: true}, nil
+}
+
+// openREST opens the REST API's listener, on the first of the worker's
+// listeners, as a part of grp.
+func openREST(grp *group, wc *workerconfig.Worker, f connectFlags) (net.Listener, error) {
+	listen := f.rest
+	if len(wc.Listeners) > 0 {
+		listen = wc.Listeners[0]
+	}
+	if wc.ListenersHTTPS && f.restCert == "" {
+		return nil, fmt.Errorf("listeners=https://%s: give the REST API's TLS certificate and key with --rest-tls-cert and --rest-tls-key (PEM files); pgmotion reads no listeners.https.ssl.* keystore", listen)
+	}
+	ln, err := listenREST(listen, f)
+	if err != nil {
+		return nil, err
+	}
+	grp.onStop(func(context.Context) { ln.Close() })
+	return ln, nil
+}
+
+// hostname is the host's name, or "" when it has none.
+func hostname() string {
+	h, err := os.Hostname()
+	if err != nil {
+		return ""
+	}
+	return h
+}
+
+// workerConfig is the configuration of the worker with the id workerID,
+// from its settings, on Kafka kc.
+func workerConfig(wc *workerconfig.Worker, f connectFlags, kc kafkaCluster, prod workerconfig.Producer, reg *prometheus.Registry,
+	resolver *workerconfig.Resolver, workerID string, g *globals) connect.WorkerConfig {
+	replication := func(r int16) int16 {
+		if kc.oneBroker {
+			return -1
+		}
+		return r
+	}
+	return connect.WorkerConfig{
+		Metrics:     reg,
+		Progress:    os.Stderr,
+		Brokers:     kc.brokers,
+		KafkaOpts:   kc.opts,
+		Kafka:       wc.KafkaClients(),
+		ConfigTopic: wc.ConfigTopic, StatusTopic: wc.StatusTopic, OffsetTopic: wc.OffsetTopic,
+		StatusPartitions: wc.StatusPartitions, OffsetPartitions: wc.OffsetPartitions,
+		ConfigReplication: replication(wc.ConfigReplication), StatusReplication: replication(wc.StatusReplication),
+		OffsetReplication: replication(wc.OffsetReplication),
+		FlushInterval:     wc.OffsetFlushInterval,
+		Compression:       prod.Compression,
+		MaxRequestSize:    prod.MaxRequestSize,
+		WorkerID:          workerID,
+		GroupID:           wc.GroupID,
+		SessionTimeout:    wc.SessionTimeout,
+		HeartbeatInterval: wc.HeartbeatInterval,
+		RebalanceTimeout:  wc.RebalanceTimeout,
+		Resolve:           resolver.Resolve,
+		Scrub:             resolver.Scrubber,
+		Converters:        wc.Converters(),
+		DataDir:           f.dataDir,
+		ReserveMemory:     reserveMemory,
+		Log:               g.log,
+		Loggers:           g.levels,
+
+		ExactlyOnceSource:         wc.ExactlyOnceSource,
+		DisableTopicTracking:      !wc.TopicTracking,
+		DisableTopicTrackingReset: !wc.TopicTrackingReset,
+	}
+}
+
+// serveAPI serves the Kafka Connect REST API over w on ln, with the web
+// console under it unless --no-console, as parts of grp.
+func serveAPI(grp *group, ln net.Listener, w *connect.Worker, reg *prometheus.Registry, wc *workerconfig.Worker, kc kafkaCluster, f connectFlags, g *globals) error {
+	auth, err := restAuthValue(f)
+	if err != nil {
+		return err
+	}
+	viewerAuth := f.restViewer
+	if viewerAuth == "" {
+		viewerAuth = os.Getenv("PGMOTION_REST_VIEWER_AUTH")
+	}
+	var ui *console.Console
+	if !f.noConsole {
+		// The console reaches Kafka as the worker's own clients do.
+		opts, _, err := kafkaClientOpts(wc) // doctor.go
+		if err != nil {
+			return err
+		}
+		if ui, err = startConsole(grp, kc.brokers, append(opts, kc.opts...), reg, g); err != nil {
+			return err
+		}
+	}
+	return serveREST(grp, ln, w, reg, restAuth{admin: auth, viewer: viewerAuth}, ui, f, g)
 }
 
 // listenREST opens the REST API's listener, with TLS when configured.
@@ -468,8 +433,6 @@ func listenREST(addr string, f connectFlags) (net.Listener, error) {
 	return ln, nil
 }
 
-// serveREST serves the Kafka Connect REST API over h on ln, on a
-// goroutine, until the returned server is shut down.
 // newRegistry returns the worker's Prometheus registry, with the Go
 // runtime's and the process's own metrics.
 func newRegistry() *prometheus.Registry {
@@ -478,14 +441,14 @@ func newRegistry() *prometheus.Registry {
 	return reg
 }
 
-// startConsole returns the web console over brokers, sampling reg for its
-// CDC views until ctx ends.
-func startConsole(ctx context.Context, brokers []string, opts []kgo.Opt, reg *prometheus.Registry, g *globals) (*console.Console, error) {
+// startConsole returns the web console over brokers, as a part of grp: it
+// samples reg for its CDC views until grp stops.
+func startConsole(grp *group, brokers []string, opts []kgo.Opt, reg *prometheus.Registry, g *globals) (*console.Console, error) {
 	ui, err := console.New(console.Options{Brokers: brokers, ClientOpts: opts, Metrics: reg, Log: g.log})
 	if err != nil {
 		return nil, err
 	}
-	go func() { _ = ui.Run(ctx) }()
+	grp.run("console", ui.Run, func(context.Context) { ui.Close() })
 	return ui, nil
 }
 
@@ -540,7 +503,10 @@ func warnOpenREST(addr net.Addr, auth string, g *globals) {
 		"set --rest-auth-file (or PGMOTION_REST_AUTH), or listen on 127.0.0.1", "addr", addr.String())
 }
 
-func serveREST(ln net.Listener, h connect.Herder, reg *prometheus.Registry, auth restAuth, ui *console.Console, f connectFlags, g *globals) (*http.Server, error) {
+// serveREST serves the Kafka Connect REST API over h on ln, with ui (if
+// not nil) under console.Prefix, as an actor of grp: it serves until grp
+// stops, which shuts it down within the stop's deadline.
+func serveREST(grp *group, ln net.Listener, h connect.Herder, reg *prometheus.Registry, auth restAuth, ui *console.Console, f connectFlags, g *globals) error {
 	o := rest.Options{Herder: h, Auth: auth.admin, ViewerAuth: auth.viewer, Log: g.log,
 		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(g.log.Handler(), slog.LevelError)})}
 	if ui != nil {
@@ -548,15 +514,16 @@ func serveREST(ln net.Listener, h connect.Herder, reg *prometheus.Registry, auth
 	}
 	handler, err := rest.NewHandler(o)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: restReadHeaderTimeout, ReadTimeout: restReadTimeout, IdleTimeout: restIdleTimeout}
 	warnOpenREST(ln.Addr(), auth.admin, g)
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			g.log.Error("REST API stopped", "err", err)
+	grp.run("REST API stopped", func(context.Context) error {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return err
 		}
-	}()
+		return nil
+	}, func(ctx context.Context) { srv.Shutdown(ctx) })
 	scheme := "http"
 	if f.restCert != "" {
 		scheme = "https"
@@ -565,37 +532,45 @@ func serveREST(ln net.Listener, h connect.Herder, reg *prometheus.Registry, auth
 	if ui != nil {
 		g.log.Info("console", "url", scheme+"://"+ln.Addr().String()+console.Prefix)
 	}
-	return srv, nil
+	return nil
 }
 
-// startEmbeddedBroker runs the broker until ctx ends and returns its
-// address, the options a client in this process connects to it with (TLS
-// and SASL, when it requires them) and a function that waits for it to stop.
-// The broker accepts what the worker's producer may send
-// (producer.max.request.size), and at least Kafka's default.
-func startEmbeddedBroker(ctx context.Context, g *globals, f connectFlags, maxRequest int) (string, []kgo.Opt, func(context.Context) error, error) {
+// startEmbeddedBroker starts the broker as a part of grp and returns its
+// address and the options a client in this process connects to it with
+// (TLS and SASL, when it requires them). The broker outlives the parts
+// added after it (the connectors write their final offsets to it while
+// stopping): it stops in its turn, and a failure to stop cleanly within
+// the stop's deadline is logged. It accepts what the worker's producer may
+// send (producer.max.request.size), and at least Kafka's default.
+func startEmbeddedBroker(grp *group, g *globals, f connectFlags, maxRequest int) (string, []kgo.Opt, error) {
 	dir := filepath.Join(f.dataDir, "broker")
 	b, err := broker.New(broker.Options{Listen: f.embedded, DataDir: dir, MessageMaxBytes: max(maxRequest+1024, broker.DefaultMessageMaxBytes),
 		TLSCertFile: f.brokerCert, TLSKeyFile: f.brokerKey, SASLUsers: f.brokerUsers, Log: g.log.With("component", "broker")})
 	if err != nil {
-		return "", nil, nil, embeddedBrokerError(err, f)
+		return "", nil, embeddedBrokerError(err, f)
 	}
+	ctx, stop := context.WithCancel(context.WithoutCancel(grp.ctx))
 	errc := make(chan error, 1)
 	go func() { errc <- b.Run(ctx) }()
 	select {
 	case <-b.Ready():
 	case err := <-errc:
-		return "", nil, nil, embeddedBrokerError(err, f)
+		stop()
+		return "", nil, embeddedBrokerError(err, f)
 	}
-	g.log.Info("embedded broker ready", "addr", b.Addr(), "data_dir", dir)
-	return b.Addr(), b.ClientOpts(), func(stop context.Context) error {
+	grp.onStop(func(within context.Context) {
+		stop()
 		select {
 		case err := <-errc:
-			return err
-		case <-stop.Done():
-			return errors.New("the embedded broker did not stop before the shutdown deadline")
+			if err != nil {
+				g.log.Error("embedded broker", "err", err)
+			}
+		case <-within.Done():
+			g.log.Error("embedded broker", "err", errors.New("the embedded broker did not stop before the shutdown deadline"))
 		}
-	}, nil
+	})
+	g.log.Info("embedded broker ready", "addr", b.Addr(), "data_dir", dir)
+	return b.Addr(), b.ClientOpts(), nil
 }
 
 // embeddedBrokerError names, for a busy address, the flag of this command
@@ -609,21 +584,4 @@ func embeddedBrokerError(err error, f connectFlags) error {
 		flag = "--embedded-broker"
 	}
 	return fmt.Errorf("embedded broker: %s is already in use (by another broker or pgmotion?): stop it, or pick another address with %s", f.embedded, flag)
-}
-
-// workerConverters is the worker's converter settings, which connectors
-// without their own inherit.
-func workerConverters(wc *workerconfig.Worker) map[string]string {
-	out := map[string]string{
-		workerconfig.PropKeyConverter:   wc.KeyConverter,
-		workerconfig.PropValueConverter: wc.ValueConverter,
-		workerconfig.PropKeySchemas:     strconv.FormatBool(wc.KeySchemas),
-		workerconfig.PropValueSchemas:   strconv.FormatBool(wc.ValueSchemas),
-	}
-	for k, v := range wc.Unknown {
-		if strings.HasPrefix(k, workerconfig.PropKeyConverter+".") || strings.HasPrefix(k, workerconfig.PropValueConverter+".") {
-			out[k] = v
-		}
-	}
-	return out
 }

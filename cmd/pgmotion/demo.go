@@ -94,13 +94,15 @@ func runDemo(ctx context.Context, g *globals, f demoFlags, out io.Writer) error 
 		return err
 	}
 
-	bctx, stopBroker := context.WithCancel(context.WithoutCancel(ctx))
-	addr, _, waitBroker, err := startEmbeddedBroker(bctx, g, connectFlags{embedded: f.listen, embeddedFlag: "--listen", dataDir: tmp}, 0)
+	// The broker, the worker, the console and the REST API stop as one
+	// group, in reverse order: the worker within shutdownTimeout, the
+	// others once they have stopped.
+	grp := newGroup(ctx, g.log, context.Background)
+	defer grp.stop()
+	addr, _, err := startEmbeddedBroker(grp, g, connectFlags{embedded: f.listen, embeddedFlag: "--listen", dataDir: tmp}, 0)
 	if err != nil {
-		stopBroker()
 		return err
 	}
-	defer func() { stopBroker(); waitBroker(context.Background()) }()
 
 	cfg := map[string]string{
 		options.PropConnectorClass: options.PostgresClass,
@@ -128,27 +130,24 @@ func runDemo(ctx context.Context, g *globals, f demoFlags, out io.Writer) error 
 	if err != nil {
 		return err
 	}
-	defer ln.Close()
+	grp.onStop(func(context.Context) { ln.Close() })
 	reg := newRegistry()
 	w, err := connect.NewWorker(connect.WorkerConfig{Brokers: []string{addr}, WorkerID: ln.Addr().String(), Metrics: reg, ReserveMemory: reserveMemory, Log: g.log, Loggers: g.levels})
 	if err != nil {
 		return err
 	}
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	grp.onStop(func(ctx context.Context) {
+		sctx, cancel := context.WithTimeout(ctx, shutdownTimeout)
 		defer cancel()
 		w.Close(sctx)
-	}()
-	ui, err := startConsole(ctx, []string{addr}, nil, reg, g)
+	})
+	ui, err := startConsole(grp, []string{addr}, nil, reg, g)
 	if err != nil {
 		return err
 	}
-	defer ui.Close()
-	srv, err := serveREST(ln, w, reg, restAuth{}, ui, connectFlags{}, g)
-	if err != nil {
+	if err := serveREST(grp, ln, w, reg, restAuth{}, ui, connectFlags{}, g); err != nil {
 		return err
 	}
-	defer srv.Shutdown(context.WithoutCancel(ctx))
 	if err := w.Start(ctx); err != nil {
 		return err
 	}

@@ -73,8 +73,7 @@ PROBLEM (or, with --strict, a WARN), 0 otherwise.`,
 }
 
 func runDoctor(cmd *cobra.Command, g *globals, f doctorFlags, path string) error {
-	wc, err := workerSettings(cmd, connectFlags{workerConfig: f.workerConfig, bootstrap: f.bootstrap,
-		groupID: workerconfig.Default().GroupID, rest: workerconfig.PgmotionListener, flushInterval: workerconfig.PgmotionOffsetFlushInterval})
+	wc, err := workerSettings(cmd, connectFlags{workerConfig: f.workerConfig, bootstrap: f.bootstrap})
 	if err != nil {
 		return err
 	}

@@ -234,7 +234,16 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 }
 
 // Start connects to Kafka, reads the internal topics to their end and
-// starts every connector they hold, as it was.
+// starts every connector they hold, as it was; the worker then runs, on
+// goroutines of its own, until Close.
+//
+// The worker's life is Start and Close, not the blocking Run(ctx) of the
+// command's other parts, because a worker is ready before it ends: the
+// command serves the REST API while Start runs (Ready answers "still
+// starting up" meanwhile), a Start that fails (Kafka out of reach, an
+// internal topic it cannot use) fails the command with its one line, and
+// once Start returns the command puts the connectors of its files. Close,
+// whose ctx bounds the stop, ends what Start started.
 func (w *Worker) Start(ctx context.Context) error {
 	w.ctx, w.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	w.hard, w.hardCancel = context.WithCancel(context.Background())
@@ -322,8 +331,11 @@ func (w *Worker) poke() {
 // when ctx ends, whatever state Kafka is in (gone, stopping, without a
 // leader): what was not written is delivered again after a restart, as
 // positions are only confirmed for what Kafka holds. It is safe to call
-// twice.
+// twice: a Close after one that returned does nothing.
 func (w *Worker) Close(ctx context.Context) {
+	if w.hard != nil && w.hard.Err() != nil {
+		return // closed: hard ends when Close returns, or its deadline passes
+	}
 	if w.cancel == nil {
 		if w.taskSink != nil && w.taskSink != w.sink {
 			w.taskSink.Close()

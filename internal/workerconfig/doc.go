@@ -21,7 +21,9 @@
 //
 // Precedence is flags > environment > file > defaults: Default or Load,
 // then Worker.ApplyEnv, then Worker.Set for each flag, then
-// Worker.Validate. The environment variable for a property is EnvPrefix
+// Worker.Validate; Assemble does all of it for the command line, with
+// pgmotion's own defaults (PgmotionListener, PgmotionOffsetFlushInterval,
+// the broker's replication factor) for what nothing sets. The environment variable for a property is EnvPrefix
 // followed by the property in upper case with '.' (and '-') written as
 // '_': bootstrap.servers is PGMOTION_BOOTSTRAP_SERVERS; see EnvName for
 // keys holding '_' or '-'. Only variables that name worker properties are

@@ -54,9 +54,9 @@ const (
 	prefixConfigProviders = PropConfigProviders + "."
 )
 
-// pgmotion's defaults where they differ from Kafka Connect's. The command
-// line applies them when neither the worker config file, the environment
-// nor a flag sets the property.
+// pgmotion's defaults where they differ from Kafka Connect's. Assemble
+// applies them when neither the worker config file, the environment nor a
+// flag sets the property.
 const (
 	// PgmotionListener is pgmotion's listeners: the loopback interface
 	// only, where Kafka Connect listens on every interface (:8083). It is
@@ -88,7 +88,8 @@ const JSONConverter = options.JSONConverterClass
 
 // Worker is a Kafka Connect distributed worker configuration, as pgmotion
 // uses it. Build one with Default, Load or Parse, then apply ApplyEnv and
-// Set in that order (flags > environment > file > defaults), then Validate.
+// Set in that order (flags > environment > file > defaults), then Validate,
+// or let Assemble do it.
 //
 // A Worker is not safe for concurrent use while ApplyEnv or Set run; once
 // built it may be read from many goroutines.
