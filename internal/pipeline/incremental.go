@@ -202,16 +202,6 @@ func (t *Task) incSeal() {
 	t.inBatch = 0
 }
 
-// incChange is the Change hook: see snapshot.Incremental.Change.
-func (t *Task) incChange(c *change.Change) (skip bool, err error) {
-	return t.inc.Change(c)
-}
-
-// incTick is the Tick hook: see snapshot.Incremental.Tick.
-func (t *Task) incTick(now time.Time, inTxn bool) error {
-	return t.inc.Tick(now, inTxn, t.lastIdle, t.lastCommit)
-}
-
 // incEmit emits a row of an incremental or blocking snapshot through the
 // task, sealing the batch once it is large.
 func (t *Task) incEmit(c *change.Change) error {

@@ -492,7 +492,7 @@ func (t *Task) Tick(now time.Time, inTxn bool) error {
 		t.sm.Tick(now)
 	}
 	if t.inc != nil {
-		if err := t.incTick(now, inTxn); err != nil {
+		if err := t.inc.Tick(now, inTxn, t.lastIdle, t.lastCommit); err != nil { // the incremental snapshot's clock
 			return err
 		}
 	}
@@ -540,7 +540,7 @@ func (t *Task) Change(c *change.Change) error {
 		t.skip, t.resume = nil, nil
 	}
 	if t.inc != nil && c.Op != change.OpMessage {
-		if skip, err := t.incChange(c); err != nil || skip {
+		if skip, err := t.inc.Change(c); err != nil || skip { // a change inside its window
 			return err
 		}
 	}
