@@ -127,6 +127,10 @@ func (h *handler) ready(ctx context.Context, _ *call) (*reply, error) {
 
 // connectorHealth answers GET /health/connectors/{connector}.
 func (h *handler) connectorHealth(ctx context.Context, c *call) (*reply, error) {
+	if err := h.herder.Ready(); err != nil {
+		return &reply{status: http.StatusServiceUnavailable, body: connectorHealth{Name: c.connector, State: string(connect.StateUnassigned),
+			Reason: "Worker is still starting up.", Tasks: []healthTask{}}}, nil
+	}
 	st, err := h.herder.ConnectorStatus(ctx, c.connector)
 	if err != nil {
 		return nil, err

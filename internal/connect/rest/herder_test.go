@@ -96,6 +96,8 @@ func (f *fakeHerder) Ready() error {
 	if f.readyBlock != nil {
 		<-f.readyBlock
 	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	return f.ready
 }
 

@@ -294,6 +294,12 @@ func (h *handler) run(r *http.Request, rt *route, c *call, timeout time.Duration
 				done <- result{err: &connect.Error{Code: http.StatusInternalServerError, Msg: fmt.Sprintf("Unexpected error: %v", p)}}
 			}
 		}()
+		if !rt.starting {
+			if err := h.awaitReady(ctx); err != nil {
+				done <- result{err: err}
+				return
+			}
+		}
 		rep, err := rt.handle(ctx, c)
 		done <- result{rep, err}
 	}()
@@ -312,6 +318,30 @@ func (h *handler) run(r *http.Request, rt *route, c *call, timeout time.Duration
 		default:
 		}
 		return h.expired(r, rt)
+	}
+}
+
+// readyPoll is how often a request that arrived while the worker starts
+// asks whether it is ready.
+const readyPoll = 20 * time.Millisecond
+
+// awaitReady waits until the herder has started (Ready returns nil) or ctx
+// ends, whose error it then returns.
+func (h *handler) awaitReady(ctx context.Context) error {
+	if h.herder.Ready() == nil {
+		return nil
+	}
+	t := time.NewTicker(readyPoll)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+			if h.herder.Ready() == nil {
+				return nil
+			}
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"maps"
@@ -336,4 +337,61 @@ func jsonRequest(method, path, body string) *http.Request {
 	req := httptest.NewRequest(method, path, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	return req
+}
+
+// TestRequestsWhileStarting checks the REST API while the worker starts
+// (it serves before the worker has read the internal topics): requests for
+// connector state wait for the worker, as Kafka Connect's herder requests
+// do, and time out as they do; root, health, plugins and logger reads
+// answer at once; nothing reaches the herder's connector state early.
+func TestRequestsWhileStarting(t *testing.T) {
+	f := newFixture()
+	f.ready = errors.New("Worker is still starting up.")
+	h, err := NewHandler(Options{Herder: f, RequestTimeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(path string) (int, string) {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		return rec.Code, rec.Body.String()
+	}
+	for _, c := range []struct {
+		path string
+		code int
+		want string
+	}{
+		{"/", 200, `"version":"4.0.0"`},
+		{"/health", 503, "starting"},
+		{"/health/ready", 503, "starting"},
+		{"/health/connectors/inventory", 503, "Worker is still starting up."},
+		{"/connector-plugins", 200, "PostgresConnector"},
+		{"/admin/loggers", 200, "root"},
+		{"/connectors", 500, "Request timed out"},
+		{"/connectors/inventory/status", 500, "Request timed out"},
+	} {
+		if code, body := get(c.path); code != c.code || !strings.Contains(body, c.want) {
+			t.Errorf("GET %s while starting: %d %s, want %d with %q", c.path, code, body, c.code, c.want)
+		}
+	}
+
+	// A request that arrives while the worker starts is answered once it
+	// has started.
+	type answer struct {
+		code int
+		body string
+	}
+	got := make(chan answer, 1)
+	go func() {
+		code, body := get("/connectors/inventory/status")
+		got <- answer{code, body}
+	}()
+	time.Sleep(50 * time.Millisecond)
+	f.mu.Lock()
+	f.ready = nil
+	f.mu.Unlock()
+	a := <-got
+	if a.code != 200 || !strings.Contains(a.body, `"name":"inventory"`) {
+		t.Errorf("status asked while starting, answered after: %d %s", a.code, a.body)
+	}
 }

@@ -12,18 +12,18 @@ import (
 // ConnectorsResource, ConnectorPluginsResource and LoggingResource that
 // pgmotion serves.
 func (h *handler) routeTable() []route {
-	health := newRoute("GET", "/health", h.health)
+	health := newRoute("GET", "/health", h.health).whileStarting()
 	health.timeout = healthTimeout
 	health.onTimeout = unhealthy
-	ready := newRoute("GET", "/health/ready", h.ready) // health.go
+	ready := newRoute("GET", "/health/ready", h.ready).whileStarting() // health.go
 	ready.timeout = healthTimeout
-	connHealth := newRoute("GET", "/health/connectors/{connector}", h.connectorHealth)
+	connHealth := newRoute("GET", "/health/connectors/{connector}", h.connectorHealth).whileStarting()
 	connHealth.timeout = healthTimeout
 	return []route{
-		newRoute("GET", "/", h.serverInfo),
+		newRoute("GET", "/", h.serverInfo).whileStarting(),
 		health,
-		newRoute("GET", "/health/ready", h.ready),                            // health.go
-		newRoute("GET", "/health/connectors/{connector}", h.connectorHealth), // health.go
+		ready,
+		connHealth,
 
 		newRoute("GET", "/connectors", h.listConnectors),
 		newRoute("POST", "/connectors", h.createConnector).withBody(),
@@ -47,12 +47,12 @@ func (h *handler) routeTable() []route {
 		newRoute("PATCH", "/connectors/{connector}/offsets", h.alterOffsets).withBody(),
 		newRoute("DELETE", "/connectors/{connector}/offsets", h.resetOffsets),
 
-		newRoute("GET", "/connector-plugins", h.plugins),
-		newRoute("GET", "/connector-plugins/{plugin}/config", h.pluginConfig),
-		newRoute("PUT", "/connector-plugins/{plugin}/config/validate", h.validate).withBody(),
+		newRoute("GET", "/connector-plugins", h.plugins).whileStarting(),
+		newRoute("GET", "/connector-plugins/{plugin}/config", h.pluginConfig).whileStarting(),
+		newRoute("PUT", "/connector-plugins/{plugin}/config/validate", h.validate).withBody().whileStarting(),
 
-		newRoute("GET", "/admin/loggers", h.loggers),
-		newRoute("GET", "/admin/loggers/{logger}", h.logger),
+		newRoute("GET", "/admin/loggers", h.loggers).whileStarting(),
+		newRoute("GET", "/admin/loggers/{logger}", h.logger).whileStarting(),
 		newRoute("PUT", "/admin/loggers/{logger}", h.setLogger).withBody(),
 	}
 }
@@ -67,6 +67,11 @@ type route struct {
 	body      bool          // reads a request body
 	timeout   time.Duration // shorter deadline than the request timeout
 	onTimeout func() *reply // answer at the deadline instead of the 500
+	// starting: the route answers while the worker starts (it reads no
+	// connector state). The others wait until the worker has read the
+	// internal topics, as Kafka Connect's herder requests wait for its
+	// herder thread, and time out as they do.
+	starting bool
 }
 
 func newRoute(method, pattern string, f handleFunc) route {
@@ -74,6 +79,8 @@ func newRoute(method, pattern string, f handleFunc) route {
 }
 
 func (rt route) withBody() route { rt.body = true; return rt }
+
+func (rt route) whileStarting() route { rt.starting = true; return rt }
 
 func splitPath(p string) []string {
 	p = strings.TrimPrefix(p, "/")
