@@ -57,6 +57,7 @@ func parseJAASEntry(tz *jaasTokenizer, first jaasToken) (JAAS, error) {
 		return JAAS{}, fmt.Errorf("starts with %q where the login module class belongs", first.text())
 	}
 	e := JAAS{Module: first.s, Options: map[string]string{}}
+	last := "" // the option read last, whose value a stray word may belong to
 	flag, err := tz.next()
 	if err != nil {
 		return JAAS{}, err
@@ -89,6 +90,11 @@ func parseJAASEntry(tz *jaasTokenizer, first jaasToken) (JAAS, error) {
 			return JAAS{}, err
 		}
 		if eq.kind != '=' {
+			if last != "" {
+				// The word may be the rest of the last value (password=my
+				// secret), so it is not quoted.
+				return JAAS{}, fmt.Errorf("has a word without '=' after the value of the option %q: quote a value that holds spaces, %s=\"...\"", truncate(last), truncate(last))
+			}
 			return JAAS{}, fmt.Errorf("has no value for the option %q: write %s=\"...\"", truncate(key.s), truncate(key.s))
 		}
 		val, err := tz.next()
@@ -99,6 +105,7 @@ func parseJAASEntry(tz *jaasTokenizer, first jaasToken) (JAAS, error) {
 			return JAAS{}, fmt.Errorf("has no value for the option %q: write %s=\"...\"", truncate(key.s), truncate(key.s))
 		}
 		e.Options[key.s] = val.s
+		last = key.s
 	}
 }
 

@@ -67,6 +67,8 @@ func TestParseJAASErrorsHideValues(t *testing.T) {
 		`m required password="hunter2" x;`,
 		`m required password=hunter2 user`,
 		`m required password="hunter2"; n required password="hunter2";`,
+		`m required username="u" password=my hunter2;`, // an unquoted space
+		`m required password="my" "hunter2";`,
 	} {
 		_, err := ParseJAAS(in)
 		if err == nil || strings.Contains(err.Error(), "hunter2") {
