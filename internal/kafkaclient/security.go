@@ -140,7 +140,6 @@ type Security struct {
 	truststore   string // the property that holds the trusted CAs, "" for the system's
 	keystore     bool   // a client certificate is configured
 	keystoreProp string // the property that holds it
-	hostnameOnly bool   // ssl.endpoint.identification.algorithm is https
 }
 
 // PropertyError is a bad setting: Key is the property as the user named

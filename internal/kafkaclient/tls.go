@@ -46,8 +46,7 @@ func (p *parser) parseTLS() {
 		algo = defaultEndpointIdentification
 	}
 	switch strings.ToLower(algo) {
-	case "https":
-		p.s.hostnameOnly = true
+	case "https": // Go's default check: the chain and the host name
 	case "":
 		// Kafka checks the chain but not the host name. Go checks both or
 		// neither, so the chain is checked here.
