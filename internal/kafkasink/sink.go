@@ -47,9 +47,7 @@ type Config struct {
 	// without bound.
 	MaxBufferedBytes int
 	// MaxRequestSize is max.request.size: the largest record batch sent
-	// (DefaultMaxRequestSize when 0)
-	// (franz-go's ProducerBatchMaxBytes), about 1 MB by default as in
-	// Kafka's producer.
+	// (franz-go's ProducerBatchMaxBytes); 0 means DefaultMaxRequestSize.
 	MaxRequestSize int32
 	// TransactionalID, if set, makes the producer transactional
 	// (exactly-once source, KIP-618): every record must then be produced
@@ -111,7 +109,8 @@ func compression(name string) (kgo.CompressionCodec, error) {
 }
 
 // DefaultMaxRequestSize is franz-go's default ProducerBatchMaxBytes,
-// close to Kafka's max.request.size default (1 MiB).
+// 1,000,012 bytes: 48,564 less than Kafka's max.request.size default
+// (1,048,576), so a record Kafka Connect sends may be refused here.
 const DefaultMaxRequestSize = 1_000_012
 
 // New creates the client. It does not connect until the first request.
