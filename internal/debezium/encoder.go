@@ -419,10 +419,11 @@ func (e *Encoder) reserve(n int) {
 // (record.Slab) and mark each record with its slab, which the producer
 // retains while the record is in flight. The caller must call Handed once
 // it has handed every record returned so far to the producer (or dropped
-// it), and must not let anything but the producer keep a record's bytes:
-// a connector with transforms, which build records of their own, does not
-// recycle.
-func (e *Encoder) RecycleSlabs() { e.recycle = true }
+// it), and must not let anything but the producer keep a record's bytes.
+// With a transformation chain (Options.Transforms), which builds records
+// of its own, it does nothing: the encoder keeps that rule itself rather
+// than each caller.
+func (e *Encoder) RecycleSlabs() { e.recycle = e.chain == nil }
 
 // Handed tells the encoder that every record it returned has been handed
 // to the producer, which retains their slabs, or dropped: the slabs it has

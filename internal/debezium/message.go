@@ -2,8 +2,6 @@ package debezium
 
 import (
 	"bytes"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -163,17 +161,10 @@ func (e *Encoder) appendContent(b, content []byte) []byte {
 	if content == nil {
 		content = []byte{}
 	}
-	switch e.s.bin {
-	case binBase64:
-		e.tmp2 = base64.StdEncoding.AppendEncode(e.tmp2[:0], content)
-	case binBase64URL:
-		e.tmp2 = base64.URLEncoding.AppendEncode(e.tmp2[:0], content)
-	case binHex:
-		e.tmp2 = hex.AppendEncode(e.tmp2[:0], content)
-	default:
-		return appendBase64(b, content)
+	if t, ok := e.binaryText(e.s.bin, content); ok {
+		return appendJSONString(b, t)
 	}
-	return appendJSONString(b, e.tmp2)
+	return appendBase64(b, content)
 }
 
 // outboxField is one member of an outbox message's JSON object.

@@ -108,3 +108,18 @@ func TestNoRecycleWithoutCall(t *testing.T) {
 		t.Fatal("a record carries a slab though the encoder does not recycle")
 	}
 }
+
+// With a transformation chain the encoder does not recycle slabs, whoever
+// asks: the chain builds records of its own.
+func TestRecycleSlabsIgnoredWithChain(t *testing.T) {
+	e := newTestEncoder(t, func(o *Options) { o.Transforms = &keepChain{key: true, value: true} })
+	e.RecycleSlabs()
+	if e.recycle {
+		t.Fatal("RecycleSlabs turned recycling on for an encoder with a transformation chain")
+	}
+	plain := newTestEncoder(t, nil)
+	plain.RecycleSlabs()
+	if !plain.recycle {
+		t.Fatal("RecycleSlabs did not turn recycling on for an encoder without a chain")
+	}
+}

@@ -217,22 +217,27 @@ func setupNumeric(cp *colPlan, s *settings) error {
 }
 
 func setupBytea(cp *colPlan, s *settings) error {
+	setupBinary(cp, s, decBytea)
+	if s.bin == binBase64 || s.bin == binBase64URL {
+		cp.toast = toastNull
+	}
+	return nil
+}
+
+// setupBinary maps a column whose value is bytes written per
+// binary.handling.mode: bytes, or their base64, base64-url-safe or hex text.
+func setupBinary(cp *colPlan, s *settings, decode decodeFunc) {
 	cp.bin = s.bin
-	cp.decode = decBytea
+	cp.decode = decode
 	if s.bin == binBytes {
 		cp.schema = fieldSchema{typ: "bytes"}
 		cp.fallback = val{k: kBytes, b: []byte{}}
 		cp.toast = toastPlaceholderBytes
-		return nil
+		return
 	}
 	cp.schema = fieldSchema{typ: "string"}
 	cp.fallback = val{k: kString, b: []byte{}}
-	if s.bin == binHex {
-		cp.toast = toastPlaceholder
-	} else {
-		cp.toast = toastNull
-	}
-	return nil
+	cp.toast = toastPlaceholder
 }
 
 func setupTimestamptz(cp *colPlan, s *settings) error {
@@ -530,7 +535,22 @@ func decBytea(e *Encoder, cp *colPlan, b []byte) (val, error) {
 	if err != nil {
 		return val{}, err
 	}
-	switch cp.bin {
+	return e.binaryVal(cp.bin, raw), nil
+}
+
+// binaryVal is raw as binary.handling.mode says: the bytes themselves, or
+// their text in e.tmp2.
+func (e *Encoder) binaryVal(mode binaryMode, raw []byte) val {
+	if t, ok := e.binaryText(mode, raw); ok {
+		return val{k: kString, b: t}
+	}
+	return val{k: kBytes, b: raw}
+}
+
+// binaryText writes raw's base64, base64-url-safe or hex text into e.tmp2
+// as mode says; ok is false for bytes mode, which has no text form.
+func (e *Encoder) binaryText(mode binaryMode, raw []byte) (t []byte, ok bool) {
+	switch mode {
 	case binBase64:
 		e.tmp2 = base64.StdEncoding.AppendEncode(e.tmp2[:0], raw)
 	case binBase64URL:
@@ -538,9 +558,9 @@ func decBytea(e *Encoder, cp *colPlan, b []byte) (val, error) {
 	case binHex:
 		e.tmp2 = hex.AppendEncode(e.tmp2[:0], raw)
 	default:
-		return val{k: kBytes, b: raw}, nil
+		return nil, false
 	}
-	return val{k: kString, b: e.tmp2}, nil
+	return e.tmp2, true
 }
 
 func decTimestamptz(e *Encoder, cp *colPlan, b []byte) (val, error) {

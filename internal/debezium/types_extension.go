@@ -1,9 +1,7 @@
 package debezium
 
 import (
-	"encoding/base64"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"strconv"
 	"strings"
@@ -463,30 +461,10 @@ func decSparsevec(e *Encoder, cp *colPlan, b []byte) (val, error) {
 // with include.unknown.datatypes: the bytes of its text form, written
 // per binary.handling.mode.
 func setupUnknown(cp *colPlan, s *settings) error {
-	cp.bin = s.bin
-	cp.decode = decUnknown
-	if s.bin == binBytes {
-		cp.schema = fieldSchema{typ: "bytes"}
-		cp.fallback = val{k: kBytes, b: []byte{}}
-		cp.toast = toastPlaceholderBytes
-		return nil
-	}
-	cp.schema = fieldSchema{typ: "string"}
-	cp.fallback = val{k: kString, b: []byte{}}
-	cp.toast = toastPlaceholder
+	setupBinary(cp, s, decUnknown)
 	return nil
 }
 
 func decUnknown(e *Encoder, cp *colPlan, b []byte) (val, error) {
-	switch cp.bin {
-	case binBase64:
-		e.tmp2 = base64.StdEncoding.AppendEncode(e.tmp2[:0], b)
-	case binBase64URL:
-		e.tmp2 = base64.URLEncoding.AppendEncode(e.tmp2[:0], b)
-	case binHex:
-		e.tmp2 = hex.AppendEncode(e.tmp2[:0], b)
-	default:
-		return val{k: kBytes, b: b}, nil
-	}
-	return val{k: kString, b: e.tmp2}, nil
+	return e.binaryVal(cp.bin, b), nil
 }

@@ -49,7 +49,7 @@ type StreamingMetrics struct {
 	creates, updates, deletes atomic.Int64
 	erroneous                 atomic.Int64
 	committed                 atomic.Int64
-	filtered                  func() int64
+	filtered                  atomic.Pointer[func() int64] // nil: none set
 
 	lastEvent    atomic.Int64 // unix nanoseconds, 0 before the first event
 	seenAtTick   int64        // events at the last Tick (the stream's goroutine)
@@ -86,7 +86,7 @@ func NewStreamingMetrics(reg prometheus.Registerer, server string, o StreamingOp
 	if err != nil {
 		return nil, err
 	}
-	m := &StreamingMetrics{reg: reg, now: time.Now, opts: o, filtered: func() int64 { return 0 }}
+	m := &StreamingMetrics{reg: reg, now: time.Now, opts: o}
 	m.behindMillis.Store(Unknown)
 	m.txID.Store(Unknown)
 	m.lastOp.Store(-1)
@@ -119,8 +119,9 @@ func (m *StreamingMetrics) Unregister() {
 }
 
 // SetFiltered sets the function that counts events dropped by the table
-// filters (NumberOfEventsFiltered).
-func (m *StreamingMetrics) SetFiltered(f func() int64) { m.filtered = f }
+// filters (NumberOfEventsFiltered). The task sets it each time its source
+// opens, while a scrape may be reading it.
+func (m *StreamingMetrics) SetFiltered(f func() int64) { m.filtered.Store(&f) }
 
 // SetConnected records whether the connector is connected to the database.
 func (m *StreamingMetrics) SetConnected(on bool) { m.connected.Store(on) }
@@ -237,10 +238,13 @@ func (m *StreamingMetrics) Read() Streaming {
 	s := Streaming{
 		Connected:  m.connected.Load(),
 		EventsSeen: m.events.Load(), Creates: m.creates.Load(), Updates: m.updates.Load(), Deletes: m.deletes.Load(),
-		Filtered: m.filtered(), Erroneous: m.erroneous.Load(), CommittedTransactions: m.committed.Load(),
+		Erroneous: m.erroneous.Load(), CommittedTransactions: m.committed.Load(),
 		MilliSecondsBehindSource: m.behindMillis.Load(), MilliSecondsSinceEvent: Unknown,
 		SourceLSN: m.lsn.Load(), LastTransactionID: m.txID.Load(),
 		QueueCapacity: m.opts.QueueCapacity, QueueRemaining: m.opts.QueueCapacity, MaxQueueBytes: m.opts.MaxQueueBytes,
+	}
+	if f := m.filtered.Load(); f != nil {
+		s.Filtered = (*f)()
 	}
 	if m.inTxn.Load() {
 		// The event being processed now has the open transaction's

@@ -108,3 +108,30 @@ func BenchmarkStreamingEvent(b *testing.B) {
 		m.Event(c)
 	}
 }
+
+// A task sets the filter counter each time its source opens, while the
+// registry may be scraping: under -race, the two must not race.
+func TestStreamingMetricsSetFilteredWhileRead(t *testing.T) {
+	m, err := NewStreamingMetrics(nil, "inventory", StreamingOptions{Connector: "inv"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Read().Filtered; got != 0 {
+		t.Errorf("Filtered before SetFiltered: %d, want 0", got)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 100 {
+			m.Read()
+		}
+	}()
+	for i := range 100 {
+		n := int64(i)
+		m.SetFiltered(func() int64 { return n })
+	}
+	<-done
+	if got := m.Read().Filtered; got != 99 {
+		t.Errorf("Filtered: %d, want 99", got)
+	}
+}
