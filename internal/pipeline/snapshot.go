@@ -147,9 +147,13 @@ func (t *Task) snapshot(ctx context.Context, plan []*pgsource.SnapshotTable, nam
 			return err
 		}
 	}
+	// The readers stop with runCtx when the snapshot fails here: waiting
+	// for them must not mean waiting for them to read every table.
+	runCtx, stopRun := context.WithCancel(ctx)
+	defer stopRun()
 	errc := make(chan error, 1)
 	go func() {
-		errc <- t.src.RunSnapshot(ctx, plan, pgsource.SnapshotOptions{SnapshotName: name, LSN: lsn, Threads: t.cfg.Snapshot.Threads, Resumed: resumed}, sink)
+		errc <- t.src.RunSnapshot(runCtx, plan, pgsource.SnapshotOptions{SnapshotName: name, LSN: lsn, Threads: t.cfg.Snapshot.Threads, Resumed: resumed}, sink)
 	}()
 	runDone := false
 	for pending > 0 || !runDone {
@@ -159,6 +163,7 @@ func (t *Task) snapshot(ctx context.Context, plan []*pgsource.SnapshotTable, nam
 			sealProgress()
 			if t.eos != nil && t.eos.due(t.lastOff, time.Now()) {
 				if err := commit(); err != nil {
+					stopRun()
 					<-errc
 					return err
 				}

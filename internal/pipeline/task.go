@@ -107,13 +107,11 @@ type Task struct {
 	out *emitter
 
 	// The transaction being read.
-	xid        uint32
-	ts         int64
-	lastChange change.LSN
+	xid uint32
+	ts  int64
 	// emitLSN is the LSN of the change emit is producing (0 otherwise),
 	// which names a record Kafka refuses as too large.
 	emitLSN    change.LSN
-	lastOp     change.Op
 	lastCommit change.LSN
 	inBatch    int
 	lastIdle   change.LSN
@@ -561,7 +559,6 @@ func (t *Task) Change(c *change.Change) error {
 	if t.toast != nil {
 		t.toast.observe(c)
 	}
-	t.lastChange, t.lastOp = c.LSN, c.Op
 	if t.inBatch >= partialEvery {
 		t.seal(t.txOffset(Offset{LSN: c.LSN, LSNProc: c.LSN, LSNCommit: t.lastCommit, TxID: int64(t.xid), TsUsec: t.ts, MessageType: messageType(c.Op), LSNEvents: t.atLSN.at(c.LSN)}))
 		t.inBatch = 0
