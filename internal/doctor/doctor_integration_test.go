@@ -115,16 +115,9 @@ func want(t *testing.T, r *Report, check string, sev pgsource.Severity, what, fi
 // PGMOTION_TEST_PG it returns the checks that may still warn.
 func boundSlotWAL(t *testing.T) []string {
 	t.Helper()
-	inst := pgtest.Server(t)
-	if inst.Local() == nil {
+	if !pgtest.BoundSlotWAL(t) {
 		return []string{"max_slot_wal_keep_size", "inactive_slot"}
 	}
-	admin := inst.AdminDSN()
-	pgtest.Exec(t, admin, `ALTER SYSTEM SET max_slot_wal_keep_size = '1GB'`, `SELECT pg_reload_conf()`)
-	t.Cleanup(func() { pgtest.Exec(t, admin, `ALTER SYSTEM RESET max_slot_wal_keep_size`, `SELECT pg_reload_conf()`) })
-	pgtest.WaitFor(t, 10*time.Second, func() (bool, error) {
-		return pgtest.QueryValue[string](t, admin, `SHOW max_slot_wal_keep_size`) == "1GB", nil
-	})
 	return nil
 }
 

@@ -259,8 +259,12 @@ func (s *Source) ListTables(ctx context.Context) ([]TableName, error) {
 	return out, nil
 }
 
-// ServerVersion returns server_version_num, such as 160004.
+// ServerVersion returns server_version_num, such as 160004: the one Open
+// read (checkServer), or, before Open, read now.
 func (s *Source) ServerVersion(ctx context.Context) (int, error) {
+	if s.serverVersion != 0 {
+		return s.serverVersion, nil
+	}
 	row, err := s.queryOne(ctx, `SELECT current_setting('server_version_num')`)
 	if err != nil {
 		return 0, fmt.Errorf("read server_version_num: %w", err)

@@ -185,7 +185,7 @@ func (s *Source) MaxKey(ctx context.Context, ct *ChunkTable, cond string) ([]str
 	}
 	sql := "SELECT " + strings.Join(cols, ", ") + " FROM " + ct.from() + ct.where(cond) + ct.orderBy(true) + " LIMIT 1"
 	var res *pgconn.Result
-	err := s.readOnly(ctx, func() error {
+	err := s.readOnly(ctx, cond, func() error {
 		res = s.meta.ExecParams(ctx, sql, nil, nil, nil, nil).Read()
 		return res.Err
 	})
@@ -231,7 +231,7 @@ func (s *Source) ReadChunk(ctx context.Context, ct *ChunkTable, after, max []str
 	}
 	sql := selectAll(ct.Rel) + ct.where(cond, bounds...) + ct.orderBy(false) + " LIMIT " + strconv.Itoa(limit)
 	var out []*change.Change
-	err := s.readOnly(ctx, func() error {
+	err := s.readOnly(ctx, cond, func() error {
 		rr := s.meta.ExecParams(ctx, sql, params, nil, nil, nil)
 		for rr.NextRow() {
 			b := new(rowBuf) // each row is the caller's to keep
@@ -249,12 +249,17 @@ func (s *Source) ReadChunk(ctx context.Context, ct *ChunkTable, after, max []str
 }
 
 // readOnly runs query, a statement on the catalog connection, in a READ
-// ONLY transaction. Chunk reads paste a signal's additional-conditions
-// into their WHERE clause, as Debezium does, and whoever can send a
-// signal is not necessarily allowed to run SQL as the connector's user:
-// in a read-only transaction anything that writes (lo_export, nextval,
-// INSERT in a function, ...) fails with SQLSTATE 25006 instead.
-func (s *Source) readOnly(ctx context.Context, query func() error) error {
+// ONLY transaction when it pastes a signal's filter cond. Chunk reads
+// paste a signal's additional-conditions into their WHERE clause, as
+// Debezium does, and whoever can send a signal is not necessarily allowed
+// to run SQL as the connector's user: in a read-only transaction anything
+// that writes (lo_export, nextval, INSERT in a function, ...) fails with
+// SQLSTATE 25006 instead. Without a filter the query is ours and reads
+// only, so it runs alone, without BEGIN and COMMIT round trips per chunk.
+func (s *Source) readOnly(ctx context.Context, cond string, query func() error) error {
+	if cond == "" {
+		return query()
+	}
 	if _, err := s.meta.Exec(ctx, "BEGIN READ ONLY").ReadAll(); err != nil {
 		return err
 	}

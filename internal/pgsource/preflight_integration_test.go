@@ -98,16 +98,9 @@ func contains(list []string, s string) bool {
 // (PGMOTION_TEST_PG) may still warn about.
 func boundSlotWAL(t *testing.T) []string {
 	t.Helper()
-	inst := pgtest.Server(t)
-	if inst.Local() == nil {
+	if !pgtest.BoundSlotWAL(t) {
 		return []string{"max_slot_wal_keep_size", "inactive_slot"}
 	}
-	admin := inst.AdminDSN()
-	pgtest.Exec(t, admin, `ALTER SYSTEM SET max_slot_wal_keep_size = '1GB'`, `SELECT pg_reload_conf()`)
-	t.Cleanup(func() { pgtest.Exec(t, admin, `ALTER SYSTEM RESET max_slot_wal_keep_size`, `SELECT pg_reload_conf()`) })
-	pgtest.WaitFor(t, 10*time.Second, func() (bool, error) {
-		return pgtest.QueryValue[string](t, admin, `SHOW max_slot_wal_keep_size`) == "1GB", nil
-	})
 	return nil
 }
 
@@ -221,20 +214,7 @@ func TestIntegrationPreflightProblems(t *testing.T) {
 		pgtest.Exec(t, dsn, `SELECT pg_create_logical_replication_slot('`+busy+`', 'pgoutput')`)
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		pc, err := pgconn.ParseConfig(dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pc.RuntimeParams["replication"] = "database"
-		holder, err := pgconn.ConnectConfig(ctx, pc)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer holder.Close(context.Background())
-		if err := pglogrepl.StartReplication(ctx, holder, busy, 0, pglogrepl.StartReplicationOptions{
-			PluginArgs: []string{"proto_version '1'", "publication_names 'other_pub'"}}); err != nil {
-			t.Fatal(err)
-		}
+		holder := pgtest.StreamSlot(t, ctx, dsn, busy, "other_pub")
 		res := runPreflight(t, preflightConfig(t, dsn, "", Config{Slot: busy, Publication: "other_pub", PublicationMode: "disabled"}), PreflightOptions{})
 		wantFinding(t, res, "slot", Problem, fmt.Sprintf("slot %s is in use by the process with PID %d", busy, holder.PID()), "stop that process, or give this connector its own slot.name")
 	})

@@ -7,9 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pglogrepl"
-	"github.com/jackc/pgx/v5/pgconn"
-
 	"github.com/pgmotion/pgmotion/internal/pgtest"
 )
 
@@ -34,25 +31,12 @@ func TestIntegrationDropSlotOnStopHeld(t *testing.T) {
 	}
 
 	// Another process streams from the slot.
-	pc, err := pgconn.ParseConfig(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pc.RuntimeParams["replication"] = "database"
-	holder, err := pgconn.ConnectConfig(ctx, pc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer holder.Close(context.Background())
-	if err := pglogrepl.StartReplication(ctx, holder, slot, 0, pglogrepl.StartReplicationOptions{
-		PluginArgs: []string{"proto_version '1'", "publication_names 'pgm_pub'"}}); err != nil {
-		t.Fatal(err)
-	}
+	holder := pgtest.StreamSlot(t, ctx, dsn, slot, "pgm_pub")
 	holderPID := int32(holder.PID())
 
 	// A source that found the slot busy does not drop it when it closes.
 	other := newTestSource(t, dsn, Config{Slot: slot, DropSlotOnStop: true})
-	_, err = other.Open(ctx)
+	_, err := other.Open(ctx)
 	if _, ok := errors.AsType[*SlotInUseError](err); !ok {
 		t.Fatalf("Open of a busy slot: %v, want a SlotInUseError", err)
 	}
