@@ -516,7 +516,15 @@ func serveREST(grp *group, ln net.Listener, h connect.Herder, reg *prometheus.Re
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: restReadHeaderTimeout, ReadTimeout: restReadTimeout, IdleTimeout: restIdleTimeout}
+	// Shutdown waits for the requests in flight but ends none of them; a
+	// stream (the console's live tail, a search) would hold it until the
+	// stop's deadline, taking the time the steps after it (the worker's
+	// final flushes) need, or for ever under a stop without one (demo).
+	// So the requests' contexts end when the shutdown begins.
+	reqCtx, endRequests := context.WithCancel(context.Background())
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: restReadHeaderTimeout, ReadTimeout: restReadTimeout, IdleTimeout: restIdleTimeout,
+		BaseContext: func(net.Listener) context.Context { return reqCtx }}
+	srv.RegisterOnShutdown(endRequests)
 	warnOpenREST(ln.Addr(), auth.admin, g)
 	grp.run("REST API stopped", func(context.Context) error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
