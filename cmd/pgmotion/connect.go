@@ -92,9 +92,9 @@ config file, then defaults.`,
 	fl.StringVar(&f.brokerKey, "embedded-broker-tls-key", "", "the PEM private key file for --embedded-broker-tls-cert")
 	fl.StringVar(&f.brokerUsersFile, "embedded-broker-sasl-users-file", "", "the embedded broker requires SASL: file of MECHANISM:USER:PASSWORD lines (or set "+broker.EnvSASLUsers+"); the worker uses the first")
 	fl.StringVar(&f.rest, "rest", workerconfig.PgmotionListener, "host:port of the Kafka Connect REST API (listeners); its address is the worker's id")
-	fl.StringVar(&f.restAuth, "rest-auth", "", `REST API authentication: "basic:USER:PASSWORD" or "bearer:TOKEN" (also PGMOTION_REST_AUTH)`)
+	fl.StringVar(&f.restAuth, "rest-auth", "", `REST API authentication: "basic:USER:PASSWORD" or "bearer:TOKEN" (also `+envRESTAuth+")")
 	fl.StringVar(&f.restAuthFile, "rest-auth-file", "", "read --rest-auth's value from this file (first line), which unlike a flag does not show in ps")
-	fl.StringVar(&f.restViewer, "rest-viewer-auth", "", `a read-only REST API and console user, in --rest-auth's format; needs --rest-auth (also PGMOTION_REST_VIEWER_AUTH)`)
+	fl.StringVar(&f.restViewer, "rest-viewer-auth", "", `a read-only REST API and console user, in --rest-auth's format; needs --rest-auth (also `+envRESTViewerAuth+")")
 	fl.BoolVar(&f.noConsole, "no-console", false, "do not serve the web console under /ui/ on the REST port")
 	fl.StringVar(&f.restCert, "rest-tls-cert", "", "serve the REST API over TLS with this certificate file")
 	fl.StringVar(&f.restKey, "rest-tls-key", "", "the TLS private key file for --rest-tls-cert")
@@ -394,7 +394,7 @@ func serveAPI(grp *group, ln net.Listener, w *connect.Worker, reg *prometheus.Re
 	}
 	viewerAuth := f.restViewer
 	if viewerAuth == "" {
-		viewerAuth = os.Getenv("PGMOTION_REST_VIEWER_AUTH")
+		viewerAuth = os.Getenv(envRESTViewerAuth)
 	}
 	var ui *console.Console
 	if !f.noConsole {
@@ -452,6 +452,13 @@ func startConsole(grp *group, brokers []string, opts []kgo.Opt, reg *prometheus.
 	return ui, nil
 }
 
+// The environment variables that set the REST API's credentials when
+// their flags (--rest-auth, --rest-viewer-auth) are not given.
+const (
+	envRESTAuth       = "PGMOTION_REST_AUTH"
+	envRESTViewerAuth = "PGMOTION_REST_VIEWER_AUTH"
+)
+
 // restAuth holds the REST API's credentials.
 type restAuth struct{ admin, viewer string }
 
@@ -476,7 +483,7 @@ func restAuthValue(f connectFlags) (string, error) {
 		}
 		return line, nil
 	}
-	return os.Getenv("PGMOTION_REST_AUTH"), nil
+	return os.Getenv(envRESTAuth), nil
 }
 
 // The REST server's timeouts. Jetty, which serves Kafka Connect, closes a
@@ -500,7 +507,7 @@ func warnOpenREST(addr net.Addr, auth string, g *globals) {
 		return
 	}
 	g.log.Warn("the REST API listens beyond loopback without authentication: anyone who can reach it can create, change and delete connectors; "+
-		"set --rest-auth-file (or PGMOTION_REST_AUTH), or listen on 127.0.0.1", "addr", addr.String())
+		"set --rest-auth-file (or "+envRESTAuth+"), or listen on 127.0.0.1", "addr", addr.String())
 }
 
 // serveREST serves the Kafka Connect REST API over h on ln, with ui (if
@@ -516,7 +523,15 @@ func serveREST(grp *group, ln net.Listener, h connect.Herder, reg *prometheus.Re
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: restReadHeaderTimeout, ReadTimeout: restReadTimeout, IdleTimeout: restIdleTimeout}
+	// Shutdown waits for the requests in flight but ends none of them; a
+	// stream (the console's live tail, a search) would hold it until the
+	// stop's deadline, taking the time the steps after it (the worker's
+	// final flushes) need, or for ever under a stop without one (demo).
+	// So the requests' contexts end when the shutdown begins.
+	reqCtx, endRequests := context.WithCancel(context.Background())
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: restReadHeaderTimeout, ReadTimeout: restReadTimeout, IdleTimeout: restIdleTimeout,
+		BaseContext: func(net.Listener) context.Context { return reqCtx }}
+	srv.RegisterOnShutdown(endRequests)
 	warnOpenREST(ln.Addr(), auth.admin, g)
 	grp.run("REST API stopped", func(context.Context) error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
