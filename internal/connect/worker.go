@@ -786,7 +786,7 @@ func (w *Worker) readStatus(key string) *statusRecord {
 }
 
 func (w *Worker) connectorStatus(name string) State {
-	if r := w.readStatus("status-connector-" + name); r != nil {
+	if r := w.readStatus(connectorStatusKey(name)); r != nil {
 		return r.State
 	}
 	return ""
