@@ -154,6 +154,11 @@ type Worker struct {
 	runners map[string]*runner
 	gen     atomic.Int64
 
+	// stopping is set by Close before it takes the runners: a reconcile
+	// after that (a rebalance or a config record read while the tasks
+	// stop) starts nothing.
+	stopping atomic.Bool
+
 	topicq chan topicSeen // topics to record (topics.go)
 }
 
@@ -347,6 +352,7 @@ func (w *Worker) Close(ctx context.Context) {
 	}
 	stopHard := context.AfterFunc(ctx, w.hardCancel)
 	defer stopHard()
+	w.stopping.Store(true)
 	w.mu.Lock()
 	rs := w.runners
 	w.runners = map[string]*runner{}
@@ -469,6 +475,9 @@ func (w *Worker) reconcile() {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.stopping.Load() {
+		return // Close stops the runners it took; none start again
+	}
 	for name, r := range w.runners {
 		c, ok := want[name]
 		cfgJSON, _ := json.Marshal(c.config)
