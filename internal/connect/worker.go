@@ -725,6 +725,9 @@ type statusRecord struct {
 func (w *Worker) putStatus(name, which string, st State, trace string) {
 	ctx, cancel := context.WithTimeout(w.ctx, 30*time.Second)
 	defer cancel()
+	// Also give up when Close's deadline passes: reconcile writes
+	// statuses holding the runners' lock, which Close waits for.
+	defer context.AfterFunc(w.hard, cancel)()
 	rec := statusRecord{State: st, WorkerID: w.cfg.WorkerID, Generation: w.gen.Add(1)}
 	if trace != "" {
 		rec.Trace = &trace
