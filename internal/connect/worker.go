@@ -342,13 +342,7 @@ func (w *Worker) Close(ctx context.Context) {
 		return // closed: hard ends when Close returns, or its deadline passes
 	}
 	if w.cancel == nil {
-		if w.taskSink != nil && w.taskSink != w.sink {
-			w.taskSink.Close()
-		}
-		if w.sink != nil {
-			within(ctx, w.sink.Close)
-		}
-		return
+		return // not started: Start makes every client after cancel
 	}
 	stopHard := context.AfterFunc(ctx, w.hardCancel)
 	defer stopHard()
@@ -378,6 +372,9 @@ func (w *Worker) Close(ctx context.Context) {
 	within(ctx, w.wg.Wait)
 	if w.groupClient != nil {
 		within(ctx, w.groupClient.Close)
+	}
+	if w.taskSink != nil && w.taskSink != w.sink {
+		within(ctx, w.taskSink.Close)
 	}
 	if w.sink != nil {
 		within(ctx, w.sink.Close)
