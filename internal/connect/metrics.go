@@ -86,13 +86,13 @@ func (c *workerCollector) Collect(ch chan<- prometheus.Metric) {
 		if w.group != nil && !w.group.owns(name) {
 			continue
 		}
-		cs := w.readStatus("status-connector-" + name)
+		cs := w.readStatus(connectorStatusKey(name))
 		if cs == nil {
 			continue
 		}
 		conns++
 		gauge(c.connectorStatus, 1, name, strings.ToLower(string(cs.State)))
-		ts := w.readStatus("status-task-" + name + "-0")
+		ts := w.readStatus(taskStatusKey(name))
 		counts := map[State]int{}
 		if ts != nil {
 			tasks++

@@ -154,6 +154,11 @@ type Worker struct {
 	runners map[string]*runner
 	gen     atomic.Int64
 
+	// stopping is set by Close before it takes the runners: a reconcile
+	// after that (a rebalance or a config record read while the tasks
+	// stop) starts nothing.
+	stopping atomic.Bool
+
 	topicq chan topicSeen // topics to record (topics.go)
 }
 
@@ -337,16 +342,11 @@ func (w *Worker) Close(ctx context.Context) {
 		return // closed: hard ends when Close returns, or its deadline passes
 	}
 	if w.cancel == nil {
-		if w.taskSink != nil && w.taskSink != w.sink {
-			w.taskSink.Close()
-		}
-		if w.sink != nil {
-			within(ctx, w.sink.Close)
-		}
-		return
+		return // not started: Start makes every client after cancel
 	}
 	stopHard := context.AfterFunc(ctx, w.hardCancel)
 	defer stopHard()
+	w.stopping.Store(true)
 	w.mu.Lock()
 	rs := w.runners
 	w.runners = map[string]*runner{}
@@ -372,6 +372,9 @@ func (w *Worker) Close(ctx context.Context) {
 	within(ctx, w.wg.Wait)
 	if w.groupClient != nil {
 		within(ctx, w.groupClient.Close)
+	}
+	if w.taskSink != nil && w.taskSink != w.sink {
+		within(ctx, w.taskSink.Close)
 	}
 	if w.sink != nil {
 		within(ctx, w.sink.Close)
@@ -469,6 +472,9 @@ func (w *Worker) reconcile() {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.stopping.Load() {
+		return // Close stops the runners it took; none start again
+	}
 	for name, r := range w.runners {
 		c, ok := want[name]
 		cfgJSON, _ := json.Marshal(c.config)
@@ -716,6 +722,9 @@ type statusRecord struct {
 func (w *Worker) putStatus(name, which string, st State, trace string) {
 	ctx, cancel := context.WithTimeout(w.ctx, 30*time.Second)
 	defer cancel()
+	// Also give up when Close's deadline passes: reconcile writes
+	// statuses holding the runners' lock, which Close waits for.
+	defer context.AfterFunc(w.hard, cancel)()
 	rec := statusRecord{State: st, WorkerID: w.cfg.WorkerID, Generation: w.gen.Add(1)}
 	if trace != "" {
 		rec.Trace = &trace
@@ -786,7 +795,7 @@ func (w *Worker) readStatus(key string) *statusRecord {
 }
 
 func (w *Worker) connectorStatus(name string) State {
-	if r := w.readStatus("status-connector-" + name); r != nil {
+	if r := w.readStatus(connectorStatusKey(name)); r != nil {
 		return r.State
 	}
 	return ""

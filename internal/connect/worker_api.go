@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -133,10 +132,16 @@ func (w *Worker) putTasks(ctx context.Context, name string, config map[string]st
 // taskRecord is the config-topic value of the task of a connector with
 // config.
 func taskRecord(config map[string]string) []byte {
+	b, _ := json.Marshal(map[string]any{"properties": taskConfig(config)})
+	return b
+}
+
+// taskConfig is the config of the task of a connector with config: the
+// connector's, with Debezium's task class.
+func taskConfig(config map[string]string) map[string]string {
 	task := maps.Clone(config)
 	task["task.class"] = "io.debezium.connector.postgresql.PostgresConnectorTask"
-	b, _ := json.Marshal(map[string]any{"properties": task})
-	return b
+	return task
 }
 
 // taskCount is the number of tasks the connector's last commit record
@@ -247,13 +252,13 @@ func (w *Worker) ConnectorStatus(_ context.Context, name string) (*ConnectorStat
 	if _, err := w.lookup(name); err != nil {
 		return nil, NotFoundf("No status found for connector %s", name)
 	}
-	cs := w.readStatus("status-connector-" + name)
+	cs := w.readStatus(connectorStatusKey(name))
 	if cs == nil {
 		return nil, NotFoundf("No status found for connector %s", name)
 	}
 	out := &ConnectorStateInfo{Name: name, Type: "source", Tasks: []TaskState{},
 		Connector: ConnectorState{State: cs.State, WorkerID: cs.WorkerID, Trace: deref(cs.Trace)}}
-	if ts := w.readStatus("status-task-" + name + "-0"); ts != nil {
+	if ts := w.readStatus(taskStatusKey(name)); ts != nil {
 		out.Tasks = append(out.Tasks, TaskState{ID: 0, State: ts.State, WorkerID: ts.WorkerID, Trace: deref(ts.Trace)})
 	}
 	return out, nil
@@ -271,8 +276,11 @@ func (w *Worker) TaskStatus(_ context.Context, name string, task int) (*TaskStat
 	if _, err := w.lookup(name); err != nil {
 		return nil, NotFoundf("No status found for task %s-%d", name, task)
 	}
-	ts := w.readStatus("status-task-" + name + "-" + strconv.Itoa(task))
-	if task != 0 || ts == nil {
+	if task != 0 {
+		return nil, NotFoundf("No status found for task %s-%d", name, task)
+	}
+	ts := w.readStatus(taskStatusKey(name))
+	if ts == nil {
 		return nil, NotFoundf("No status found for task %s-%d", name, task)
 	}
 	return &TaskState{ID: 0, State: ts.State, WorkerID: ts.WorkerID, Trace: deref(ts.Trace)}, nil
@@ -287,9 +295,7 @@ func (w *Worker) Tasks(_ context.Context, name string) ([]TaskInfo, error) {
 	if !w.hasTasks(name, c) {
 		return []TaskInfo{}, nil
 	}
-	task := maps.Clone(c.config)
-	task["task.class"] = "io.debezium.connector.postgresql.PostgresConnectorTask"
-	return []TaskInfo{{ID: TaskID{Connector: name, Task: 0}, Config: task}}, nil
+	return []TaskInfo{{ID: TaskID{Connector: name, Task: 0}, Config: taskConfig(c.config)}}, nil
 }
 
 func (w *Worker) setTarget(ctx context.Context, name string, t TargetState) error {
