@@ -501,3 +501,38 @@ func TestAfterBefore(t *testing.T) {
 		})
 	}
 }
+
+// TestReportFailed: a group fails when its own error or a run's is set;
+// a toast run also when its check failed, an exactly-once run not (its
+// check becomes a note).
+func TestReportFailed(t *testing.T) {
+	boom := errors.New("boom")
+	ok, bad := &runResult{}, &runResult{err: boom}
+	checkBad := &runResult{checkErr: boom}
+	tests := []struct {
+		name string
+		rep  report
+		want bool
+	}{
+		{"nothing ran", report{}, false},
+		{"outbox runs passed", report{outbox: &outboxResult{runs: []*runResult{ok, ok}}}, false},
+		{"outbox run failed", report{outbox: &outboxResult{runs: []*runResult{ok, bad}}}, true},
+		{"outbox failed outside runs", report{outbox: &outboxResult{err: boom}}, true},
+		{"eos run failed", report{eos: &eosResult{runs: []*runResult{bad}}}, true},
+		{"eos check failed is a note", report{eos: &eosResult{runs: []*runResult{checkBad}}}, false},
+		{"toast check failed", report{toast: &toastResult{runs: runList{ok, checkBad}}}, true},
+		{"toast runs passed", report{toast: &toastResult{runs: runList{ok}}}, false},
+		{"memory run failed", report{memory: &memoryResult{runs: []*memoryRun{{}, {err: boom}}}}, true},
+		{"memory runs passed", report{memory: &memoryResult{runs: []*memoryRun{{}}}}, false},
+		{"snapcpu run failed", report{snapCPU: &snapCPUResult{runs: []*snapCPURun{{run: &snapshotRun{err: boom}}}}}, true},
+		{"snapcpu runs passed", report{snapCPU: &snapCPUResult{runs: []*snapCPURun{{run: &snapshotRun{}}}}}, false},
+		{"snapshot copy failed", report{snapshot: &snapshotResult{copies: []*copyRun{{err: boom}}}}, true},
+		{"snapshot run failed", report{snapshot: &snapshotResult{runs: []*snapshotRun{{}, {err: boom}}}}, true},
+		{"snapshot passed", report{snapshot: &snapshotResult{copies: []*copyRun{{}}, runs: []*snapshotRun{{}}}}, false},
+	}
+	for _, tt := range tests {
+		if got := tt.rep.failed(); got != tt.want {
+			t.Errorf("%s: failed() = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

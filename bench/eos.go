@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -154,15 +155,7 @@ func countCommitted(ctx context.Context, addr, topic string, want int64) (string
 }
 
 func (o *eosResult) failed() bool {
-	if o.err != nil {
-		return true
-	}
-	for _, r := range o.runs {
-		if r.err != nil {
-			return true
-		}
-	}
-	return false
+	return o.err != nil || slices.ContainsFunc(o.runs, func(r *runResult) bool { return r.err != nil })
 }
 
 func (r *report) printEOS(w *printer) {

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -117,15 +118,7 @@ type memoryResult struct {
 }
 
 func (m *memoryResult) failed() bool {
-	if m.err != nil {
-		return true
-	}
-	for _, r := range m.runs {
-		if r.err != nil {
-			return true
-		}
-	}
-	return false
+	return m.err != nil || slices.ContainsFunc(m.runs, func(r *memoryRun) bool { return r.err != nil })
 }
 
 // memoryBench runs the memory group: per round and build a fresh slot, a
@@ -353,15 +346,7 @@ type snapCPUResult struct {
 }
 
 func (s *snapCPUResult) failed() bool {
-	if s.err != nil {
-		return true
-	}
-	for _, r := range s.runs {
-		if r.run.err != nil {
-			return true
-		}
-	}
-	return false
+	return s.err != nil || slices.ContainsFunc(s.runs, func(r *snapCPURun) bool { return r.run.err != nil })
 }
 
 // snapCPUBench fills the snapshot table with rows rows and snapshots it

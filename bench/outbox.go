@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/pgmotion/pgmotion/internal/options"
@@ -124,15 +125,7 @@ func (e *env) outboxBench(ctx context.Context, rows int64) *outboxResult {
 }
 
 func (o *outboxResult) failed() bool {
-	if o.err != nil {
-		return true
-	}
-	for _, r := range o.runs {
-		if r.err != nil {
-			return true
-		}
-	}
-	return false
+	return o.err != nil || slices.ContainsFunc(o.runs, func(r *runResult) bool { return r.err != nil })
 }
 
 func (r *report) printOutbox(w *printer) {

@@ -210,20 +210,8 @@ func (s *snapshotResult) bestCopy(tool string) *copyRun {
 // failed reports whether any part of the measurement failed. A ratio
 // below the target is not a failure.
 func (s *snapshotResult) failed() bool {
-	if s.err != nil {
-		return true
-	}
-	for _, c := range s.copies {
-		if c.err != nil {
-			return true
-		}
-	}
-	for _, r := range s.runs {
-		if r.err != nil {
-			return true
-		}
-	}
-	return false
+	return s.err != nil || slices.ContainsFunc(s.copies, func(c *copyRun) bool { return c.err != nil }) ||
+		slices.ContainsFunc(s.runs, func(r *snapshotRun) bool { return r.err != nil })
 }
 
 // snapshotBench runs the snapshot measurement on a table of rows rows.

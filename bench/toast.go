@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -103,15 +104,7 @@ type toastResult struct {
 func (t *toastResult) events() int64 { return 2 * t.rows }
 
 func (t *toastResult) failed() bool {
-	if t.err != nil {
-		return true
-	}
-	for _, r := range t.runs {
-		if r.err != nil || r.checkErr != nil {
-			return true
-		}
-	}
-	return false
+	return t.err != nil || slices.ContainsFunc(t.runs, func(r *runResult) bool { return r.err != nil || r.checkErr != nil })
 }
 
 // toastBench builds the backlog behind a source slot, then runs

@@ -16,7 +16,9 @@ import (
 	"strings"
 	"time"
 
+	connopts "github.com/pgmotion/pgmotion/internal/options"
 	"github.com/pgmotion/pgmotion/internal/procs"
+	"github.com/pgmotion/pgmotion/internal/workerconfig"
 )
 
 const (
@@ -30,11 +32,11 @@ const (
 // The Kafka Connect and Debezium settings the run sets, as issue 13 names
 // them.
 const (
-	propEOSWorker     = "exactly.once.source.support" // worker: enabled
-	propEOSConnector  = "exactly.once.support"        // connector: required
-	propMaxRetries    = "errors.max.retries"          // connector: -1 retries retriable errors without limit
-	propBootstrap     = "bootstrap.servers"
-	valueEOSWorker    = "enabled"
+	propEOSWorker     = workerconfig.PropExactlyOnceSource // worker: enabled
+	propEOSConnector  = connopts.PropExactlyOnceSupport    // connector: required
+	propMaxRetries    = connopts.PropErrorsMaxRetries      // connector: -1 retries retriable errors without limit
+	propBootstrap     = workerconfig.PropBootstrapServers
+	valueEOSWorker    = workerconfig.EOSEnabled
 	valueEOSConnector = "required"
 )
 
@@ -239,18 +241,18 @@ func (c *cluster) status(ctx context.Context) (status, error) {
 func (c *cluster) connectorConfig(dbname, slot string) map[string]string {
 	host, port, _ := net.SplitHostPort(c.pgProxy.addr())
 	cfg := map[string]string{
-		"connector.class":    "io.debezium.connector.postgresql.PostgresConnector",
-		"database.hostname":  host,
-		"database.port":      port,
-		"database.user":      "postgres",
-		"database.password":  "x",
-		"database.dbname":    dbname,
-		"plugin.name":        "pgoutput",
-		"topic.prefix":       topicPrefix,
-		"slot.name":          slot,
-		"publication.name":   publication,
-		"table.include.list": "public." + tableName,
-		propMaxRetries:       "-1",
+		connopts.PropConnectorClass:  connopts.PostgresClass,
+		connopts.PropHostname:        host,
+		connopts.PropPort:            port,
+		connopts.PropUser:            "postgres",
+		connopts.PropPassword:        "x",
+		connopts.PropDBName:          dbname,
+		connopts.PropPluginName:      "pgoutput",
+		connopts.PropTopicPrefix:     topicPrefix,
+		connopts.PropSlotName:        slot,
+		connopts.PropPublicationName: publication,
+		connopts.PropTableInclude:    "public." + tableName,
+		propMaxRetries:               "-1",
 	}
 	if c.eos {
 		cfg[propEOSConnector] = valueEOSConnector
