@@ -403,7 +403,7 @@ func serveAPI(grp *group, ln net.Listener, w *connect.Worker, reg *prometheus.Re
 		if err != nil {
 			return err
 		}
-		if ui, err = startConsole(grp, kc.brokers, append(opts, kc.opts...), reg, g); err != nil {
+		if ui, err = startConsole(grp, kc.brokers, append(opts, kc.opts...), reg, wc.ConfigTopic, g); err != nil {
 			return err
 		}
 	}
@@ -443,8 +443,8 @@ func newRegistry() *prometheus.Registry {
 
 // startConsole returns the web console over brokers, as a part of grp: it
 // samples reg for its CDC views until grp stops.
-func startConsole(grp *group, brokers []string, opts []kgo.Opt, reg *prometheus.Registry, g *globals) (*console.Console, error) {
-	ui, err := console.New(console.Options{Brokers: brokers, ClientOpts: opts, Metrics: reg, Log: g.log})
+func startConsole(grp *group, brokers []string, opts []kgo.Opt, reg *prometheus.Registry, configTopic string, g *globals) (*console.Console, error) {
+	ui, err := console.New(console.Options{Brokers: brokers, ClientOpts: opts, Metrics: reg, Log: g.log, ConfigTopic: configTopic})
 	if err != nil {
 		return nil, err
 	}

@@ -141,7 +141,7 @@ func runDemo(ctx context.Context, g *globals, f demoFlags, out io.Writer) error 
 		defer cancel()
 		w.Close(sctx)
 	})
-	ui, err := startConsole(grp, []string{addr}, nil, reg, g)
+	ui, err := startConsole(grp, []string{addr}, nil, reg, "", g)
 	if err != nil {
 		return err
 	}

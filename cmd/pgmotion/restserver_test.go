@@ -110,7 +110,7 @@ func TestRESTStopEndsStreams(t *testing.T) {
 		t.Fatal(err)
 	}
 	reg := newRegistry()
-	ui, err := startConsole(grp, []string{addr}, nil, reg, g)
+	ui, err := startConsole(grp, []string{addr}, nil, reg, "", g)
 	if err != nil {
 		t.Fatal(err)
 	}

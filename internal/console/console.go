@@ -13,6 +13,7 @@
 package console
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -24,6 +25,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pgmotion/pgmotion/internal/workerconfig"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -57,6 +59,10 @@ type Options struct {
 	SampleInterval time.Duration
 	// Log receives the console's errors. Nil discards.
 	Log *slog.Logger
+	// ConfigTopic is the worker's config.storage.topic, whose connector
+	// configs the console shows with their secrets hidden (secrets.go);
+	// "" means Kafka Connect's default, connect-configs.
+	ConfigTopic string
 }
 
 // Console is the console's HTTP handler. It is safe for concurrent use.
@@ -69,6 +75,8 @@ type Console struct {
 	opts    []kgo.Opt // for the per-request consumers
 	sampler *sampler
 	mux     *http.ServeMux
+	// configTopic is Options.ConfigTopic.
+	configTopic string
 
 	closeOnce sync.Once
 }
@@ -98,6 +106,8 @@ func New(o Options) (*Console, error) {
 		adm:     kadm.NewClient(cl),
 		opts:    opts,
 		sampler: newSampler(o.Metrics, interval, 360),
+
+		configTopic: cmp.Or(o.ConfigTopic, workerconfig.Default().ConfigTopic),
 	}
 	c.mux = c.routes()
 	return c, nil

@@ -397,3 +397,40 @@ func TestTailOutlivesReadTimeout(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigTopicSecretsHidden checks that the worker's config topic is
+// shown with its connectors' secrets hidden, by the rule the REST API
+// uses, and that a search cannot find a secret (which would make it an
+// oracle for guessing one).
+func TestConfigTopicSecretsHidden(t *testing.T) {
+	addr := startBroker(t)
+	srv := newConsole(t, addr, nil)
+	produce(t, addr, "connect-configs",
+		&kgo.Record{Key: []byte("connector-orders"), Value: []byte(`{"properties":{"name":"orders","database.password":"pg-s3cret",` +
+			`"database.url":"postgres://app:url-s3cret@db/app","topic.prefix":"ord"}}`)},
+		&kgo.Record{Key: []byte("target-state-orders"), Value: []byte(`{"state":"STARTED","state.v2":"STARTED"}`)},
+		&kgo.Record{Key: []byte("junk"), Value: []byte(`not json s3cret`)},
+	)
+	code, body := do(t, srv, RoleViewer, "GET", "/ui/api/topics/connect-configs/messages?mode=offset&offset=0&partition=0&limit=10", "")
+	if code != 200 {
+		t.Fatalf("messages: %d %s", code, body)
+	}
+	for _, want := range []string{`database.password\":\"[hidden]`, `postgres://app:[hidden]@db/app`, `topic.prefix\":\"ord`, `state.v2\":\"STARTED`, `"value":"[hidden]"`} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("messages of the config topic lack %s: %s", want, body)
+		}
+	}
+	if strings.Contains(string(body), "s3cret") {
+		t.Errorf("a secret of the config topic is shown: %s", body)
+	}
+	code, body = do(t, srv, RoleViewer, "GET", "/ui/api/topics/connect-configs/search?q=s3cret", "")
+	if code != 200 || !strings.Contains(string(body), `"matched":0`) || strings.Contains(string(body), "event: match") {
+		t.Errorf("a search finds the secret: %d %s", code, body)
+	}
+
+	// Other topics are shown as they are.
+	produce(t, addr, "plain", &kgo.Record{Value: []byte(`{"properties":{"password":"mine"}}`)})
+	if _, body := do(t, srv, RoleViewer, "GET", "/ui/api/topics/plain/messages?limit=5", ""); !strings.Contains(string(body), `password\":\"mine`) {
+		t.Errorf("a topic other than the config topic was altered: %s", body)
+	}
+}

@@ -266,7 +266,7 @@ func (c *Console) messages(w http.ResponseWriter, r *http.Request) {
 		Messages   []message `json:"messages"`
 	}{Partitions: partitions, Messages: make([]message, 0, len(got))}
 	for _, rec := range got {
-		out.Messages = append(out.Messages, toMessage(rec))
+		out.Messages = append(out.Messages, toMessage(c.shown(rec)))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -438,6 +438,7 @@ func (c *Console) search(w http.ResponseWriter, r *http.Request) {
 	var sendErr error
 	err := c.consumeRange(ctx, map[string]map[int32]int64{topic: starts}, map[string]map[int32]int64{topic: ends}, func(rec *kgo.Record) bool {
 		prog.Scanned++
+		rec = c.shown(rec)
 		if (in != "key" && match(rec.Value)) || (in != "value" && match(rec.Key)) {
 			prog.Matched++
 			if sendErr = stream.send("match", toMessage(rec)); sendErr != nil {
@@ -549,7 +550,7 @@ func (c *Console) tail(w http.ResponseWriter, r *http.Request) {
 		var sendErr error
 		fetches.EachRecord(func(rec *kgo.Record) {
 			if sendErr == nil {
-				sendErr = stream.send("record", toMessage(rec))
+				sendErr = stream.send("record", toMessage(c.shown(rec)))
 			}
 		})
 		if sendErr != nil {
