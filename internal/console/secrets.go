@@ -27,8 +27,8 @@ func (c *Console) shown(rec *kgo.Record) *kgo.Record {
 	return &out
 }
 
-// hideConfigSecrets is a config topic value with the values of its
-// properties shown as options.MaskValue shows them.
+// hideConfigSecrets is a config topic value with its properties masked as
+// the REST API masks a config (options.MaskConfig).
 func hideConfigSecrets(v []byte) []byte {
 	var doc map[string]json.RawMessage
 	if err := json.Unmarshal(v, &doc); err != nil {
@@ -42,10 +42,7 @@ func hideConfigSecrets(v []byte) []byte {
 	if err := json.Unmarshal(raw, &props); err != nil {
 		return []byte(options.Hidden)
 	}
-	for k, val := range props {
-		props[k] = options.MaskValue(k, val, nil)
-	}
-	masked, err := json.Marshal(props)
+	masked, err := json.Marshal(options.MaskConfig(props))
 	if err != nil {
 		return []byte(options.Hidden)
 	}

@@ -115,3 +115,76 @@ func HideURLPasswords(v string) string {
 		b.WriteString(urlPasswordParam.ReplaceAllString(u, "${1}"+Hidden))
 	}
 }
+
+// MaskConfig returns a copy of the connector config cfg with the values
+// that are secret in it (SecretIn) replaced by Hidden and the passwords of
+// URLs in the others hidden (MaskValue); a nil config becomes an empty
+// one. Masking a masked config changes nothing. The REST API shows every
+// config through it, and the console the configs in the config topic.
+func MaskConfig(cfg map[string]string) map[string]string {
+	out := make(map[string]string, len(cfg))
+	for k, v := range cfg {
+		out[k] = MaskValue(k, v, func(k string) bool { return SecretIn(cfg, k) })
+	}
+	return out
+}
+
+// converterProps name converter classes; keys under them configure the
+// converter.
+var converterProps = []string{PropKeyConverter, PropValueConverter, PropHeaderConverter}
+
+// SecretIn reports whether key holds a secret in the connector config
+// cfg: it looks like one (SensitiveKey), or the connector's spec declares it secret, or it
+// configures a transform, predicate or converter whose spec does.
+func SecretIn(cfg map[string]string, key string) bool {
+	if SensitiveKey(key) || declaredSecret(cfg[PropConnectorClass], key, true) {
+		return true
+	}
+	for _, family := range []string{PropTransforms + ".", PropPredicates + "."} {
+		if rest, ok := strings.CutPrefix(key, family); ok {
+			alias, prop, ok := strings.Cut(rest, ".")
+			if ok && prop != "type" && declaredSecret(cfg[family+alias+".type"], prop, false) {
+				return true
+			}
+		}
+	}
+	for _, conv := range converterProps {
+		if prop, ok := strings.CutPrefix(key, conv+"."); ok && declaredSecret(cfg[conv], prop, false) {
+			return true
+		}
+	}
+	return false
+}
+
+// declaredSecret reports whether the spec of class declares prop secret.
+// When the class is unknown and anyConnector is set, every registered
+// connector spec is asked: a config without a usable connector.class is
+// still masked.
+func declaredSecret(class, prop string, anyConnector bool) bool {
+	if s, ok := Lookup(class); ok {
+		return specSecret(s, prop)
+	}
+	if !anyConnector {
+		return false
+	}
+	for _, s := range All() {
+		if (s.Type == "source" || s.Type == "sink") && specSecret(s, prop) {
+			return true
+		}
+	}
+	return false
+}
+
+func specSecret(s *Spec, prop string) bool {
+	if f, ok := s.Field(prop); ok {
+		return f.IsSecret()
+	}
+	for _, f := range s.Fields {
+		for _, a := range f.Aliases {
+			if a == prop {
+				return f.IsSecret()
+			}
+		}
+	}
+	return false
+}

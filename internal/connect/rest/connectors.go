@@ -138,7 +138,7 @@ func (h *handler) getConfig(ctx context.Context, c *call) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ok(maskConfig(cfg))
+	return ok(options.MaskConfig(cfg))
 }
 
 // putConfig creates (201) or replaces (200) a connector's config.

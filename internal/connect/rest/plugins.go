@@ -171,7 +171,7 @@ func javaMap(cfg map[string]*string) string {
 		}
 		v := "null"
 		if cfg[k] != nil {
-			v = options.MaskValue(k, *cfg[k], func(k string) bool { return secretKey(flat, k) })
+			v = options.MaskValue(k, *cfg[k], func(k string) bool { return options.SecretIn(flat, k) })
 		}
 		fmt.Fprintf(&b, "%s=%s", k, v)
 	}

@@ -148,16 +148,16 @@ type maskingHerder struct{ *fakeHerder }
 
 func (m maskingHerder) ConnectorConfig(ctx context.Context, name string) (map[string]string, error) {
 	cfg, err := m.fakeHerder.ConnectorConfig(ctx, name)
-	return maskConfig(cfg), err
+	return options.MaskConfig(cfg), err
 }
 
 func TestMaskTwice(t *testing.T) {
 	cfg := newFixture().conns["inventory"].config
-	once := maskConfig(cfg)
-	if !maps.Equal(maskConfig(once), once) {
-		t.Errorf("masking twice changed the config:\n%v\n%v", once, maskConfig(once))
+	once := options.MaskConfig(cfg)
+	if !maps.Equal(options.MaskConfig(once), once) {
+		t.Errorf("masking twice changed the config:\n%v\n%v", once, options.MaskConfig(once))
 	}
-	if maskConfig(nil) == nil {
+	if options.MaskConfig(nil) == nil {
 		t.Error("a nil config must become {}")
 	}
 	plain, _ := NewHandler(Options{Herder: newFixture()})
@@ -198,12 +198,12 @@ func TestSecretKey(t *testing.T) {
 		"value.converter.secret":      true,  // name rule
 		"header.converter.credential": false,
 	} {
-		if got := secretKey(cfg, key); got != want {
-			t.Errorf("secretKey(%q) = %v, want %v", key, got, want)
+		if got := options.SecretIn(cfg, key); got != want {
+			t.Errorf("SecretIn(%q) = %v, want %v", key, got, want)
 		}
 	}
 	// Without a usable connector.class every connector spec is asked.
-	if !secretKey(map[string]string{}, "database.password") || !secretKey(map[string]string{"connector.class": "nope"}, "access.token") {
+	if !options.SecretIn(map[string]string{}, "database.password") || !options.SecretIn(map[string]string{"connector.class": "nope"}, "access.token") {
 		t.Error("a config without a known class must still be masked")
 	}
 }
