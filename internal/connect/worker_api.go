@@ -80,10 +80,13 @@ func (w *Worker) PutConnectorConfig(ctx context.Context, name string, config map
 		return false, nil, BadRequestf("Connector name configuration (%s) doesn't match connector name in the URL (%s)", n, name)
 	}
 	config["name"] = name
+	existing, exists := w.connectorsFromTopic()[name]
+	if exists {
+		keepStoredSecrets(config, existing.config)
+	}
 	if err := w.validate(name, config); err != nil {
 		return false, nil, err
 	}
-	existing, exists := w.connectorsFromTopic()[name]
 	if exists && !allowReplace {
 		return false, nil, Conflictf("Connector %s already exists", name)
 	}
@@ -194,6 +197,21 @@ func (w *Worker) putTarget(ctx context.Context, name string, t TargetState) erro
 }
 
 // PatchConnectorConfig implements Herder.
+// keepStoredSecrets puts back, in a config sent to replace stored, the
+// values that come back as the REST API showed them (options.MaskConfig:
+// "[hidden]", or a URL with its password hidden): a config read with GET,
+// edited and sent back with PUT or PATCH keeps its secrets rather than
+// setting them to the mask. A value that differs from its masked form is
+// the user's new value.
+func keepStoredSecrets(config, stored map[string]string) {
+	shown := options.MaskConfig(stored)
+	for k, v := range config {
+		if s, ok := stored[k]; ok && v != s && v == shown[k] {
+			config[k] = s
+		}
+	}
+}
+
 func (w *Worker) PatchConnectorConfig(ctx context.Context, name string, patch map[string]*string) (*ConnectorInfo, error) {
 	c, err := w.lookup(name)
 	if err != nil {

@@ -3,6 +3,7 @@ package connect
 import (
 	"context"
 	"log/slog"
+	"maps"
 	"testing"
 	"time"
 
@@ -47,5 +48,37 @@ func TestPutStatusEndsWithCloseDeadline(t *testing.T) {
 	case <-done:
 	case <-time.After(10 * time.Second):
 		t.Fatal("putStatus kept writing after Close's deadline")
+	}
+}
+
+// TestKeepStoredSecrets: a config read through the REST API (secrets
+// masked) and sent back keeps the stored secrets; new values win.
+func TestKeepStoredSecrets(t *testing.T) {
+	stored := map[string]string{
+		"name": "a", "database.password": "pg-s3cret", "database.hostname": "db",
+		"sasl.jaas.config": `org.apache.kafka.common.security.plain.PlainLoginModule required username="u" password="p";`,
+		"notes":            "postgres://app:url-s3cret@db/app",
+	}
+	for _, tc := range []struct {
+		name     string
+		in, want map[string]string
+	}{
+		{"masked values come back",
+			map[string]string{"name": "a", "database.password": "[hidden]", "database.hostname": "db2", "sasl.jaas.config": "[hidden]", "notes": "postgres://app:[hidden]@db/app"},
+			map[string]string{"name": "a", "database.password": "pg-s3cret", "database.hostname": "db2", "sasl.jaas.config": stored["sasl.jaas.config"], "notes": "postgres://app:url-s3cret@db/app"}},
+		{"new values win",
+			map[string]string{"database.password": "new", "notes": "postgres://app:other@db/app"},
+			map[string]string{"database.password": "new", "notes": "postgres://app:other@db/app"}},
+		{"a mask for a key never stored stays",
+			map[string]string{"other.password": "[hidden]"},
+			map[string]string{"other.password": "[hidden]"}},
+		{"a mask on a value that is not secret stays",
+			map[string]string{"database.hostname": "[hidden]"},
+			map[string]string{"database.hostname": "[hidden]"}},
+	} {
+		keepStoredSecrets(tc.in, stored)
+		if !maps.Equal(tc.in, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.name, tc.in, tc.want)
+		}
 	}
 }

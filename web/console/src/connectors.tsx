@@ -279,7 +279,7 @@ export function ConnectorPage({ name }: { name: string }) {
       {editing !== null ? (
         <div>
           <textarea class="code" rows={20} value={editing} onInput={(e) => setEditing((e.target as HTMLTextAreaElement).value)} />
-          <p class="muted">A value left as [hidden] is sent as [hidden]: type the secret again to keep it.</p>
+          <p class="muted">A value left as [hidden] keeps the stored secret; type a new one to change it.</p>
           <Act
             onClick={async () => {
               try {
