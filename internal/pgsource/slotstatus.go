@@ -11,10 +11,6 @@ import (
 	"github.com/pgmotion/pgmotion/internal/change"
 )
 
-// pg13 is the server_version_num of PostgreSQL 13, the first release whose
-// pg_replication_slots has wal_status and safe_wal_size.
-const pg13 = 130000
-
 // errSlotNotFound is SlotReader.Read's error when there is no such slot.
 var errSlotNotFound = errors.New("the slot does not exist")
 
@@ -111,7 +107,7 @@ func readSlotStatus(ctx context.Context, conn *pgconn.PgConn, slot string) (Slot
 		}
 	}
 	q := `SELECT (w.lsn - confirmed_flush_lsn)::int8::text, (w.lsn - restart_lsn)::int8::text, active::text, confirmed_flush_lsn::text`
-	if ver >= pg13 {
+	if ver >= PG13 {
 		q += `, wal_status, safe_wal_size::text`
 	}
 	q += ` FROM pg_replication_slots, (SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_receive_lsn() ELSE pg_current_wal_lsn() END AS lsn) w WHERE slot_name = $1`

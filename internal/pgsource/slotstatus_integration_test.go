@@ -38,7 +38,7 @@ func TestIntegrationSlotReader(t *testing.T) {
 		t.Helper()
 		return lsnOf(`SELECT `+column+`::text FROM pg_replication_slots WHERE slot_name = $1`, slot)
 	}
-	pg13Plus := pgtest.QueryValue[int32](t, dsn, `SELECT current_setting('server_version_num')::int`) >= pg13
+	pg13Plus := pgtest.QueryValue[int32](t, dsn, `SELECT current_setting('server_version_num')::int`) >= PG13
 	safeLimited := pg13Plus && pgtest.QueryValue[string](t, dsn, `SHOW max_slot_wal_keep_size`) != "-1"
 
 	// The reader must drop a replication parameter it is given: a

@@ -23,6 +23,11 @@ import (
 	"github.com/pgmotion/pgmotion/internal/options"
 )
 
+// PG13 is the server_version_num of PostgreSQL 13, the first release
+// whose pg_replication_slots has wal_status and safe_wal_size, and that
+// has pg_current_snapshot (incremental snapshots with read.only=true).
+const PG13 = 130000
+
 // pg14 is the server_version_num of PostgreSQL 14, the first release whose
 // pgoutput sends logical decoding messages and streams large transactions
 // (protocol 2), and that scans TID ranges.

@@ -129,7 +129,7 @@ func (t *Task) startIncremental(ctx context.Context, off *Offset) error {
 		if err != nil {
 			return err
 		}
-		if v < 130000 {
+		if v < pgsource.PG13 {
 			sc.Disabled = fmt.Sprintf("read.only=true needs PostgreSQL 13 or later (pg_current_snapshot), and the server is %d", v)
 		}
 	case sc.SignalTable.Schema == "":

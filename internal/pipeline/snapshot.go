@@ -267,9 +267,7 @@ func newSnapshotSink(t *Task, threads, ranges int, m *metrics.SnapshotMetrics, c
 		}
 		// A row's envelope time is its read time, to the millisecond.
 		enc.SetClock(clock.Now)
-		if t.cfg.Encoder.Transforms == nil {
-			enc.RecycleSlabs() // Row calls Handed
-		}
+		enc.RecycleSlabs() // Row calls Handed; the encoder declines with transforms
 		s.workers = append(s.workers, &snapshotWorker{enc: enc})
 	}
 	return s, nil

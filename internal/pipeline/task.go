@@ -213,9 +213,7 @@ func New(cfg Config, env Env) (*Task, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cfg.Encoder.Transforms == nil {
-		enc.RecycleSlabs() // produce calls Handed
-	}
+	enc.RecycleSlabs() // produce calls Handed; the encoder declines with transforms
 	if cfg.FlushInterval <= 0 {
 		cfg.FlushInterval = workerconfig.PgmotionOffsetFlushInterval
 	}
